@@ -1,0 +1,186 @@
+"""Streaming GIF writer: one global palette, frame-difference rectangles, merged holds, atomic file.
+
+Frames are encoded as they arrive; the writer keeps only two index images (the frame waiting to be
+written and the picture currently on screen), so memory does not grow with the number of frames.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+from PIL import Image
+
+from convgif.encode.atomic import atomic_write
+from convgif.encode.palette import Palette
+
+MIN_DURATION_MS = 20  # browsers replace shorter delays (0 or 10 ms) by ~100 ms
+MAX_DELAY_CS = 0xFFFF  # the Graphic Control Extension stores the delay in 16 bits
+DISPOSAL_KEEP = 1  # "do not dispose": the next frame draws over this one
+LZW_MIN_CODE_SIZE = 8  # 8-bit indices, whatever the table size; every decoder accepts it
+
+
+def delay_centiseconds(duration_ms: float) -> int:
+    """GIF delay of a frame: at least MIN_DURATION_MS, rounded half up to whole centiseconds."""
+    return math.floor(max(duration_ms, MIN_DURATION_MS) / 10 + 0.5)
+
+
+def lzw_image_data(indices: np.ndarray) -> bytes:
+    """The LZW-compressed image data of a (h, w) uint8 index array, as GIF sub-blocks (no terminator).
+
+    Pillow's C "gif" encoder does the LZW; it is reached through `Image.tobytes(encoder_name, *args)`,
+    whose arguments (rawmode, bits, interlace) are the encoder's own, not a documented contract:
+    if a Pillow upgrade changes them, this is the one function to fix.
+    """
+    image = Image.fromarray(np.ascontiguousarray(indices))  # mode "L": indices as 8-bit values
+    return image.tobytes("gif", "L", LZW_MIN_CODE_SIZE, 0)
+
+
+def gif_header(width: int, height: int, palette: Palette, *, loop: int | None) -> bytes:
+    """Signature, logical screen descriptor, global colour table and (if `loop` is set) NETSCAPE2.0 loop."""
+    table_bits = palette.table_size.bit_length() - 2  # table size is 2^(bits + 1)
+    packed = 0x80 | (7 << 4) | table_bits  # global table present, 8 bits per primary colour
+    header = (
+        b"GIF89a"
+        + width.to_bytes(2, "little")
+        + height.to_bytes(2, "little")
+        + bytes([packed, 0, 0])  # background index 0, no aspect ratio
+        + palette.gif_color_table()
+    )
+    if loop is not None:
+        header += b"!\xff\x0bNETSCAPE2.0\x03\x01" + loop.to_bytes(2, "little") + b"\x00"
+    return header
+
+
+def graphic_control(delay_cs: int, transparent_index: int | None) -> bytes:
+    """The 8-byte Graphic Control Extension: disposal "keep", delay, optional transparent index."""
+    packed = (DISPOSAL_KEEP << 2) | (1 if transparent_index is not None else 0)
+    return b"!\xf9\x04" + bytes([packed]) + delay_cs.to_bytes(2, "little") + bytes([transparent_index or 0, 0])
+
+
+def image_block(indices: np.ndarray, left: int, top: int) -> bytes:
+    """Image descriptor (no local table, not interlaced) followed by the LZW data of `indices`."""
+    height, width = indices.shape
+    descriptor = b"," + b"".join(int(v).to_bytes(2, "little") for v in (left, top, width, height)) + b"\x00"
+    return descriptor + bytes([LZW_MIN_CODE_SIZE]) + lzw_image_data(indices) + b"\x00"
+
+
+def changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest (rows, columns) box containing every pixel that differs, or None if none does."""
+    changed = previous != current
+    rows = np.flatnonzero(changed.any(axis=1))
+    if rows.size == 0:
+        return None
+    columns = np.flatnonzero(changed[rows[0] : rows[-1] + 1].any(axis=0))
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
+
+
+class GifWriter:
+    """Write frames to an animated GIF as they come: `with GifWriter(path, palette) as w: w.write(f, ms)`.
+
+    Consecutive identical frames merge into one frame with the summed duration (one frame is buffered
+    for that). After the first frame, only the box of changed pixels is stored, with unchanged pixels
+    inside it transparent, drawn over the previous picture. The file appears at `path` only when the
+    writer finishes without error; `loop=0` loops forever, `loop=None` plays once.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], palette: Palette, *, loop: int | None = 0):
+        if loop is not None and not 0 <= loop <= 0xFFFF:
+            raise ValueError(f"loop must be None or 0..65535 (0 = forever), got {loop}")
+        self.path = Path(path)
+        self.palette = palette
+        self.loop = loop
+        self.frames_written = 0  # GIF frames actually stored (after merging identical ones)
+        self._file: IO[bytes] | None = None
+        self._cleanup: ExitStack | None = None
+        self._size: tuple[int, int] | None = None  # (height, width) of the canvas, set by the first frame
+        self._pending: np.ndarray | None = None  # index frame waiting for its total duration
+        self._pending_ms = 0.0
+        self._on_screen: np.ndarray | None = None  # composited picture after the last stored frame
+
+    # matplotlib-style verbs: setup, write (grab_frame), finish; the context manager calls them.
+    def setup(self) -> None:
+        with ExitStack() as stack:
+            self._file = stack.enter_context(atomic_write(self.path, "wb"))
+            self._cleanup = stack.pop_all()
+
+    def write(self, frame_rgb: np.ndarray, duration_ms: float) -> None:
+        """Add one (H, W, 3) uint8 frame shown for `duration_ms` milliseconds."""
+        if self._file is None:
+            raise RuntimeError("GifWriter.write called outside its `with` block")
+        if not duration_ms >= 0:  # also rejects NaN
+            raise ValueError(f"duration_ms must be >= 0, got {duration_ms}")
+        indices = self.palette.index(frame_rgb)
+        if self._size is None:
+            self._size = indices.shape
+            self._file.write(gif_header(indices.shape[1], indices.shape[0], self.palette, loop=self.loop))
+        elif indices.shape != self._size:
+            raise ValueError(f"frame size {indices.shape} differs from the first frame's {self._size} (H, W)")
+        if self._pending is not None and np.array_equal(indices, self._pending):
+            self._pending_ms += duration_ms
+            return
+        self._flush_pending()
+        self._pending, self._pending_ms = indices, float(duration_ms)
+
+    def finish(self) -> None:
+        """Store the buffered frame and the trailer, then move the file into place (removed if this fails)."""
+        if self._cleanup is None:
+            raise RuntimeError("GifWriter.finish called without setup (or twice)")
+        cleanup, self._cleanup = self._cleanup, None
+        with cleanup:
+            if self._pending is None:
+                raise ValueError(f"no frames were written to {self.path}")
+            self._flush_pending()
+            self._file.write(b";")
+        self._file = None
+
+    def abort(self, exc_type=None, exc=None, traceback=None) -> None:
+        """Drop the partial file; the destination keeps its previous content (or stays absent)."""
+        cleanup, self._cleanup, self._file = self._cleanup, None, None
+        if cleanup is not None:
+            cleanup.__exit__(exc_type or RuntimeError, exc or RuntimeError("aborted"), traceback)
+
+    def __enter__(self) -> GifWriter:
+        self.setup()
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> bool:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort(exc_type, exc, traceback)
+        return False
+
+    def _flush_pending(self) -> None:
+        if self._pending is None:
+            return
+        frame, delay_cs = self._pending, delay_centiseconds(self._pending_ms)
+        transparent = self.palette.transparent_index
+        if self._on_screen is None:
+            self._file.write(graphic_control(min(delay_cs, MAX_DELAY_CS), None) + image_block(frame, 0, 0))
+        else:
+            # Never None in practice (identical frames merge); a 1x1 transparent patch keeps it valid anyway.
+            rows, columns = changed_box(self._on_screen, frame) or (slice(0, 1), slice(0, 1))
+            patch = frame[rows, columns].copy()
+            patch[self._on_screen[rows, columns] == patch] = transparent
+            self._file.write(
+                graphic_control(min(delay_cs, MAX_DELAY_CS), transparent)
+                + image_block(patch, columns.start, rows.start)
+            )
+        self.frames_written += 1
+        # A delay above 65535 cs (about 11 minutes) continues on invisible 1x1 frames.
+        delay_cs -= MAX_DELAY_CS
+        while delay_cs > 0:
+            self._write_clear_frame(min(delay_cs, MAX_DELAY_CS))
+            delay_cs -= MAX_DELAY_CS
+        self._on_screen, self._pending = frame, None
+
+    def _write_clear_frame(self, delay_cs: int) -> None:
+        transparent = self.palette.transparent_index
+        pixel = np.full((1, 1), transparent, dtype=np.uint8)
+        self._file.write(graphic_control(delay_cs, transparent) + image_block(pixel, 0, 0))
+        self.frames_written += 1
