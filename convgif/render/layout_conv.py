@@ -1,0 +1,590 @@
+"""Where everything of a conv1d/conv2d frame goes: trace + theme -> static, persistent and transient primitives.
+
+Data flows left to right (input channels -> kernel slices and partial sums -> output channels), one lane
+per group; the arithmetic sits under the lanes and the caption at the bottom. Every number drawn is read
+from the trace; nothing here multiplies or adds convolution values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from convgif.engine.trace import ConvStep, ConvTrace
+from convgif.errors import RenderError
+from convgif.render.fonts import text_width
+from convgif.render.primitives import (
+    ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
+)
+from convgif.render.theme import RGB, Theme, mix
+
+MARGIN = 14
+MIN_GAP = 22  # between the three columns
+MAX_GAP = 64
+MAX_CELL = 40
+MIN_KERNEL_CELL = 22  # weights stay legible even when the input grid is dense
+MAX_KERNEL_CELL = 32
+MIN_VALUE_CELL = 16  # below this, cells carry no numbers
+MAX_LANES_HEIGHT = 1000
+TITLE_SIZE, SUB_SIZE, LABEL_SIZE, LEGEND_SIZE, SUM_SIZE, ARITH_SIZE, CAPTION_SIZE = 17, 12, 12, 11, 13, 13, 13
+LABEL_H = 17  # label line above a grid
+SLOT_GAP = 12  # between stacked grids
+LANE_PAD = 7
+LANE_GAP = 8
+ARITH_LINE = 20
+MAX_ARITH_CHANNELS = 4
+
+
+def shape_text(sizes: tuple[int, ...]) -> str:
+    return TIMES.join(str(n) for n in sizes)
+
+
+def darker(colour: RGB) -> RGB:
+    """A group colour dark enough to read as 12 px text on a pale lane."""
+    return mix(colour, (0, 0, 0), 0.62)
+
+
+def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool = False) -> int | None:
+    """The largest font size (px) at which every string fits inside a cell, or None when numbers must hide."""
+    if cell < MIN_VALUE_CELL:
+        return None
+    size = min(largest, int(cell * 0.5))
+    widest = max(strings, key=len) if strings else "0"
+    candidates = sorted({s for s in strings if len(s) >= len(widest) - 1}) or [widest]
+    while size >= 8:
+        if max(text_width(s, size, bold) for s in candidates) <= cell - 3:
+            return size
+        size -= 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """A grid of cells on screen: top-left corner, rows x cols, cell size in px."""
+
+    x: int
+    y: int
+    rows: int
+    cols: int
+    cell: int
+
+    def box(self, row: int, col: int) -> Box:
+        """Cell box including both its border lines (neighbours share a line)."""
+        c = self.cell
+        return (self.x + col * c, self.y + row * c, self.x + (col + 1) * c + 1, self.y + (row + 1) * c + 1)
+
+    def interior(self, row: int, col: int) -> Box:
+        x0, y0, x1, y1 = self.box(row, col)
+        return (x0 + 1, y0 + 1, x1 - 1, y1 - 1)
+
+    @property
+    def outer(self) -> Box:
+        return (self.x, self.y, self.x + self.cols * self.cell + 1, self.y + self.rows * self.cell + 1)
+
+
+class ConvLayout:
+    """Pixel layout of one conv trace's frames; produces the primitives each painter draws."""
+
+    def __init__(self, trace: ConvTrace, *, title: str | None, caption: str | None, theme: Theme, width: int):
+        g = trace.geometry
+        if g.kind not in ("conv1d", "conv2d"):
+            raise RenderError(f"the conv renderer draws conv1d/conv2d traces, got {g.kind}")
+        if width < 320:
+            raise RenderError(f"frame width must be at least 320 px, got {width}")
+        self.trace = trace
+        self.theme = theme
+        self.width = width
+        self.title = title
+        self.caption = caption
+        self.ndim = g.ndim
+        self.groups = g.groups
+        self.in_channels = g.in_channels
+        self.out_channels = g.out_channels
+        self.per_group_in = g.in_channels // g.groups
+        self.per_group_out = g.out_channels // g.groups
+        as2 = (lambda s: (1, *s)) if self.ndim == 1 else (lambda s: tuple(s))
+        self.padded_hw = as2(g.padded_input_shape[1:])
+        self.kernel_hw = as2(g.kernel_size)
+        self.output_hw = as2(g.output_shape[1:])
+        self.output = trace.output()  # done cells of steps not shown take their values from here
+        self.output.setflags(write=False)
+        self.strips = self.ndim == 1  # conv1d: each channel a row; input, kernel and output rows top to bottom
+        self._measure_numbers()
+        self._solve_cell_sizes()
+        self._place()
+
+    # ---- sizing -------------------------------------------------------------------------------------
+    def _measure_numbers(self) -> None:
+        t = self.trace
+        padded = np.asarray(t.padded_input)
+        decimals = not (np.all(padded == np.round(padded)) and np.all(t.weight == np.round(t.weight)))
+        # widest text a partial sum or total can take: a bound from the data, not from any step's arithmetic
+        slice_abs = np.abs(t.weight).reshape(t.weight.shape[0], t.weight.shape[1], -1).sum(axis=2).max()
+        bound = float(np.abs(padded).max(initial=0) * slice_abs * self.per_group_in)
+        bias_bound = 0.0 if t.bias is None else float(np.abs(t.bias).max(initial=0))
+        bound = max(bound + bias_bound, float(np.abs(self.output).max(initial=0)))
+        digits = "8" * max(1, len(str(int(math.ceil(bound))))) + (".88" if decimals else "")
+        self.psum_sample = f"= \u2212{digits}"
+        bias_sample = "" if t.bias is None else f" + b(\u2212{'8' * max(1, len(str(int(bias_bound))))}.88)"
+        self.total_sample = f"\u03a3{bias_sample} = \u2212{digits}"
+        self.input_strings = [fmt_number(v) for v in np.unique(padded)] if padded.size <= 20000 else ["888.88"]
+        self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
+        self.weight_strings = [fmt_number(v) for v in np.unique(t.weight)]
+
+    def _column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
+        in_label = text_width(self._input_label(self.in_channels - 1), LABEL_SIZE)
+        out_label = text_width(self._output_label(self.out_channels - 1), LABEL_SIZE)
+        k_label = max(text_width(self._kernel_label(self.out_channels - 1, self.in_channels - 1), LABEL_SIZE),
+                      text_width("kernels \u2192 sums", SUB_SIZE, True) + 6)
+        psum = text_width(self.psum_sample, SUM_SIZE, True)
+        total = text_width(self.total_sample, SUM_SIZE, True)
+        in_w = max(pw * c + 1, math.ceil(in_label))
+        out_w = max(ow * c + 1, math.ceil(out_label))
+        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label))
+        return in_w, k_w, out_w
+
+    def _slots(self, c: int, ck: int) -> tuple[int, int, int]:
+        """(input slot pitch, output slot pitch, lane height)."""
+        (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
+        in_pitch = LABEL_H + max(ph * c, kh * ck) + 1 + SLOT_GAP
+        out_pitch = LABEL_H + oh * c + 1 + SLOT_GAP
+        last_grid_top = (self.per_group_in - 1) * in_pitch + LABEL_H
+        kernel_bottom = last_grid_top + max(0, (ph * c - kh * ck) // 2) + kh * ck + 1
+        needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
+                     kernel_bottom + 8 + SUM_SIZE + 4)
+        return in_pitch, out_pitch, needed + 2 * LANE_PAD
+
+    @staticmethod
+    def _candidate_sizes():
+        """(cell, kernel cell) from large to small; kernels keep legible cells unless they are long."""
+        for c in range(MAX_CELL, 2, -1):
+            yield from dict.fromkeys(((c, min(max(c, MIN_KERNEL_CELL), MAX_KERNEL_CELL)), (c, c)))
+
+    def _strip_fits(self, c: int, ck: int) -> bool:
+        """conv1d strips: input row, kernel row + partial sum, output row, each within the frame width."""
+        (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
+        room = self.width - 2 * MARGIN - 8
+        psum = text_width(self.psum_sample, SUM_SIZE, True)
+        return pw * c + 1 <= room and kw * ck + 9 + psum <= room and ow * c + 1 <= room
+
+    def _strip_lane_height(self, c: int, ck: int) -> int:
+        row, krow = LABEL_H + c + 1 + SLOT_GAP, LABEL_H + ck + 1 + SLOT_GAP
+        return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + SUM_SIZE + 10
+                + self.per_group_out * row - SLOT_GAP)
+
+    def _solve_cell_sizes(self) -> None:
+        for c, ck in self._candidate_sizes():
+            if self.strips:
+                widths = (self.width - 2 * MARGIN, 0, 0)
+                lanes = self.groups * self._strip_lane_height(c, ck)
+                fits = self._strip_fits(c, ck)
+            else:
+                widths = self._column_widths(c, ck)
+                lanes = self.groups * self._slots(c, ck)[2] + (self.groups - 1) * LANE_GAP
+                fits = 2 * MARGIN + sum(widths) + 2 * MIN_GAP <= self.width
+            if fits and (lanes <= MAX_LANES_HEIGHT or c <= 4):
+                break
+        else:
+            raise RenderError(f"a {shape_text(self.padded_hw)} input does not fit in {self.width} px")
+        self.cell, self.kernel_cell = c, ck
+        self.col_widths = widths
+        self.input_value_size = fitting_size(self.input_strings, c)
+        self.output_value_size = fitting_size(self.output_strings, c)
+        self.current_value_size = fitting_size(self.output_strings, c, bold=True) or self.output_value_size
+        self.weight_value_size = fitting_size(self.weight_strings, ck)
+
+    # ---- placement ----------------------------------------------------------------------------------
+    def _place(self) -> None:
+        th, W = self.theme, self.width
+        if self.strips:
+            self.in_x = self.k_x = self.out_x = MARGIN + 4
+        else:
+            in_w, k_w, out_w = self.col_widths
+            slack = W - 2 * MARGIN - in_w - k_w - out_w
+            gap = min(MAX_GAP, slack // 2)
+            left = MARGIN + (slack - 2 * gap) // 2
+            self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
+        y = MARGIN
+        self.title_baseline = y + TITLE_SIZE if self.title else None
+        if self.title:
+            y += TITLE_SIZE + 8
+        self.sub_baseline = y + SUB_SIZE
+        y += SUB_SIZE + 8
+        self.legend_items = self._legend_entries()
+        self.legend_rows = self._flow_legend(y)
+        y += len({row_y for row_y, *_ in self.legend_rows}) * 19 + 6
+        self.header_baseline = None if self.strips else y + SUB_SIZE
+        if not self.strips:
+            y += SUB_SIZE + 8
+        c, ck = self.cell, self.kernel_cell
+        (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
+        self.lane_boxes: list[Box] = []
+        self.input_grids: list[Grid] = []
+        self.kernel_grids: list[Grid] = []  # indexed by input channel
+        self.output_grids: list[Grid] = []
+        if self.strips:
+            lane_h = self._strip_lane_height(c, ck)
+            row, krow = LABEL_H + c + 1 + SLOT_GAP, LABEL_H + ck + 1 + SLOT_GAP
+            for group in range(self.groups):
+                top = y + group * (lane_h + LANE_GAP)
+                self.lane_boxes.append((MARGIN // 2, top, W - MARGIN // 2, top + lane_h))
+                row_y = top + LANE_PAD + LABEL_H
+                for _ in range(self.per_group_in):
+                    self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
+                    row_y += row
+                for _ in range(self.per_group_in):
+                    self.kernel_grids.append(Grid(self.k_x, row_y, 1, kw, ck))
+                    row_y += krow
+                row_y += SUM_SIZE + 10
+                for _ in range(self.per_group_out):
+                    self.output_grids.append(Grid(self.out_x, row_y, 1, ow, c))
+                    row_y += row
+        else:
+            self._place_columns(y)
+            in_pitch, out_pitch, lane_h = self._slots(c, ck)
+        y += self.groups * lane_h + (self.groups - 1) * LANE_GAP + 12
+        self.arith_top = y
+        self.arith_lines = max(self._arith_line_count(), 1 + self.ndim)
+        y += self.arith_lines * ARITH_LINE + 6
+        self.caption_lines = self._wrap(self.caption or "", CAPTION_SIZE, W - 2 * MARGIN)
+        self.caption_top = y
+        y += len(self.caption_lines) * (CAPTION_SIZE + 6)
+        self.height = y + MARGIN
+        self.arith_width = W - 2 * MARGIN
+
+    def _place_columns(self, y: int) -> None:
+        W, c, ck = self.width, self.cell, self.kernel_cell
+        (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
+        in_pitch, out_pitch, lane_h = self._slots(c, ck)
+        for group in range(self.groups):
+            top = y + group * (lane_h + LANE_GAP)
+            self.lane_boxes.append((MARGIN // 2, top, W - MARGIN // 2, top + lane_h))
+            for j in range(self.per_group_in):
+                grid_top = top + LANE_PAD + j * in_pitch + LABEL_H
+                self.input_grids.append(Grid(self.in_x, grid_top, ph, pw, c))
+                k_top = grid_top + max(0, (ph * c - kh * ck) // 2)
+                self.kernel_grids.append(Grid(self.k_x, k_top, kh, kw, ck))
+            for j in range(self.per_group_out):
+                grid_top = top + LANE_PAD + j * out_pitch + LABEL_H
+                self.output_grids.append(Grid(self.out_x, grid_top, oh, ow, c))
+
+    def _arith_line_count(self) -> int:
+        if self.per_group_in == 1:
+            return 1
+        shown = min(self.per_group_in, MAX_ARITH_CHANNELS)
+        return shown + (1 if self.per_group_in > shown else 0) + 1
+
+    @staticmethod
+    def _wrap(text: str, size: int, width: int) -> list[str]:
+        lines: list[str] = []
+        for paragraph in text.splitlines():
+            line = ""
+            for word in paragraph.split():
+                trial = f"{line} {word}".strip()
+                if line and text_width(trial, size) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = trial
+            lines.append(line)
+        return [line for line in lines if line] if text.strip() else []
+
+    # ---- labels -------------------------------------------------------------------------------------
+    def _input_label(self, channel: int) -> str:
+        return f"input ch {channel} \u00b7 {shape_text(self.trace.geometry.input_shape[1:])}"
+
+    def _output_label(self, channel: int) -> str:
+        return f"output ch {channel} \u00b7 {shape_text(self.trace.geometry.output_shape[1:])}"
+
+    def _kernel_label(self, out_channel: int, in_channel: int) -> str:
+        return f"kernel {out_channel} \u00b7 ch {in_channel}"
+
+    def _subtitle(self) -> str:
+        g = self.trace.geometry
+        parts = [f"{g.kind}", f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
+                 f"kernel {shape_text(g.kernel_size)}"]
+        one = (1,) * self.ndim
+        if g.stride != one:
+            parts.append(f"stride {shape_text(g.stride)}")
+        if any(b or a for b, a in g.padding):
+            pads = [b if b == a else f"{b}/{a}" for b, a in g.padding]
+            parts.append("padding " + TIMES.join(str(p) for p in pads))
+        if g.dilation != one:
+            parts.append(f"dilation {shape_text(g.dilation)}")
+        if g.groups > 1:
+            parts.append(f"groups {g.groups}")
+        if self.trace.bias is not None:
+            parts.append("bias")
+        if self.trace.batch_size > 1:
+            parts.append(f"batch {self.trace.batch_size}")
+        return " \u00b7 ".join(parts)
+
+    # ---- legend -------------------------------------------------------------------------------------
+    def _legend_entries(self) -> list[tuple[str, list[Rect]]]:
+        th = self.theme
+        def swatch(**kw):
+            return lambda box: [Rect(box, **kw)]
+        items = [("input value", swatch(fill=th.input, edge=th.grid))]
+        if bool(self.trace.padding_cells.any()):
+            items.append(("padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+        items += [("window", swatch(edge=th.window, line_width=3)), ("tapped", swatch(fill=th.tap, edge=th.grid))]
+        if any(d > 1 for d in self.trace.geometry.dilation):
+            items.append(("dilation gap (skipped)", lambda box: [
+                Rect(box, fill=th.input, edge=th.grid),
+                Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
+        items += [("weight", swatch(fill=th.kernel, edge=th.grid)), ("output done", swatch(fill=th.output_done, edge=th.grid)),
+                  ("current output", swatch(fill=th.output_current, edge=th.grid))]
+        if self.groups > 1:
+            for group in range(self.groups):
+                items.append((f"group {group}", swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
+        return items
+
+    def _flow_legend(self, top: int) -> list[tuple[int, int, str, object]]:
+        rows, x, y = [], MARGIN, top
+        for label, make in self.legend_items:
+            w = 14 + 5 + math.ceil(text_width(label, LEGEND_SIZE)) + 16
+            if x + w > self.width - MARGIN and x > MARGIN:
+                x, y = MARGIN, y + 19
+            rows.append((y, x, label, make))
+            x += w
+        return rows
+
+    # ---- primitives ---------------------------------------------------------------------------------
+    def static(self, batch: int) -> list[Primitive]:
+        """Drawn once per scene (per batch element): everything that never changes between steps."""
+        th, out = self.theme, []
+        if self.title_baseline is not None:
+            out.append(Text(MARGIN, self.title_baseline, self.title, TITLE_SIZE, th.text, bold=True))
+        out.append(Text(MARGIN, self.sub_baseline, self._subtitle(), SUB_SIZE, th.muted_text))
+        for y, x, label, make in self.legend_rows:
+            out += make((x, y, x + 14, y + 14))
+            out.append(Text(x + 19, y + 11, label, LEGEND_SIZE, th.muted_text))
+        if self.header_baseline is not None:
+            for x, label in self._headers():
+                out.append(Text(x, self.header_baseline, label, SUB_SIZE, th.text, bold=True))
+        if self.groups > 1:
+            for group, (x0, y0, x1, y1) in enumerate(self.lane_boxes):
+                out.append(Rect((x0, y0, x1, y1), fill=th.lane_colour(group)))
+                out.append(Rect((x0, y0, x0 + 4, y1), fill=th.group_colour(group)))
+        padded = self.trace.padded_input[batch]
+        pad_cells = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+        for ch, grid in enumerate(self.input_grids):
+            out.append(self._label(grid, self._input_label(ch) + self._hidden_note(self.input_value_size),
+                                   self._label_colour(ch // self.per_group_in)))
+            out += self._input_cells(grid, np.asarray(padded[ch]).reshape(self.padded_hw), pad_cells)
+        for oc, grid in enumerate(self.output_grids):
+            out.append(self._label(grid, self._output_label(oc) + self._hidden_note(self.output_value_size),
+                                   self._label_colour(oc // self.per_group_out)))
+            out.append(Rect(grid.outer, fill=th.grid))
+            for r in range(grid.rows):
+                for col in range(grid.cols):
+                    out.append(Rect(grid.interior(r, col), fill=th.output_empty))
+        for i, line in enumerate(self.caption_lines):
+            out.append(Text(MARGIN, self.caption_top + CAPTION_SIZE + i * (CAPTION_SIZE + 6), line, CAPTION_SIZE,
+                            th.muted_text))
+        return out
+
+    def _counter_baseline(self) -> int:
+        """The step counter sits at the right of the title row (the subtitle row when there is no title)."""
+        return self.title_baseline if self.title_baseline is not None else self.sub_baseline
+
+    def _headers(self) -> list[tuple[int, str]]:
+        return [(self.in_x, "input (padded)" if self.trace.padding_cells.any() else "input"),
+                (self.k_x, "kernels \u2192 sums"), (self.out_x, "output")]
+
+    def _hidden_note(self, size: int | None) -> str:
+        return "" if size is not None else " \u00b7 values hidden"
+
+    def _label_colour(self, group: int) -> RGB:
+        return darker(self.theme.group_colour(group)) if self.groups > 1 else self.theme.muted_text
+
+    def _label(self, grid: Grid, text: str, colour: RGB) -> Text:
+        return Text(grid.x, grid.y - 5, text, LABEL_SIZE, colour)
+
+    def _input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
+        th, out = self.theme, []
+        size = self.input_value_size
+        out.append(Rect(grid.outer, fill=th.padding if pad_cells.any() else th.grid))
+        data_rows, data_cols = np.nonzero(~pad_cells)
+        if data_rows.size:  # the data block: solid lines, white cells
+            r0, r1, c0, c1 = data_rows.min(), data_rows.max(), data_cols.min(), data_cols.max()
+            x0, y0, _, _ = grid.box(r0, c0)
+            _, _, x1, y1 = grid.box(r1, c1)
+            out.append(Rect((x0, y0, x1, y1), fill=th.grid))
+        for r in range(grid.rows):
+            for col in range(grid.cols):
+                if pad_cells[r, col]:
+                    out.append(Rect(grid.box(r, col), edge=th.padding_edge, dashed=True))
+                else:
+                    out.append(Rect(grid.interior(r, col), fill=th.input))
+                if size is not None:
+                    x0, y0, x1, y1 = grid.box(r, col)
+                    colour = th.padding_text if pad_cells[r, col] else th.input_text
+                    out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(values[r, col]),
+                                    size, colour, align="center"))
+        return out
+
+    def done_cell(self, flat_index: int) -> list[Primitive]:
+        """The persistent look of an output cell once computed (value from the trace's output)."""
+        batch, oc, *pos = np.unravel_index(flat_index, (self.trace.batch_size, *self.trace.geometry.output_shape))
+        r, col = (0, int(pos[0])) if self.ndim == 1 else (int(pos[0]), int(pos[1]))
+        grid = self.output_grids[int(oc)]
+        box = grid.interior(r, col)
+        out: list[Primitive] = [Rect(box, fill=self.theme.output_done)]
+        size = self.output_value_size
+        if size is not None:
+            x0, y0, x1, y1 = grid.box(r, col)
+            value = self.output[(int(batch), int(oc), *(int(p) for p in pos))]
+            out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(float(value)), size,
+                            self.theme.output_done_text, align="center"))
+        return out
+
+    def _rc(self, coord) -> tuple[int, int]:
+        coord = tuple(int(v) for v in np.atleast_1d(coord))
+        return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
+
+    def transient(self, step: ConvStep) -> list[Primitive]:
+        """What only this step shows: dimmed lanes, window, taps, kernel slices, sums, current cell, arithmetic."""
+        th, out = self.theme, []
+        total = len(self.trace)
+        counter = f"step {step.index + 1} / {total}"
+        if self.trace.batch_size > 1:
+            counter = f"batch {step.batch} \u00b7 " + counter
+        out.append(Text(self.width - MARGIN, self._counter_baseline(), counter, SUM_SIZE, th.text, align="right", bold=True))
+        for group, box in enumerate(self.lane_boxes):
+            if group != step.group:
+                out.append(Veil(box, th.background, th.dim_alpha))
+        taps = np.asarray(step.tap_coords).reshape(-1, self.ndim)
+        tap_cells = [self._rc(t) for t in taps]
+        tapped = set(tap_cells)
+        pad_mask = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+        rows = [r for r, _ in tap_cells]
+        cols = [c for _, c in tap_cells]
+        size = self.input_value_size
+        for j, ch in enumerate(step.in_channels):
+            grid = self.input_grids[ch]
+            values = np.asarray(step.tap_values[j]).reshape(-1)
+            for (r, col), value in zip(tap_cells, values):
+                out.append(Rect(grid.interior(r, col), fill=th.tap))
+                if size is not None:
+                    x0, y0, x1, y1 = grid.box(r, col)
+                    colour = th.muted_text if pad_mask[r, col] else th.tap_text
+                    out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(float(value)), size,
+                                    colour, align="center"))
+            for r in range(min(rows), max(rows) + 1):  # dilation gaps: inside the window, not tapped
+                for col in range(min(cols), max(cols) + 1):
+                    if (r, col) not in tapped:
+                        x0, y0, x1, y1 = grid.interior(r, col)
+                        if x1 - x0 > 8:
+                            out.append(Rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), edge=th.gap))
+            x0, y0, _, _ = grid.box(min(rows), min(cols))
+            _, _, x1, y1 = grid.box(max(rows), max(cols))
+            out.append(Rect((x0 - 1, y0 - 1, x1 + 1, y1 + 1), edge=th.window, line_width=3))
+        out += self._kernels(step)
+        r, col = self._rc(step.position)
+        grid = self.output_grids[step.out_channel]
+        out.append(Rect(grid.interior(r, col), fill=th.output_current))
+        size = self.current_value_size
+        if size is not None:
+            x0, y0, x1, y1 = grid.box(r, col)
+            out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(step.value),
+                            size, th.output_current_text, align="center", bold=True))
+        ox0, oy0, ox1, oy1 = grid.box(r, col)
+        out.append(Rect((ox0 - 1, oy0 - 1, ox1 + 1, oy1 + 1), edge=th.text, line_width=2))
+        out += self._arithmetic(step)
+        return out
+
+    def _kernels(self, step: ConvStep) -> list[Primitive]:
+        th, out = self.theme, []
+        size = self.weight_value_size
+        last = None
+        for j, ch in enumerate(step.in_channels):
+            grid = self.kernel_grids[ch]
+            last = grid
+            out.append(Text(grid.x, grid.y - 5, self._kernel_label(step.out_channel, ch), LABEL_SIZE,
+                            self._label_colour(step.group)))
+            out.append(Rect(grid.outer, fill=th.grid))
+            weights = np.asarray(step.weights[j]).reshape(grid.rows, grid.cols)
+            for r in range(grid.rows):
+                for col in range(grid.cols):
+                    out.append(Rect(grid.interior(r, col), fill=th.kernel))
+                    if size is not None:
+                        x0, y0, x1, y1 = grid.box(r, col)
+                        out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(weights[r, col]),
+                                        size, th.kernel_text, align="center"))
+            x1, y0, _, y1 = grid.outer[2], grid.outer[1], None, grid.outer[3]
+            out.append(Text(x1 + 8, cell_text_baseline(y0, y1, SUM_SIZE), f"= {fmt_number(float(step.channel_sums[j]))}",
+                            SUM_SIZE, th.accent, bold=True))
+        total = "\u03a3"
+        if step.bias is not None:
+            total += f" + b({fmt_number(step.bias)})"
+        total += f" = {fmt_number(step.value)}"
+        if last is not None:
+            out.append(Text(last.x, last.outer[3] + 8 + SUM_SIZE, total, SUM_SIZE, th.output_current, bold=True))
+        return out
+
+    def _arithmetic(self, step: ConvStep) -> list[Primitive]:
+        th = self.theme
+        lines: list[tuple[str, str]] = []  # (body, "= value")
+        bias = f" + b({fmt_number(step.bias)})" if step.bias is not None else ""
+        channels = list(step.in_channels)
+        if len(channels) == 1:
+            terms = self._terms(step, 0)
+            lines.append(self._elide(terms, "", bias, f" = {fmt_number(step.value)}"))
+        else:
+            shown = channels if len(channels) <= MAX_ARITH_CHANNELS else channels[: MAX_ARITH_CHANNELS - 1]
+            for j, ch in enumerate(shown):
+                lines.append(self._elide(self._terms(step, j), f"ch{ch}: ", "",
+                                         f" = {fmt_number(float(step.channel_sums[j]))}"))
+            if len(shown) < len(channels):
+                lines.append((f"{ELLIPSIS} {len(channels) - len(shown)} more channels", ""))
+            sums = [fmt_factor(float(s)) for s in step.channel_sums]
+            lines.append(self._elide(sums, "", bias, f" = {fmt_number(step.value)}"))
+        return self._arith_texts(lines, emphasise_last=True)
+
+    def _arith_texts(self, lines: list[tuple[str, str]], *, emphasise_last: bool) -> list[Primitive]:
+        th, out = self.theme, []
+        for i, (body, result) in enumerate(lines):
+            y = self.arith_top + ARITH_SIZE + i * ARITH_LINE
+            out.append(Text(MARGIN, y, body, ARITH_SIZE, th.text))
+            if result:
+                last = emphasise_last and i == len(lines) - 1
+                x = MARGIN + round(text_width(body, ARITH_SIZE))
+                out.append(Text(x, y, result, ARITH_SIZE, th.output_current if last else th.accent, bold=True))
+        return out
+
+    def _terms(self, step: ConvStep, j: int) -> list[str]:
+        values = np.asarray(step.tap_values[j]).reshape(-1)
+        weights = np.asarray(step.weights[j]).reshape(-1)
+        return [f"{fmt_factor(float(v))}{TIMES}{fmt_factor(float(w))}" for v, w in zip(values, weights)]
+
+    def _elide(self, terms: list[str], prefix: str, tail: str, result: str) -> tuple[str, str]:
+        """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
+        room = self.arith_width - text_width(result, ARITH_SIZE, True) - 4
+        body = prefix + " + ".join(terms) + tail
+        keep = len(terms)
+        while text_width(body, ARITH_SIZE) > room and keep > 2:
+            keep -= 1
+            head, back = terms[: (keep + 1) // 2], terms[len(terms) - keep // 2:]
+            hidden = len(terms) - len(head) - len(back)
+            body = prefix + " + ".join(head) + f" + {ELLIPSIS}({hidden} more){ELLIPSIS} + " + " + ".join(back) + tail
+        return body, result
+
+    def final_transient(self) -> list[Primitive]:
+        """The hold frame's extras: no window, just what was computed and how its size came about."""
+        th, g = self.theme, self.trace.geometry
+        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), f"done \u00b7 {len(self.trace)} steps",
+                                     SUM_SIZE, th.text, align="right", bold=True)]
+        lines = [(f"output {shape_text(g.output_shape)} complete", "")]
+        lines += [(formula.replace("*", TIMES).replace(" - ", " \u2212 "), "") for formula in g.formulas]
+        return out + self._arith_texts(lines, emphasise_last=False)
+
+    def cell_box(self, role: str, channel: int, coord) -> Box:
+        r, col = self._rc(coord)
+        grids = {"input": self.input_grids, "kernel": self.kernel_grids, "output": self.output_grids}
+        if role not in grids:
+            raise RenderError(f"role must be input, kernel or output, got {role!r}")
+        return grids[role][channel].box(r, col)

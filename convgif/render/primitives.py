@@ -1,0 +1,75 @@
+"""What a frame is made of: rectangles, texts and veils in pixel coordinates (y down), plus number text."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from convgif.render.theme import RGB
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; x1 and y1 exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """A filled box with an optional outline drawn INSIDE the box (so both painters cover the same pixels)."""
+
+    box: Box
+    fill: RGB | None = None
+    edge: RGB | None = None
+    line_width: int = 1
+    dashed: bool = False  # static layer only: the fast painter refuses dashes
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One line of text; (x, y) is the anchor on the baseline, `align` picks left/center/right of it."""
+
+    x: float
+    y: float
+    text: str
+    size: int  # pixels (font size in px at the frame's 100 dpi)
+    colour: RGB
+    align: str = "left"  # "left" | "center" | "right"
+    bold: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Veil:
+    """A translucent colour laid over a box: how channels the current step does not read are dimmed."""
+
+    box: Box
+    colour: RGB
+    alpha: float
+
+
+Primitive = Rect | Text | Veil
+
+MINUS = "\u2212"
+TIMES = "\u00d7"
+ELLIPSIS = "\u2026"
+
+
+def fmt_number(value: float) -> str:
+    """Compact: integers without '.0', otherwise up to 2 decimals; unicode minus; never '-0'."""
+    if not math.isfinite(value):
+        return str(value)
+    rounded = round(value)
+    if abs(value - rounded) < 1e-9:
+        text = str(int(rounded))
+    else:
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+    if text in ("-0", "-0.0"):
+        text = "0"
+    return text.replace("-", MINUS)
+
+
+def fmt_factor(value: float) -> str:
+    """A number as a factor in a product: negatives in parentheses, `1×(−1)`."""
+    text = fmt_number(value)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def cell_text_baseline(y0: int, y1: int, size: int) -> float:
+    """Baseline that centres digits vertically in [y0, y1): DejaVu's digit height is ~0.73 em."""
+    return round((y0 + y1) / 2 + 0.365 * size)
