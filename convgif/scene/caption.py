@@ -1,0 +1,132 @@
+"""Caption placeholders: which exist, which apply to which op, and filling them in.
+
+How values are written (the same everywhere):
+- shapes (`input_shape`, `output_shape`, `weight_shape`): `(2, 7, 7)`; `weight_shape` of a pool: `none`
+- sizes of a window (`kernel_size`, `effective_kernel_size`): `3×3`, `5×2`; in 1D `3`
+- per-dimension arguments (`stride`, `dilation`, `output_padding`): `2` when every dimension agrees,
+  else `(1, 3)`, the way torch's arguments are written
+- `padding`: the resolved pads ('same' shows the numbers it chose): `1`, `(1, 2)` for per-dimension
+  pads, `((0, 1), (1, 1))` for (before, after) pairs that differ
+- counts (`groups`, `in_channels`, `out_channels`, `params`, `macs`): plain integers
+- flags (`bias`, `ceil_mode`, `count_include_pad`): `yes` / `no`; `norm_type`: `2` or `1.5`
+- `formula`: the engine's output-size formula with the numbers filled in; `kind`: `conv2d`
+
+Placeholders are looked up by name only: `{name}`. Attribute access, indexing, conversions and format
+specs are refused, and nothing in a caption is evaluated. `{{` and `}}` write literal braces.
+"""
+
+from __future__ import annotations
+
+import difflib
+import string
+from typing import TYPE_CHECKING
+
+from convgif.scene.ops import CONV_KINDS, TRANSPOSED_KINDS, family
+from convgif.scene.values import number_text, padding_text, per_dim_text, shape_text, size_text
+
+if TYPE_CHECKING:
+    from convgif.engine.geometry import Geometry
+    from convgif.scene.spec import OpSpec
+
+COMMON = ("input_shape", "output_shape", "kernel_size", "stride", "padding", "dilation", "in_channels",
+          "out_channels", "params", "macs", "formula", "effective_kernel_size", "kind")
+CONV_ONLY = ("weight_shape", "groups", "bias", "padding_mode")
+TRANSPOSED_ONLY = ("weight_shape", "groups", "bias", "output_padding")
+POOL_ONLY = {"max_pool": ("ceil_mode",), "avg_pool": ("ceil_mode", "count_include_pad"),
+             "lp_pool": ("ceil_mode", "norm_type")}
+ALL = tuple(dict.fromkeys(COMMON + CONV_ONLY + TRANSPOSED_ONLY + sum(POOL_ONLY.values(), ())))
+
+_DEFAULTS = {
+    "conv": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} G {groups}",
+    "conv_transpose": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} "
+                      "D {dilation} G {groups} OP {output_padding}",
+    "max_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation}",
+    "avg_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride}",
+    "lp_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} S {stride} p {norm_type}",
+}
+
+
+def did_you_mean(word: object, choices: list[str] | tuple[str, ...], *, braces: bool = False) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    if not close:
+        return ""
+    return f" (did you mean {{{close[0]}}}?)" if braces else f" (did you mean {close[0]!r}?)"
+
+
+def applicable(kind: str) -> tuple[str, ...]:
+    """The placeholders that mean something for `kind`."""
+    if kind in CONV_KINDS:
+        return COMMON + CONV_ONLY
+    if kind in TRANSPOSED_KINDS:
+        return COMMON + TRANSPOSED_ONLY
+    return COMMON + POOL_ONLY[family(kind)]
+
+
+def default_caption(kind: str) -> str:
+    return _DEFAULTS[family(kind)]
+
+
+def _parts(template: str) -> list[tuple[str, str | None]]:
+    """(literal text, placeholder name or None) pieces; raises ValueError with a user-facing message."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        raise ValueError("has an unmatched '{' or '}' (write {{ and }} for literal braces)") from None
+    parts = []
+    wrong = []  # every bad placeholder, so one message names them all
+    for literal, name, spec, conversion in parsed:
+        if name is None:
+            parts.append((literal, None))
+            continue
+        if spec or conversion or not name.isidentifier():
+            whole = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            wrong.append(f"{whole[:40]} is not a placeholder (write {{name}} only)")
+        elif name not in ALL:
+            wrong.append(f"unknown placeholder {{{name}}}" + did_you_mean(name, ALL, braces=True))
+        parts.append((literal, name))
+    if wrong:
+        listing = "" if all("did you mean" in w for w in wrong) else f" (placeholders: {', '.join(ALL)})"
+        raise ValueError("; ".join(dict.fromkeys(wrong)) + listing)
+    return parts
+
+
+def placeholders(template: str) -> list[str]:
+    """The placeholder names in `template`, in order (ValueError on unknown ones or stray braces)."""
+    return [name for _, name in _parts(template) if name is not None]
+
+
+def values(op: OpSpec, geometry: Geometry) -> dict[str, str]:
+    """Every applicable placeholder's text for this op and geometry."""
+    flag = {True: "yes", False: "no"}
+    texts = {
+        "input_shape": shape_text(geometry.input_shape),
+        "output_shape": shape_text(geometry.output_shape),
+        "kernel_size": size_text(geometry.kernel_size),
+        "effective_kernel_size": size_text(geometry.effective_kernel_size),
+        "stride": per_dim_text(geometry.stride),
+        "dilation": per_dim_text(geometry.dilation),
+        "padding": padding_text(geometry.padding),
+        "in_channels": str(geometry.in_channels),
+        "out_channels": str(geometry.out_channels),
+        "params": str(geometry.params),
+        "macs": str(geometry.macs),
+        "formula": geometry.formula,
+        "kind": op.kind,
+        "weight_shape": shape_text(geometry.weight_shape) if geometry.weight_shape else "none",
+        "groups": str(geometry.groups),
+        "bias": flag[bool(geometry.bias_shape)],
+        "padding_mode": geometry.padding_mode,
+        "output_padding": per_dim_text(geometry.output_padding) if geometry.output_padding else "0",
+        "ceil_mode": flag[bool(op.ceil_mode)],
+        "count_include_pad": flag[bool(op.count_include_pad)],
+        "norm_type": number_text(op.norm_type),
+    }
+    return {name: texts[name] for name in applicable(op.kind)}
+
+
+def fill(template: str, texts: dict[str, str]) -> str:
+    """`template` with each placeholder replaced by its text (plain substitution, nothing evaluated)."""
+    return "".join(literal + (texts[name] if name is not None else "") for literal, name in _parts(template))

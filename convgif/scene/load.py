@@ -1,0 +1,172 @@
+"""Reading a scene: file -> TOML -> per-key checks -> cross-key rules -> frozen Scene, or one SceneError.
+
+Every problem in a file is collected and raised together, each as `FILE: dotted.key: message`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from convgif.errors import SceneError
+from convgif.scene.ops import has_weights
+from convgif.scene.problems import Problem, translate, unknown_key
+from convgif.scene.rules import Parts, cross_check, input_values_rule
+from convgif.scene.spec import SECTIONS, Scene, SceneFile, WeightsSpec, _caption
+from convgif.scene.values import show
+
+TOP_KEYS = tuple(SceneFile.model_fields)
+REQUIRED_SECTIONS = ("op", "input")
+
+
+def load_scene(path: str | Path) -> Scene:
+    """Read and validate the scene file at `path` (SceneError lists every problem in it)."""
+    return parse_scene(read_document(path), str(path))
+
+
+def read_document(path: str | Path) -> dict:
+    """The TOML document in the file at `path`, unvalidated (SceneError when unreadable or not TOML).
+
+    For callers that change keys before validation (e.g. CLI overrides): `parse_scene(document, str(path))`.
+    """
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise SceneError(source, [("", "cannot read the scene file: it does not exist")]) from None
+    except IsADirectoryError:
+        raise SceneError(source, [("", "cannot read the scene file: it is a directory")]) from None
+    except OSError as error:
+        raise SceneError(source, [("", f"cannot read the scene file: {error.strerror or error}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SceneError(source, [("", f"cannot read the scene file: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}; save it as UTF-8)")]) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SceneError(source, [("", _syntax_message(error))]) from None
+    except RecursionError:
+        raise SceneError(source, [("", "TOML syntax error: values nest too deeply")]) from None
+    return document
+
+
+def _syntax_message(error: tomllib.TOMLDecodeError) -> str:
+    text = str(error)
+    where = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", text, flags=re.DOTALL)
+    if where:
+        what, line, column = where.groups()
+        return f"TOML syntax error at line {line}, column {column}: {what}"
+    return f"TOML syntax error: {text}"
+
+
+def parse_scene(document: dict, source: str) -> Scene:
+    """Validate an already-parsed TOML `document` (for code and tests); `source` names it in messages."""
+    if not isinstance(document, dict):
+        raise SceneError(source, [("", f"the document is {show(document)}, not a table of keys")])
+    problems: list[Problem] = []
+    failed: set[str] = set()
+
+    for key in document:
+        if key not in TOP_KEYS:
+            problems.append((str(key), unknown_key(key, TOP_KEYS)))
+
+    texts: dict[str, str | None] = {}
+    for key in ("title", "description", "caption"):
+        value = document.get(key)
+        if value is None:
+            texts[key] = None
+            continue
+        try:
+            texts[key] = _caption(value) if key == "caption" else _plain_string(value)
+        except ValueError as error:
+            problems.append((key, str(error)))
+            failed.add(key)
+            texts[key] = None
+
+    sections: dict[str, BaseModel | None] = {}
+    for name, model in SECTIONS.items():
+        if name not in document:
+            if name in REQUIRED_SECTIONS:
+                problems.append((name, "required table is missing"))
+                failed.add(name)
+                sections[name] = None
+            else:
+                sections[name] = None if name == "weights" else model()
+            continue
+        raw = document[name]
+        if not isinstance(raw, dict):
+            problems.append((name, f"{show(raw)} is not a table (write [{name}] with keys under it)"))
+            failed.add(name)
+            sections[name] = None
+            continue
+        sections[name], section_problems, section_failed = _validate_section(model, raw, name)
+        problems += section_problems
+        failed |= section_failed
+
+    op = sections["op"]
+    weights = sections["weights"]
+    if weights is None and op is not None and has_weights(op.kind) and "weights" not in failed:
+        weights = WeightsSpec()
+    parts = Parts(
+        op=op,
+        op_keys_given=tuple(k for k in document.get("op", {}) if isinstance(k, str))
+        if isinstance(document.get("op"), dict) else (),
+        input=sections["input"],
+        weights=weights,
+        weights_given="weights" in document,
+        render=sections["render"],
+        caption=texts["caption"],
+        failed=frozenset(failed),
+    )
+    problems += input_values_rule(parts.input, parts.failed)
+    problems += cross_check(parts)
+    if problems:
+        raise SceneError(source, list(dict.fromkeys(problems)))
+
+    output = sections["output"]
+    # a file stem can hold anything a file system allows; output names stay plain
+    stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
+    return Scene(
+        source=source,
+        stem=stem,
+        title=texts["title"],
+        description=texts["description"],
+        caption=texts["caption"],
+        op=op,
+        input=sections["input"],
+        weights=weights if has_weights(op.kind) else None,
+        render=sections["render"],
+        output=output,
+    )
+
+
+def _plain_string(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)} is not a string")
+    return value
+
+
+def _validate_section(model: type[BaseModel], raw: dict, prefix: str) -> tuple[BaseModel | None, list[Problem], set[str]]:
+    """(model or a partial one, problems, failed dotted keys).
+
+    When some keys fail, the section is validated again without them, so that rules joining the keys
+    that did pass can still run; None when even that fails (a required key is missing or wrong).
+    """
+    try:
+        return model.model_validate(raw), [], set()
+    except ValidationError as error:
+        problems = translate(error, model, prefix)
+        bad = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+    failed = {f"{prefix}.{key}" for key in bad}
+    remaining = {k: v for k, v in raw.items() if isinstance(k, str) and k not in bad}
+    try:
+        partial = model.model_validate(remaining)
+    except ValidationError:
+        partial = None
+        failed.add(prefix)
+    return partial, problems, failed

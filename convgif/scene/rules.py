@@ -1,0 +1,207 @@
+"""Rules that join several keys (run after each key passed its own checks; failed keys are skipped).
+
+Every shape and cross-argument rule comes from the engine's geometry functions; this module only
+maps their `GeometryError(argument, ...)` to scene keys and adds the limits that keep a scene small
+enough to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from convgif.engine.geometry import Geometry
+from convgif.errors import GeometryError
+from convgif.scene import caption as captions
+from convgif.scene.ops import TRANSPOSED_KINDS, VIEWS, has_weights, op_geometry, op_keys
+from convgif.scene.problems import Problem
+from convgif.scene.spec import (
+    MAX_INPUT_ELEMENTS,
+    MAX_SPATIAL_SIZE,
+    InputSpec,
+    OpSpec,
+    RenderSpec,
+    WeightsSpec,
+)
+from convgif.scene.values import PRESETS, shape_text, size_text
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What passed per-key validation. A section is None when it could not be built at all."""
+
+    op: OpSpec | None
+    op_keys_given: tuple[str, ...]
+    input: InputSpec | None
+    weights: WeightsSpec | None
+    weights_given: bool
+    render: RenderSpec | None
+    caption: str | None
+    failed: frozenset[str]  # dotted keys (and whole sections) that already have a problem
+
+
+def geometry_key(argument: str) -> str:
+    return "input.shape" if argument == "input_shape" else f"op.{argument}"
+
+
+def cross_check(parts: Parts) -> list[Problem]:
+    problems: list[Problem] = []
+    op, failed = parts.op, parts.failed
+    if op is None:
+        return problems
+    kind = op.kind
+    for key in parts.op_keys_given:
+        if key in OpSpec.model_fields and key not in op_keys(kind) and f"op.{key}" not in failed:
+            problems.append((f"op.{key}", f"not used by {kind} (its keys: {', '.join(op_keys(kind))})"))
+
+    if parts.weights_given and not has_weights(kind):
+        problems.append(("weights", f"{kind} has no weights (remove the [weights] table)"))
+
+    render = parts.render
+    if render is not None and render.view is not None and "render.view" not in failed:
+        views = VIEWS.get(kind, ())
+        if render.view not in views:
+            allowed = f"one of {', '.join(views)}" if views else f"{kind} has a single view: remove render.view"
+            problems.append(("render.view", f"{render.view!r} is not a view of {kind} ({allowed})"
+                             + captions.did_you_mean(render.view, views)))
+
+    if parts.caption is not None:
+        for name in dict.fromkeys(captions.placeholders(parts.caption)):
+            if name not in captions.applicable(kind):
+                problems.append(("caption", f"{{{name}}} does not apply to {kind} "
+                                 f"(placeholders for {kind}: {', '.join(captions.applicable(kind))})"))
+
+    geometry_ready = (
+        parts.input is not None
+        and "input.shape" not in failed
+        and not any(f"op.{key}" in failed for key in op_keys(kind))
+    )
+    if not geometry_ready:
+        return problems
+    try:
+        geometry = op_geometry(op, parts.input.shape)
+    except GeometryError as error:
+        problems.append((geometry_key(error.argument), error.message))
+        return problems
+    size_problems = _size_limits(op, geometry)
+    problems += size_problems
+    if size_problems:
+        return problems
+    problems += _weight_rules(op, geometry, parts)
+    if render is not None:
+        problems += _step_rules(geometry, render, parts)
+    return problems
+
+
+def input_values_rule(input_spec: InputSpec | None, failed: frozenset[str]) -> list[Problem]:
+    """Nested-list input values must have exactly input.shape (needs only the [input] table)."""
+    if input_spec is None or {"input.shape", "input.values"} & failed or isinstance(input_spec.values, str):
+        return []
+    shape = _nested_shape(input_spec.values)
+    if shape != input_spec.shape:
+        return [("input.values", f"shape {shape_text(shape)} does not match input.shape {shape_text(input_spec.shape)}")]
+    return []
+
+
+def _nested_shape(values) -> tuple[int, ...]:
+    shape = []
+    while isinstance(values, tuple):
+        shape.append(len(values))
+        values = values[0]
+    return tuple(shape)
+
+
+def _too_big(what: str, shape: tuple[int, ...], advice: str) -> str | None:
+    elements = math.prod(shape)
+    if elements > MAX_INPUT_ELEMENTS:
+        return f"{what} {shape_text(shape)} would have {elements} elements, more than the {MAX_INPUT_ELEMENTS} allowed ({advice})"
+    if any(n > MAX_SPATIAL_SIZE for n in shape[1:]):
+        return f"{what} {shape_text(shape)} would be wider than {MAX_SPATIAL_SIZE} cells ({advice})"
+    return None
+
+
+def _size_limits(op: OpSpec, geometry: Geometry) -> list[Problem]:
+    """Derived arrays must stay drawable: output, padded input, weight, window span, zero-inserted input."""
+    problems: list[Problem] = []
+    for n, k, d in zip(geometry.effective_kernel_size, geometry.kernel_size, geometry.dilation):
+        if n > MAX_SPATIAL_SIZE:
+            key = "op.kernel_size" if k > MAX_SPATIAL_SIZE else "op.dilation"
+            problems.append((key, f"the window spans {n} cells (1 + {d}*({k}-1)), more than the "
+                             f"{MAX_SPATIAL_SIZE} allowed (a fixed limit)"))
+            return problems
+    message = _too_big("the output", geometry.output_shape, "a fixed limit: use a smaller input or op")
+    if message:
+        problems.append(("op", message))
+    # a transposed conv's padding crops its output instead of growing its input
+    message = None if op.kind in TRANSPOSED_KINDS else _too_big(
+        "the padded input", geometry.padded_input_shape, "a fixed limit: use less padding")
+    if message:
+        problems.append(("op.padding", message))
+    if geometry.weight_shape:
+        message = _too_big("the weight", geometry.weight_shape, "a fixed limit: use fewer channels or a smaller kernel")
+        if message:
+            problems.append(("op", message))
+    if op.kind in TRANSPOSED_KINDS:
+        for n, s in zip(geometry.input_shape[1:], geometry.stride):
+            spread = (n - 1) * s + 1
+            if spread > MAX_SPATIAL_SIZE:
+                problems.append(("op.stride", f"the zero-inserted input would span {spread} cells ((n - 1)*s + 1 = "
+                                 f"({n} - 1)*{s} + 1), more than the {MAX_SPATIAL_SIZE} allowed (a fixed limit)"))
+                break
+    return problems
+
+
+def _weight_rules(op: OpSpec, geometry: Geometry, parts: Parts) -> list[Problem]:
+    weights, failed = parts.weights, parts.failed
+    if weights is None or not has_weights(op.kind):
+        return []
+    problems: list[Problem] = []
+    values = weights.values
+    if "weights.values" not in failed:
+        if isinstance(values, str) and values in PRESETS:
+            if geometry.ndim != 2 or geometry.kernel_size != (3, 3):
+                problems.append(("weights.values", f"preset {values!r} is a 3×3 kernel for 2D convolutions, but this "
+                                 f"{op.kind} has a {size_text(geometry.kernel_size)} kernel "
+                                 "(use op.kernel_size = 3 in a 2D convolution)"))
+        elif not isinstance(values, str):
+            shape = _nested_shape(values)
+            if shape != geometry.weight_shape:
+                layout = ("(C_in, C_out/groups, " if op.kind in TRANSPOSED_KINDS else "(C_out, C_in/groups, ")
+                layout += ("kH, kW)" if geometry.ndim == 2 else "k)")
+                problems.append(("weights.values", f"shape {shape_text(shape)} does not match the weight shape "
+                                 f"{shape_text(geometry.weight_shape)} of this {op.kind} {layout}"))
+    bias = weights.bias
+    if "weights.bias" not in failed and bias is not None:
+        if not op.bias:
+            problems.append(("weights.bias", "is given but op.bias = false (remove weights.bias or set op.bias = true)"))
+        elif isinstance(bias, tuple) and len(bias) != geometry.out_channels:
+            problems.append(("weights.bias", f"has {len(bias)} values but op.out_channels = {geometry.out_channels} "
+                             "(one per output channel)"))
+    return problems
+
+
+def _step_rules(geometry: Geometry, render: RenderSpec, parts: Parts) -> list[Problem]:
+    failed = parts.failed
+    if {"render.steps", "render.max_frames", "render.view"} & failed:
+        return []
+    view = render.view or (VIEWS[parts.op.kind][0] if parts.op.kind in VIEWS else None)
+    total = math.prod(geometry.input_shape if view == "scatter" else geometry.output_shape)
+    steps = render.steps
+    if steps == "all":
+        chosen = total
+    elif isinstance(steps[0], str):
+        how, count = steps
+        chosen = min(count, total) if how == "first" else -(-total // count)
+    else:
+        outside = [i for i in steps if i >= total]
+        if outside:
+            shown = ", ".join(str(i) for i in outside[:5]) + (", ..." if len(outside) > 5 else "")
+            return [("render.steps", f"step index {shown} out of range (this scene has {total} steps: 0..{total - 1})")]
+        chosen = len(steps)
+    if chosen > render.max_frames:
+        return [("render.steps", f"{chosen} step frames exceed render.max_frames={render.max_frames} "
+                 "(raise render.max_frames or sample with render.steps = {every = k})")]
+    return []
+
+
+__all__ = ["Parts", "cross_check", "input_values_rule", "geometry_key"]

@@ -1,0 +1,366 @@
+"""The scene format as frozen pydantic models: per-key types and rules, the Scene and what it derives.
+
+Per-key rules live here (each custom one raises ValueError with the message the user sees); rules that
+join several keys live in `convgif.scene.rules`. Validated values are immutable: lists become tuples.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+
+from convgif.engine.geometry import Geometry
+from convgif.scene import caption as captions
+from convgif.scene.ops import KINDS, default_view, has_weights, op_geometry
+from convgif.scene.values import (
+    PRESETS,
+    arange_values,
+    data_number,
+    finite_float,
+    int_range,
+    is_int,
+    is_number,
+    nested_numbers,
+    preset_weight,
+    random_integers,
+    show,
+)
+
+MAX_INPUT_ELEMENTS = 1_000_000
+MAX_SPATIAL_SIZE = 4096
+DEFAULT_MAX_FRAMES = 2000
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+def _custom(check, schema: dict) -> Any:
+    """A field checked by `check` alone (our message, not pydantic's), with `schema` for editors."""
+    return (PlainValidator(check), WithJsonSchema(schema))
+
+
+# ---- per-key checks -------------------------------------------------------------------------------
+
+def _int_or_ints(value: Any) -> int | tuple[int, ...]:
+    if is_int(value):
+        return int(value)
+    if isinstance(value, (list, tuple)) and value and all(is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError(f"{show(value)} is not an integer or a list of integers")
+
+
+def _padding(value: Any) -> Any:
+    if isinstance(value, str):
+        if value in ("same", "valid"):
+            return value
+        raise ValueError(f"{show(value)} is not a padding (an integer, a list of integers, 'same', 'valid' "
+                         "or pairs [[top, bottom], [left, right]])")
+    if isinstance(value, (list, tuple)) and value and all(isinstance(p, (list, tuple)) for p in value):
+        if all(len(p) == 2 and all(is_int(v) for v in p) for p in value):
+            return tuple((int(p[0]), int(p[1])) for p in value)
+    else:
+        try:
+            return _int_or_ints(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{show(value)} is not a padding (an integer, a list of integers, 'same', 'valid' "
+                     "or pairs [[top, bottom], [left, right]])")
+
+
+def _stride(value: Any) -> Any:
+    return None if value is None else _int_or_ints(value)
+
+
+def _norm_type(value: Any) -> float:
+    number = finite_float(value)
+    if number is None or number <= 0:
+        raise ValueError(f"{show(value)} is not a positive finite number")
+    return number
+
+
+def _input_shape(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, (list, tuple)) or not all(is_int(v) for v in value) or len(value) not in (2, 3):
+        raise ValueError(f"{show(value)} is not a shape (write [C, L] or [C, H, W] with positive integers)")
+    shape = tuple(int(v) for v in value)
+    if any(n <= 0 for n in shape):
+        raise ValueError(f"{show(value)} has a size below 1 (sizes must be positive)")
+    # checked before anything is allocated, so an absurd shape fails at once
+    for n, axis in zip(shape[1:], ("H", "W") if len(shape) == 3 else ("L",)):
+        if n > MAX_SPATIAL_SIZE:
+            raise ValueError(f"{n} cells on {axis} exceed the maximum of {MAX_SPATIAL_SIZE} (a fixed limit)")
+    elements = math.prod(shape)
+    if elements > MAX_INPUT_ELEMENTS:
+        raise ValueError(f"{shape} has {elements} elements, more than the {MAX_INPUT_ELEMENTS} allowed "
+                         "(a fixed limit: use a smaller input)")
+    return shape
+
+
+def _input_values(value: Any) -> Any:
+    if isinstance(value, str):
+        if value in ("random", "arange"):
+            return value
+        raise ValueError(f"{show(value)} is not a way to fill the input ('random', 'arange' or nested lists "
+                         "of numbers)")
+    try:
+        return nested_numbers(value)[1]
+    except ValueError as error:
+        raise ValueError(f"{error} ('random', 'arange' or nested lists of numbers)") from None
+
+
+def _weight_values(value: Any) -> Any:
+    if isinstance(value, str):
+        if value == "random" or value in PRESETS:
+            return value
+        raise ValueError(f"{show(value)} is not a way to fill the weights ('random', nested lists of numbers "
+                         f"or a preset: {', '.join(PRESETS)})" + captions.did_you_mean(value, ["random", *PRESETS]))
+    try:
+        return nested_numbers(value)[1]
+    except ValueError as error:
+        raise ValueError(f"{error} ('random', nested lists of numbers or a preset)") from None
+
+
+def _bias(value: Any) -> Any:
+    if value is None or value == "random" and isinstance(value, str):
+        return value
+    try:
+        if is_number(value):
+            return data_number(value)
+        if isinstance(value, (list, tuple)) and value and all(is_number(v) for v in value):
+            return tuple(data_number(v) for v in value)
+    except ValueError as error:
+        raise ValueError(f"{error} ('random', a number or a list of numbers, one per output channel)") from None
+    raise ValueError(f"{show(value)} is not a bias ('random', a finite number or a list of finite numbers, "
+                     "one per output channel)")
+
+
+def _range(value: Any) -> tuple[int, int]:
+    return int_range(value)
+
+
+def _steps(value: Any) -> Any:
+    if isinstance(value, str) and value == "all":
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (key, count), = value.items()
+        if key in ("first", "every") and is_int(count):
+            if count < 1:
+                raise ValueError(f"{{{key} = {count}}} needs a count of at least 1")
+            return (key, int(count))
+    if isinstance(value, (list, tuple)) and value and all(is_int(v) for v in value):
+        if any(v < 0 for v in value):
+            raise ValueError(f"{show(value)} holds a negative step index (steps count from 0)")
+        return tuple(int(v) for v in value)
+    raise ValueError(f"{show(value)} is not a choice of steps ('all', {{first = n}}, {{every = k}} or a list "
+                     "of step indices)")
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+
+
+def _output_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)} is not a name (a string)")
+    if not _PLAIN_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(f"{show(value)} is not a plain file name (letters, digits, '_', '-' and '.', no '/' "
+                         "or '..', at most 100 characters)")
+    return value
+
+
+def _caption(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)} is not a string")
+    captions.placeholders(value)  # raises on unknown placeholders and unbalanced braces
+    return value
+
+
+_INT_OR_INTS = {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
+_NESTED_NUMBERS = {"type": "array", "description": "nested lists of numbers, one level per array dimension"}
+
+IntOrInts = Annotated[Any, *_custom(_int_or_ints, _INT_OR_INTS)]
+
+
+# ---- the sections ---------------------------------------------------------------------------------
+
+class OpSpec(_Spec):
+    """`[op]`: the operation and its torch arguments (which keys apply depends on `kind`)."""
+
+    kind: Literal[KINDS]  # type: ignore[valid-type]
+    out_channels: int = Field(1, ge=1)
+    kernel_size: IntOrInts
+    stride: Annotated[Any, *_custom(_stride, {**_INT_OR_INTS, "description": "default 1; pools: kernel_size"})] = None
+    padding: Annotated[Any, *_custom(_padding, {"anyOf": [
+        *_INT_OR_INTS["anyOf"], {"enum": ["same", "valid"]},
+        {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
+    ]})] = 0
+    dilation: IntOrInts = 1
+    groups: int = Field(1, ge=1)
+    bias: bool = True
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    output_padding: IntOrInts = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    norm_type: Annotated[Any, *_custom(_norm_type, {"type": "number", "exclusiveMinimum": 0})] = 2.0
+
+
+_RANGE_SCHEMA = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
+
+
+class InputSpec(_Spec):
+    """`[input]`: the input's (C, L) or (C, H, W) shape and how it is filled."""
+
+    shape: Annotated[Any, *_custom(_input_shape, {"type": "array", "items": {"type": "integer", "minimum": 1},
+                                                  "minItems": 2, "maxItems": 3})]
+    values: Annotated[Any, *_custom(_input_values, {"anyOf": [{"enum": ["random", "arange"]}, _NESTED_NUMBERS]})] = "random"
+    seed: int = Field(0, ge=0, lt=2**64)
+    range: Annotated[Any, *_custom(_range, _RANGE_SCHEMA)] = (0, 9)
+
+
+class WeightsSpec(_Spec):
+    """`[weights]` (convolutions only): kernel values and bias."""
+
+    values: Annotated[Any, *_custom(_weight_values, {"anyOf": [{"enum": ["random", *PRESETS]}, _NESTED_NUMBERS]})] = "random"
+    seed: int = Field(1, ge=0, lt=2**64)
+    range: Annotated[Any, *_custom(_range, _RANGE_SCHEMA)] = (-1, 1)
+    bias: Annotated[Any, *_custom(_bias, {"anyOf": [{"const": "random"}, {"type": "number"},
+                                                    {"type": "array", "items": {"type": "number"}}]})] = None
+
+
+class RenderSpec(_Spec):
+    """`[render]`: timing, size and which steps become frames."""
+
+    duration_ms: int = Field(600, ge=1, le=60_000)
+    hold_ms: int = Field(2000, ge=0, le=600_000)
+    width: int = Field(720, ge=160, le=4096)
+    theme: Literal["light", "dark"] = "light"
+    steps: Annotated[Any, *_custom(_steps, {"anyOf": [
+        {"const": "all"},
+        {"type": "object", "properties": {"first": {"type": "integer", "minimum": 1}}, "required": ["first"],
+         "additionalProperties": False},
+        {"type": "object", "properties": {"every": {"type": "integer", "minimum": 1}}, "required": ["every"],
+         "additionalProperties": False},
+        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+    ]})] = "all"
+    max_frames: int = Field(DEFAULT_MAX_FRAMES, ge=1)
+    view: str | None = None
+
+
+class OutputSpec(_Spec):
+    """`[output]`: how the written files are named."""
+
+    name: Annotated[Any, *_custom(_output_name, {"type": "string", "pattern": _PLAIN_NAME.pattern})] = None
+
+
+class SceneFile(_Spec):
+    """A whole scene file (this model is the format; `Scene` adds what is known about the file)."""
+
+    title: str | None = None
+    description: str | None = None
+    caption: Annotated[Any, *_custom(_caption, {"type": "string"})] = None
+    op: OpSpec
+    input: InputSpec
+    weights: WeightsSpec | None = None
+    render: RenderSpec = RenderSpec()
+    output: OutputSpec = OutputSpec()
+
+
+SECTIONS: dict[str, type[_Spec]] = {
+    "op": OpSpec, "input": InputSpec, "weights": WeightsSpec, "render": RenderSpec, "output": OutputSpec,
+}
+
+
+class Scene(SceneFile):
+    """A validated scene: every array, shape, caption and step choice derives from it deterministically.
+
+    `weights` is None for pools and the `[weights]` defaults for convolutions without that table.
+    """
+
+    source: str  # the path as given
+    stem: str  # base name of the output files
+
+    def geometry(self) -> Geometry:
+        return op_geometry(self.op, self.input.shape)
+
+    def view_name(self) -> str | None:
+        """The chosen (or default) view for ops drawn several ways; None for the others."""
+        return self.render.view or default_view(self.op.kind)
+
+    def total_steps(self) -> int:
+        """Step frames before sampling: one per output element, or per input element in the scatter view."""
+        shape = self.input.shape if self.view_name() == "scatter" else self.geometry().output_shape
+        return math.prod(shape)
+
+    def step_indices(self, total: int | None = None) -> list[int]:
+        """The steps `render.steps` chooses among `total` (default: this scene's `total_steps()`)."""
+        total = self.total_steps() if total is None else total
+        steps = self.render.steps
+        if steps == "all":
+            return list(range(total))
+        if isinstance(steps[0], str):
+            how, count = steps
+            return list(range(min(count, total))) if how == "first" else list(range(0, total, count))
+        return [i for i in steps if i < total]
+
+    def input_array(self) -> np.ndarray:
+        """(C, *spatial) float64 input values."""
+        values = self.input.values
+        if values == "random":
+            return random_integers(self.input.seed, self.input.range, self.input.shape)
+        if values == "arange":
+            return arange_values(self.input.shape)
+        return np.array(values, dtype=np.float64)
+
+    def weight_array(self) -> np.ndarray | None:
+        """The weight in torch's layout (None for pools): (C_out, C_in/groups, *k), transposed (C_in, C_out/groups, *k)."""
+        if self.weights is None or not has_weights(self.op.kind):
+            return None
+        values = self.weights.values
+        shape = self.geometry().weight_shape
+        if values == "random":
+            return random_integers(self.weights.seed, self.weights.range, shape)
+        if isinstance(values, str):
+            return preset_weight(values, shape)
+        return np.array(values, dtype=np.float64)
+
+    def bias_array(self) -> np.ndarray | None:
+        """(C_out,) float64 bias, or None when the op has none."""
+        if self.weights is None or not has_weights(self.op.kind) or not self.op.bias:
+            return None
+        bias = self.weights.bias
+        shape = (self.op.out_channels,)
+        if bias is None or bias == "random":
+            # its own stream, so the bias does not change when the weight values are given by hand
+            rng = np.random.default_rng([self.weights.seed, 1])
+            low, high = self.weights.range
+            return rng.integers(low, high, size=shape, endpoint=True).astype(np.float64)
+        if isinstance(bias, float):
+            return np.full(shape, bias, dtype=np.float64)
+        return np.array(bias, dtype=np.float64)
+
+    def caption_text(self) -> str:
+        """The caption (or the default one for this kind) with its placeholders filled."""
+        geometry = self.geometry()
+        template = self.caption if self.caption is not None else captions.default_caption(self.op.kind)
+        return captions.fill(template, captions.values(self.op, geometry))
+
+    def info(self) -> dict[str, Any]:
+        """Shapes, costs and frame count (step frames + 1 hold frame)."""
+        geometry = self.geometry()
+        return {
+            "input_shape": geometry.input_shape,
+            "output_shape": geometry.output_shape,
+            "weight_shape": geometry.weight_shape or None,
+            "params": geometry.params,
+            "macs": geometry.macs,
+            "frames": len(self.step_indices()) + 1,
+            "formula": geometry.formula,
+            "effective_kernel_size": geometry.effective_kernel_size,
+        }
