@@ -26,14 +26,15 @@ def build_trace(scene):
     """The engine trace a scene describes (views choose which trace for ops that have several)."""
     from convgif.engine import conv_trace
 
-    op = scene.op
-    if op.kind in ("conv1d", "conv2d"):
+    kind = scene.op.kind
+    geometry = scene.geometry()  # arguments as the engine resolved them (defaults filled, pads explicit)
+    if kind in ("conv1d", "conv2d"):
         return conv_trace(
             scene.input_array(), scene.weight_array(), scene.bias_array(),
-            stride=op.stride, padding=op.padding, dilation=op.dilation, groups=op.groups,
-            padding_mode=op.padding_mode,
+            stride=geometry.stride, padding=geometry.padding, dilation=geometry.dilation,
+            groups=geometry.groups, padding_mode=geometry.padding_mode,
         )
-    raise RenderError(f"{scene.source}: op.kind: {op.kind!r} has no renderer yet")
+    raise RenderError(f"op.kind: {kind!r} has no renderer yet")
 
 
 def build_view(scene, trace):

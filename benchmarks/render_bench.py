@@ -1,0 +1,145 @@
+"""Render benchmark: per scene, frames/s split into draw and encode, GIF bytes, peak RSS, and baselines.
+
+Usage: python benchmarks/render_bench.py [SCENE_OR_DIR ...] [--redraw-frames N] [--jobs-compare]
+
+Each scene runs in its own subprocess so its peak RSS is its own. For every scene the same run also
+measures an encode-only baseline (the same frames, encoded again without drawing) and a full
+matplotlib redraw baseline (`reference_frame`, on the first N steps); both are printed as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BASELINE_FRAME_CAP = 200  # frames kept in memory for the encode-only baseline (the render itself streams)
+
+
+def measure_scene(path: str, redraw_frames: int) -> dict:
+    from convgif.encode import GifWriter, Palette
+    from convgif.pipeline import build_trace, build_view
+    from convgif.scene import load_scene
+
+    started = time.perf_counter()
+    scene = load_scene(path)
+    trace = build_trace(scene)
+    view = build_view(scene, trace)
+    indices = scene.step_indices(len(trace))
+    palette = Palette(view.palette_colors())
+    draw_s = encode_s = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "scene.gif"
+        with GifWriter(out, palette) as writer:
+            frames = view.frames(indices)
+            first = True
+            while True:
+                t0 = time.perf_counter()
+                frame = next(frames, None)
+                t1 = time.perf_counter()
+                if frame is None:
+                    break
+                writer.write(frame, scene.render.duration_ms)
+                t2 = time.perf_counter()
+                if first:  # the one-time static layer is setup, not steady state
+                    setup_s = (t1 - started)
+                    first = False
+                else:
+                    draw_s += t1 - t0
+                    encode_s += t2 - t1
+            writer.write(view.final_frame(), scene.render.hold_ms)
+        gif_bytes = out.stat().st_size
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the baseline keeps frames
+        steady = max(len(indices) - 1, 1)
+        # encode-only baseline on the same frames (drawn again and kept, so only encoding is timed)
+        kept = list(view.frames(indices[:BASELINE_FRAME_CAP]))
+        t0 = time.perf_counter()
+        with GifWriter(Path(tmp) / "baseline.gif", Palette(view.palette_colors())) as writer:
+            for frame in kept:
+                writer.write(frame, scene.render.duration_ms)
+        encode_only_ms = (time.perf_counter() - t0) * 1000 / max(len(kept), 1)
+    redraw = [i for i in indices[:redraw_frames]]
+    t0 = time.perf_counter()
+    for index in redraw:
+        view.reference_frame(index)
+    redraw_ms = (time.perf_counter() - t0) * 1000 / max(len(redraw), 1)
+    draw_ms = draw_s * 1000 / steady
+    encode_ms = encode_s * 1000 / steady
+    frames_written = len(indices) + 1
+    return {
+        "scene": Path(path).stem,
+        "size": "x".join(map(str, view.size)),
+        "frames": frames_written,
+        "setup_ms": setup_s * 1000,
+        "draw_ms": draw_ms,
+        "encode_ms": encode_ms,
+        "fps": 1000 / (draw_ms + encode_ms) if draw_ms + encode_ms else float("inf"),
+        "gif_bytes": gif_bytes,
+        "bytes_per_frame": gif_bytes / frames_written,
+        "peak_rss_mb": peak_rss_mb,
+        "encode_only_ms": encode_only_ms,
+        "vs_encode": (draw_ms + encode_ms) / encode_only_ms if encode_only_ms else float("nan"),
+        "redraw_ms": redraw_ms,
+        "redraw_speedup": redraw_ms / (draw_ms + encode_ms) if draw_ms + encode_ms else float("nan"),
+    }
+
+
+def scene_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=["scenes"])
+    parser.add_argument("--redraw-frames", type=int, default=3, help="steps timed with the full-redraw baseline")
+    parser.add_argument("--jobs-compare", action="store_true", help="also time `convgif render -j 1` vs `-j 2`")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scene, print JSON
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_scene(args.one, args.redraw_frames)))
+        return
+    rows = []
+    header = (f"{'scene':28} {'size':>9} {'frames':>6} {'fps':>7} {'draw ms':>7} {'enc ms':>6} "
+              f"{'xenc':>5} {'redraw ms':>9} {'xfaster':>7} {'KiB':>7} {'B/frame':>7} {'RSS MB':>6}")
+    print(header)
+    for path in scene_files(args.paths):
+        done = subprocess.run([sys.executable, __file__, "--one", str(path), "--redraw-frames",
+                               str(args.redraw_frames)], capture_output=True, text=True)
+        if done.returncode != 0:
+            print(f"{path.stem:28} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(done.stdout)
+        rows.append(row)
+        print(f"{row['scene'][:28]:28} {row['size']:>9} {row['frames']:>6} {row['fps']:>7.0f} "
+              f"{row['draw_ms']:>7.2f} {row['encode_ms']:>6.2f} {row['vs_encode']:>5.2f} "
+              f"{row['redraw_ms']:>9.0f} {row['redraw_speedup']:>7.0f} {row['gif_bytes'] / 1024:>7.1f} "
+              f"{row['bytes_per_frame']:>7.0f} {row['peak_rss_mb']:>6.0f}")
+    if rows:
+        print(f"\nmedian: {statistics.median(r['fps'] for r in rows):.0f} frames/s, "
+              f"{statistics.median(r['vs_encode'] for r in rows):.2f}x encode-only cost, "
+              f"{statistics.median(r['redraw_speedup'] for r in rows):.0f}x faster than full redraw, "
+              f"{statistics.median(r['bytes_per_frame'] for r in rows):.0f} bytes/frame, "
+              f"max peak RSS {max(r['peak_rss_mb'] for r in rows):.0f} MB")
+    if args.jobs_compare:
+        times = {}
+        for jobs in (1, 2):
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "convgif", "render", *args.paths, "-o", tmp, "-q",
+                                "-j", str(jobs)], check=True)
+                times[jobs] = time.perf_counter() - t0
+        print(f"render -j 1: {times[1]:.2f} s, -j 2: {times[2]:.2f} s, speed-up {times[1] / times[2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
