@@ -1,0 +1,124 @@
+"""The CLI in-process: render, check, info, schema; exit codes; one-line errors; no half-written output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from convgif.cli import main
+
+GOOD = """
+title = "t"
+[op]
+kind = "conv2d"
+out_channels = 2
+kernel_size = 3
+padding = 1
+[input]
+shape = [2, 5, 5]
+seed = 3
+[weights]
+seed = 4
+[render]
+duration_ms = 100
+hold_ms = 1000
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_render_writes_gif_named_after_scene(tmp_path, capsys):
+    scene = write(tmp_path, "small.toml", GOOD)
+    out = tmp_path / "out"
+    assert main(["render", str(scene), "-o", str(out)]) == 0
+    gif = out / "small.gif"
+    with Image.open(gif) as image:
+        assert image.n_frames == 2 * 5 * 5 + 1  # one frame per output element + the hold
+        assert image.info["loop"] == 0
+        image.seek(image.n_frames - 1)
+        assert image.info["duration"] == 1000
+    assert "rendered 1 of 1" in capsys.readouterr().out
+    assert not list(out.glob(".*.part"))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (GOOD.replace("out_channels = 2", "out_channels = 2\ngroups = 3"),
+         "op.groups: 3 does not divide in_channels=2"),
+        (GOOD.replace("padding = 1", "padding = 1\ndilaton = 2"), "op.dilaton: unknown key (did you mean 'dilation'?)"),
+        (GOOD.replace("shape = [2, 5, 5]", "shape = [2, 5, 5]\nvalues = [[1, 2], [3, 4]]"), "input.values"),
+        (GOOD.replace("kernel_size = 3", "kernel_size = 9"), "op.kernel_size"),
+        (GOOD.replace("[op]", "[op\n"), "TOML syntax error"),
+    ],
+)
+def test_bad_scene_exits_2_with_file_and_key_and_writes_nothing(tmp_path, capsys, text, expected):
+    scene = write(tmp_path, "bad.toml", text)
+    out = tmp_path / "out"
+    assert main(["render", str(scene), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{scene}: " in err and expected in err
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_one_bad_scene_does_not_stop_the_others(tmp_path, capsys):
+    write(tmp_path, "a_good.toml", GOOD)
+    write(tmp_path, "b_bad.toml", GOOD.replace("kernel_size = 3", "kernel_size = 0"))
+    write(tmp_path, "c_good.toml", GOOD)
+    out = tmp_path / "out"
+    assert main(["render", str(tmp_path), "-o", str(out)]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a_good.gif", "c_good.gif"]
+    captured = capsys.readouterr()
+    assert "b_bad.toml: op.kernel_size" in captured.err
+    assert "rendered 2 of 3 scene(s)" in captured.out and "1 failed" in captured.out
+
+
+def test_check_and_info(tmp_path, capsys):
+    scene = write(tmp_path, "s.toml", GOOD)
+    assert main(["check", str(scene)]) == 0
+    assert main(["info", str(scene), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["input_shape"] == [2, 5, 5]
+    assert info["output_shape"] == [2, 5, 5]
+    assert info["weight_shape"] == [2, 2, 3, 3]
+    assert info["params"] == 2 * 2 * 3 * 3 + 2
+    assert info["macs"] == 2 * 5 * 5 * 2 * 3 * 3
+    assert info["frames"] == 2 * 5 * 5 + 1
+    assert main(["check", str(write(tmp_path, "x.toml", GOOD.replace("seed = 3", "seed = -1")))]) == 2
+
+
+def test_schema_is_json(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "properties" in schema and "op" in schema["properties"]
+
+
+def test_missing_path_is_usage_error(tmp_path, capsys):
+    assert main(["render", str(tmp_path / "nope.toml"), "-o", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_failed_render_keeps_previous_file(tmp_path, monkeypatch, capsys):
+    scene = write(tmp_path, "keep.toml", GOOD)
+    out = tmp_path / "out"
+    assert main(["render", str(scene), "-o", str(out), "-q"]) == 0
+    before = (out / "keep.gif").read_bytes()
+
+    import convgif.encode.gif as gif
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(gif, "image_block", broken)
+    assert main(["render", str(scene), "-o", str(out), "-q"]) == 1
+    assert "disk full (simulated)" in capsys.readouterr().err
+    assert (out / "keep.gif").read_bytes() == before
+    assert not list(out.glob(".*.part"))
