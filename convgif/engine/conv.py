@@ -32,6 +32,10 @@ def _check_bias(bias: np.ndarray | None, out_channels: int) -> np.ndarray | None
     return bias
 
 
+# conv_geometry names its own arguments; a conv call has `input` and `weight` instead.
+_CALL_ARGUMENT = {"input_shape": "input", "out_channels": "weight", "kernel_size": "weight"}
+
+
 def conv_setup(
     input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int,
     padding_mode: str, ndim: int,
@@ -41,15 +45,34 @@ def conv_setup(
     weight = np.asarray(weight, dtype=np.float64)
     if weight.ndim != ndim + 2:
         raise GeometryError("weight", f"expected {ndim + 2} dimensions (C_out, C_in/groups, *k), got {weight.shape}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups <= 0:
+    # An empty batch is fine (torch returns an empty output); empty channels or grids are not.
+    # torch does accept 0 input channels, returning zeros: we refuse that on purpose, nothing to show.
+    if any(n <= 0 for n in x.shape[1:]):
+        raise GeometryError("input", f"channel and spatial sizes must be positive, got shape {tuple(x.shape)}")
+    if weight.shape[0] <= 0 or any(k <= 0 for k in weight.shape[2:]):
+        raise GeometryError(
+            "weight", f"C_out and kernel sizes must be positive, got shape {tuple(weight.shape)}"
+        )
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)) or groups <= 0:
         raise GeometryError("groups", f"must be a positive integer, got {groups!r}")
-    _check_weight(weight, ndim, x.shape[1], int(groups))
-    geometry = conv_geometry(
-        tuple(int(n) for n in x.shape[1:]), int(weight.shape[0]), tuple(int(k) for k in weight.shape[2:]),
-        stride, padding, dilation, int(groups), bias is not None, padding_mode,
-        kind=f"conv{ndim}d",
-    )
-    return x, unbatched, weight, _check_bias(bias, weight.shape[0]), geometry
+    groups = int(groups)
+    in_channels, out_channels = x.shape[1], weight.shape[0]
+    if in_channels % groups:
+        raise GeometryError("groups", f"{groups} does not divide the input's {in_channels} channels")
+    if out_channels % groups:
+        raise GeometryError("groups", f"{groups} does not divide the weight's {out_channels} output channels")
+    _check_weight(weight, ndim, in_channels, groups)
+    try:
+        geometry = conv_geometry(
+            tuple(int(n) for n in x.shape[1:]), int(out_channels), tuple(int(k) for k in weight.shape[2:]),
+            stride, padding, dilation, groups, bias is not None, padding_mode,
+            kind=f"conv{ndim}d",
+        )
+    except GeometryError as error:
+        if error.argument not in _CALL_ARGUMENT:
+            raise
+        raise GeometryError(_CALL_ARGUMENT[error.argument], error.message) from error
+    return x, unbatched, weight, _check_bias(bias, out_channels), geometry
 
 
 def windows(padded: np.ndarray, geometry: Geometry) -> np.ndarray:

@@ -100,7 +100,7 @@ def _check_shape(input_shape: Any, kind: str) -> tuple[int, ...]:
     shape = tuple(input_shape)
     if len(shape) not in (2, 3):
         raise GeometryError("input_shape", f"must be (C, L) or (C, H, W), got {shape}")
-    if not all(isinstance(n, int) for n in shape):
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
         raise GeometryError("input_shape", f"must hold integers, got {shape}")
     if any(n <= 0 for n in shape):
         raise GeometryError("input_shape", f"sizes must be positive, got {shape}")
@@ -243,5 +243,178 @@ def conv_transpose_geometry(
         output_padding=op,
         weight_shape=(in_channels, out_channels // g, *k),
         bias_shape=(out_channels,) if bias else (),
+        formulas=tuple(formulas),
+    )
+
+
+# --- pooling and resampling -------------------------------------------------------------------------
+
+import numbers  # noqa: E402  (kept with the code that needs it: this section was appended)
+
+POOL_KINDS = ("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d")
+
+
+def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> tuple[int, bool]:
+    """torch's pooling_output_shape: (output size, whether the ceil-mode last-window rule dropped one)."""
+    span = dilation * (kernel - 1) + 1
+    out = (size + 2 * pad - span + (stride - 1 if ceil_mode else 0)) // stride + 1  # // rounds down, as div_rtn
+    # torch: with ceil_mode the last window must start inside the input or the left padding
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        return out - 1, True
+    return out, False
+
+
+def pool_geometry(
+    kind: str,
+    input_shape: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> Geometry:
+    """Geometry of max/avg/lp pooling (`kind` as the torch function's name) on an unbatched input."""
+    if kind not in POOL_KINDS:
+        raise GeometryError("kind", f"must be one of {', '.join(POOL_KINDS)}, got {kind!r}")
+    shape = _check_shape(input_shape, kind)
+    ndim = _expect_ndim(kind, shape)
+    k = positive(as_tuple(kernel_size, ndim, "kernel_size"), "kernel_size")
+    # torch: a missing (or empty) stride means stride = kernel_size
+    s = k if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) else positive(
+        as_tuple(stride, ndim, "stride"), "stride"
+    )
+    p = non_negative(as_tuple(padding, ndim, "padding"), "padding")
+    d = positive(as_tuple(dilation, ndim, "dilation"), "dilation")
+    if not kind.startswith("max") and any(v != 1 for v in d):
+        raise GeometryError("dilation", f"{kind} has no dilation (it must be 1), got {d}")
+    if kind.startswith("lp") and any(v != 0 for v in p):
+        raise GeometryError("padding", f"{kind} has no padding (it must be 0), got {p}")
+    if not isinstance(ceil_mode, bool) or type(ceil_mode).__name__ == "bool_":
+        raise GeometryError("ceil_mode", f"must be True or False, got {ceil_mode!r}")
+    for pp, kk, axis in zip(p, k, SPATIAL_NAMES[ndim]):
+        if pp > kk // 2:
+            raise GeometryError(
+                "padding", f"{pp} on {axis} is more than half the kernel size {kk} (padding <= kernel_size // 2)"
+            )
+    out_sizes = []
+    formulas = []
+    for n, kk, ss, pp, dd, axis in zip(shape[1:], k, s, p, d, SPATIAL_NAMES[ndim]):
+        out, dropped = pool_output_size(n, kk, ss, pp, dd, bool(ceil_mode))
+        rounding = "ceil" if ceil_mode else "floor"
+        text = f"{axis}: {rounding}(({n} + 2*{pp} - {dd}*({kk}-1) - 1) / {ss}) + 1"
+        if dropped:
+            text += f" - 1 = {out} (the last window would start in the right padding, so it is dropped)"
+        else:
+            text += f" = {out}"
+        if out < 1:
+            raise GeometryError("kernel_size", f"the output size on {axis} would be {out}: {text}")
+        out_sizes.append(out)
+        formulas.append(text)
+    return Geometry(
+        kind=kind,
+        input_shape=shape,
+        output_shape=(shape[0], *out_sizes),
+        kernel_size=k,
+        stride=s,
+        padding=tuple((pp, pp) for pp in p),
+        dilation=d,
+        ceil_mode=bool(ceil_mode),
+        formulas=tuple(formulas),
+    )
+
+
+INTERPOLATE_MODES = {"nearest": (1, 2), "linear": (1,), "bilinear": (2,)}
+
+
+@dataclass(frozen=True, slots=True)
+class ResampleGeometry:
+    """Shapes and source-index rule of one `interpolate` call on an unbatched (C, *S) input."""
+
+    mode: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    align_corners: bool | None
+    # per spatial dim, the source-to-output scale torch's kernel uses (None: input/output sizes)
+    scale_factors: tuple[float, ...] | None
+    formulas: tuple[str, ...] = ()
+
+    @property
+    def ndim(self) -> int:
+        return len(self.input_shape) - 1
+
+    @property
+    def source_scales(self) -> tuple[float, ...]:
+        """How far apart, in input cells, two neighbouring output cells sample (torch's area_pixel_compute_scale)."""
+        scales = []
+        for i, (n, o) in enumerate(zip(self.input_shape[1:], self.output_shape[1:])):
+            if self.align_corners:
+                scales.append((n - 1) / (o - 1) if o > 1 else 0.0)
+            elif self.scale_factors is not None and self.scale_factors[i] > 0:
+                scales.append(1.0 / self.scale_factors[i])
+            else:
+                scales.append(n / o)
+        return tuple(scales)
+
+
+def interpolate_geometry(
+    input_shape: Any,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+) -> ResampleGeometry:
+    """Output shape of `torch.nn.functional.interpolate` on an unbatched (C, *S) input, with torch's checks."""
+    shape = _check_shape(input_shape, "interpolate")
+    ndim = len(shape) - 1
+    if mode not in INTERPOLATE_MODES:
+        raise GeometryError("mode", f"must be one of {', '.join(INTERPOLATE_MODES)}, got {mode!r}")
+    if ndim not in INTERPOLATE_MODES[mode]:
+        want = " or ".join(f"{n + 2}D" for n in INTERPOLATE_MODES[mode])
+        raise GeometryError("input", f"mode {mode!r} needs a {want} (batched) input, got {ndim + 2}D")
+    if mode == "nearest":
+        if align_corners is not None:
+            raise GeometryError("align_corners", "can only be set with the interpolating modes linear and bilinear")
+    elif align_corners is None:
+        align_corners = False
+    if size is not None and scale_factor is not None:
+        raise GeometryError("size", "only one of size or scale_factor may be given")
+    if size is None and scale_factor is None:
+        raise GeometryError("size", "either size or scale_factor must be given")
+    if size is not None and recompute_scale_factor:
+        raise GeometryError("recompute_scale_factor", "is not meaningful with an explicit size")
+    axes = SPATIAL_NAMES[ndim]
+    scales: tuple[float, ...] | None = None
+    formulas = []
+    if size is not None:
+        out = as_tuple(size, ndim, "size") if not isinstance(size, (tuple, list)) or len(size) == ndim else None
+        if out is None:
+            raise GeometryError("size", f"must have {ndim} entries (one per spatial dimension), got {size!r}")
+        formulas = [f"{axis}: {o} (given)" for axis, o in zip(axes, out)]
+    else:
+        if isinstance(scale_factor, (tuple, list)):
+            if len(scale_factor) != ndim:
+                raise GeometryError(
+                    "scale_factor", f"must have {ndim} entries (one per spatial dimension), got {scale_factor!r}"
+                )
+            factors = tuple(scale_factor)
+        else:
+            factors = (scale_factor,) * ndim
+        if not all(isinstance(f, numbers.Real) and not isinstance(f, bool) for f in factors):
+            raise GeometryError("scale_factor", f"must be a number or a tuple of numbers, got {scale_factor!r}")
+        factors = tuple(float(f) for f in factors)
+        # torch truncates n * scale_factor towards zero (a C++ int cast)
+        out = tuple(int(n * f) for n, f in zip(shape[1:], factors))
+        formulas = [f"{axis}: trunc({n} * {f:g}) = {o}" for axis, n, f, o in zip(axes, shape[1:], factors, out)]
+        scales = None if recompute_scale_factor else factors
+    for o, axis in zip(out, axes):
+        if o <= 0:
+            raise GeometryError("size", f"the output size on {axis} must be positive, got {o}")
+    return ResampleGeometry(
+        mode=mode,
+        input_shape=shape,
+        output_shape=(shape[0], *out),
+        align_corners=align_corners,
+        scale_factors=scales,
         formulas=tuple(formulas),
     )

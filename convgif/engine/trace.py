@@ -16,11 +16,18 @@ import numpy as np
 from convgif.engine._args import pad_array
 from convgif.engine.conv import conv_setup, _conv_nd
 from convgif.engine.geometry import Geometry
+from convgif.errors import GeometryError
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
-    """A read-only array (a copy when `array` is a view of something writable we do not own)."""
+    """A read-only copy: the caller keeps a writable original we must not see change."""
     array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def sealed(array: np.ndarray) -> np.ndarray:
+    """`array` made read-only in place: for arrays just created here, which nobody else holds."""
     array.setflags(write=False)
     return array
 
@@ -123,13 +130,13 @@ class ConvTrace:
             group=group,
             in_channels=in_channels,
             window_origin=origin,
-            tap_coords=frozen(tap_grid),
-            input_coords=frozen(input_coords),
-            padding_mask=frozen(padding_mask),
-            tap_values=frozen(tap_values),
-            weights=weights,
-            tap_products=frozen(tap_products),
-            channel_sums=frozen(channel_sums),
+            tap_coords=sealed(tap_grid),
+            input_coords=sealed(input_coords),
+            padding_mask=sealed(padding_mask),
+            tap_values=sealed(tap_values),
+            weights=weights,  # a view of the read-only trace weight, hence read-only
+            tap_products=sealed(tap_products),
+            channel_sums=sealed(channel_sums),
             bias=bias,
             value=value,
         )
@@ -140,20 +147,20 @@ def conv_trace(input, weight, bias=None, stride=1, padding=0, dilation=1, groups
     weight_array = np.asarray(weight, dtype=np.float64)
     ndim = weight_array.ndim - 2
     if ndim not in (1, 2):
-        from convgif.errors import GeometryError
-
         raise GeometryError("weight", f"expected a 3D or 4D weight, got shape {weight_array.shape}")
     x, _, weight_array, bias_array, geometry = conv_setup(
         input, weight_array, bias, stride, padding, dilation, groups, padding_mode, ndim
     )
-    padded = pad_array(x, geometry.padding, geometry.padding_mode)
+    input_array = frozen(x)
+    # pad_array returns its input unchanged when there is no padding: then both share one array
+    padded = pad_array(input_array, geometry.padding, geometry.padding_mode)
     padding_cells = np.ones(geometry.padded_input_shape[1:], dtype=bool)
     padding_cells[tuple(slice(b, b + n) for (b, _), n in zip(geometry.padding, geometry.input_shape[1:]))] = False
     return ConvTrace(
         geometry=geometry,
-        input=frozen(x),
-        padded_input=frozen(padded),
-        padding_cells=frozen(padding_cells),
+        input=input_array,
+        padded_input=padded if padded is input_array else sealed(padded),
+        padding_cells=sealed(padding_cells),
         weight=frozen(weight_array),
         bias=None if bias_array is None else frozen(bias_array),
     )
