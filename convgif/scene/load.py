@@ -68,6 +68,10 @@ def parse_scene(document: dict, source: str) -> Scene:
     """Validate an already-parsed TOML `document` (for code and tests); `source` names it in messages."""
     if not isinstance(document, dict):
         raise SceneError(source, [("", f"the document is {show(document)}, not a table of keys")])
+    if "still" in document and "op" not in document:
+        from convgif.scene.still import parse_still_scene
+
+        return parse_still_scene(document, source)
     problems: list[Problem] = []
     failed: set[str] = set()
 

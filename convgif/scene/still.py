@@ -1,0 +1,90 @@
+"""Still scenes: a `[still]` table (weight tensors, pipelines, parameter charts, receptive fields, ...)
+instead of `[op]`, validated by the still kind's own model, every problem reported at once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from convgif.errors import SceneError
+from convgif.scene.problems import Problem, translate, unknown_key
+from convgif.scene.spec import OutputSpec, RenderSpec
+from convgif.scene.values import show
+
+STILL_TOP_KEYS = ("title", "description", "caption", "still", "render", "output")
+
+
+def still_models() -> dict[str, type[BaseModel]]:
+    """Every still kind and its pydantic model (imported on first use)."""
+    from convgif.scene import stills_shapes, stills_views
+
+    return {**stills_shapes.STILL_MODELS, **stills_views.STILL_MODELS}
+
+
+@dataclass(frozen=True, slots=True)
+class StillScene:
+    """A validated still scene: `still` is the kind's frozen model."""
+
+    source: str
+    stem: str
+    title: str | None
+    description: str | None
+    caption: str | None
+    still: BaseModel
+    render: RenderSpec
+    output: OutputSpec
+
+    @property
+    def kind(self) -> str:
+        return self.still.kind
+
+    def info(self) -> dict[str, Any]:
+        return {"kind": self.still.kind, "frames": None}
+
+
+def parse_still_scene(document: dict, source: str) -> StillScene:
+    problems: list[Problem] = []
+    for key in document:
+        if key not in STILL_TOP_KEYS:
+            problems.append((str(key), unknown_key(key, STILL_TOP_KEYS) + " in a still scene"))
+    texts: dict[str, str | None] = {}
+    for key in ("title", "description", "caption"):
+        value = document.get(key)
+        if value is not None and not isinstance(value, str):
+            problems.append((key, f"{show(value)} is not a string"))
+            value = None
+        texts[key] = value
+    models = still_models()
+    raw = document["still"]
+    still = None
+    if not isinstance(raw, dict):
+        problems.append(("still", f"{show(raw)} is not a table (write [still] with keys under it)"))
+    elif raw.get("kind") not in models:
+        kinds = ", ".join(sorted(models))
+        problems.append(("still.kind", f"{show(raw.get('kind'))} is not a still kind (one of {kinds})"))
+    else:
+        model = models[raw["kind"]]
+        try:
+            still = model.model_validate(raw)
+        except ValidationError as error:
+            problems += translate(error, model, "still")
+    sections: dict[str, BaseModel | None] = {}
+    for name, model in (("render", RenderSpec), ("output", OutputSpec)):
+        section = document.get(name, {})
+        if not isinstance(section, dict):
+            problems.append((name, f"{show(section)} is not a table (write [{name}] with keys under it)"))
+            continue
+        try:
+            sections[name] = model.model_validate(section)
+        except ValidationError as error:
+            problems += translate(error, model, name)
+    if problems:
+        raise SceneError(source, list(dict.fromkeys(problems)))
+    output = sections["output"]
+    stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
+    return StillScene(source=source, stem=stem, title=texts["title"], description=texts["description"],
+                      caption=texts["caption"], still=still, render=sections["render"], output=output)
