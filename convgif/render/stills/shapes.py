@@ -1,0 +1,707 @@
+"""Drawing the shape-and-count stills (weight tensor, CNN pipeline, ReLU map, parameter counts and curves,
+depthwise-separable conv) as RGB frames with matplotlib's object API, every number taken from the spec's
+engine-derived values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from convgif.render.fonts import text_width
+from convgif.render.theme import Theme, get_theme, mix
+
+if TYPE_CHECKING:  # render never imports scene at run time: the spec's methods give the engine's numbers
+    from convgif.scene.stills_shapes import (
+        CnnPipelineStill,
+        DepthwiseSeparableStill,
+        ParamCountsStill,
+        ParamCurvesStill,
+        ReluMapStill,
+        WeightTensorStill,
+    )
+
+Frame = tuple[np.ndarray, int]
+
+MARGIN = 16  # px around the content
+TITLE_PT = 13
+HEAD_PT = 11
+BODY_PT = 10
+SMALL_PT = 9
+STILL_MS = 4000  # a still is one frame; its duration matters only when it ends up in a GIF
+
+
+def px(points: float) -> float:
+    """Points to pixels at dpi 100."""
+    return points * 100 / 72
+
+
+def line_height(points: float) -> float:
+    return px(points) * 1.45
+
+
+def rgb(colour: tuple[int, int, int]) -> tuple[float, float, float]:
+    return tuple(c / 255 for c in colour)  # type: ignore[return-value]
+
+
+def measure(text: str, points: float, bold: bool = False) -> float:
+    return text_width(text, max(1, math.ceil(px(points))), bold)
+
+
+def wrap(text: str, points: float, max_px: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap by measured width (DejaVu Sans, as matplotlib draws it)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and measure(trial, points, bold) > max_px:
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
+    return lines
+
+
+def number(n: int) -> str:
+    return f"{n:,}"
+
+
+def product_text(factors: tuple[int, ...] | list[int]) -> str:
+    return "·".join(str(f) for f in factors)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def resolve_theme(theme: Theme | str) -> Theme:
+    return get_theme(theme) if isinstance(theme, str) else theme
+
+
+# ---- the page: title, body, caption ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A figure in pixel coordinates (y down): `ax` spans it; body content starts at `top`."""
+
+    figure: Figure
+    ax: object
+    width: int
+    height: int
+    top: float
+    theme: Theme
+
+    def text(self, x, y, s, *, pt=BODY_PT, colour=None, bold=False, ha="left", va="top", **kw):
+        return self.ax.text(x, y, s, fontsize=pt, color=rgb(colour or self.theme.text),
+                            fontweight="bold" if bold else "normal", ha=ha, va=va, **kw)
+
+    def rect(self, x, y, w, h, *, fill, edge=None, lw=1.0, ls="-", hatch=None, zorder=2):
+        patch = Rectangle((x, y), w, h, facecolor=rgb(fill), edgecolor=rgb(edge or self.theme.grid),
+                          linewidth=lw, linestyle=ls, hatch=hatch, zorder=zorder)
+        self.ax.add_patch(patch)
+        return patch
+
+    def arrow(self, x0, y0, x1, y1, *, colour=None, lw=1.6):
+        self.ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14,
+                                          color=rgb(colour or self.theme.muted_text), linewidth=lw, zorder=3))
+
+    def axes(self, x, y, w, h):
+        """A matplotlib Axes at a pixel rectangle (x, y top-left, y down)."""
+        ax = self.figure.add_axes((x / self.width, 1 - (y + h) / self.height, w / self.width, h / self.height))
+        ax.set_facecolor(rgb(self.theme.background))
+        for spine in ax.spines.values():
+            spine.set_color(rgb(self.theme.grid))
+        ax.tick_params(colors=rgb(self.theme.muted_text), labelsize=SMALL_PT, labelcolor=rgb(self.theme.text))
+        return ax
+
+
+def render_page(width: int, theme: Theme, title: str | None, caption: str | None, body_height: float,
+                draw_body: Callable[[Page], None]) -> np.ndarray:
+    """Title on top, the body, the caption under it: one RGB frame exactly `width` px wide."""
+    inner = width - 2 * MARGIN
+    title_lines = wrap(title, TITLE_PT, inner, bold=True) if title else []
+    caption_lines = wrap(caption, SMALL_PT, inner) if caption else []
+    top = MARGIN + len(title_lines) * line_height(TITLE_PT) + (8 if title_lines else 0)
+    height = int(math.ceil(top + body_height + (10 + len(caption_lines) * line_height(SMALL_PT) if caption_lines else 0)
+                           + MARGIN))
+    figure = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor=rgb(theme.background))
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+    page = Page(figure, ax, width, height, top, theme)
+    for i, line in enumerate(title_lines):
+        page.text(MARGIN, MARGIN + i * line_height(TITLE_PT), line, pt=TITLE_PT, bold=True)
+    draw_body(page)
+    y = top + body_height + 10
+    for i, line in enumerate(caption_lines):
+        page.text(MARGIN, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.muted_text)
+    return figure_pixels(figure, width, height)
+
+
+def figure_pixels(figure: Figure, width: int, height: int) -> np.ndarray:
+    canvas = figure.canvas
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    assert pixels.shape[:2] == (height, width), (pixels.shape, width, height)
+    return pixels
+
+
+# ---- shared pictograms ------------------------------------------------------------------------------------
+
+DEPTH_STEP = 5  # px between stacked channel slices
+
+
+def cuboid_size(face_w: float, face_h: float, depth: int) -> tuple[float, float]:
+    shown = min(depth, 6)
+    return face_w + (shown - 1) * DEPTH_STEP, face_h + (shown - 1) * DEPTH_STEP
+
+
+def draw_cuboid(page: Page, x: float, y: float, face_w: float, face_h: float, depth: int, *, fill, edge=None,
+                ls="-") -> None:
+    """A stack of `depth` channel slices (at most 6 drawn), bounding box top-left at (x, y); front face bottom-left."""
+    shown = min(depth, 6)
+    for i in reversed(range(shown)):
+        shade = fill if i == 0 else mix(fill, page.theme.grid, 0.85)
+        page.rect(x + i * DEPTH_STEP, y + (shown - 1 - i) * DEPTH_STEP, face_w, face_h, fill=shade, edge=edge, ls=ls)
+
+
+def draw_kernel_grid(page: Page, x: float, y: float, kh: int, kw: int, cell: float, *, fill, edge=None) -> None:
+    page.rect(x, y, kw * cell, kh * cell, fill=fill, edge=edge or page.theme.grid, lw=1.0)
+    if cell >= 4:
+        for r in range(1, kh):
+            page.ax.plot([x, x + kw * cell], [y + r * cell] * 2, color=rgb(page.theme.grid), lw=0.5, zorder=3)
+        for c in range(1, kw):
+            page.ax.plot([x + c * cell] * 2, [y, y + kh * cell], color=rgb(page.theme.grid), lw=0.5, zorder=3)
+
+
+def elide(count: int, room: int) -> list[int | None]:
+    """Indices to draw when only `room` fit: the first ones, None for "…", the last one."""
+    if count <= room:
+        return list(range(count))
+    return list(range(room - 2)) + [None, count - 1]
+
+
+def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> str:
+    text = product_text(weight_shape)
+    if bias_count:
+        text += f" + {number(bias_count)}"
+    return f"{text} = {number(total)}"
+
+
+# ---- 1. weight_tensor ---------------------------------------------------------------------------------------
+
+def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: int, title: str | None = None,
+                         caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    g = spec.geometry()
+    cout, cin_g, kh, kw = g.weight_shape
+    n = spec.batch
+    input_shape = (n, *g.input_shape)
+    output_shape = (n, *g.output_shape)
+    cell = max(2.0, min(9.0, 30.0 / max(kh, kw)))
+    slice_w, slice_h = kw * cell, kh * cell
+    boxes = elide(cout, 12)
+    slices = elide(cin_g, 7)
+    label_w = measure(f"kernel {cout - 1}", SMALL_PT) + 18
+    box_w = label_w + len(slices) * (slice_w + 6) + 8
+    box_h = slice_h + 10
+    box_gap = 6
+    weights_h = len(boxes) * (box_h + box_gap)
+    head_h = 2 * line_height(BODY_PT) + 4
+    out_per_channel = cout // g.groups
+    notes = [
+        f"weight (Cout, Cin/groups, kH, kW) = {shape_text(g.weight_shape)}"
+        + (f",  bias {shape_text(g.bias_shape)}" if g.bias_shape else ",  no bias"),
+        f"parameters: {params_text(g.weight_shape, g.bias_count, g.params)}",
+        f"each of the {cout} kernels holds {cin_g} slice{'s' if cin_g > 1 else ''} of {kh}×{kw}: "
+        + ("one per input channel" if g.groups == 1 else
+           f"one per input channel of its group ({g.groups} groups of {cin_g} input and {out_per_channel} output channels)"),
+    ] + [f"output {formula}" for formula in g.formulas]
+    inner = width - 2 * MARGIN
+    note_lines = [line for note in notes for line in wrap(note, BODY_PT, inner)]
+    body_h = head_h + weights_h + 12 + len(note_lines) * line_height(BODY_PT)
+
+    def draw(page: Page) -> None:
+        top = page.top
+        side_w = (inner - box_w - 2 * 34) / 2
+        face = min(side_w - 6 * DEPTH_STEP - 10, 110)
+        big = max(g.input_shape[1], g.input_shape[2], g.output_shape[1], g.output_shape[2])
+        wx = MARGIN + side_w + 34
+        centre_y = top + head_h + weights_h / 2
+        # input and output blocks, faces scaled to their H and W
+        for which, shape4, x0, fill in (("input", input_shape, MARGIN, theme.input),
+                                          ("output", output_shape, wx + box_w + 34, theme.output_done)):
+            fh, fw = face * shape4[2] / big, face * shape4[3] / big
+            bw, bh = cuboid_size(fw, fh, shape4[1])
+            bx, by = x0 + (side_w - bw) / 2, centre_y - bh / 2
+            draw_cuboid(page, bx, by, fw, fh, shape4[1], fill=fill)
+            page.text(x0 + side_w / 2, by - 6, f"{which}", pt=HEAD_PT, bold=True, ha="center", va="bottom")
+            page.text(x0 + side_w / 2, by + bh + 6, shape_text(shape4), pt=BODY_PT, ha="center")
+            page.text(x0 + side_w / 2, by + bh + 6 + line_height(BODY_PT), "(N, C, H, W)", pt=SMALL_PT,
+                      colour=theme.muted_text, ha="center")
+        page.arrow(MARGIN + side_w + 2, centre_y, wx - 4, centre_y)
+        page.arrow(wx + box_w + 4, centre_y, wx + box_w + 32, centre_y)
+        # the weight tensor: one box per output channel, one k x k slice per input channel of its group
+        page.text(wx + box_w / 2, top, f"weight {shape_text(g.weight_shape)}", pt=HEAD_PT, bold=True, ha="center")
+        page.text(wx + box_w / 2, top + line_height(HEAD_PT), f"{cout} kernels × {cin_g} slices of {kh}×{kw}",
+                  pt=SMALL_PT, colour=theme.muted_text, ha="center")
+        y = top + head_h
+        for o in boxes:
+            if o is None:
+                page.text(wx + box_w / 2, y + box_h / 2, f"⋮  {cout - len(boxes) + 1} more kernels", pt=BODY_PT,
+                          colour=theme.muted_text, ha="center", va="center")
+                y += box_h + box_gap
+                continue
+            group = o // out_per_channel
+            edge = theme.group_colour(group) if g.groups > 1 else theme.grid
+            lane = theme.lane_colour(group) if g.groups > 1 else theme.background
+            page.rect(wx, y, box_w, box_h, fill=lane, edge=edge, lw=1.4 if g.groups > 1 else 1.0)
+            page.text(wx + 6, y + box_h / 2, f"kernel {o}", pt=SMALL_PT, va="center")
+            sx = wx + label_w
+            for s in slices:
+                if s is None:
+                    page.text(sx + slice_w / 2, y + box_h / 2, "…", pt=BODY_PT, ha="center", va="center")
+                else:
+                    draw_kernel_grid(page, sx, y + 5, kh, kw, cell, fill=theme.kernel)
+                sx += slice_w + 6
+            y += box_h + box_gap
+        y = top + head_h + weights_h + 12
+        for line in note_lines:
+            accent = line.startswith("parameters")
+            page.text(MARGIN, y, line, pt=BODY_PT, bold=accent, colour=theme.accent if accent else theme.text)
+            y += line_height(BODY_PT)
+
+    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+
+
+# ---- 2. cnn_pipeline ----------------------------------------------------------------------------------------
+
+def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
+                        caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    stages = spec.stages()
+    torch_on = spec.convention in ("pytorch", "both")
+    keras_on = spec.convention in ("keras", "both")
+    inner = width - 2 * MARGIN
+    icon_w = 110
+    text_x = MARGIN + icon_w + 14
+    text_w = width - MARGIN - text_x
+    lh = line_height(BODY_PT)
+    shapes = [tuple(spec.input_shape)] + [s.output_shape for s in stages]
+    keras_shapes = [spec.keras_input_shape()] + [s.keras_output_shape for s in stages]
+    biggest = max(max(s[1:]) if len(s) == 3 else 1 for s in shapes)
+
+    def tensor_lines(shape: tuple[int, ...], keras_shape: tuple[int, ...]) -> list[str]:
+        lines = []
+        if len(shape) == 3:
+            if torch_on:
+                lines.append(f"PyTorch (C, H, W) = {shape_text(shape)}")
+            if keras_on:
+                lines.append(f"Keras (H, W, C) = {shape_text(keras_shape)}")
+        else:
+            lines.append(f"vector of {number(shape[0])} values {shape_text(shape)}")
+        return lines
+
+    def layer_lines(stage) -> list[tuple[str, str]]:
+        """(style, text) lines describing one layer."""
+        lines = [("head", f"{stage.index + 1}. {stage.label}")]
+        if stage.torch_weight_shape:
+            layout = "(out, in)" if stage.layer_type == "linear" else "(Cout, Cin, kh, kw)"
+            k_layout = "(in, out)" if stage.layer_type == "linear" else "(kh, kw, Cin, Cout)"
+            if torch_on:
+                lines.append(("text", f"PyTorch weight {layout} = {shape_text(stage.torch_weight_shape)}"))
+            if keras_on:
+                lines.append(("text", f"Keras kernel {k_layout} = {shape_text(stage.keras_weight_shape)}"))
+            lines.append(("params", f"parameters: {params_text(stage.torch_weight_shape, stage.bias_count, stage.params)}"))
+        else:
+            lines.append(("muted", "no parameters"))
+        if stage.note:
+            lines.append(("note", stage.note))
+        if stage.layer_type == "flatten" and spec.convention == "both":
+            lines.append(("note", "Keras flattens in (H, W, C) order: same count, different order"))
+        wrapped = []
+        for style, text in lines:
+            pt = SMALL_PT if style == "note" else BODY_PT
+            wrapped += [(style, t) for t in wrap(text, pt, text_w, bold=style in ("head", "params"))]
+        return wrapped
+
+    rows = []  # ("tensor", name, shape, lines) or ("layer", stage, lines)
+    rows.append(("tensor", "input", shapes[0], tensor_lines(shapes[0], keras_shapes[0])))
+    for stage, shape, keras_shape in zip(stages, shapes[1:], keras_shapes[1:]):
+        rows.append(("layer", stage, layer_lines(stage)))
+        name = "output" if stage is stages[-1] else f"after layer {stage.index + 1}"
+        rows.append(("tensor", name, shape, tensor_lines(shape, keras_shape)))
+
+    def row_height(row) -> float:
+        if row[0] == "tensor":
+            icon_h = cuboid_size(*icon_face(row[2]), row[2][0] if len(row[2]) == 3 else 1)[1]
+            return max(icon_h, (len(row[3]) + 1) * lh) + 10
+        return len(row[2]) * lh + 12
+
+    def icon_face(shape) -> tuple[float, float]:
+        if len(shape) == 1:
+            return 14.0, 46.0
+        return 16 + 44 * shape[2] / biggest, 16 + 44 * shape[1] / biggest
+
+    totals = [s for s in stages if s.params]
+    total_text = "total parameters: " + (" + ".join(number(s.params) for s in totals) + " = " if len(totals) > 1 else "") \
+        + number(sum(s.params for s in stages))
+    batched = {"pytorch": "PyTorch (N, C, H, W)", "keras": "Keras (N, H, W, C)",
+               "both": "PyTorch (N, C, H, W), Keras (N, H, W, C)"}[spec.convention]
+    footer = [total_text, f"shapes leave out the batch axis N: {batched}"]
+    body_h = sum(row_height(r) for r in rows) + 8 + len(footer) * lh
+
+    def draw(page: Page) -> None:
+        y = page.top
+        for row in rows:
+            h = row_height(row)
+            if row[0] == "tensor":
+                shape = row[2]
+                fw, fh = icon_face(shape)
+                depth = shape[0] if len(shape) == 3 else 1
+                bw, bh = cuboid_size(fw, fh, depth)
+                fill = theme.input if row[1] == "input" else theme.output_done
+                draw_cuboid(page, MARGIN + (icon_w - bw) / 2, y + (h - bh) / 2, fw, fh, depth, fill=fill)
+                name = row[1]
+                ty = y + (h - (len(row[3]) + 1) * lh) / 2
+                page.text(text_x, ty, name, pt=BODY_PT, bold=True)
+                for i, line in enumerate(row[3]):
+                    page.text(text_x, ty + (i + 1) * lh, line, pt=BODY_PT)
+            else:
+                page.arrow(MARGIN + icon_w / 2, y - 2, MARGIN + icon_w / 2, y + h + 2, colour=theme.window)
+                page.rect(text_x - 8, y + 2, 3, h - 4, fill=theme.window, edge=theme.window, lw=0)
+                for i, (style, line) in enumerate(row[2]):
+                    colour = {"head": theme.window, "params": theme.accent, "muted": theme.muted_text,
+                              }.get(style, theme.text)
+                    page.text(text_x, y + 6 + i * lh, line, pt=BODY_PT if style != "note" else SMALL_PT,
+                              bold=style in ("head", "params"), colour=colour)
+            y += h
+        y += 8
+        page.text(MARGIN, y, footer[0], pt=BODY_PT, bold=True, colour=theme.accent)
+        page.text(MARGIN, y + lh, footer[1], pt=SMALL_PT, colour=theme.muted_text)
+
+    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+
+
+# ---- 3. relu_map --------------------------------------------------------------------------------------------
+
+def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title: str | None = None,
+                    caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    before = spec.feature_map()
+    after = spec.after_relu()
+    h, w = before.shape
+    negative = before < 0
+    inner = width - 2 * MARGIN
+    gap = 110
+    cell = min(46.0, (inner - gap) / (2 * w))
+    grid_w, grid_h = w * cell, h * cell
+    value_pt = max(SMALL_PT, min(13, cell * 0.36))
+    lh = line_height(BODY_PT)
+    head = line_height(HEAD_PT) + 6
+    left_x = MARGIN + (inner - 2 * grid_w - gap) / 2
+    right_x = left_x + grid_w + gap
+    count = int(negative.sum())
+    legend = [f"{count} of {h * w} values were negative; ReLU sets them to 0 and keeps the rest: max(x, 0)"]
+    legend_lines = [line for text in legend for line in wrap(text, BODY_PT, inner - 30)]
+    body_h = head + grid_h + 14 + (len(legend_lines) + 2) * lh
+
+    def fmt(v: float) -> str:
+        return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+    def draw_frame(show_after: bool) -> np.ndarray:
+        def draw(page: Page) -> None:
+            top = page.top
+            page.text(left_x + grid_w / 2, top, f"feature map {h}×{w}", pt=HEAD_PT, bold=True, ha="center")
+            page.text(right_x + grid_w / 2, top, "after ReLU", pt=HEAD_PT, bold=True, ha="center")
+            gy = top + head
+            for r in range(h):
+                for c in range(w):
+                    x, y = left_x + c * cell, gy + r * cell
+                    neg = negative[r, c]
+                    page.rect(x, y, cell, cell, fill=theme.tap if neg else theme.input, edge=theme.grid,
+                              hatch="///" if neg else None)
+                    page.text(x + cell / 2, y + cell / 2, fmt(before[r, c]), pt=value_pt, ha="center", va="center",
+                              colour=theme.tap_text, bold=neg,
+                              bbox=dict(facecolor=rgb(theme.tap), edgecolor="none", pad=0.5) if neg else None)
+                    x = right_x + c * cell
+                    if show_after:
+                        fill = theme.output_current if neg else theme.output_done
+                        text_colour = theme.output_current_text if neg else theme.output_done_text
+                        page.rect(x, y, cell, cell, fill=fill, edge=theme.grid)
+                        page.text(x + cell / 2, y + cell / 2, fmt(after[r, c]), pt=value_pt, ha="center",
+                                  va="center", colour=text_colour, bold=neg)
+                    else:
+                        page.rect(x, y, cell, cell, fill=theme.output_empty, edge=theme.grid)
+            mid_y = gy + grid_h / 2
+            page.arrow(left_x + grid_w + 10, mid_y, right_x - 10, mid_y, colour=theme.window, lw=2.0)
+            page.text((left_x + grid_w + right_x) / 2, mid_y - 8, "ReLU", pt=HEAD_PT, bold=True, ha="center",
+                      va="bottom", colour=theme.window)
+            page.text((left_x + grid_w + right_x) / 2, mid_y + 8, "max(x, 0)", pt=SMALL_PT, ha="center",
+                      colour=theme.window)
+            y = gy + grid_h + 14
+            # legend: a swatch per look, each also told apart by hatching
+            page.rect(MARGIN, y + 1, 14, 12, fill=theme.tap, edge=theme.grid, hatch="///")
+            page.text(MARGIN + 20, y, "negative input value", pt=BODY_PT)
+            page.rect(MARGIN + 230, y + 1, 14, 12, fill=theme.output_current, edge=theme.grid)
+            page.text(MARGIN + 250, y, "set to 0 by ReLU", pt=BODY_PT)
+            page.rect(MARGIN + 420, y + 1, 14, 12, fill=theme.output_done, edge=theme.grid)
+            page.text(MARGIN + 440, y, "kept unchanged", pt=BODY_PT)
+            for i, line in enumerate(legend_lines):
+                page.text(MARGIN, y + (i + 1.5) * lh, line, pt=BODY_PT)
+
+        return render_page(width, theme, title, caption, body_h, draw)
+
+    return [(draw_frame(False), 1500), (draw_frame(True), 3500)]
+
+
+# ---- 4. param_counts ----------------------------------------------------------------------------------------
+
+def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: int, title: str | None = None,
+                        caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    cmp = spec.comparison()
+    conv = cmp.conv
+    cout, cin, kh, kw = conv.weight_shape
+    h, w, c = spec.image_shape
+    bars = [  # (text, value, is_dense)
+        (f"one {kh}×{kw}×{cin} kernel: {product_text((kh, kw, cin))} = {number(cmp.kernel_weights)} weights",
+         cmp.kernel_weights, False),
+        (f"{cout} kernels: {number(cmp.kernel_weights)}·{cout} = {number(conv.weight_count)} weights",
+         conv.weight_count, False),
+        (f"conv layer with biases: {number(conv.weight_count)} + {number(conv.bias_count)} = {number(conv.params)}",
+         conv.params, False),
+        (f"one dense neuron on the {h}×{w}×{c} image: {product_text((h, w, c))} = "
+         f"{number(cmp.dense_weights_per_unit)} weights", cmp.dense_weights_per_unit, True),
+    ]
+    if spec.hidden_units > 1:
+        bars.append((f"dense layer of {number(spec.hidden_units)} neurons: {number(cmp.dense_weights_per_unit)}·"
+                     f"{number(spec.hidden_units)} + {number(cmp.dense_biases)} = {number(cmp.dense_params)}",
+                     cmp.dense_params, True))
+    ratio = cmp.dense_weights_per_unit / conv.params
+    oh, ow = conv.output_shape[1:]
+    summary = (f"A single dense neuron needs {ratio:,.0f}× the parameters of the whole conv layer: each kernel "
+               f"reuses its {number(cmp.kernel_weights)} weights at all {oh}×{ow} = {number(oh * ow)} "
+               f"output positions.")
+    inner = width - 2 * MARGIN
+    summary_lines = wrap(summary, BODY_PT, inner, bold=True)
+    row_h = 50
+    plot_h = len(bars) * row_h + 52
+    lh = line_height(BODY_PT)
+    body_h = plot_h + 10 + len(summary_lines) * lh
+
+    def draw(page: Page) -> None:
+        ax = page.axes(MARGIN + 6, page.top, inner - 24, plot_h - 52)
+        ax.set_xscale("log")
+        top_value = max(v for _, v, _ in bars)
+        ax.set_xlim(1, 10 ** math.ceil(math.log10(top_value) + 0.3))
+        ax.set_ylim(len(bars) - 0.35, -0.8)
+        for i, (text, value, dense) in enumerate(bars):
+            colour = theme.output_current if dense else theme.window
+            ax.barh(i + 0.12, value, height=0.42, left=1, color=rgb(mix(colour, theme.background, 0.8)),
+                    edgecolor=rgb(colour), hatch="//" if dense else None, linewidth=1.2)
+            ax.text(1.15, i - 0.3, text, fontsize=BODY_PT, color=rgb(theme.text), va="center",
+                    fontweight="bold" if dense else "normal",
+                    bbox=dict(facecolor=rgb(theme.background), edgecolor="none", pad=1.0))
+        ax.set_yticks([])
+        ax.set_xlabel("number of parameters (log scale)", fontsize=SMALL_PT, color=rgb(theme.muted_text))
+        ax.grid(axis="x", color=rgb(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
+        ax.set_axisbelow(True)
+        y = page.top + plot_h + 10
+        for i, line in enumerate(summary_lines):
+            page.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
+
+    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+
+
+# ---- 5. param_curves ----------------------------------------------------------------------------------------
+
+def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: int, title: str | None = None,
+                        caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    curves = spec.curves()
+    base = spec.base
+    g = base.geometry_with()
+    inner = width - 2 * MARGIN
+    lh = line_height(BODY_PT)
+    args = base.arguments()
+    base_text = (f"base: Conv2d({args['in_channels']}, {args['out_channels']}, kernel_size={args['kernel_size']}, "
+                 f"stride={args['stride']}, padding={args['padding']}, dilation={args['dilation']}, "
+                 f"groups={args['groups']}{'' if base.bias else ', bias=False'}) on {shape_text(tuple(base.input_shape))}"
+                 f" -> {shape_text(g.output_shape)}: {number(g.params)} parameters, {number(g.macs)} multiply-adds")
+    base_lines = wrap(base_text, BODY_PT, inner)
+    columns = 2 if width >= 560 else 1
+    rows = math.ceil(len(curves) / columns)
+    cell_w = inner / columns
+    cell_h = 210
+    legend_h = lh + 6
+    body_h = len(base_lines) * lh + 6 + legend_h + rows * cell_h
+    params_colour, macs_colour = theme.window, theme.output_current
+
+    def draw(page: Page) -> None:
+        y0 = page.top
+        for i, line in enumerate(base_lines):
+            page.text(MARGIN, y0 + i * lh, line, pt=BODY_PT)
+        y0 += len(base_lines) * lh + 6
+        # one legend for all plots: line style and marker tell the two apart, not colour alone
+        page.ax.plot([MARGIN, MARGIN + 28], [y0 + 7] * 2, color=rgb(params_colour), lw=2, marker="o", ms=5)
+        page.text(MARGIN + 38, y0, "parameters", pt=BODY_PT)
+        page.ax.plot([MARGIN + 140, MARGIN + 168], [y0 + 7] * 2, color=rgb(macs_colour), lw=2, ls="--",
+                     marker="s", ms=5)
+        page.text(MARGIN + 178, y0, "multiply-adds (one input)", pt=BODY_PT)
+        page.ax.plot([MARGIN + 370, MARGIN + 370], [y0, y0 + 14], color=rgb(theme.muted_text), lw=1.2, ls=":")
+        page.text(MARGIN + 378, y0, "base value", pt=BODY_PT)
+        y0 += legend_h
+        for index, curve in enumerate(curves):
+            r, c = divmod(index, columns)
+            x = MARGIN + c * cell_w + 56
+            y = y0 + r * cell_h + line_height(BODY_PT) + 4
+            w_ax, h_ax = cell_w - 56 - 14, cell_h - line_height(BODY_PT) - 4 - 52
+            head = f"{curve.argument} (base {curve.base_value})"
+            page.text(MARGIN + c * cell_w + 4, y0 + r * cell_h, head, pt=BODY_PT, bold=True)
+            if curve.skipped:
+                shown = ", ".join(str(v) for v in curve.skipped[:4]) + (", …" if len(curve.skipped) > 4 else "")
+                page.text(MARGIN + c * cell_w + 10 + measure(head, BODY_PT, bold=True), y0 + r * cell_h + 1,
+                          f"skipped (invalid): {shown}", pt=SMALL_PT, colour=theme.muted_text)
+            ax = page.axes(x, y, w_ax, h_ax)
+            ax.plot(curve.values, curve.params, color=rgb(params_colour), lw=2, marker="o", ms=4)
+            ax.plot(curve.values, curve.macs, color=rgb(macs_colour), lw=2, ls="--", marker="s", ms=4)
+            ax.set_yscale("log")
+            ax.axvline(curve.base_value, color=rgb(theme.muted_text), lw=1.2, ls=":")
+            ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
+            ax.grid(color=rgb(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
+            ax.set_xlabel(curve.argument, fontsize=SMALL_PT, color=rgb(theme.muted_text), labelpad=1)
+
+    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+
+
+# ---- 6. depthwise_separable ---------------------------------------------------------------------------------
+
+def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | str, width: int,
+                               title: str | None = None, caption: str | None = None) -> list[Frame]:
+    theme = resolve_theme(theme)
+    cmp = spec.comparison()
+    std, dw, pw = cmp.standard, cmp.depthwise, cmp.pointwise
+    cin = std.in_channels
+    cout = std.out_channels
+    kh, kw = std.kernel_size
+    inner = width - 2 * MARGIN
+    lh = line_height(BODY_PT)
+
+    def weights_text(g, factors) -> str:
+        bias = f" + {g.bias_count}" if g.bias_count else ""
+        return f"{product_text(factors)}{bias} = {number(g.params)}"
+
+    def macs_text(g) -> str:
+        return f"{product_text(g.output_shape)} outputs × {product_text(g.weight_shape[1:])} taps = {number(g.macs)}"
+
+    stages = [
+        ("standard conv", std, f"{cout} kernels of {shape_text(std.weight_shape[1:])}",
+         weights_text(std, (kh, kw, cin, cout)), theme.input, theme.output_done),
+        (f"1. depthwise conv (groups = {cin})", dw, f"{cin} kernels of {shape_text(dw.weight_shape[1:])}, one per channel",
+         weights_text(dw, (kh, kw, cin)), theme.input, theme.kernel),
+        ("2. pointwise 1×1 conv", pw, f"{cout} kernels of {shape_text(pw.weight_shape[1:])}",
+         weights_text(pw, (cin, cout)), theme.kernel, theme.output_done),
+    ]
+    ratio_params = std.params / cmp.separable_params
+    ratio_macs = std.macs / cmp.separable_macs
+    summary = [
+        f"parameters: standard {stages[0][3]}  vs  separable "
+        f"{stages[1][3].split(' = ')[0]} + {stages[2][3].split(' = ')[0]} = {number(cmp.separable_params)}: "
+        f"{ratio_params:.1f}× fewer",
+        f"multiply-adds: standard {number(std.macs)}  vs  separable {number(dw.macs)} + {number(pw.macs)} = "
+        f"{number(cmp.separable_macs)}: {ratio_macs:.1f}× fewer",
+    ]
+    summary_lines = [line for s in summary for line in wrap(s, BODY_PT, inner)]
+    pict_w = 96
+    text_x = MARGIN + 3 * pict_w + 2 * 26 + 16
+    text_w = width - MARGIN - text_x
+    biggest = max(max(g.input_shape[1:]) for g in (std, dw, pw))
+
+    def face(shape) -> tuple[float, float]:
+        return 14 + 40 * shape[2] / biggest, 14 + 40 * shape[1] / biggest
+
+    stage_texts = []
+    for name, g, kernels, wtext, _, _ in stages:
+        lines = wrap(f"{shape_text(g.input_shape)} → {shape_text(g.output_shape)}", BODY_PT, text_w)
+        lines += wrap(f"parameters {wtext}", BODY_PT, text_w, bold=True)
+        lines += wrap(f"multiply-adds {macs_text(g)}", SMALL_PT, text_w)
+        stage_texts.append(lines)
+    row_hs = [max(line_height(HEAD_PT) + cuboid_size(*face(g.input_shape), 6)[1] + 2 * lh + 8,
+                  line_height(HEAD_PT) + len(t) * lh + 8) + 10 for (_, g, *_), t in zip(stages, stage_texts)]
+    separator = 26
+    body_h = sum(row_hs) + separator + 12 + len(summary_lines) * lh
+
+    def draw(page: Page) -> None:
+        y = page.top
+        for index, ((name, g, kernels, wtext, in_fill, out_fill), lines, row_h) in enumerate(
+                zip(stages, stage_texts, row_hs)):
+            if index == 1:
+                page.ax.plot([MARGIN, width - MARGIN], [y + 4] * 2, color=rgb(theme.grid), lw=0.8, ls="--")
+                page.text(width - MARGIN, y + 8, "depthwise-separable: the same shapes in two cheaper steps",
+                          pt=SMALL_PT, colour=theme.muted_text, ha="right")
+                y += separator
+            page.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
+            py = y + line_height(HEAD_PT) + 4
+            centre = py + (row_h - line_height(HEAD_PT) - 2 * lh - 8) / 2
+            label_y = centre + max(cuboid_size(*face(g.input_shape), g.input_shape[0])[1],
+                                   cuboid_size(*face(g.output_shape), g.output_shape[0])[1]) / 2 + 4
+            items = [(g.input_shape, in_fill, shape_text(g.input_shape), "input" if index < 2 else "depthwise out"),
+                     (None, theme.kernel, kernels, "weight"),
+                     (g.output_shape, out_fill, shape_text(g.output_shape), "output" if index != 1 else "depthwise out")]
+            for j, (shape, fill, label, role) in enumerate(items):
+                x0 = MARGIN + j * (pict_w + 26)
+                if shape is None:  # a few kernels, each a k x k face with its depth
+                    depth = g.weight_shape[1]
+                    kf = 12 + 3 * min(max(g.kernel_size), 6)
+                    shown = min(g.weight_shape[0], 3)
+                    for s in range(shown):
+                        bw, bh = cuboid_size(kf, kf, depth)
+                        colour = theme.group_colour(s) if g.groups > 1 else theme.grid
+                        draw_cuboid(page, x0 + 4 + s * 26, centre - bh / 2 + s * 4, kf, kf, depth, fill=fill,
+                                    edge=colour)
+                    page.text(x0 + pict_w / 2, label_y, f"× {g.weight_shape[0]}", pt=BODY_PT, ha="center",
+                              bold=True)
+                    page.text(x0 + pict_w / 2, label_y + lh, shape_text(g.weight_shape), pt=SMALL_PT,
+                              ha="center", colour=theme.muted_text)
+                else:
+                    fw, fh = face(shape)
+                    bw, bh = cuboid_size(fw, fh, shape[0])
+                    draw_cuboid(page, x0 + (pict_w - bw) / 2, centre - bh / 2, fw, fh, shape[0], fill=fill)
+                    page.text(x0 + pict_w / 2, label_y, label, pt=BODY_PT, ha="center")
+                    page.text(x0 + pict_w / 2, label_y + lh, role, pt=SMALL_PT, ha="center",
+                              colour=theme.muted_text)
+                if j < 2:
+                    page.arrow(x0 + pict_w + 1, centre, x0 + pict_w + 25, centre)
+            ty = y + line_height(HEAD_PT) + 4
+            for i, line in enumerate(lines):
+                bold = line.startswith("parameters") or (i > 0 and lines[i - 1].startswith("parameters")
+                                                           and not line.startswith("multiply"))
+                page.text(text_x, ty + i * lh, line, pt=BODY_PT, bold=bold,
+                          colour=theme.accent if bold else theme.text)
+            y += row_h
+        y += 12
+        for i, line in enumerate(summary_lines):
+            page.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
+
+    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+
+
+STILL_RENDERERS: dict[str, Callable[..., list[Frame]]] = {
+    "weight_tensor": render_weight_tensor,
+    "cnn_pipeline": render_cnn_pipeline,
+    "relu_map": render_relu_map,
+    "param_counts": render_param_counts,
+    "param_curves": render_param_curves,
+    "depthwise_separable": render_depthwise_separable,
+}
