@@ -13,6 +13,7 @@ from PIL import Image
 
 from convgif.pipeline import render_scene
 from convgif.scene import load_scene
+from convgif.scene.still import StillScene
 
 SCENES = sorted(Path(__file__).resolve().parent.parent.joinpath("scenes").glob("*.toml"))
 
@@ -21,10 +22,13 @@ SCENES = sorted(Path(__file__).resolve().parent.parent.joinpath("scenes").glob("
 def test_scene_renders_with_steps_plus_hold(path, tmp_path):
     scene = load_scene(str(path))
     result = render_scene(scene, tmp_path)
-    assert result.path == tmp_path / f"{path.stem}.gif" or result.path.parent == tmp_path
+    still = isinstance(scene, StillScene)
+    assert result.path.parent == tmp_path and result.path.stem == path.stem
+    assert result.path.suffix == (".png" if still and result.frames == 1 else ".gif")
     with Image.open(result.path) as image:
         frames = getattr(image, "n_frames", 1)
-        assert frames == scene.info()["frames"] == result.frames
+        expected = result.frames if still else scene.info()["frames"]  # stills: one frame per figure
+        assert frames == expected == result.frames
         assert image.size[0] == scene.render.width
 
 

@@ -42,6 +42,10 @@ class StillScene:
     def kind(self) -> str:
         return self.still.kind
 
+    def caption_text(self) -> str | None:
+        """Still captions are plain text (no placeholders: a still has no single op to fill them from)."""
+        return self.caption
+
     def info(self) -> dict[str, Any]:
         return {"kind": self.still.kind, "frames": None}
 
@@ -68,10 +72,15 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
         problems.append(("still.kind", f"{show(raw.get('kind'))} is not a still kind (one of {kinds})"))
     else:
         model = models[raw["kind"]]
-        try:
-            still = model.model_validate(raw)
+        try:  # file paths in a still (e.g. an image) are relative to the scene file
+            still = model.model_validate(raw, context={"base_dir": str(Path(source).resolve().parent)})
         except ValidationError as error:
-            problems += translate(error, model, "still")
+            for key, message in translate(error, model, "still"):
+                # cross-key checks raise without a location, their message starting with the key
+                lead, _, rest = message.partition(": ")
+                if lead.startswith("still.") and rest and (key == "still" or lead == key):
+                    key, message = lead, rest
+                problems.append((key, message))
     sections: dict[str, BaseModel | None] = {}
     for name, model in (("render", RenderSpec), ("output", OutputSpec)):
         section = document.get(name, {})
