@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -26,13 +28,25 @@ def _scene_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-def _render_one(path: str, out_dir: str, show_progress: bool):
+def _load_for_render(path: str, max_frames: int | None):
+    """The scene at `path`, with `--max-frames` (when given) replacing its render.max_frames."""
+    from convgif.scene import load_scene, parse_scene, read_document
+
+    if max_frames is None:
+        return load_scene(path)
+    document = read_document(path)
+    render = document.setdefault("render", {})
+    if isinstance(render, dict):  # anything else is reported by validation, with its key
+        render["max_frames"] = max_frames
+    return parse_scene(document, path)
+
+
+def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | None = None):
     """Load and render one scene; returns (path, result or None, exit code, error lines)."""
     from convgif.pipeline import render_scene
-    from convgif.scene import load_scene
 
     try:
-        scene = load_scene(path)
+        scene = _load_for_render(path, max_frames)
         bar = None
         if show_progress:
             from tqdm import tqdm
@@ -61,43 +75,141 @@ def _render_one(path: str, out_dir: str, show_progress: bool):
         return path, None, 1, [f"{path}: internal error: {type(error).__name__}: {error}"]
 
 
+def _estimated_frames(path: str) -> int:
+    """A scene's frame count, to start the longest renders first (0 when it does not load: it fails fast)."""
+    from convgif.scene import load_scene
+
+    try:
+        return load_scene(path).info().get("frames") or 1
+    except Exception:
+        return 0
+
+
+def _worker_init() -> None:
+    # Idle workers ignore Ctrl-C (no traceback from their queue loop); _render_in_worker re-arms it per scene.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _render_in_worker(path: str, out_dir: str, max_frames: int | None):
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _render_one(path, out_dir, False, max_frames)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int | None = None):
+    """Render in `jobs` processes, longest scenes first; outcomes come back in `paths` order.
+
+    On Ctrl-C the running workers are interrupted too (their partial files are removed) and queued scenes
+    are dropped; a worker that dies (e.g. killed for memory) fails its scene, not the batch.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    order = sorted(paths, key=_estimated_frames, reverse=True)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+    try:
+        futures = {path: pool.submit(_render_in_worker, path, out_dir, max_frames) for path in order}
+        for path in paths:
+            try:
+                yield futures[path].result()
+            except Exception as error:  # BrokenProcessPool and the like: this scene failed, report it
+                yield path, None, 1, [f"{path}: internal error: {type(error).__name__}: {error}"]
+    except BaseException:
+        # A Ctrl-C from a terminal reaches the workers itself; a SIGINT sent to this process alone does not.
+        for process in list((pool._processes or {}).values()):  # no public API lists the worker processes
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _outcomes(paths: list[str], out_dir: str, args: argparse.Namespace):
+    """(path, result, code, lines) for each scene, in `paths` order, rendered with -j workers."""
+    jobs = max(1, args.jobs)
+    if jobs == 1:
+        show_progress = not args.quiet and sys.stderr.isatty()
+        return (_render_one(p, out_dir, show_progress, args.max_frames) for p in paths)
+    return _render_parallel(paths, out_dir, jobs, args.max_frames)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     paths = [str(p) for p in _scene_paths(args.paths)]
-    jobs = max(1, args.jobs)
-    show_progress = jobs == 1 and not args.quiet and sys.stderr.isatty()
-    if jobs == 1:
-        outcomes = (_render_one(p, args.output, show_progress) for p in paths)
-    else:
-        from concurrent.futures import ProcessPoolExecutor
+    if args.check_output:
+        return _check_output(paths, args)
+    from convgif.pipeline import clean_stale_parts
 
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        outcomes = pool.map(_render_one, paths, [args.output] * len(paths), [False] * len(paths))
-    worst, rendered, failed, frames, size = 0, 0, 0, 0, 0
-    for path, result, code, lines in outcomes:
-        if result is not None:
-            rendered += 1
-            frames += result.frames
-            size += result.bytes
-            if not args.quiet:
-                print(f"{result.path}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
-        else:
-            failed += 1
-            for line in lines:
-                print(line, file=sys.stderr)
-            worst = max(worst, code)
+    for removed in clean_stale_parts(args.output):  # left by a killed run (a live run's files stay)
+        if not args.quiet:
+            print(f"removed {removed} (left by an interrupted run)")
+    worst, rendered, frames, size, failures = 0, 0, 0, 0, []
+    outcomes = _outcomes(paths, args.output, args)
+    try:
+        for path, result, code, lines in outcomes:
+            if result is not None:
+                rendered += 1
+                frames += result.frames
+                size += result.bytes
+                if not args.quiet:
+                    print(f"{result.path}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
+            else:
+                failures.append(path)
+                for line in lines:
+                    print(line, file=sys.stderr)
+                worst = max(worst, code)
+    finally:
+        if hasattr(outcomes, "close"):
+            outcomes.close()  # on Ctrl-C: stop the workers now, not when the generator is collected
     if not args.quiet:
         summary = f"rendered {rendered} of {len(paths)} scene(s): {frames} frames, {size / 1024:.1f} KiB"
-        print(summary + (f"; {failed} failed" if failed else ""))
+        print(summary + (f"; {len(failures)} failed: {', '.join(failures)}" if failures else ""))
     return worst
 
 
+def _check_output(paths: list[str], args: argparse.Namespace) -> int:
+    """Render into a temporary folder and compare bytes with the output folder; nothing in it changes.
+
+    Comparing the bytes a render writes (not hashes of the scene files) also catches renderer changes,
+    hand-edited or truncated files; renders are byte-deterministic, so any difference means stale.
+    """
+    import tempfile
+
+    output = Path(args.output)
+    stale, missing, failed = [], [], 0
+    worst = 0
+    with tempfile.TemporaryDirectory(prefix="convgif-check-") as folder:
+        for path, result, code, lines in _outcomes(paths, folder, args):
+            if result is None:
+                failed += 1
+                worst = max(worst, code)
+                for line in lines:
+                    print(line, file=sys.stderr)
+                continue
+            fresh = Path(result.path)
+            produced = sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
+            for file in produced:
+                committed = output / file.relative_to(folder)
+                if not committed.is_file():
+                    missing.append(committed)
+                    print(f"missing: {committed} (from {path})")
+                elif committed.read_bytes() != file.read_bytes():
+                    stale.append(committed)
+                    print(f"stale: {committed} (from {path})")
+    if not args.quiet:
+        print(f"checked {len(paths)} scene(s) against {output}/: {len(stale)} stale, {len(missing)} missing"
+              + (f", {failed} failed" if failed else ""))
+    return worst or (1 if stale or missing else 0)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from convgif.pipeline import check_drawable
     from convgif.scene import load_scene
 
     worst = 0
     for path in _scene_paths(args.paths):
         try:
-            load_scene(str(path))
+            check_drawable(load_scene(str(path)))  # a scene too big to draw fails here, as in `render`
         except SceneError as error:
             for line in error.lines():
                 print(line, file=sys.stderr)
@@ -125,6 +237,34 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from convgif.gallery import build_gallery
+
+    def progress(path: str, outcome: str) -> None:
+        if not args.quiet and outcome != "fresh":
+            print(f"{outcome:8s} {path}")
+
+    result = build_gallery(args.paths, args.output, render_all=args.all, jobs=max(1, args.jobs),
+                           progress=progress)
+    for entry in result.entries:
+        if entry.error:
+            print(entry.error, file=sys.stderr)
+    if not args.quiet:
+        print(f"{result.index}: {len(result.entries)} scene(s); rendered {result.rendered}, "
+              f"up to date {result.fresh}" + (f", {result.failed} failed" if result.failed else ""))
+    return 1 if result.failed else 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convgif", description="Scene files to convolution-teaching GIFs.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", default="output", metavar="DIR", help="output folder (default: output/)")
     render.add_argument("-j", "--jobs", type=int, default=1, help="scenes rendered in parallel (default: 1)")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    render.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
+                        help="allow up to N step frames per GIF (replaces render.max_frames; default 2000)")
+    render.add_argument("--check-output", action="store_true",
+                        help="write nothing: render to a temporary folder and list files in the output "
+                             "folder that are stale or missing (exit 1 if any)")
     render.set_defaults(run=cmd_render)
     check = commands.add_parser("check", help="validate scene files only")
     check.add_argument("paths", nargs="+", metavar="PATH")
@@ -143,6 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(run=cmd_info)
     schema = commands.add_parser("schema", help="print the JSON Schema of the scene format")
     schema.set_defaults(run=cmd_schema)
+    gallery = commands.add_parser("gallery", help="render missing or stale scenes and write an HTML gallery page")
+    gallery.add_argument("paths", nargs="+", metavar="PATH")
+    gallery.add_argument("-o", "--output", default="output", metavar="DIR", help="output folder (default: output/)")
+    gallery.add_argument("--all", action="store_true", help="render every scene, even those up to date")
+    gallery.add_argument("-j", "--jobs", type=int, default=1, help="scenes rendered in parallel (default: 1)")
+    gallery.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    gallery.set_defaults(run=cmd_gallery)
     return parser
 
 
