@@ -15,77 +15,25 @@ import numpy as np
 from convgif.engine.trace import ConvStep, ConvTrace
 from convgif.errors import RenderError
 from convgif.render.fonts import text_width
+from convgif.render.labels import label
+from convgif.render.layout_common import (  # noqa: F401  (Grid, shape_text, ... are re-exported for callers)
+    ARITH_LINE, ARITH_SIZE, CAPTION_SIZE, LABEL_H, LABEL_SIZE, LANE_GAP, LANE_PAD, LEGEND_SIZE, MARGIN, MAX_CELL,
+    MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL, MIN_VALUE_CELL, SLOT_GAP, SUB_SIZE, SUM_SIZE,
+    TITLE_SIZE, Grid, arith_texts, darker, elide, fitting_size, flow_legend, legend_height, line_texts, shape_text,
+    wrap_text,
+)
 from convgif.render.primitives import (
     ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
 )
-from convgif.render.theme import RGB, Theme, mix
+from convgif.render.theme import RGB, Theme
 
-MARGIN = 14
-MIN_GAP = 22  # between the three columns
-MAX_GAP = 64
-MAX_CELL = 40
-MIN_KERNEL_CELL = 22  # weights stay legible even when the input grid is dense
-MAX_KERNEL_CELL = 32
-MIN_VALUE_CELL = 16  # below this, cells carry no numbers
-MAX_LANES_HEIGHT = 1000
-TITLE_SIZE, SUB_SIZE, LABEL_SIZE, LEGEND_SIZE, SUM_SIZE, ARITH_SIZE, CAPTION_SIZE = 17, 12, 12, 11, 13, 13, 13
-LABEL_H = 17  # label line above a grid
-SLOT_GAP = 12  # between stacked grids
-LANE_PAD = 7
-LANE_GAP = 8
-ARITH_LINE = 20
 MAX_ARITH_CHANNELS = 4
-
-
-def shape_text(sizes: tuple[int, ...]) -> str:
-    return TIMES.join(str(n) for n in sizes)
-
-
-def darker(colour: RGB) -> RGB:
-    """A group colour dark enough to read as 12 px text on a pale lane."""
-    return mix(colour, (0, 0, 0), 0.62)
-
-
-def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool = False) -> int | None:
-    """The largest font size (px) at which every string fits inside a cell, or None when numbers must hide."""
-    if cell < MIN_VALUE_CELL:
-        return None
-    size = min(largest, int(cell * 0.5))
-    widest = max(strings, key=len) if strings else "0"
-    candidates = sorted({s for s in strings if len(s) >= len(widest) - 1}) or [widest]
-    while size >= 8:
-        if max(text_width(s, size, bold) for s in candidates) <= cell - 3:
-            return size
-        size -= 1
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class Grid:
-    """A grid of cells on screen: top-left corner, rows x cols, cell size in px."""
-
-    x: int
-    y: int
-    rows: int
-    cols: int
-    cell: int
-
-    def box(self, row: int, col: int) -> Box:
-        """Cell box including both its border lines (neighbours share a line)."""
-        c = self.cell
-        return (self.x + col * c, self.y + row * c, self.x + (col + 1) * c + 1, self.y + (row + 1) * c + 1)
-
-    def interior(self, row: int, col: int) -> Box:
-        x0, y0, x1, y1 = self.box(row, col)
-        return (x0 + 1, y0 + 1, x1 - 1, y1 - 1)
-
-    @property
-    def outer(self) -> Box:
-        return (self.x, self.y, self.x + self.cols * self.cell + 1, self.y + self.rows * self.cell + 1)
 
 
 class ConvLayout:
     """Pixel layout of one conv trace's frames; produces the primitives each painter draws."""
+
+    text_by_word = False  # arithmetic and notes as one Text per word (see layout_common.line_texts)
 
     def __init__(self, trace: ConvTrace, *, title: str | None, caption: str | None, theme: Theme, width: int):
         g = trace.geometry
@@ -138,7 +86,7 @@ class ConvLayout:
         in_label = text_width(self._input_label(self.in_channels - 1), LABEL_SIZE)
         out_label = text_width(self._output_label(self.out_channels - 1), LABEL_SIZE)
         k_label = max(text_width(self._kernel_label(self.out_channels - 1, self.in_channels - 1), LABEL_SIZE),
-                      text_width("kernels \u2192 sums", SUB_SIZE, True) + 6)
+                      text_width(self._t("kernels_to_sums"), SUB_SIZE, True) + 6)
         psum = text_width(self.psum_sample, SUM_SIZE, True)
         total = text_width(self.total_sample, SUM_SIZE, True)
         in_w = max(pw * c + 1, math.ceil(in_label))
@@ -146,13 +94,18 @@ class ConvLayout:
         k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label))
         return in_w, k_w, out_w
 
+    def _kernel_offset(self, c: int, ck: int) -> int:
+        """How far below its input grid's top a kernel slice sits (centred on the input grid)."""
+        (ph, _), (kh, _) = self.padded_hw, self.kernel_hw
+        return max(0, (ph * c - kh * ck) // 2)
+
     def _slots(self, c: int, ck: int) -> tuple[int, int, int]:
         """(input slot pitch, output slot pitch, lane height)."""
         (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
-        in_pitch = LABEL_H + max(ph * c, kh * ck) + 1 + SLOT_GAP
+        in_pitch = LABEL_H + max(ph * c, self._kernel_offset(c, ck) + kh * ck) + 1 + SLOT_GAP
         out_pitch = LABEL_H + oh * c + 1 + SLOT_GAP
         last_grid_top = (self.per_group_in - 1) * in_pitch + LABEL_H
-        kernel_bottom = last_grid_top + max(0, (ph * c - kh * ck) // 2) + kh * ck + 1
+        kernel_bottom = last_grid_top + self._kernel_offset(c, ck) + kh * ck + 1
         needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
                      kernel_bottom + 8 + SUM_SIZE + 4)
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
@@ -214,8 +167,8 @@ class ConvLayout:
         self.sub_baseline = y + SUB_SIZE
         y += SUB_SIZE + 8
         self.legend_items = self._legend_entries()
-        self.legend_rows = self._flow_legend(y)
-        y += len({row_y for row_y, *_ in self.legend_rows}) * 19 + 6
+        self.legend_rows = flow_legend(self.legend_items, y, self.width)
+        y += legend_height(self.legend_rows) + 6
         self.header_baseline = None if self.strips else y + SUB_SIZE
         if not self.strips:
             y += SUB_SIZE + 8
@@ -249,7 +202,10 @@ class ConvLayout:
         self.arith_top = y
         self.arith_lines = max(self._arith_line_count(), 1 + self.ndim)
         y += self.arith_lines * ARITH_LINE + 6
-        self.caption_lines = self._wrap(self.caption or "", CAPTION_SIZE, W - 2 * MARGIN)
+        self.notes = self._notes()  # static lines between the arithmetic and the caption
+        self.notes_top = y
+        y += len(self.notes) * ARITH_LINE + (6 if self.notes else 0)
+        self.caption_lines = wrap_text(self.caption or "", CAPTION_SIZE, W - 2 * MARGIN)
         self.caption_top = y
         y += len(self.caption_lines) * (CAPTION_SIZE + 6)
         self.height = y + MARGIN
@@ -265,7 +221,7 @@ class ConvLayout:
             for j in range(self.per_group_in):
                 grid_top = top + LANE_PAD + j * in_pitch + LABEL_H
                 self.input_grids.append(Grid(self.in_x, grid_top, ph, pw, c))
-                k_top = grid_top + max(0, (ph * c - kh * ck) // 2)
+                k_top = grid_top + self._kernel_offset(c, ck)
                 self.kernel_grids.append(Grid(self.k_x, k_top, kh, kw, ck))
             for j in range(self.per_group_out):
                 grid_top = top + LANE_PAD + j * out_pitch + LABEL_H
@@ -277,49 +233,41 @@ class ConvLayout:
         shown = min(self.per_group_in, MAX_ARITH_CHANNELS)
         return shown + (1 if self.per_group_in > shown else 0) + 1
 
-    @staticmethod
-    def _wrap(text: str, size: int, width: int) -> list[str]:
-        lines: list[str] = []
-        for paragraph in text.splitlines():
-            line = ""
-            for word in paragraph.split():
-                trial = f"{line} {word}".strip()
-                if line and text_width(trial, size) > width:
-                    lines.append(line)
-                    line = word
-                else:
-                    line = trial
-            lines.append(line)
-        return [line for line in lines if line] if text.strip() else []
+    def _notes(self) -> list[str]:
+        return []
 
     # ---- labels -------------------------------------------------------------------------------------
+    def _t(self, key: str, **values) -> str:
+        """A frame word in the theme's language (see convgif.render.labels)."""
+        return label(self.theme.language, key, **values)
+
     def _input_label(self, channel: int) -> str:
-        return f"input ch {channel} \u00b7 {shape_text(self.trace.geometry.input_shape[1:])}"
+        return self._t("input_channel", channel=channel, shape=shape_text(self.trace.geometry.input_shape[1:]))
 
     def _output_label(self, channel: int) -> str:
-        return f"output ch {channel} \u00b7 {shape_text(self.trace.geometry.output_shape[1:])}"
+        return self._t("output_channel", channel=channel, shape=shape_text(self.trace.geometry.output_shape[1:]))
 
     def _kernel_label(self, out_channel: int, in_channel: int) -> str:
-        return f"kernel {out_channel} \u00b7 ch {in_channel}"
+        return self._t("kernel_slice", out=out_channel, channel=in_channel)
 
     def _subtitle(self) -> str:
-        g = self.trace.geometry
-        parts = [f"{g.kind}", f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
-                 f"kernel {shape_text(g.kernel_size)}"]
+        g, t = self.trace.geometry, self._t
+        parts = [f"{g.kind}", t("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape)),
+                 t("kernel_shape", shape=shape_text(g.kernel_size))]
         one = (1,) * self.ndim
         if g.stride != one:
-            parts.append(f"stride {shape_text(g.stride)}")
+            parts.append(t("stride", value=shape_text(g.stride)))
         if any(b or a for b, a in g.padding):
             pads = [b if b == a else f"{b}/{a}" for b, a in g.padding]
-            parts.append("padding " + TIMES.join(str(p) for p in pads))
+            parts.append(t("padding_value", value=TIMES.join(str(p) for p in pads)))
         if g.dilation != one:
-            parts.append(f"dilation {shape_text(g.dilation)}")
+            parts.append(t("dilation", value=shape_text(g.dilation)))
         if g.groups > 1:
-            parts.append(f"groups {g.groups}")
+            parts.append(t("groups", value=g.groups))
         if self.trace.bias is not None:
-            parts.append("bias")
+            parts.append(t("bias"))
         if self.trace.batch_size > 1:
-            parts.append(f"batch {self.trace.batch_size}")
+            parts.append(t("batch", value=self.trace.batch_size))
         return " \u00b7 ".join(parts)
 
     # ---- legend -------------------------------------------------------------------------------------
@@ -327,30 +275,22 @@ class ConvLayout:
         th = self.theme
         def swatch(**kw):
             return lambda box: [Rect(box, **kw)]
-        items = [("input value", swatch(fill=th.input, edge=th.grid))]
+        t = self._t
+        items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if bool(self.trace.padding_cells.any()):
-            items.append(("padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
-        items += [("window", swatch(edge=th.window, line_width=3)), ("tapped", swatch(fill=th.tap, edge=th.grid))]
+            items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+        items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
         if any(d > 1 for d in self.trace.geometry.dilation):
-            items.append(("dilation gap (skipped)", lambda box: [
+            items.append((t("dilation_gap"), lambda box: [
                 Rect(box, fill=th.input, edge=th.grid),
                 Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
-        items += [("weight", swatch(fill=th.kernel, edge=th.grid)), ("output done", swatch(fill=th.output_done, edge=th.grid)),
-                  ("current output", swatch(fill=th.output_current, edge=th.grid))]
+        items += [(t("weight"), swatch(fill=th.kernel, edge=th.grid)),
+                  (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
+                  (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
         if self.groups > 1:
             for group in range(self.groups):
-                items.append((f"group {group}", swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
+                items.append((t("group", group=group), swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
         return items
-
-    def _flow_legend(self, top: int) -> list[tuple[int, int, str, object]]:
-        rows, x, y = [], MARGIN, top
-        for label, make in self.legend_items:
-            w = 14 + 5 + math.ceil(text_width(label, LEGEND_SIZE)) + 16
-            if x + w > self.width - MARGIN and x > MARGIN:
-                x, y = MARGIN, y + 19
-            rows.append((y, x, label, make))
-            x += w
-        return rows
 
     # ---- primitives ---------------------------------------------------------------------------------
     def static(self, batch: int) -> list[Primitive]:
@@ -382,6 +322,10 @@ class ConvLayout:
             for r in range(grid.rows):
                 for col in range(grid.cols):
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
+        for i, note in enumerate(self.notes):
+            y = self.notes_top + ARITH_SIZE + i * ARITH_LINE
+            out += line_texts(MARGIN, y, note, ARITH_SIZE, th.muted_text) if self.text_by_word else \
+                [Text(MARGIN, y, note, ARITH_SIZE, th.muted_text)]
         for i, line in enumerate(self.caption_lines):
             out.append(Text(MARGIN, self.caption_top + CAPTION_SIZE + i * (CAPTION_SIZE + 6), line, CAPTION_SIZE,
                             th.muted_text))
@@ -392,14 +336,14 @@ class ConvLayout:
         return self.title_baseline if self.title_baseline is not None else self.sub_baseline
 
     def _headers(self) -> list[tuple[int, str]]:
-        return [(self.in_x, "input (padded)" if self.trace.padding_cells.any() else "input"),
-                (self.k_x, "kernels \u2192 sums"), (self.out_x, "output")]
+        return [(self.in_x, self._t("input_padded" if self.trace.padding_cells.any() else "input")),
+                (self.k_x, self._t("kernels_to_sums")), (self.out_x, self._t("output"))]
 
     def _hidden_note(self, size: int | None) -> str:
-        return "" if size is not None else " \u00b7 values hidden"
+        return "" if size is not None else self._t("values_hidden")
 
     def _label_colour(self, group: int) -> RGB:
-        return darker(self.theme.group_colour(group)) if self.groups > 1 else self.theme.muted_text
+        return self.theme.group_label_colour(group) if self.groups > 1 else self.theme.muted_text
 
     def _label(self, grid: Grid, text: str, colour: RGB) -> Text:
         return Text(grid.x, grid.y - 5, text, LABEL_SIZE, colour)
@@ -450,9 +394,9 @@ class ConvLayout:
         """What only this step shows: dimmed lanes, window, taps, kernel slices, sums, current cell, arithmetic."""
         th, out = self.theme, []
         total = len(self.trace)
-        counter = f"step {step.index + 1} / {total}"
+        counter = self._t("step_counter", step=step.index + 1, total=total)
         if self.trace.batch_size > 1:
-            counter = f"batch {step.batch} \u00b7 " + counter
+            counter = self._t("batch_counter", batch=step.batch) + counter
         out.append(Text(self.width - MARGIN, self._counter_baseline(), counter, SUM_SIZE, th.text, align="right", bold=True))
         for group, box in enumerate(self.lane_boxes):
             if group != step.group:
@@ -463,17 +407,11 @@ class ConvLayout:
         pad_mask = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
         rows = [r for r, _ in tap_cells]
         cols = [c for _, c in tap_cells]
-        size = self.input_value_size
         for j, ch in enumerate(step.in_channels):
             grid = self.input_grids[ch]
             values = np.asarray(step.tap_values[j]).reshape(-1)
             for (r, col), value in zip(tap_cells, values):
-                out.append(Rect(grid.interior(r, col), fill=th.tap))
-                if size is not None:
-                    x0, y0, x1, y1 = grid.box(r, col)
-                    colour = th.muted_text if pad_mask[r, col] else th.tap_text
-                    out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(float(value)), size,
-                                    colour, align="center"))
+                out += self._tap_cell(grid, r, col, float(value), bool(pad_mask[r, col]))
             for r in range(min(rows), max(rows) + 1):  # dilation gaps: inside the window, not tapped
                 for col in range(min(cols), max(cols) + 1):
                     if (r, col) not in tapped:
@@ -495,6 +433,17 @@ class ConvLayout:
         ox0, oy0, ox1, oy1 = grid.box(r, col)
         out.append(Rect((ox0 - 1, oy0 - 1, ox1 + 1, oy1 + 1), edge=th.text, line_width=2))
         out += self._arithmetic(step)
+        return out
+
+    def _tap_cell(self, grid: Grid, r: int, col: int, value: float, is_padding: bool) -> list[Primitive]:
+        """A cell under a tap of the window: tap fill and its value (muted on padding)."""
+        th, size = self.theme, self.input_value_size
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=th.tap)]
+        if size is not None:
+            x0, y0, x1, y1 = grid.box(r, col)
+            colour = th.muted_text if is_padding else th.tap_text
+            out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(value), size,
+                            colour, align="center"))
         return out
 
     def _kernels(self, step: ConvStep) -> list[Primitive]:
@@ -540,21 +489,14 @@ class ConvLayout:
                 lines.append(self._elide(self._terms(step, j), f"ch{ch}: ", "",
                                          f" = {fmt_number(float(step.channel_sums[j]))}"))
             if len(shown) < len(channels):
-                lines.append((f"{ELLIPSIS} {len(channels) - len(shown)} more channels", ""))
+                lines.append((self._t("more_channels", count=len(channels) - len(shown)), ""))
             sums = [fmt_factor(float(s)) for s in step.channel_sums]
             lines.append(self._elide(sums, "", bias, f" = {fmt_number(step.value)}"))
         return self._arith_texts(lines, emphasise_last=True)
 
     def _arith_texts(self, lines: list[tuple[str, str]], *, emphasise_last: bool) -> list[Primitive]:
-        th, out = self.theme, []
-        for i, (body, result) in enumerate(lines):
-            y = self.arith_top + ARITH_SIZE + i * ARITH_LINE
-            out.append(Text(MARGIN, y, body, ARITH_SIZE, th.text))
-            if result:
-                last = emphasise_last and i == len(lines) - 1
-                x = MARGIN + round(text_width(body, ARITH_SIZE))
-                out.append(Text(x, y, result, ARITH_SIZE, th.output_current if last else th.accent, bold=True))
-        return out
+        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last,
+                           by_word=self.text_by_word)
 
     def _terms(self, step: ConvStep, j: int) -> list[str]:
         values = np.asarray(step.tap_values[j]).reshape(-1)
@@ -563,22 +505,14 @@ class ConvLayout:
 
     def _elide(self, terms: list[str], prefix: str, tail: str, result: str) -> tuple[str, str]:
         """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
-        room = self.arith_width - text_width(result, ARITH_SIZE, True) - 4
-        body = prefix + " + ".join(terms) + tail
-        keep = len(terms)
-        while text_width(body, ARITH_SIZE) > room and keep > 2:
-            keep -= 1
-            head, back = terms[: (keep + 1) // 2], terms[len(terms) - keep // 2:]
-            hidden = len(terms) - len(head) - len(back)
-            body = prefix + " + ".join(head) + f" + {ELLIPSIS}({hidden} more){ELLIPSIS} + " + " + ".join(back) + tail
-        return body, result
+        return elide(terms, prefix, tail, result, self.arith_width)
 
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""
         th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), f"done \u00b7 {len(self.trace)} steps",
+        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), self._t("done_counter", total=len(self.trace)),
                                      SUM_SIZE, th.text, align="right", bold=True)]
-        lines = [(f"output {shape_text(g.output_shape)} complete", "")]
+        lines = [(self._t("output_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(formula.replace("*", TIMES).replace(" - ", " \u2212 "), "") for formula in g.formulas]
         return out + self._arith_texts(lines, emphasise_last=False)
 

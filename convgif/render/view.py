@@ -1,4 +1,9 @@
-"""ConvView: the frames of one conv trace, fast (static layer once + Pillow per frame) or by full redraw."""
+"""Views: the frames of one trace, fast (static layer once + Pillow per frame) or by full matplotlib redraw.
+
+`LayeredView` holds the machinery every view shares; a layout gives it four kinds of primitives:
+`static(batch)` (painted once by matplotlib), `done_cell(i)` (what step i leaves behind, painted in step
+order onto a running image), `transient(step)` (only this frame) and `final_transient()` (the hold frame).
+"""
 
 from __future__ import annotations
 
@@ -8,35 +13,36 @@ import numpy as np
 from PIL import Image
 
 from convgif.engine.trace import ConvTrace
+from convgif.engine.trace_pool import PoolTrace
+from convgif.engine.trace_transpose import ScatterTrace, ZeroInsertionTrace
+from convgif.render.layout_common import MAX_PALETTE, RAMP_STEPS
 from convgif.render.layout_conv import ConvLayout
+from convgif.render.layout_pool import PoolLayout
+from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
 from convgif.render.paint import mpl_render, pil_paint
-from convgif.render.primitives import Box, Rect, Text, Veil
+from convgif.errors import RenderError
+from convgif.render.primitives import Box
 from convgif.render.theme import RGB, Theme, get_theme, mix
 
-RAMP_STEPS = 6
-MAX_PALETTE = 250
 
+class LayeredView:
+    """Frames of a trace whose steps carry `.index` and `.batch`, drawn by `self.layout`."""
 
-class ConvView:
-    """Frames of a conv1d/conv2d trace at `width` px; the height follows the layout."""
+    trace: object
+    theme: Theme
+    layout: object
 
-    def __init__(self, trace: ConvTrace, *, title: str | None = None, caption: str | None = None,
-                 theme: Theme | None = None, width: int = 720):
-        self.trace = trace
-        self.theme = theme or get_theme("light")
-        self.layout = ConvLayout(trace, title=title, caption=caption, theme=self.theme, width=width)
+    def _init_layers(self) -> None:
         self._static: dict[int, Image.Image] = {}  # per batch element: the matplotlib-rendered static layer
-        self._steps_per_batch = len(trace) // trace.batch_size
+        self._batches = int(self.trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input
+        self._steps_per_batch = len(self.trace) // self._batches
 
     @property
     def size(self) -> tuple[int, int]:
         return (self.layout.width, self.layout.height)
 
     def cell_box(self, role: str, channel: int, coord) -> Box:
-        """Pixel box (x0, y0, x1, y1), x1/y1 exclusive, of a cell including its border lines.
-
-        role "input" takes padded coordinates; "kernel" takes the input channel the slice reads.
-        """
+        """Pixel box (x0, y0, x1, y1), x1/y1 exclusive, of a cell including its border lines."""
         return self.layout.cell_box(role, channel, coord)
 
     # ---- fast path ----------------------------------------------------------------------------------
@@ -49,11 +55,11 @@ class ConvView:
     def frames(self, step_indices: Iterable[int]) -> Iterator[np.ndarray]:
         """One RGB uint8 (H, W, 3) frame per chosen step, in the order given.
 
-        Output cells of every earlier step of the same batch element are shown done, shown or not.
+        What every earlier step of the same batch element left behind is shown, whether that step was shown or not.
         """
         progress: Image.Image | None = None
         batch = -1
-        painted_to = 0  # raster index up to which done cells are on `progress`
+        painted_to = 0  # step index up to which done cells are on `progress`
         for index in step_indices:
             step = self.trace.step(int(index))
             if progress is None or step.batch != batch or step.index < painted_to:
@@ -69,7 +75,7 @@ class ConvView:
 
     def final_frame(self) -> np.ndarray:
         """The finished output of the last batch element, no window: the hold frame."""
-        batch = self.trace.batch_size - 1
+        batch = self._batches - 1
         image = self._static_image(batch).copy()
         start = batch * self._steps_per_batch
         pil_paint(image, [p for i in range(start, len(self.trace)) for p in self.layout.done_cell(i)])
@@ -81,12 +87,11 @@ class ConvView:
         """The same frame by a full matplotlib redraw of every primitive (a baseline for tests and benchmarks).
 
         `shown_before` is accepted for the pipeline's call shape; it does not change the picture, because every
-        earlier step's output cell is drawn done whether it was shown or not. `step_index=None` gives the
-        final (hold) frame.
+        earlier step's result is drawn whether it was shown or not. `step_index=None` gives the final (hold) frame.
         """
         del shown_before
         if step_index is None:
-            batch = self.trace.batch_size - 1
+            batch = self._batches - 1
             start, stop = batch * self._steps_per_batch, len(self.trace)
             extras = self.layout.final_transient()
         else:
@@ -98,6 +103,28 @@ class ConvView:
         for i in range(start, stop):
             primitives += self.layout.done_cell(i)
         return mpl_render(self.size, self.theme.background, primitives + extras)
+
+    def palette_colors(self) -> list[RGB]:
+        """<= 250 colours for a single GIF palette (the layout knows which colours it paints)."""
+        return self.layout.palette_colors()
+
+
+class ConvView(LayeredView):
+    """Frames of a conv1d/conv2d trace at `width` px; the height follows the layout."""
+
+    def __init__(self, trace: ConvTrace, *, title: str | None = None, caption: str | None = None,
+                 theme: Theme | None = None, width: int = 720):
+        self.trace = trace
+        self.theme = theme or get_theme("light")
+        self.layout = ConvLayout(trace, title=title, caption=caption, theme=self.theme, width=width)
+        self._init_layers()
+
+    def cell_box(self, role: str, channel: int, coord) -> Box:
+        """Pixel box (x0, y0, x1, y1), x1/y1 exclusive, of a cell including its border lines.
+
+        role "input" takes padded coordinates; "kernel" takes the input channel the slice reads.
+        """
+        return self.layout.cell_box(role, channel, coord)
 
     # ---- palette ------------------------------------------------------------------------------------
     def palette_colors(self) -> list[RGB]:
@@ -124,3 +151,65 @@ class ConvView:
             colours += [mix(c, th.background, 1 - th.dim_alpha) for c in list(colours)]
         unique = list(dict.fromkeys(colours))
         return unique[:MAX_PALETTE]
+
+
+TRANSPOSE_VIEWS = ("zero_insertion", "scatter")
+
+
+class TransposeView(LayeredView):
+    """Frames of a transposed convolution: `view="zero_insertion"` takes a ZeroInsertionTrace, "scatter" a
+    ScatterTrace. Roles for `cell_box`: zero_insertion "input"/"grid" (grid coordinates), "kernel" (flipped
+    slice, by input channel), "output"; scatter "input", "kernel"/"products" (by out channel within the group),
+    "output" (uncropped full-grid coordinates)."""
+
+    def __init__(self, trace: ZeroInsertionTrace | ScatterTrace, *, view: str = "zero_insertion",
+                 title: str | None = None, caption: str | None = None, theme: Theme | None = None, width: int = 720):
+        if view not in TRANSPOSE_VIEWS:
+            raise RenderError(f"transposed-conv view must be one of {', '.join(TRANSPOSE_VIEWS)}, got {view!r}")
+        wanted = ZeroInsertionTrace if view == "zero_insertion" else ScatterTrace
+        if not isinstance(trace, wanted):
+            raise RenderError(f"the {view} view draws a {wanted.__name__}, got {type(trace).__name__}")
+        self.view = view
+        self.trace = trace
+        self.theme = theme or get_theme("light")
+        layout_type = ZeroInsertionLayout if view == "zero_insertion" else ScatterLayout
+        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width)
+        self._init_layers()
+
+    def palette_colors(self) -> list[RGB]:
+        if self.view == "zero_insertion":  # the conv palette plus the grid's cell-kind colours
+            return self.layout.palette_colors(ConvView.palette_colors(self))
+        return self.layout.palette_colors()
+
+
+class PoolView(LayeredView):
+    """Frames of a max/avg/lp pool trace (1D or 2D). Roles: "input" (padded coordinates), "output"."""
+
+    def __init__(self, trace: PoolTrace, *, title: str | None = None, caption: str | None = None,
+                 theme: Theme | None = None, width: int = 720):
+        if not isinstance(trace, PoolTrace):
+            raise RenderError(f"PoolView draws a PoolTrace, got {type(trace).__name__}")
+        self.trace = trace
+        self.theme = theme or get_theme("light")
+        self.layout = PoolLayout(trace, title=title, caption=caption, theme=self.theme, width=width)
+        self._init_layers()
+
+
+def make_view(trace, *, view: str | None = None, title: str | None = None, caption: str | None = None,
+              theme: Theme | None = None, width: int = 720) -> LayeredView:
+    """The view that draws `trace`, chosen by its type; `view` must match the trace when given."""
+    options = dict(title=title, caption=caption, theme=theme, width=width)
+    if isinstance(trace, ZeroInsertionTrace):
+        chosen = view or "zero_insertion"
+    elif isinstance(trace, ScatterTrace):
+        chosen = view or "scatter"
+    else:
+        chosen = view
+        kinds = {ConvTrace: (ConvView, "conv"), PoolTrace: (PoolView, "pool")}
+        for trace_type, (view_type, name) in kinds.items():
+            if isinstance(trace, trace_type):
+                if view not in (None, name):
+                    raise RenderError(f"a {trace_type.__name__} is drawn by the {name!r} view, not {view!r}")
+                return view_type(trace, **options)
+        raise RenderError(f"no view draws a {type(trace).__name__}")
+    return TransposeView(trace, view=chosen, **options)

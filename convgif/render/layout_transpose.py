@@ -1,0 +1,642 @@
+"""Where everything of a transposed-convolution frame goes, in its two views.
+
+- `ZeroInsertionLayout`: the conv layout over the zero-inserted grid, with the grid's four cell kinds drawn
+  four ways (solid value, dotted inserted zero, dashed padding, striped output padding), the kernel shown
+  flipped beside the original, and the transposed formula with the scene's numbers.
+- `ScatterLayout`: the input element of the step, its kernel slices and products, and the uncropped output
+  grid with running sums (the border that padding crops away marked as cropped).
+
+Every number drawn is read from the trace; nothing here multiplies or adds convolution values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from convgif.engine.trace import ConvStep
+from convgif.engine.trace_transpose import (
+    INPUT_VALUE, INSERTED_ZERO, OUTPUT_PADDING, PADDING, ScatterStep, ScatterTrace, ZeroInsertionTrace,
+)
+from convgif.errors import RenderError
+from convgif.render.fonts import text_width
+from convgif.render.layout_common import (
+    LABEL_H, LABEL_SIZE, MARGIN, MAX_CELL, MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL,
+    SLOT_GAP, SUB_SIZE, SUM_SIZE, Chrome, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
+    pretty_formula, shape_text,
+)
+from convgif.render.layout_conv import ConvLayout
+from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
+from convgif.render.theme import RGB, Theme, mix
+
+SMALL_CELL = 18  # the original (unflipped) kernel, drawn small beside the flipped one
+DOT_PITCH = 6  # inserted zeros: 2x2 dots every 6 px
+STRIPE_PITCH = 4  # output padding: 1 px horizontal stripes every 4 px
+PROD_GAP = 30  # between a kernel slice and its block of products (room for "→")
+
+
+def kind_colours(theme: Theme) -> dict[str, RGB]:
+    """Colours of the grid's cell kinds that the theme has no role for; always paired with a pattern."""
+    return {
+        "zero_fill": mix(theme.gap, theme.background, 0.10),
+        "zero_dot": theme.gap,
+        "op_fill": mix(theme.bias, theme.background, 0.10),
+        "op_stripe": mix(theme.bias, theme.background, 0.55),
+    }
+
+
+def kind_pattern(kind: int, interior: Box, fill: RGB, mark: RGB, text_room: tuple[int, int] | None) -> list[Primitive]:
+    """Dots (inserted zero) or stripes (output padding) over `interior`, leaving the centred number readable.
+
+    Marks start 2 px inside the interior, so a probe 2 px in from a cell's corner lands on one.
+    """
+    x0, y0, x1, y1 = interior
+    out: list[Primitive] = [Rect(interior, fill=fill)]
+    if x1 - x0 < 8:  # too small for a pattern to read: the fill alone
+        return out
+    if kind == INSERTED_ZERO:
+        for y in range(y0 + 2, y1 - 1, DOT_PITCH):
+            for x in range(x0 + 2, x1 - 1, DOT_PITCH):
+                out.append(Rect((x, y, min(x + 2, x1), min(y + 2, y1)), fill=mark))
+    elif kind == OUTPUT_PADDING:
+        for y in range(y0 + 2, y1, STRIPE_PITCH):
+            out.append(Rect((x0, y, x1, y + 1), fill=mark))
+    if text_room is not None:  # a clear patch behind the number
+        w, h = text_room
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        out.append(Rect((max(x0, cx - w // 2), max(y0, cy - h // 2), min(x1, cx + (w + 1) // 2),
+                         min(y1, cy + (h + 1) // 2)), fill=fill))
+    return out
+
+
+class ZeroInsertionLayout(ConvLayout):
+    """The conv layout of `trace.direct`, telling the grid's cell kinds apart and showing the flip."""
+
+    text_by_word = True
+
+    def __init__(self, trace: ZeroInsertionTrace, *, title: str | None, caption: str | None, theme: Theme,
+                 width: int):
+        self.zi = trace
+        self.colours = kind_colours(theme)
+        super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width)
+        self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
+        self.small_cell = min(SMALL_CELL, self.kernel_cell)
+        self.small_value_size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell,
+                                             largest=10)
+
+    # ---- sizing hooks -------------------------------------------------------------------------------
+    def _original_block(self, ck: int) -> int:
+        """Height above the flipped kernel taken by the original kernel and the flipped kernel's label."""
+        kh = self.kernel_hw[0]
+        return kh * min(SMALL_CELL, ck) + 1 + LABEL_H + 4
+
+    def _kernel_offset(self, c: int, ck: int) -> int:
+        (ph, _), (kh, _) = self.padded_hw, self.kernel_hw
+        block = self._original_block(ck)
+        return max(0, (ph * c - block - kh * ck) // 2) + block
+
+    def _column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        in_w, k_w, out_w = super()._column_widths(c, ck)
+        original = max(text_width("original kernel", LABEL_SIZE), self.kernel_hw[1] * min(SMALL_CELL, ck) + 1)
+        return in_w, max(k_w, math.ceil(original)), out_w
+
+    # ---- labels -------------------------------------------------------------------------------------
+    def _single(self) -> bool:
+        return self.in_channels == 1 and self.out_channels == 1
+
+    def _input_label(self, channel: int) -> str:
+        return f"zero-inserted grid ch {channel} \u00b7 {shape_text(self.padded_hw[-self.ndim:])}"
+
+    def _kernel_label(self, out_channel: int, in_channel: int) -> str:
+        return "kernel flipped" if self._single() else f"kernel flipped \u00b7 out {out_channel} \u00b7 ch {in_channel}"
+
+    def _headers(self) -> list[tuple[int, str]]:
+        return [(self.in_x, "zero-inserted grid"), (self.k_x, "flipped kernels \u2192 sums"), (self.out_x, "output")]
+
+    def _subtitle(self) -> str:
+        g = self.zi.geometry
+        parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
+                 f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
+                 "padding " + TIMES.join(str(b) for b, _ in g.padding)]
+        if any(g.output_padding):
+            parts.append(f"output_padding {shape_text(g.output_padding)}")
+        if any(d > 1 for d in g.dilation):
+            parts.append(f"dilation {shape_text(g.dilation)}")
+        if g.groups > 1:
+            parts.append(f"groups {g.groups}")
+        if self.zi.bias is not None:
+            parts.append("bias")
+        text = " \u00b7 ".join(parts)
+        short = " \u00b7 ".join(parts[:1] + parts[3:])  # the grids' labels carry the shapes
+        room = self.width - 2 * MARGIN - (0 if self.title else 130)
+        return first_fitting([text + " \u00b7 as a stride-1 conv", text, short], SUB_SIZE, room)
+
+    def _notes(self) -> list[str]:
+        g = self.zi.geometry
+        lines = []
+        axes = ("L",) if self.ndim == 1 else ("H", "W")
+        for axis, n, s, k, d, (p, _), q, op, size in zip(
+                axes, g.input_shape[1:], g.stride, g.kernel_size, g.dilation, g.padding, self.zi.grid_padding,
+                g.output_padding, self.padded_hw[-self.ndim:]):
+            pad = f"{q} padding each side ({d}{TIMES}({k}\u22121) \u2212 {p})" if q >= 0 else \
+                f"{-q} cropped each side ({d}{TIMES}({k}\u22121) \u2212 {p} = {MINUS}{-q})"
+            lines.append(f"grid {axis}: {n} values, {s - 1} zero{'s' if s != 2 else ''} between each, {pad}"
+                         + (f", {op} output padding" if op else "") + f" = {size}")
+        for formula in g.formulas:
+            lines.append("output " + pretty_formula(formula))
+        return lines
+
+    def _legend_entries(self):
+        th, col = self.theme, self.colours
+        present = set(np.unique(self.zi.cell_kind).tolist())
+
+        def swatch(**kw):
+            return lambda box: [Rect(box, **kw)]
+
+        def patterned(kind, fill, mark):
+            return lambda box: [Rect(box, fill=th.grid)] + kind_pattern(
+                kind, (box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1), fill, mark, None)
+
+        items = [("input value", swatch(fill=th.input, edge=th.grid))]
+        if INSERTED_ZERO in present:
+            items.append(("inserted zero", patterned(INSERTED_ZERO, col["zero_fill"], col["zero_dot"])))
+        if PADDING in present:
+            items.append(("padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+        if OUTPUT_PADDING in present:
+            items.append(("output padding", patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
+        items += [("window", swatch(edge=th.window, line_width=3)), ("tapped", swatch(fill=th.tap, edge=th.grid))]
+        if any(d > 1 for d in self.zi.geometry.dilation):
+            items.append(("dilation gap (skipped)", lambda box: [
+                Rect(box, fill=th.input, edge=th.grid),
+                Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
+        items += [("weight (flipped)", swatch(fill=th.kernel, edge=th.grid)),
+                  ("output done", swatch(fill=th.output_done, edge=th.grid)),
+                  ("current output", swatch(fill=th.output_current, edge=th.grid))]
+        return items
+
+    # ---- cells --------------------------------------------------------------------------------------
+    def _text_room(self, text: str, size: int | None) -> tuple[int, int] | None:
+        return None if size is None else (math.ceil(text_width(text, size)) + 4, size + 3)
+
+    def _kind_fill(self, kind: int) -> tuple[RGB, RGB]:
+        col = self.colours
+        if kind == INSERTED_ZERO:
+            return col["zero_fill"], col["zero_dot"]
+        return col["op_fill"], col["op_stripe"]
+
+    def _input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
+        th, size = self.theme, self.input_value_size
+        out: list[Primitive] = [Rect(grid.outer, fill=th.grid)]
+        for r in range(grid.rows):
+            for col in range(grid.cols):
+                kind = int(self.kinds[r, col])
+                text = fmt_number(float(values[r, col]))
+                if kind == PADDING:
+                    out.append(Rect(grid.box(r, col), fill=th.padding))
+                    out.append(Rect(grid.box(r, col), edge=th.padding_edge, dashed=True))
+                elif kind == INPUT_VALUE:
+                    out.append(Rect(grid.interior(r, col), fill=th.input))
+                else:
+                    fill, mark = self._kind_fill(kind)
+                    out += kind_pattern(kind, grid.interior(r, col), fill, mark, self._text_room(text, size))
+                if size is not None:
+                    colour = th.input_text if kind == INPUT_VALUE else th.padding_text
+                    out.append(cell_text(grid, r, col, text, size, colour))
+        return out
+
+    def _tap_cell(self, grid: Grid, r: int, col: int, value: float, is_padding: bool) -> list[Primitive]:
+        th, size = self.theme, self.input_value_size
+        kind = int(self.kinds[r, col])
+        text = fmt_number(value)
+        if kind in (INSERTED_ZERO, OUTPUT_PADDING):  # keep the kind's pattern visible under the tap colour
+            _, mark = self._kind_fill(kind)
+            out = kind_pattern(kind, grid.interior(r, col), th.tap, mix(mark, (0, 0, 0), 0.8),
+                               self._text_room(text, size))
+        else:
+            out = [Rect(grid.interior(r, col), fill=th.tap)]
+        if size is not None:
+            colour = th.tap_text if kind == INPUT_VALUE else th.muted_text
+            out.append(cell_text(grid, r, col, text, size, colour))
+        return out
+
+    def _kernels(self, step: ConvStep) -> list[Primitive]:
+        """The flipped slices (with their sums), each with the original slice drawn small beside it."""
+        th, out = self.theme, super()._kernels(step)
+        per_group_out = self.per_group_out
+        local = step.out_channel - step.group * per_group_out
+        sc, size = self.small_cell, self.small_value_size
+        for ch in step.in_channels:
+            flipped = self.kernel_grids[ch]
+            rows, cols = flipped.rows, flipped.cols
+            if self.strips:  # 1D: to the right of the partial sum, when there is room
+                x = flipped.outer[2] + 8 + math.ceil(text_width(self.psum_sample, SUM_SIZE, True)) + 24
+                grid = Grid(x, flipped.y + (flipped.cell - sc) // 2, 1, cols, sc)
+                if grid.outer[2] > self.width - MARGIN:
+                    continue
+            else:
+                grid = Grid(flipped.x, flipped.y - self._original_block(self.kernel_cell) + 0, rows, cols, sc)
+            label = "original kernel" if self._single() else f"original w[{ch}, {local}]"
+            out.append(Text(grid.x, grid.y - 5, label, LABEL_SIZE, th.muted_text))
+            out.append(Rect(grid.outer, fill=th.grid))
+            weights = np.asarray(self.zi.weight[ch, local]).reshape(rows, cols)
+            for r in range(rows):
+                for col in range(cols):
+                    out.append(Rect(grid.interior(r, col), fill=mix(th.kernel, th.background, 0.5)))
+                    if size is not None:
+                        out.append(cell_text(grid, r, col, fmt_number(float(weights[r, col])), size, th.kernel_text))
+            if not self.strips:
+                out.append(Text(grid.outer[2] + 6, grid.outer[3] - 3, "\u21bb 180\u00b0", LABEL_SIZE, th.muted_text))
+        return out
+
+    def final_transient(self) -> list[Primitive]:
+        th, g = self.theme, self.trace.geometry
+        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), f"done \u00b7 {len(self.trace)} steps",
+                                     SUM_SIZE, th.text, align="right", bold=True)]
+        lines = [(f"output {shape_text(g.output_shape)} complete, as a conv over the grid:", "")]
+        lines += [(pretty_formula(formula), "") for formula in g.formulas]
+        return out + self._arith_texts(lines, emphasise_last=False)
+
+    def cell_box(self, role: str, channel: int, coord) -> Box:
+        return super().cell_box("input" if role == "grid" else role, channel, coord)
+
+    def palette_colors(self, base: list[RGB]) -> list[RGB]:
+        th, col = self.theme, self.colours
+        tap_marks = [mix(col["zero_dot"], (0, 0, 0), 0.8), mix(col["op_stripe"], (0, 0, 0), 0.8)]
+        extra = palette_with_ramps(
+            [*col.values(), *tap_marks, mix(th.kernel, th.background, 0.5)], [],
+            [(th.padding_text, col["zero_fill"]), (th.padding_text, col["op_fill"]), (th.muted_text, th.tap),
+             (th.kernel_text, mix(th.kernel, th.background, 0.5))],
+            [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background),
+             (th.padding_text, th.padding)])
+        return list(dict.fromkeys(extra + base))[:250]
+
+
+def _as2(shape) -> tuple[int, int]:
+    shape = tuple(int(v) for v in shape)
+    return (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+
+
+class ScatterLayout:
+    """Pixel layout of a scatter trace: input | kernel slices and products | uncropped output with running sums."""
+
+    def __init__(self, trace: ScatterTrace, *, title: str | None, caption: str | None, theme: Theme, width: int):
+        g = trace.geometry
+        if width < 320:
+            raise RenderError(f"frame width must be at least 320 px, got {width}")
+        self.trace, self.theme, self.width = trace, theme, width
+        self.ndim = g.ndim
+        self.strips = self.ndim == 1
+        self.in_hw, self.kernel_hw = _as2(g.input_shape[1:]), _as2(g.kernel_size)
+        self.full_hw, self.out_hw = _as2(trace.full_shape), _as2(g.output_shape[1:])
+        before = [b for b, _ in g.padding]
+        self.crop_origin = (0, before[0]) if self.ndim == 1 else (before[0], before[1])
+        self.c_in, self.c_out = g.in_channels, g.out_channels
+        self.c_out_g = g.out_channels // g.groups
+        self.output = trace.output()  # the final output, bias included, for the hold frame
+        self._collect()
+        self.chrome = Chrome(title=title, subtitle=self._subtitle(), legend=self._legend_entries(), caption=caption,
+                             theme=theme, width=width)
+        self._solve_cell_sizes()
+        self._place()
+
+    # ---- data from the trace ------------------------------------------------------------------------
+    def _collect(self) -> None:
+        """One pass over the steps in raster order: which full-grid cells each step writes, and their sums."""
+        self.written: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (rc (T, 2), before (Cg, T), after)
+        product_strings, sum_strings = set(), {"0"}
+        previous = None
+        for step in self.trace.steps():
+            rc = self._rc_array(step.tap_coords)
+            channels = list(step.out_channels)
+            after = np.stack([np.asarray(step.accumulated[step.batch, oc]).reshape(self.full_hw)[rc[:, 0], rc[:, 1]]
+                              for oc in channels])
+            if previous is None or step.index % (len(self.trace) // self.trace.batch_size) == 0:
+                before = np.zeros_like(after)  # nothing scattered yet into this batch element's output
+            else:
+                before = np.stack([np.asarray(previous[step.batch, oc]).reshape(self.full_hw)[rc[:, 0], rc[:, 1]]
+                                   for oc in channels])
+            previous = step.accumulated
+            self.written.append((rc, before, after))
+            if len(product_strings) < 4000:
+                product_strings.update(fmt_number(float(v)) for v in np.unique(step.products))
+                sum_strings.update(fmt_number(float(v)) for v in np.unique(after))
+        sum_strings.update(fmt_number(float(v)) for v in np.unique(self.output)[:4000])
+        self.product_strings, self.sum_strings = sorted(product_strings), sorted(sum_strings)
+        self.input_strings = [fmt_number(float(v)) for v in np.unique(self.trace.input)[:4000]]
+        self.weight_strings = [fmt_number(float(v)) for v in np.unique(self.trace.weight)[:4000]]
+
+    def _rc_array(self, coords) -> np.ndarray:
+        coords = np.asarray(coords).reshape(-1, self.ndim)
+        if self.ndim == 1:
+            return np.stack([np.zeros(len(coords), dtype=int), coords[:, 0]], axis=1)
+        return coords.astype(int)
+
+    def _rc(self, coord) -> tuple[int, int]:
+        coord = tuple(int(v) for v in np.atleast_1d(coord))
+        return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
+
+    def _cropped(self, r: int, col: int) -> bool:
+        (r0, c0), (oh, ow) = self.crop_origin, self.out_hw
+        return not (r0 <= r < r0 + oh and c0 <= col < c0 + ow)
+
+    # ---- text ---------------------------------------------------------------------------------------
+    def _subtitle(self) -> str:
+        g = self.trace.geometry
+        parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
+                 f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
+                 "padding " + TIMES.join(str(b) for b, _ in g.padding)]
+        if any(g.output_padding):
+            parts.append(f"output_padding {shape_text(g.output_padding)}")
+        if any(d > 1 for d in g.dilation):
+            parts.append(f"dilation {shape_text(g.dilation)}")
+        if g.groups > 1:
+            parts.append(f"groups {g.groups}")
+        if self.trace.bias is not None:
+            parts.append("bias (added at the end)")
+        text = " \u00b7 ".join(parts)
+        return first_fitting([text + " \u00b7 scatter view", text], SUB_SIZE, self.width - 2 * MARGIN)
+
+    def _legend_entries(self):
+        th = self.theme
+
+        def swatch(**kw):
+            return lambda box: [Rect(box, **kw)]
+
+        items = [("input value", swatch(fill=th.input, edge=th.grid)),
+                 ("current input", swatch(fill=th.tap, edge=th.window, line_width=2)),
+                 ("weight", swatch(fill=th.kernel, edge=th.grid)),
+                 ("products", swatch(fill=th.tap, edge=th.grid)),
+                 ("running sum", swatch(fill=th.output_done, edge=th.grid)),
+                 ("just written", swatch(fill=th.output_current, edge=th.grid))]
+        if any(b for b, _ in self.trace.geometry.padding):
+            items.append(("cropped by padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+        return items
+
+    def _input_label(self, ch: int) -> str:
+        return f"input ch {ch} \u00b7 {shape_text(self.trace.geometry.input_shape[1:])}"
+
+    def _output_label(self, oc: int) -> str:
+        full = shape_text(self.trace.full_shape)
+        out = shape_text(self.trace.geometry.output_shape[1:])
+        if full == out:
+            return f"output ch {oc} \u00b7 {out}"
+        return f"output ch {oc} \u00b7 full {full}, kept {out}"
+
+    def _kernel_label(self, ci: int, local: int) -> str:
+        return f"kernel w[{ci}, {local}]" if self.c_out > 1 or self.c_in > 1 else "kernel"
+
+    def _products_label(self, value: float) -> str:
+        return f"{TIMES} {fmt_factor(value)} = products"
+
+    # ---- sizing -------------------------------------------------------------------------------------
+    def _widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        (ih, iw), (kh, kw), (fh, fw) = self.in_hw, self.kernel_hw, self.full_hw
+        in_label = text_width(self._input_label(self.c_in - 1), LABEL_SIZE)
+        out_label = text_width(self._output_label(self.c_out - 1), LABEL_SIZE)
+        k_label = text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1), LABEL_SIZE)
+        p_label = text_width(self._products_label(-888.88), LABEL_SIZE)
+        block = kw * ck + 1
+        k_w = max(block, math.ceil(k_label)) + PROD_GAP + max(block, math.ceil(p_label))
+        return max(iw * c + 1, math.ceil(in_label)), k_w, max(fw * c + 1, math.ceil(out_label))
+
+    def _heights(self, c: int, ck: int) -> int:
+        (ih, _), (kh, _), (fh, _) = self.in_hw, self.kernel_hw, self.full_hw
+        if self.strips:
+            return (self.c_in * (LABEL_H + c + 1 + SLOT_GAP) + self.c_out_g * (LABEL_H + ck + 1 + SLOT_GAP)
+                    + self.c_out * (LABEL_H + c + 1 + SLOT_GAP))
+        return max(self.c_in * (LABEL_H + ih * c + 1 + SLOT_GAP), self.c_out_g * (LABEL_H + kh * ck + 1 + SLOT_GAP),
+                   self.c_out * (LABEL_H + fh * c + 1 + SLOT_GAP))
+
+    def _solve_cell_sizes(self) -> None:
+        room = self.width - 2 * MARGIN
+        for c in range(MAX_CELL, 2, -1):
+            for ck in dict.fromkeys((min(max(c, MIN_KERNEL_CELL), MAX_KERNEL_CELL), c)):
+                in_w, k_w, out_w = self._widths(c, ck)
+                if self.strips:
+                    fits = max(in_w, k_w, out_w) <= room - 8
+                else:
+                    fits = in_w + k_w + out_w + 2 * MIN_GAP <= room
+                if fits and (self._heights(c, ck) <= MAX_LANES_HEIGHT or c <= 4):
+                    break
+            else:
+                continue
+            break
+        else:
+            raise RenderError(f"a {shape_text(self.full_hw)} output does not fit in {self.width} px")
+        self.cell, self.kernel_cell = c, ck
+        self.col_widths = self._widths(c, ck)
+        self.input_value_size = fitting_size(self.input_strings, c)
+        self.sum_value_size = fitting_size(self.sum_strings, c)
+        self.current_value_size = fitting_size(self.sum_strings, c, bold=True) or self.sum_value_size
+        self.weight_value_size = fitting_size(self.weight_strings, ck)
+        self.product_value_size = fitting_size(self.product_strings, ck)
+
+    def _place(self) -> None:
+        c, ck = self.cell, self.kernel_cell
+        (ih, iw), (kh, kw), (fh, fw) = self.in_hw, self.kernel_hw, self.full_hw
+        in_w, k_w, out_w = self.col_widths
+        y = self.chrome.header_bottom
+        self.input_grids, self.kernel_grids, self.product_grids, self.output_grids = [], [], [], []
+        prod_dx = max(kw * ck + 1, math.ceil(text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1),
+                                                        LABEL_SIZE))) + PROD_GAP
+        if self.strips:
+            self.header_baseline = None
+            x = MARGIN + 4
+            self.in_x = self.k_x = self.out_x = x
+            row_y = y + LABEL_H
+            for _ in range(self.c_in):
+                self.input_grids.append(Grid(x, row_y, 1, iw, c))
+                row_y += LABEL_H + c + 1 + SLOT_GAP
+            for _ in range(self.c_out_g):
+                self.kernel_grids.append(Grid(x, row_y, 1, kw, ck))
+                self.product_grids.append(Grid(x + prod_dx, row_y, 1, kw, ck))
+                row_y += LABEL_H + ck + 1 + SLOT_GAP
+            for _ in range(self.c_out):
+                self.output_grids.append(Grid(x, row_y, 1, fw, c))
+                row_y += LABEL_H + c + 1 + SLOT_GAP
+            y = row_y - SLOT_GAP - LABEL_H + 12
+        else:
+            slack = self.width - 2 * MARGIN - in_w - k_w - out_w
+            gap = min(MAX_GAP, slack // 2)
+            left = MARGIN + (slack - 2 * gap) // 2
+            self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
+            self.header_baseline = y + SUB_SIZE
+            top = y + SUB_SIZE + 8 + LABEL_H
+            for i in range(self.c_in):
+                self.input_grids.append(Grid(self.in_x, top + i * (LABEL_H + ih * c + 1 + SLOT_GAP), ih, iw, c))
+            for j in range(self.c_out_g):
+                gy = top + j * (LABEL_H + kh * ck + 1 + SLOT_GAP)
+                self.kernel_grids.append(Grid(self.k_x, gy, kh, kw, ck))
+                self.product_grids.append(Grid(self.k_x + prod_dx, gy, kh, kw, ck))
+            for o in range(self.c_out):
+                self.output_grids.append(Grid(self.out_x, top + o * (LABEL_H + fh * c + 1 + SLOT_GAP), fh, fw, c))
+            y = top - LABEL_H + self._heights(c, ck) - SLOT_GAP + 12
+        self.chrome.place_footer(y, 3)
+        self.height = self.chrome.height
+
+    # ---- primitives ---------------------------------------------------------------------------------
+    def static(self, batch: int) -> list[Primitive]:
+        th, out = self.theme, self.chrome.static()
+        if self.header_baseline is not None:
+            for x, label in ((self.in_x, "input"), (self.k_x, "kernel \u00d7 value \u2192 products"),
+                             (self.out_x, "output (running sums)")):
+                out.append(Text(x, self.header_baseline, label, SUB_SIZE, th.text, bold=True))
+        values = np.asarray(self.trace.input[batch])
+        for ch, grid in enumerate(self.input_grids):
+            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), LABEL_SIZE, th.muted_text))
+            out.append(Rect(grid.outer, fill=th.grid))
+            plane = values[ch].reshape(grid.rows, grid.cols)
+            for r in range(grid.rows):
+                for col in range(grid.cols):
+                    out.append(Rect(grid.interior(r, col), fill=th.input))
+                    if self.input_value_size is not None:
+                        out.append(cell_text(grid, r, col, fmt_number(float(plane[r, col])), self.input_value_size,
+                                             th.input_text))
+        for oc, grid in enumerate(self.output_grids):
+            out.append(Text(grid.x, grid.y - 5, self._output_label(oc), LABEL_SIZE, th.muted_text))
+            out.append(Rect(grid.outer, fill=th.grid))
+            for r in range(grid.rows):
+                for col in range(grid.cols):
+                    if self._cropped(r, col):
+                        out.append(Rect(grid.box(r, col), fill=th.padding))
+                        out.append(Rect(grid.box(r, col), edge=th.padding_edge, dashed=True))
+                    else:
+                        out.append(Rect(grid.interior(r, col), fill=th.output_empty))
+            if any(b for b, _ in self.trace.geometry.padding):  # the kept region: a solid frame
+                (r0, c0), (oh, ow) = self.crop_origin, self.out_hw
+                out.append(outline(grid.span(range(r0, r0 + oh), range(c0, c0 + ow)), th.text, 2))
+        return out
+
+    def _sum_cell(self, grid: Grid, r: int, col: int, value: float, *, current: bool) -> list[Primitive]:
+        th = self.theme
+        cropped = self._cropped(r, col)
+        if current:
+            fill, colour, size = th.output_current, th.output_current_text, self.current_value_size
+        else:
+            fill = th.padding if cropped else th.output_done
+            colour, size = (th.muted_text if cropped else th.output_done_text), self.sum_value_size
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=fill)]
+        if size is not None:
+            out.append(cell_text(grid, r, col, fmt_number(value), size, colour, bold=current))
+        return out
+
+    def done_cell(self, index: int) -> list[Primitive]:
+        """The running sums the step at `index` leaves in the cells it wrote."""
+        rc, _, after = self.written[index]
+        channels = self._out_channels(index)
+        out: list[Primitive] = []
+        for k, oc in enumerate(channels):
+            grid = self.output_grids[oc]
+            for t, (r, col) in enumerate(rc):
+                out += self._sum_cell(grid, int(r), int(col), float(after[k, t]), current=False)
+        return out
+
+    def _out_channels(self, index: int) -> list[int]:
+        g = self.trace.geometry
+        in_channel = int(np.unravel_index(index, self.trace.input.shape)[1])
+        group = in_channel // (g.in_channels // g.groups)
+        return list(range(group * self.c_out_g, (group + 1) * self.c_out_g))
+
+    def transient(self, step: ScatterStep) -> list[Primitive]:
+        th, chrome = self.theme, self.chrome
+        counter = f"step {step.index + 1} / {len(self.trace)}"
+        if self.trace.batch_size > 1:
+            counter = f"batch {step.batch} \u00b7 " + counter
+        out: list[Primitive] = [chrome.counter(counter)]
+        grid = self.input_grids[step.in_channel]
+        r, col = self._rc(step.position)
+        out.append(Rect(grid.interior(r, col), fill=th.tap))
+        if self.input_value_size is not None:
+            out.append(cell_text(grid, r, col, fmt_number(step.value), self.input_value_size, th.tap_text, bold=True))
+        out.append(outline(grid.box(r, col), th.window, 3))
+        for j, oc in enumerate(step.out_channels):
+            out += self._kernel_and_products(j, step)
+        rc, before, after = self.written[step.index]
+        rows, cols = rc[:, 0].tolist(), rc[:, 1].tolist()
+        for k, oc in enumerate(step.out_channels):
+            grid = self.output_grids[oc]
+            for t, (rr, cc) in enumerate(zip(rows, cols)):
+                out += self._sum_cell(grid, rr, cc, float(after[k, t]), current=True)
+            out.append(outline(grid.span(rows, cols), th.window, 3))
+        out += chrome.arithmetic(self._lines(step, rc, before, after))
+        return out
+
+    def _kernel_and_products(self, j: int, step: ScatterStep) -> list[Primitive]:
+        th, out = self.theme, []
+        kgrid, pgrid = self.kernel_grids[j], self.product_grids[j]
+        weights = np.asarray(step.weights[j]).reshape(kgrid.rows, kgrid.cols)
+        products = np.asarray(step.products[j]).reshape(kgrid.rows, kgrid.cols)
+        out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), LABEL_SIZE, th.muted_text))
+        out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), LABEL_SIZE, th.accent, bold=True))
+        for grid, values, fill, size, colour in ((kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
+                                                 (pgrid, products, th.tap, self.product_value_size, th.tap_text)):
+            out.append(Rect(grid.outer, fill=th.grid))
+            for r in range(grid.rows):
+                for col in range(grid.cols):
+                    out.append(Rect(grid.interior(r, col), fill=fill))
+                    if size is not None:
+                        out.append(cell_text(grid, r, col, fmt_number(float(values[r, col])), size, colour))
+        x0, y0, x1, y1 = kgrid.outer
+        mid = (y0 + y1) // 2 + SUM_SIZE // 2 - 1
+        out.append(Text((x1 + pgrid.x) // 2, mid, "\u2192", SUM_SIZE, th.accent, align="center", bold=True))
+        return out
+
+    def _lines(self, step: ScatterStep, rc: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[tuple[str, str]]:
+        where = ", ".join(str(p) for p in step.position)
+        inside = ~np.array([self._cropped(int(r), int(c)) for r, c in rc])
+        span = " \u00d7 ".join(str(k) for k in self.trace.geometry.kernel_size)
+        first = (f"input ch {step.in_channel} ({where}) = {fmt_number(step.value)}: {fmt_factor(step.value)} "
+                 f"{TIMES} each weight, the {span} products added into the output")
+        if (~inside).any():
+            first += f" ({int((~inside).sum())} land in the cropped border)"
+        lines = [(first, "")]
+        weights = np.asarray(step.weights).reshape(len(step.out_channels), -1)
+        for k, oc in enumerate(step.out_channels[:2]):
+            terms = [f"{fmt_number(float(b))} + {fmt_factor(step.value)}{TIMES}{fmt_factor(float(w))} = "
+                     f"{fmt_number(float(a))}" for b, w, a in zip(before[k], weights[k], after[k])]
+            prefix = f"ch {oc} sums: " if self.c_out > 1 else "sums: "
+            lines.append(self.chrome.elide(terms, prefix, "", "", joiner=", "))
+        return lines
+
+    def final_transient(self) -> list[Primitive]:
+        th, g = self.theme, self.trace.geometry
+        out: list[Primitive] = [self.chrome.counter(f"done \u00b7 {len(self.trace)} steps")]
+        batch = self.trace.batch_size - 1
+        (r0, c0) = self.crop_origin
+        if self.trace.bias is not None:  # the kept cells become the output: running sum + bias
+            for oc, grid in enumerate(self.output_grids):
+                plane = np.asarray(self.output[batch, oc]).reshape(self.out_hw)
+                for r in range(self.out_hw[0]):
+                    for col in range(self.out_hw[1]):
+                        out += self._sum_cell(grid, r0 + r, c0 + col, float(plane[r, col]), current=False)
+        kept = f"output {shape_text(g.output_shape)} = the running sums inside the frame"
+        if any(b for b, _ in g.padding):
+            kept += f" (full grid cropped by padding {TIMES.join(str(b) for b, _ in g.padding)})"
+        if self.trace.bias is not None:
+            kept += ", plus the bias"
+        lines = [(kept, "")] + [(pretty_formula(f), "") for f in g.formulas]
+        return out + self.chrome.arithmetic(lines[:3], emphasise_last=False)
+
+    def cell_box(self, role: str, channel: int, coord) -> Box:
+        """role "input" (input coords), "kernel"/"products" (out channel of the group), "output" (full coords)."""
+        grids = {"input": self.input_grids, "kernel": self.kernel_grids, "products": self.product_grids,
+                 "output": self.output_grids}
+        if role not in grids:
+            raise RenderError(f"role must be input, kernel, products or output, got {role!r}")
+        r, col = self._rc(coord)
+        return grids[role][channel].box(r, col)
+
+    def palette_colors(self) -> list[RGB]:
+        th = self.theme
+        fills = [th.background, th.input, th.padding, th.tap, th.kernel, th.output_empty, th.output_done,
+                 th.output_current]
+        lines = [th.grid, th.padding_edge, th.window, th.text]
+        pairs = [(th.input_text, th.input), (th.tap_text, th.tap), (th.kernel_text, th.kernel),
+                 (th.output_done_text, th.output_done), (th.output_current_text, th.output_current),
+                 (th.muted_text, th.padding), (th.text, th.background), (th.muted_text, th.background),
+                 (th.accent, th.background), (th.padding_edge, th.padding), (th.window, th.input),
+                 (th.grid, th.input), (th.text, th.output_done)]
+        dense = [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background),
+                 (th.muted_text, th.padding)]
+        return palette_with_ramps(fills, lines, pairs, dense)

@@ -1,0 +1,139 @@
+"""Pool views: the window where the stride puts it, the max marker where torch's index says, the arithmetic text."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from convgif.engine.trace_pool import pool_trace
+from convgif.errors import RenderError
+from convgif.render import PoolView, get_theme, make_view
+from convgif.render.primitives import Text, fmt_number
+from test_render_transpose import agreement, assert_palette_covers
+
+THEME = get_theme("light")
+F = torch.nn.functional
+
+
+def probe(frame, box, inset=3):
+    x0, y0, _, _ = box
+    return tuple(int(v) for v in frame[y0 + inset, x0 + inset])
+
+
+def words(view, step):
+    return " ".join(" ".join(p.text for p in view.layout.transient(step) if isinstance(p, Text)).split())
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_max_marker_is_where_torch_says(padding):
+    rng = np.random.default_rng(padding)
+    x = rng.permutation(36).reshape(1, 6, 6).astype(float)  # distinct values: one maximum per window
+    kernel, stride = (3, 3) if padding else (2, 2), 2
+    trace = pool_trace("max_pool2d", x, kernel, stride, padding)
+    view = PoolView(trace, title=None, caption=None)
+    values, indices = F.max_pool2d(torch.tensor(x[None]), kernel, stride, padding, return_indices=True)
+    out_h, out_w = values.shape[2:]
+    steps = list(range(len(trace)))
+    for k, frame in zip(steps, view.frames(steps)):
+        step = trace.step(k)
+        r, c = divmod(k, out_w)
+        flat = int(indices[0, 0, r, c])  # torch: index into the unpadded input
+        marked = (flat // 6 + padding, flat % 6 + padding)  # in padded coordinates
+        taps = {(r * stride + i, c * stride + j) for i in range(kernel[0]) for j in range(kernel[1])}
+        assert tuple(np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]) == marked
+        assert step.value == float(values[0, 0, r, c])
+        for cell in itertools.product(range(6 + 2 * padding), repeat=2):
+            colour = probe(frame, view.cell_box("input", 0, cell), inset=5)
+            want = THEME.output_current if cell == marked else THEME.tap if cell in taps else None
+            if want is None:
+                assert colour not in (THEME.tap, THEME.output_current), (k, cell)
+            else:
+                assert colour == want, (k, cell, colour)
+        assert "max(" in words(view, step) and f"= {fmt_number(step.value)}" in words(view, step)
+        assert probe(frame, view.cell_box("output", 0, (r, c))) == THEME.output_current
+    if padding:  # padding cells look like padding and read −∞
+        frame = next(view.frames([len(trace) - 1]))
+        assert probe(frame, view.cell_box("input", 0, (0, 0))) == THEME.padding
+        texts = [p.text for p in view.layout.static(0) if isinstance(p, Text)]
+        assert "\u2212\u221e" in texts
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_average_arithmetic_uses_the_divisor(count_include_pad):
+    x = np.arange(16.0).reshape(1, 4, 4)
+    trace = pool_trace("avg_pool2d", x, 3, 2, 1, count_include_pad=count_include_pad)
+    view = PoolView(trace, title=None, caption=None)
+    want = F.avg_pool2d(torch.tensor(x[None]), 3, 2, 1, count_include_pad=count_include_pad).numpy()
+    for k in range(len(trace)):
+        step = trace.step(k)
+        r, c = divmod(k, 2)
+        rows = [r * 2 - 1 + i for i in range(3)]
+        cols = [c * 2 - 1 + j for j in range(3)]
+        inside = sum(0 <= a < 4 and 0 <= b < 4 for a in rows for b in cols)
+        divisor = 9 if count_include_pad else inside  # counted by hand from the window
+        text = words(view, step)
+        assert f") / {divisor} = {fmt_number(float(want[0, 0, r, c]))}" in text, text
+    frame = next(view.frames([0]))
+    assert probe(frame, view.cell_box("input", 0, (0, 0))) == THEME.tap  # a padding cell inside the window
+    assert probe(frame, view.cell_box("input", 0, (5, 5))) == THEME.padding
+
+
+def test_lp_arithmetic_and_value():
+    x = np.array([[[1.0, 2.0, 0.0, 3.0], [2.0, 4.0, 1.0, 1.0], [0.0, 1.0, 5.0, 2.0], [3.0, 0.0, 2.0, 2.0]]])
+    trace = pool_trace("lp_pool2d", x, 2, 2, norm_type=2)
+    view = PoolView(trace, title=None, caption=None)
+    want = F.lp_pool2d(torch.tensor(x[None]), 2, 2, 2).numpy()
+    text = words(view, trace.step(0))
+    assert f"(1\u00b2 + 2\u00b2 + 2\u00b2 + 4\u00b2)^(1/2) = {fmt_number(float(want[0, 0, 0, 0]))}" in text
+    assert math.isclose(trace.step(3).value, float(want[0, 0, 1, 1]))
+
+
+def test_one_dimensional_pool_is_a_strip():
+    x = np.array([[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]])
+    trace = pool_trace("max_pool1d", x, 2, 2)
+    view = make_view(trace, title="1d", caption=None)
+    assert isinstance(view, PoolView) and view.layout.strips
+    _, indices = F.max_pool1d(torch.tensor(x[None]), 2, 2, return_indices=True)
+    for k, frame in zip(range(4), view.frames(range(4))):
+        for i in range(8):
+            colour = probe(frame, view.cell_box("input", 0, (i,)), inset=5)
+            if i == int(indices[0, 0, k]):
+                assert colour == THEME.output_current
+            else:
+                assert colour == (THEME.tap if i // 2 == k else THEME.input), (k, i)
+    # strips: the output row sits under the input row
+    assert view.cell_box("output", 0, (0,))[1] > view.cell_box("input", 0, (0,))[3]
+
+
+@pytest.mark.parametrize("kind, args", [
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ("lp_pool1d", dict(kernel_size=2, stride=2)),
+])
+def test_fast_path_matches_reference(kind, args):
+    rng = np.random.default_rng(7)
+    shape = (2, 8) if kind.endswith("1d") else (1, 4, 4)
+    trace = pool_trace(kind, rng.integers(0, 10, shape).astype(float), **args)
+    view = PoolView(trace, title=kind, caption="fast vs reference")
+    agreement(view, list(range(len(trace))))
+
+
+def test_deterministic_palette_and_errors():
+    x = np.random.default_rng(8).integers(0, 10, (2, 6, 6)).astype(float)
+    trace = pool_trace("avg_pool2d", x, 2, 2)
+    first = list(PoolView(trace, title="t", caption="c").frames(range(len(trace))))
+    second = list(PoolView(trace, title="t", caption="c").frames(range(len(trace))))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    view = PoolView(trace, title="t", caption="c", width=600)
+    assert view.size[0] == 600
+    palette = view.palette_colors()
+    assert len(palette) <= 250 and len(set(palette)) == len(palette)
+    assert_palette_covers(next(view.frames([5])), palette)
+    with pytest.raises(RenderError, match="pool"):
+        make_view(trace, view="scatter")
+    with pytest.raises(RenderError, match="no view"):
+        make_view(object())
