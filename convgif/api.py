@@ -1,0 +1,268 @@
+"""The Python API for notebooks and scripts: load or build a scene, render it, show it inline, save it.
+
+    import convgif
+    scene = convgif.load("scenes/a01_plain_conv.toml")
+    scene.render()                    # in Jupyter: the animation inline
+    scene.render(theme="dark").save("plain_dark.gif")
+    scene.save("plain.pdf")           # any output format, from the suffix
+
+Scenes built in code go through the same validation as scene files (`parse_scene`), so the messages
+are identical; they name the scene `<dict>` (or the `source` you pass) instead of a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convgif.errors import UsageError
+
+# render keys that `Scene.render(...)` may override, as they are spelt in a scene file's [render] table
+RENDER_OVERRIDES = ("theme", "width", "duration_ms", "hold_ms", "steps", "view")
+# a suffix -> the output format that writes it (`.png`: the rendering's picture, see `Rendering.save`)
+SUFFIX_FORMATS = {".gif": "gif", ".webp": "webp", ".apng": "apng", ".mp4": "mp4", ".pdf": "pdf", ".svg": "svg"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """One rendered scene held in memory: a GIF (animations, multi-figure stills) or a PNG (one figure).
+
+    In Jupyter it shows itself inline (`_repr_html_`, an <img> with a data: URL: nothing written to disk).
+    """
+
+    title: str | None
+    data: bytes  # the encoded file exactly as the pipeline wrote it
+    mime: str  # "image/gif" or "image/png"
+    frames: int
+    size: tuple[int, int]  # (width, height) in pixels
+    scene: Scene | None = field(default=None, repr=False, compare=False)  # to save in other formats
+
+    @property
+    def gif_bytes(self) -> bytes:
+        """The animation as GIF bytes (a one-figure still is converted to a one-frame GIF)."""
+        if self.mime == "image/gif":
+            return self.data
+        buffer = io.BytesIO()
+        self._images()[0][0].save(buffer, format="GIF")
+        return buffer.getvalue()
+
+    @property
+    def png_bytes(self) -> bytes:
+        """The last frame (an animation's hold frame: the finished result) as PNG bytes."""
+        if self.mime == "image/png":
+            return self.data
+        buffer = io.BytesIO()
+        self._images()[-1][0].save(buffer, format="PNG", optimize=True)
+        return buffer.getvalue()
+
+    def _images(self) -> list[tuple[Any, int]]:
+        """Every frame as an RGB PIL image with its duration in ms (decoded from `data`)."""
+        from PIL import Image, ImageSequence
+
+        with Image.open(io.BytesIO(self.data)) as image:
+            return [(frame.convert("RGB"), int(frame.info.get("duration", 0)))
+                    for frame in ImageSequence.Iterator(image)]
+
+    def _repr_html_(self) -> str:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        alt = html.escape(self.title or "convgif rendering", quote=True)
+        return (f'<img src="data:{self.mime};base64,{encoded}" alt="{alt}" width="{self.size[0]}" '
+                f'height="{self.size[1]}" style="max-width:100%;height:auto">')
+
+    def _repr_png_(self) -> bytes | None:
+        # only for a still: front ends prefer HTML, and a PNG of an animation would hide that it moves
+        return self.data if self.mime == "image/png" else None
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the rendering to `path`, atomically, in the format its suffix names.
+
+        `.gif` (the animation) and `.png` (a still, or an animation's last frame) come from these bytes;
+        other suffixes (`.webp`, `.apng`, `.mp4`, `.pdf`, `.svg`) render the scene again in that format.
+        """
+        from convgif.encode import atomic_write
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".gif", ".png"):
+            if self.scene is None:
+                raise UsageError(f"{path}: this rendering can only be saved as .gif or .png")
+            return self.scene.save(path)
+        data = self.gif_bytes if suffix == ".gif" else self.png_bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as handle:
+            handle.write(data)
+        return path
+
+    def __repr__(self) -> str:
+        return f"Rendering({self.title!r}, {self.mime}, {self.frames} frame(s), {self.size[0]}x{self.size[1]})"
+
+
+class Scene:
+    """A validated scene (animation or still) and the document it came from; render it with `.render()`."""
+
+    __slots__ = ("document", "source", "spec")
+
+    def __init__(self, document: dict, source: str = "<dict>"):
+        from convgif.scene import parse_scene
+
+        # a deep copy: later changes to the caller's dict must not change this scene
+        self.document = copy.deepcopy(document)
+        self.source = source
+        self.spec = parse_scene(self.document, source)  # SceneError listing every problem
+
+    @classmethod
+    def from_dict(cls, document: dict, *, source: str = "<dict>") -> Scene:
+        """A scene from a dict shaped like a scene file (`{"op": {...}, "input": {...}, ...}`)."""
+        return cls(document, source)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Scene:
+        """A scene from a TOML scene file."""
+        from convgif.scene import read_document
+
+        return cls(read_document(path), str(path))
+
+    @classmethod
+    def from_toml(cls, text: str, *, source: str = "<toml>") -> Scene:
+        """A scene from TOML text (e.g. a string in a notebook cell)."""
+        import tomllib
+
+        from convgif.errors import SceneError
+
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise SceneError(source, [("", f"TOML syntax error: {error}")]) from None
+        return cls(document, source)
+
+    @property
+    def title(self) -> str | None:
+        return self.spec.title
+
+    @property
+    def description(self) -> str | None:
+        return self.spec.description
+
+    @property
+    def is_still(self) -> bool:
+        from convgif.scene.still import StillScene
+
+        return isinstance(self.spec, StillScene)
+
+    def info(self) -> dict[str, Any]:
+        """Shapes, formula, parameters, multiply-adds and frames (as `convgif info` prints them)."""
+        return self.spec.info()
+
+    def replace(self, **render_options: Any) -> Scene:
+        """A copy with `[render]` keys replaced (theme, width, duration_ms, hold_ms, steps, view)."""
+        unknown = sorted(set(render_options) - set(RENDER_OVERRIDES))
+        if unknown:
+            raise UsageError(f"unknown render option(s) {', '.join(unknown)}; "
+                             f"available: {', '.join(RENDER_OVERRIDES)}")
+        document = copy.deepcopy(self.document)
+        section = document.setdefault("render", {})
+        if not isinstance(section, dict):  # parse_scene already refused this document; keep its message
+            return Scene(document, self.source)
+        section.update({key: value for key, value in render_options.items() if value is not None})
+        return Scene(document, self.source)
+
+    def render(self, **render_options: Any) -> Rendering:
+        """Render in memory (optionally with `[render]` keys replaced, e.g. `theme="dark"`, `width=480`).
+
+        Whatever `[output] formats` the scene lists, this renders its web picture: a GIF, or a PNG for a
+        one-figure still (`save` writes the other formats).
+        """
+        from PIL import Image
+
+        scene = self.replace(**render_options) if render_options else self
+        web = Scene(web_document(scene.document), scene.source)
+        with tempfile.TemporaryDirectory(prefix="convgif-") as out_dir:
+            result = _render_spec(web.spec, out_dir)
+            data = result.path.read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            size = image.size
+        mime = "image/png" if result.path.suffix == ".png" else "image/gif"
+        return Rendering(title=scene.title, data=data, mime=mime, frames=result.frames, size=size, scene=scene)
+
+    def save(self, path: str | os.PathLike[str], *, format: str | None = None, **render_options: Any) -> Path:
+        """Render and write to `path`, in `format` or the one its suffix names.
+
+        Suffixes: .gif .webp .apng .mp4 .pdf .svg, and .png (a still, or an animation's final frame).
+        `format` may also be any `[output] formats` name, e.g. "strip" (a PNG of the key steps) or "png"
+        (numbered frames in the folder `path`).
+        """
+        from convgif.encode import atomic_write
+
+        path = Path(path)
+        scene = self.replace(**render_options) if render_options else self
+        suffix = path.suffix.lower()
+        if format is None and suffix == ".png":
+            return scene.render().save(path)
+        fmt = format or SUFFIX_FORMATS.get(suffix)
+        if fmt is None:
+            raise UsageError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; use one of "
+                             f"{', '.join([*SUFFIX_FORMATS, '.png'])} or pass format=")
+        chosen = Scene(web_document(scene.document, [fmt]), scene.source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="convgif-") as out_dir:
+            written = _render_spec(chosen.spec, out_dir).path
+            if written.is_dir():  # png frames: the folder becomes `path`
+                if path.exists():
+                    shutil.rmtree(path)
+                shutil.copytree(written, path)
+            else:
+                with atomic_write(path) as handle:
+                    handle.write(written.read_bytes())
+        return path
+
+    def _repr_html_(self) -> str:
+        # a summary, not a render: displaying a scene must stay instant; `.render()` draws it
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+                       f"<td>{html.escape(str(v))}</td></tr>" for k, v in self.info().items())
+        title = html.escape(self.title or self.source)
+        return f"<div><strong>{title}</strong><table>{rows}</table><em>.render() to draw it</em></div>"
+
+    def __repr__(self) -> str:
+        return f"convgif.Scene({self.title or self.source!r})"
+
+
+def web_document(document: dict, formats: list[str] | None = None) -> dict:
+    """A copy of a scene document whose `[output] formats` are `formats` (None: the default, which is the
+    web picture: a GIF, or a PNG for a one-figure still), whatever the file asks for."""
+    document = copy.deepcopy(document)
+    output = document.get("output")
+    if isinstance(output, dict):
+        output.pop("formats", None)
+    if formats is not None:
+        document.setdefault("output", {})
+        if isinstance(document["output"], dict):
+            document["output"]["formats"] = list(formats)
+    return document
+
+
+def _render_spec(spec: Any, out_dir: str):
+    from convgif.pipeline import render_scene
+
+    return render_scene(spec, out_dir)
+
+
+def load(path: str | os.PathLike[str]) -> Scene:
+    """Read and validate the scene file at `path` (a SceneError lists every problem in it)."""
+    return Scene.from_file(path)
+
+
+def scene_from(document: dict | None = None, /, **sections: Any) -> Scene:
+    """A scene built in code: a dict shaped like a scene file, and/or its top-level keys as arguments.
+
+        convgif.scene_from(op={"kind": "conv2d", "kernel_size": 3}, input={"shape": [1, 5, 5]})
+    """
+    merged = {**(document or {}), **sections}
+    return Scene(merged, "<dict>")

@@ -1,0 +1,410 @@
+"""The HTML gallery: render the scenes that are missing or stale, then write one offline `index.html`.
+
+The page holds every scene's animation or still, its title, description, parameters, output-size formula
+with the numbers filled in, parameter count and its source, grouped by catalogue row. It links images by
+relative path, inlines its CSS and loads nothing from the network, so the folder can be copied anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from convgif.errors import ConvgifError, SceneError, UsageError
+
+MANIFEST_NAME = ".convgif-gallery.json"  # what each image was rendered from, to skip fresh ones
+INDEX_NAME = "index.html"
+_CATALOGUE_ID = re.compile(r"\(Catalogue\s+([A-Z]\d+)")
+_STEM_PREFIX = re.compile(r"^([a-z])(\d+)_")
+
+Progress = Callable[[str, str], None]  # (scene path, "rendered" | "fresh" | "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryEntry:
+    """One scene as the page shows it; `error` is set (and `image` None) when it failed to load or render."""
+
+    source: str  # the scene file's path as given
+    stem: str
+    row: str  # catalogue row id ("A1"), or "other"
+    title: str
+    description: str | None
+    source_text: str
+    image: str | None  # file name relative to the page
+    image_size: tuple[int, int] | None  # (width, height)
+    frames: int | None
+    parameters: tuple[tuple[str, str], ...]  # (name, value) as the page lists them
+    formula: tuple[str, ...]  # one line per spatial axis, numbers filled in
+    params: int | None
+    macs: int | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryResult:
+    index: Path
+    entries: tuple[GalleryEntry, ...]
+    rendered: int  # scenes rendered this run
+    fresh: int  # scenes whose image was already up to date
+    failed: int
+
+
+def catalogue_row(description: str | None, stem: str) -> str:
+    """The catalogue row a scene belongs to: the first "(Catalogue X1 ...)" id, else the file-name prefix."""
+    found = _CATALOGUE_ID.search(description or "")
+    if found:
+        return found.group(1)
+    prefix = _STEM_PREFIX.match(stem)
+    if prefix:
+        return f"{prefix.group(1).upper()}{int(prefix.group(2))}"
+    return "other"
+
+
+def _row_order(row: str) -> tuple:
+    match = re.fullmatch(r"([A-Z])(\d+)", row)
+    return (0, match.group(1), int(match.group(2))) if match else (1, row, 0)
+
+
+def scene_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Directories expanded to their *.toml files (sorted); a missing path is a usage error."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.toml")))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{raw}: no such file or directory")
+    if not found:
+        raise UsageError("no scene files (*.toml) to put in the gallery")
+    return found
+
+
+def _show(value: Any) -> str:
+    """A parameter value as a scene file would spell it, shortened when long (the source shows it all)."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    if isinstance(value, (list, tuple)):
+        text = text.replace(", ", ",").replace(",", ", ")
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _describe(scene: Any, document: dict) -> dict[str, Any]:
+    """The page's facts about one validated scene: parameters, formula, counts."""
+    from convgif.scene.still import StillScene
+
+    if isinstance(scene, StillScene):
+        still = document.get("still", {})
+        return {"parameters": tuple((f"still.{k}", _show(v)) for k, v in still.items()),
+                "formula": (), "params": None, "macs": None}
+    info = scene.info()
+    given = document.get("op", {})
+    parameters = [(f"op.{key}", _show(value)) for key, value in given.items()]
+    parameters += [
+        ("input shape", _show(list(info["input_shape"]))),
+        ("output shape", _show(list(info["output_shape"]))),
+    ]
+    if info.get("weight_shape"):
+        parameters.append(("weight shape", _show(list(info["weight_shape"]))))
+    formula = tuple(line.strip() for line in str(info.get("formula") or "").split(";") if line.strip())
+    return {"parameters": tuple(parameters), "formula": formula, "params": info.get("params"),
+            "macs": info.get("macs")}
+
+
+def _read_manifest(out_dir: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _fingerprint(source_text: str) -> str:
+    from convgif import __version__
+
+    # the renderer's version is part of it: a new release redraws everything
+    return hashlib.sha256(f"{__version__}\n{source_text}".encode()).hexdigest()
+
+
+def _render(path: str, out_dir: str) -> tuple[str | None, int | None, str | None]:
+    """(image file name, frame count, error): a top-level function so a process pool can run it."""
+    from convgif.api import web_document
+    from convgif.pipeline import render_scene
+    from convgif.scene import parse_scene, read_document
+
+    try:
+        # the page shows the web picture (GIF, or a one-figure still's PNG), whatever formats the file lists
+        result = render_scene(parse_scene(web_document(read_document(path)), path), out_dir)
+        return result.path.name, result.frames, None
+    except SceneError as error:
+        return None, None, "\n".join(error.lines())
+    except ConvgifError as error:
+        return None, None, f"{path}: {error}"
+    except Exception as error:  # a bug in one scene must not lose the page for the others
+        return None, None, f"{path}: internal error: {type(error).__name__}: {error}"
+
+
+def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
+                  render_all: bool = False, jobs: int = 1, title: str = "convgif gallery",
+                  progress: Progress | None = None) -> GalleryResult:
+    """Render what is missing or stale (everything with `render_all`) into `out_dir`, then write the page.
+
+    A scene is fresh when its image exists and was rendered from the same source text by the same
+    convgif version (recorded in `out_dir/.convgif-gallery.json`).
+    """
+    from PIL import Image
+
+    from convgif.encode import atomic_write
+    from convgif.scene import load_scene, read_document
+
+    files = scene_files(paths)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = _read_manifest(out)
+
+    loaded: list[tuple[Path, str, Any, dict, str | None]] = []  # (path, text, scene, document, error)
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        try:
+            loaded.append((path, text, load_scene(path), read_document(path), None))
+        except SceneError as error:
+            loaded.append((path, text, None, {}, "\n".join(error.lines())))
+
+    todo: list[Path] = []
+    for path, text, scene, _, error in loaded:
+        if scene is None:
+            continue
+        record = manifest.get(scene.stem, {})
+        image = record.get("image")
+        if (render_all or record.get("fingerprint") != _fingerprint(text) or not image
+                or not (out / image).is_file()):
+            todo.append(path)
+
+    outcomes: dict[str, tuple[str | None, int | None, str | None]] = {}
+    if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for path, outcome in zip(todo, pool.map(_render, map(str, todo), [str(out)] * len(todo))):
+                outcomes[str(path)] = outcome
+                if progress:
+                    progress(str(path), "failed" if outcome[2] else "rendered")
+    else:
+        for path in todo:
+            outcomes[str(path)] = outcome = _render(str(path), str(out))
+            if progress:
+                progress(str(path), "failed" if outcome[2] else "rendered")
+
+    entries: list[GalleryEntry] = []
+    rendered = fresh = failed = 0
+    for path, text, scene, document, error in loaded:
+        stem = scene.stem if scene is not None else path.stem
+        description = scene.description if scene is not None else None
+        common = dict(source=str(path), stem=stem, row=catalogue_row(description, path.stem),
+                      title=(scene.title if scene is not None else None) or path.stem,
+                      description=description, source_text=text)
+        if scene is None:
+            failed += 1
+            if progress:
+                progress(str(path), "failed")
+            entries.append(GalleryEntry(**common, image=None, image_size=None, frames=None, parameters=(),
+                                        formula=(), params=None, macs=None, error=error))
+            continue
+        if str(path) in outcomes:
+            image, frames, error = outcomes[str(path)]
+            if error:
+                failed += 1
+                manifest.pop(stem, None)
+                entries.append(GalleryEntry(**common, image=None, image_size=None, frames=None, parameters=(),
+                                            formula=(), params=None, macs=None, error=error))
+                continue
+            rendered += 1
+            manifest[stem] = {"fingerprint": _fingerprint(text), "image": image, "frames": frames}
+        else:
+            fresh += 1
+            if progress:
+                progress(str(path), "fresh")
+            image, frames = manifest[stem]["image"], manifest[stem].get("frames")
+        with Image.open(out / image) as opened:
+            size = opened.size
+        entries.append(GalleryEntry(**common, image=image, image_size=size, frames=frames,
+                                    **_describe(scene, document)))
+
+    with atomic_write(out / MANIFEST_NAME, "w") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+    fonts = _copy_cjk_fonts(out) if any(_has_cjk(_entry_text(entry)) for entry in entries) else ()
+    index = out / INDEX_NAME
+    with atomic_write(index, "w") as handle:
+        handle.write(gallery_html(entries, title=title, fonts=fonts))
+    return GalleryResult(index=index, entries=tuple(entries), rendered=rendered, fresh=fresh, failed=failed)
+
+
+# ---- Chinese text on machines without a CJK font ---------------------------------------------------
+
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# what the shipped font is used for in the page (everything else stays in the reader's own fonts)
+CJK_UNICODE_RANGE = "U+2E80-9FFF, U+F900-FAFF, U+FF00-FFEF"
+
+
+def _has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _entry_text(entry: GalleryEntry) -> str:
+    return " ".join(filter(None, (entry.title, entry.description, entry.source_text, entry.error)))
+
+
+def _copy_cjk_fonts(out: Path) -> tuple[tuple[str, str], ...]:
+    """Copy the Noto Sans CJK SC subset the frames use (and its OFL licence) to `out/fonts/`, so Chinese
+    text in the page has glyphs offline; returns (weight, relative url) pairs, () if the font is absent."""
+    import shutil
+
+    from convgif.render.fonts import CJK_FILES, FONT_DIR
+
+    faces = []
+    (out / "fonts").mkdir(exist_ok=True)
+    for bold, name in sorted(CJK_FILES.items()):
+        source = FONT_DIR / name
+        if not source.is_file():
+            return ()
+        target = out / "fonts" / name
+        if not target.is_file() or target.stat().st_size != source.stat().st_size:
+            shutil.copyfile(source, target)
+        faces.append(("bold" if bold else "normal", f"fonts/{name}"))
+    licence = FONT_DIR / "OFL.txt"
+    if licence.is_file():
+        shutil.copyfile(licence, out / "fonts" / "OFL.txt")
+    return tuple(faces)
+
+
+# ---- the page ------------------------------------------------------------------------------------
+
+_CSS = """
+:root { color-scheme: light dark; --bg: #fafafa; --card: #fff; --ink: #1d1d1f; --muted: #5f6368;
+  --line: #e3e3e6; --accent: #0b63c5; --code: #f3f4f6; --bad: #b3261e; }
+@media (prefers-color-scheme: dark) { :root { --bg: #16181c; --card: #1f2227; --ink: #e8e8ea;
+  --muted: #a0a4ab; --line: #33373e; --accent: #7ab4ff; --code: #262a30; --bad: #ff8a80; } }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink);
+  font: 16px/1.5 "convgif CJK", system-ui, -apple-system, "Segoe UI", "Noto Sans", sans-serif; }
+header, main, footer { max-width: 1560px; margin: 0 auto; padding: 0 20px; }
+header h1 { margin: 28px 0 4px; font-size: 1.8rem; }
+header p { margin: 0 0 12px; color: var(--muted); }
+nav { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 0 20px; }
+nav a { padding: 2px 9px; border: 1px solid var(--line); border-radius: 999px; color: var(--accent);
+  text-decoration: none; font-size: .9rem; background: var(--card); }
+section.row { margin: 0 0 28px; }
+section.row > h2 { font-size: 1.1rem; margin: 0 0 10px; color: var(--muted); font-weight: 600; }
+.cards { display: grid; gap: 18px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 520px), 1fr)); }
+article { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px;
+  min-width: 0; }
+article h3 { margin: 0 0 6px; font-size: 1.1rem; }
+.badge { display: inline-block; padding: 0 7px; margin-right: 4px; border-radius: 5px; font-size: .8rem;
+  vertical-align: 2px; background: var(--accent); color: var(--card); scroll-margin-top: 12px; }
+article h3 code { font-size: .8rem; color: var(--muted); font-weight: normal; }
+figure { margin: 0 0 10px; }
+figure img { display: block; width: 100%; height: auto; border-radius: 6px; border: 1px solid var(--line); }
+.description { margin: 0 0 10px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 10px;
+  font-size: .9rem; }
+dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
+code, pre { font-family: "convgif CJK", ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
+.formula { background: var(--code); border-radius: 6px; padding: 6px 10px; margin: 0 0 10px;
+  font-size: .85rem; overflow-x: auto; }
+.formula code { display: block; white-space: pre; }
+details summary { cursor: pointer; color: var(--accent); font-size: .9rem; }
+pre.source { background: var(--code); border-radius: 6px; padding: 10px; overflow-x: auto;
+  font-size: .8rem; line-height: 1.4; }
+.error { color: var(--bad); white-space: pre-wrap; font-size: .85rem; }
+footer { color: var(--muted); font-size: .85rem; padding-bottom: 30px; }
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _card(entry: GalleryEntry, *, anchor: str | None = None) -> str:
+    badge_id = f' id="{_e(anchor)}"' if anchor else ""
+    parts = [f'<article id="{_e(entry.stem)}">',
+             f'<h3><span class="badge"{badge_id}>{_e(entry.row)}</span> {_e(entry.title)} '
+             f'<code>{_e(Path(entry.source).name)}</code></h3>']
+    if entry.image:
+        width, height = entry.image_size or ("", "")
+        what = "animation" if entry.image.endswith(".gif") and (entry.frames or 0) > 1 else "figure"
+        parts.append(f'<figure><img src="{_e(entry.image)}" width="{width}" height="{height}" '
+                     f'alt="{_e(entry.title)} ({what})"></figure>')
+    if entry.description:
+        parts.append(f'<p class="description">{_e(entry.description)}</p>')
+    if entry.error:
+        parts.append(f'<p class="error">{_e(entry.error)}</p>')
+    facts = list(entry.parameters)
+    if entry.params is not None:
+        facts.append(("parameters", f"{entry.params:,}"))
+    if entry.macs is not None:
+        facts.append(("multiply-adds", f"{entry.macs:,}"))
+    if entry.frames is not None:
+        facts.append(("frames", str(entry.frames)))
+    if facts:
+        parts.append("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd><code>{_e(v)}</code></dd>" for k, v in facts)
+                     + "</dl>")
+    if entry.formula:
+        parts.append('<div class="formula" title="output size">'
+                     + "".join(f"<code>{_e(line)}</code>" for line in entry.formula) + "</div>")
+    parts.append(f'<details><summary>Scene source</summary><pre class="source"><code>{_e(entry.source_text)}'
+                 "</code></pre></details>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def gallery_html(entries: Iterable[GalleryEntry], *, title: str = "convgif gallery",
+                 fonts: tuple[tuple[str, str], ...] = ()) -> str:
+    """The whole page as one string: inline CSS, no scripts, relative image and font links.
+
+    `fonts`: (weight, url) of a CJK font face; used only for CJK characters (its unicode-range)."""
+    from convgif import __version__
+
+    font_faces = "".join(
+        f'@font-face {{ font-family: "convgif CJK"; font-weight: {weight}; src: url("{_e(url)}") '
+        f"format(\"truetype\"); unicode-range: {CJK_UNICODE_RANGE}; }}\n" for weight, url in fonts)
+
+    rows: dict[str, list[GalleryEntry]] = {}
+    for entry in entries:
+        rows.setdefault(entry.row, []).append(entry)
+    order = sorted(rows, key=_row_order)
+    count = sum(len(v) for v in rows.values())
+    nav = "".join(f'<a href="#row-{_e(row)}">{_e(row)}</a>' for row in order)
+    # one grid per catalogue letter (rows hold one to four scenes: a grid per row would leave gaps);
+    # each card names its row, and the first card of a row is the row's anchor
+    letters: dict[str, list[str]] = {}
+    for row in order:
+        letter = row[0] if _row_order(row)[0] == 0 else "other"
+        cards = [_card(entry, anchor=f"row-{row}" if i == 0 else None) for i, entry in enumerate(rows[row])]
+        letters.setdefault(letter, []).extend(cards)
+    sections = "\n".join(
+        f'<section class="row" id="part-{_e(letter)}"><h2>Catalogue {_e(letter)}</h2><div class="cards">\n'
+        + "\n".join(cards) + "\n</div></section>"
+        for letter, cards in letters.items()
+    )
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n"
+        # an empty inline icon: otherwise browsers ask the server for /favicon.ico and log a 404
+        '<link rel="icon" href="data:,">\n'
+        f"<style>{font_faces}{_CSS}</style></head><body>\n"
+        f"<header><h1>{_e(title)}</h1><p>{count} scene(s), grouped by catalogue row. Every image was "
+        "drawn by convgif from the scene source shown under it.</p>\n"
+        f"<nav>{nav}</nav></header>\n<main>\n{sections}\n</main>\n"
+        f"<footer>Made with convgif {_e(__version__)}: <code>convgif gallery SCENES -o OUTPUT</code>.</footer>\n"
+        "</body></html>\n"
+    )
