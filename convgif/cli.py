@@ -28,25 +28,49 @@ def _scene_paths(paths: list[str]) -> list[Path]:
     return found
 
 
-def _load_for_render(path: str, max_frames: int | None):
-    """The scene at `path`, with `--max-frames` (when given) replacing its render.max_frames."""
+def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
+    """Scene keys the output flags replace, by table: --format -> output.formats, --width -> render.width,
+    --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
+    overrides: dict[str, dict] = {}
+    if getattr(args, "format", None):
+        from convgif.encode import get_writer
+
+        names = [name.strip() for value in args.format for name in value.split(",") if name.strip()]
+        for name in names:
+            get_writer(name)  # UnknownWriterError (exit 2) with a suggestion
+        overrides.setdefault("output", {})["formats"] = list(dict.fromkeys(names))
+    if getattr(args, "width", None) is not None:
+        overrides.setdefault("render", {})["width"] = args.width
+    if getattr(args, "dpi", None) is not None:
+        overrides.setdefault("output", {})["dpi"] = args.dpi
+    return overrides
+
+
+def _load_for_render(path: str, max_frames: int | None, overrides: dict[str, dict] | None = None):
+    """The scene at `path`, with `--max-frames` (when given) replacing its render.max_frames and the output
+    flags (`overrides`) their keys; the replaced values are validated like the file's own."""
     from convgif.scene import load_scene, parse_scene, read_document
 
-    if max_frames is None:
+    if max_frames is None and not overrides:
         return load_scene(path)
     document = read_document(path)
-    render = document.setdefault("render", {})
-    if isinstance(render, dict):  # anything else is reported by validation, with its key
-        render["max_frames"] = max_frames
+    tables = {table: dict(values) for table, values in (overrides or {}).items()}
+    if max_frames is not None:
+        tables.setdefault("render", {})["max_frames"] = max_frames
+    for table, values in tables.items():
+        section = document.setdefault(table, {})
+        if isinstance(section, dict):  # anything else is reported by validation, with its key
+            section.update(values)
     return parse_scene(document, path)
 
 
-def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | None = None):
+def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | None = None,
+                overrides: dict[str, dict] | None = None):
     """Load and render one scene; returns (path, result or None, exit code, error lines)."""
     from convgif.pipeline import render_scene
 
     try:
-        scene = _load_for_render(path, max_frames)
+        scene = _load_for_render(path, max_frames, overrides)
         bar = None
         if show_progress:
             from tqdm import tqdm
@@ -90,15 +114,16 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _render_in_worker(path: str, out_dir: str, max_frames: int | None):
+def _render_in_worker(path: str, out_dir: str, max_frames: int | None, overrides: dict[str, dict] | None = None):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return _render_one(path, out_dir, False, max_frames)
+        return _render_one(path, out_dir, False, max_frames, overrides)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int | None = None):
+def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int | None = None,
+                     overrides: dict[str, dict] | None = None):
     """Render in `jobs` processes, longest scenes first; outcomes come back in `paths` order.
 
     On Ctrl-C the running workers are interrupted too (their partial files are removed) and queued scenes
@@ -109,7 +134,7 @@ def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int 
     order = sorted(paths, key=_estimated_frames, reverse=True)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
     try:
-        futures = {path: pool.submit(_render_in_worker, path, out_dir, max_frames) for path in order}
+        futures = {path: pool.submit(_render_in_worker, path, out_dir, max_frames, overrides) for path in order}
         for path in paths:
             try:
                 yield futures[path].result()
@@ -128,10 +153,11 @@ def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int 
 def _outcomes(paths: list[str], out_dir: str, args: argparse.Namespace):
     """(path, result, code, lines) for each scene, in `paths` order, rendered with -j workers."""
     jobs = max(1, args.jobs)
+    overrides = _output_overrides(args)
     if jobs == 1:
         show_progress = not args.quiet and sys.stderr.isatty()
-        return (_render_one(p, out_dir, show_progress, args.max_frames) for p in paths)
-    return _render_parallel(paths, out_dir, jobs, args.max_frames)
+        return (_render_one(p, out_dir, show_progress, args.max_frames, overrides) for p in paths)
+    return _render_parallel(paths, out_dir, jobs, args.max_frames, overrides)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -152,7 +178,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                 frames += result.frames
                 size += result.bytes
                 if not args.quiet:
-                    print(f"{result.path}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
+                    shown = "  ".join(str(p) for p in (getattr(result, "paths", ()) or (result.path,)))
+                    print(f"{shown}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
             else:
                 failures.append(path)
                 for line in lines:
@@ -186,8 +213,9 @@ def _check_output(paths: list[str], args: argparse.Namespace) -> int:
                 for line in lines:
                     print(line, file=sys.stderr)
                 continue
-            fresh = Path(result.path)
-            produced = sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
+            produced = []
+            for fresh in map(Path, getattr(result, "paths", ()) or (result.path,)):  # one per format
+                produced += sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
             for file in produced:
                 committed = output / file.relative_to(folder)
                 if not committed.is_file():
@@ -275,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     render.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
                         help="allow up to N step frames per GIF (replaces render.max_frames; default 2000)")
+    render.add_argument("-f", "--format", action="append", metavar="FMT",
+                        help="output format(s), replacing output.formats: gif, png, strip, pdf, svg, webp, apng, "
+                             "mp4 (repeat the flag or separate with commas: --format gif,pdf)")
+    render.add_argument("--width", type=int, default=None, metavar="PX",
+                        help="frame width in px, replacing render.width (default 720: a blog column)")
+    render.add_argument("--dpi", type=int, default=None, metavar="DPI",
+                        help="print resolution of strip, pdf and svg, replacing output.dpi (default 150)")
     render.add_argument("--check-output", action="store_true",
                         help="write nothing: render to a temporary folder and list files in the output "
                              "folder that are stale or missing (exit 1 if any)")
@@ -313,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("convgif: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug, not bad input: still one line, no traceback
+        print(f"convgif: internal error: {type(error).__name__}: {error} (please report this)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

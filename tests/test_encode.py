@@ -447,7 +447,7 @@ def test_get_writer_by_name():
     assert get_writer("png") is PngFramesWriter
     with pytest.raises(UnknownWriterError) as caught:
         get_writer("gfi")
-    assert str(caught.value) == "unknown output format 'gfi' (did you mean 'gif'?); available: gif, png"
+    assert str(caught.value) == "unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, mp4, pdf, png, strip, svg, webp"
     assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
 
 

@@ -242,6 +242,8 @@ def test_every_scene_in_the_repository_loads():
     for path in paths:
         scene = load_scene(path)
         scene.caption_text()
+        if "still" in scene.info():  # a still's frame count is known once its figure is drawn
+            continue
         assert scene.info()["frames"] >= 2
 
 
@@ -278,7 +280,7 @@ def test_unknown_keys_suggest_the_closest_name():
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
     ]
     assert problems_of(base(render={"zzz": 1})) == [
-        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, width, theme, steps, max_frames, view)"
+        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, width, theme, colours, steps, max_frames, view)"
     ]
 
 
@@ -309,7 +311,7 @@ def test_wrong_types():
         "scenes/x.toml: input.seed: -1 is out of range (must be at least 0)",
         "scenes/x.toml: weights: [1, 2] is not a table (write [weights] with keys under it)",
         "scenes/x.toml: render.duration_ms: 'fast' is not an integer",
-        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark) (did you mean 'dark'?)",
+        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind) (did you mean 'dark'?)",
     ]
 
 
@@ -416,7 +418,7 @@ def test_several_problems_are_reported_together():
     assert problems_of(document) == [
         "scenes/x.toml: caption: unknown placeholder {input_shap} (did you mean {input_shape}?)",
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
-        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark) (did you mean 'dark'?)",
+        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind) (did you mean 'dark'?)",
         "scenes/x.toml: input.values: shape (1, 7, 7) does not match input.shape (4, 7, 7)",
         "scenes/x.toml: op.groups: 3 does not divide in_channels=4",
     ]

@@ -1,6 +1,9 @@
 """Atomic output files: write a hidden `.NAME.XXXXXXXX.part` beside the target, fsync, then rename.
 
 A reader (or a crash) sees either the previous complete file or the new complete file, never half of one.
+While a writer is alive it holds an exclusive `flock` on its part file (POSIX); the kernel drops the lock
+when the process dies, even by SIGKILL, which is how `clean_stale_parts` tells a dead run's leftovers from
+a parallel worker's live file without guessing from ages.
 """
 
 from __future__ import annotations
@@ -13,6 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; clean_stale_parts falls back to the files' age
+    fcntl = None
+
+HAS_LIVENESS_LOCKS = fcntl is not None  # whether clean_stale_parts can tell a live writer's file by its lock
 
 # `.NAME.` + 8 hex digits + `.part`; clean_stale_parts matches exactly this and nothing else.
 PART_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")
@@ -52,9 +62,11 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         try:
             # os.open with 0o666 lets the umask decide the final permissions (mkstemp would force 0o600).
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            break
         except FileExistsError:  # a 1-in-4-billion name clash: draw another name
             continue
+        if _lock_as_live(fd):
+            break
+        os.close(fd)  # a cleaner removed the file between its creation and our lock: draw another name
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as file:
             yield file
@@ -67,19 +79,47 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     _fsync_directory(path.parent)
 
 
+def _lock_as_live(fd: int) -> bool:
+    """Mark an open part file as belonging to a live writer; False if it was unlinked before the lock."""
+    if fcntl is None:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_EX)  # our own fresh file: only a cleaner probing it can hold it, briefly
+    return os.fstat(fd).st_nlink > 0
+
+
+def _writer_alive(entry: Path) -> bool:
+    """True while some process holds the part file's lock (its writer is still running)."""
+    try:
+        fd = os.open(entry, os.O_RDONLY)
+    except OSError:
+        return True  # vanished or unreadable: not ours to remove
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our probe lock, if we got it
+    return False
+
+
 def clean_stale_parts(directory: str | os.PathLike[str], *, min_age_s: float = 60.0) -> list[Path]:
     """Remove `.*.part` files left in `directory` by killed runs; return the removed paths.
 
-    Only files untouched for `min_age_s` seconds go: a writer streaming into its part file updates the
-    modification time with every frame, so a parallel run writing to the same folder keeps its file.
+    A part file goes when it is untouched for `min_age_s` seconds (a streaming writer touches its file
+    with every frame) and, where flock exists (POSIX, see HAS_LIVENESS_LOCKS), no process holds its lock.
+    With locks a caller can pass `min_age_s=0`: a killed run's file is then cleaned by the very next run,
+    while a parallel worker's live file is kept however slowly it is written.
     """
     now = time.time()
     removed = []
-    for entry in sorted(Path(directory).iterdir()):
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for entry in sorted(directory.iterdir()):
         if not PART_PATTERN.match(entry.name) or not entry.is_file():
             continue
         try:
-            if now - entry.stat().st_mtime < min_age_s:
+            if now - entry.stat().st_mtime < min_age_s or (fcntl is not None and _writer_alive(entry)):
                 continue
             entry.unlink()
         except FileNotFoundError:  # its own writer finished or gave up meanwhile

@@ -1,24 +1,93 @@
-"""The one font family both painters use (matplotlib's bundled DejaVu Sans), cached Pillow fonts, text widths."""
+"""Fonts both painters use: DejaVu Sans (bundled with matplotlib) and a shipped Noto Sans CJK SC subset for Chinese.
+
+A line of text is set in ONE font file, chosen by what it contains: DejaVu when it covers every character,
+else the CJK font. matplotlib (static layer) and Pillow (per frame) are handed the same file, so both draw
+the same glyphs and `text_width` measures what is drawn. Bold falls back to regular when only that covers.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+from pathlib import Path
 
 import matplotlib
+from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+CJK_FAMILY = "Noto Sans CJK SC"  # the family name inside the shipped subset files
+CJK_FILES = {False: "NotoSansSC-convgif-Regular.ttf", True: "NotoSansSC-convgif-Bold.ttf"}
 
-def font_path(bold: bool = False) -> str:
+
+def dejavu_path(bold: bool = False) -> str:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
 
 
-@functools.lru_cache(maxsize=128)
-def pil_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """A Pillow font of `size` px, loaded once per (size, weight)."""
-    return ImageFont.truetype(font_path(bold), size, layout_engine=ImageFont.Layout.BASIC)
+def cjk_path(bold: bool = False) -> str:
+    return str(FONT_DIR / CJK_FILES[bold])
+
+
+@functools.lru_cache(maxsize=8)
+def coverage(path: str) -> frozenset[int]:
+    """The code points a font file has glyphs for (read once per file)."""
+    font = TTFont(path, lazy=True)
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def _candidates(bold: bool) -> tuple[str, ...]:
+    return (dejavu_path(bold), cjk_path(bold), cjk_path(False))
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_for(bold: bool, chars: frozenset[int]) -> str:
+    for path in _candidates(bold):
+        if chars <= coverage(path):
+            return path
+    # nothing covers every character: the font covering most of them draws the line
+    return max(_candidates(bold), key=lambda p: len(chars & coverage(p)))
+
+
+def font_path(bold: bool = False, text: str = "") -> str:
+    """The font file that draws `text` (DejaVu for plain text, the CJK subset for Chinese)."""
+    if text.isascii():  # the hot path: numbers and English labels
+        return dejavu_path(bold)
+    return _path_for(bold, frozenset(map(ord, text)))
+
+
+def missing_characters(text: str, bold: bool = False) -> str:
+    """Characters of `text` that the font chosen for it has no glyph for ("" when it renders fully)."""
+    covered = coverage(font_path(bold, text))
+    return "".join(sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()}))
+
+
+@functools.lru_cache(maxsize=256)
+def _pil_font_file(path: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTypeFont:
+    """A Pillow font of `size` px for `text`, loaded once per (file, size)."""
+    return _pil_font_file(font_path(bold, text), size)
 
 
 def text_width(text: str, size: int, bold: bool = False) -> float:
-    return pil_font(size, bold).getlength(text)
+    return pil_font(size, bold, text).getlength(text)
+
+
+@functools.lru_cache(maxsize=1)
+def mpl_family() -> tuple[str, ...]:
+    """Family list for matplotlib text set by name (stills): DejaVu first, the CJK subset as per-glyph fallback.
+
+    The shipped files are added to matplotlib's font manager in memory (`addfont`): no cache rebuild, no
+    system font needed.
+    """
+    from matplotlib import font_manager
+
+    for bold in (False, True):
+        font_manager.fontManager.addfont(cjk_path(bold))
+    return ("DejaVu Sans", CJK_FAMILY)

@@ -1,8 +1,12 @@
-"""Colour themes: one frozen `Theme` per look, with a named colour for every role a frame draws."""
+"""Looks: one frozen `Theme` per named look (light, dark, print, colorblind), a colour for every role a frame
+draws, plus the label language; `get_theme` applies a scene's language and colour overrides."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 
 from convgif.errors import RenderError
 
@@ -18,6 +22,9 @@ OKABE_ITO: tuple[RGB, ...] = (
     (213, 94, 0),     # vermillion
     (240, 228, 66),   # yellow
 )
+
+
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 def hex_rgb(code: str) -> RGB:
@@ -60,12 +67,19 @@ class Theme:
     groups: tuple[RGB, ...]  # one colour per group lane (cycled)
     lane_tint: float  # how much of the group colour tints a lane's background
     dim_alpha: float  # veil strength over channels the current step does not read
+    dark: bool = False  # light text on dark fills: group labels are lightened, not darkened
+    language: str = "en"  # which column of `convgif.render.labels` the frame's words come from
 
     def group_colour(self, group: int) -> RGB:
         return self.groups[group % len(self.groups)]
 
     def lane_colour(self, group: int) -> RGB:
         return mix(self.group_colour(group), self.background, self.lane_tint)
+
+    def group_label_colour(self, group: int) -> RGB:
+        """A group colour readable as 12 px text on its own lane."""
+        towards = (255, 255, 255) if self.dark else (0, 0, 0)
+        return mix(self.group_colour(group), towards, 0.5 if self.dark else 0.62)
 
 
 _THEMES = {
@@ -97,15 +111,122 @@ _THEMES = {
         lane_tint=0.16,
         dim_alpha=0.6,
     ),
+    "dark": Theme(  # for slides with a dark background: the light theme's roles at night
+        name="dark",
+        background=hex_rgb("#1d1f24"),
+        text=hex_rgb("#ececec"),
+        muted_text=hex_rgb("#a7acb4"),
+        grid=hex_rgb("#5d626c"),
+        input=hex_rgb("#2b2e35"),
+        input_text=hex_rgb("#ececec"),
+        padding=hex_rgb("#24262b"),
+        padding_edge=hex_rgb("#8a8f99"),
+        padding_text=hex_rgb("#6f747d"),
+        window=hex_rgb("#56b4e9"),
+        tap=hex_rgb("#e6a817"),
+        tap_text=hex_rgb("#1a1a1a"),
+        gap=hex_rgb("#3e7fae"),
+        kernel=hex_rgb("#4b3d5a"),
+        kernel_text=hex_rgb("#f2eaf8"),
+        output_empty=hex_rgb("#2b2e35"),
+        output_done=hex_rgb("#1f4a66"),
+        output_done_text=hex_rgb("#ececec"),
+        output_current=hex_rgb("#e0661a"),
+        output_current_text=hex_rgb("#ffffff"),
+        bias=hex_rgb("#3fd1a2"),
+        accent=hex_rgb("#f4a765"),
+        groups=OKABE_ITO,
+        lane_tint=0.2,
+        dim_alpha=0.6,
+        dark=True,
+    ),
+    # grayscale printing: roles differ by lightness (and the dashed padding edge, the thick window),
+    # never by hue alone; every fill is far enough from its neighbours in L* to survive a photocopier
+    "print": Theme(
+        name="print",
+        background=(255, 255, 255),
+        text=(0, 0, 0),
+        muted_text=hex_rgb("#3c3c3c"),
+        grid=hex_rgb("#6e6e6e"),
+        input=(255, 255, 255),
+        input_text=(0, 0, 0),
+        padding=hex_rgb("#d0d0d0"),
+        padding_edge=hex_rgb("#3c3c3c"),
+        padding_text=hex_rgb("#6e6e6e"),
+        window=(0, 0, 0),
+        tap=hex_rgb("#a0a0a0"),
+        tap_text=(0, 0, 0),
+        gap=hex_rgb("#5a5a5a"),
+        kernel=hex_rgb("#e8e8e8"),
+        kernel_text=(0, 0, 0),
+        output_empty=(255, 255, 255),
+        output_done=hex_rgb("#d4d4d4"),
+        output_done_text=(0, 0, 0),
+        output_current=hex_rgb("#2e2e2e"),
+        output_current_text=(255, 255, 255),
+        bias=(0, 0, 0),
+        accent=(0, 0, 0),
+        groups=((0, 0, 0), hex_rgb("#8c8c8c"), hex_rgb("#4d4d4d"), hex_rgb("#b4b4b4")),
+        lane_tint=0.14,
+        dim_alpha=0.6,
+    ),
+    # every hue from Okabe & Ito's palette, so roles stay apart under protan, deutan and tritan vision
+    "colorblind": Theme(
+        name="colorblind",
+        background=(255, 255, 255),
+        text=hex_rgb("#1a1a1a"),
+        muted_text=hex_rgb("#555555"),
+        grid=hex_rgb("#8c8c8c"),
+        input=(255, 255, 255),
+        input_text=hex_rgb("#1a1a1a"),
+        padding=hex_rgb("#ececec"),
+        padding_edge=hex_rgb("#7a7a7a"),
+        padding_text=hex_rgb("#a6a6a6"),
+        window=OKABE_ITO[4],  # blue
+        tap=OKABE_ITO[0],  # orange
+        tap_text=hex_rgb("#1a1a1a"),
+        gap=OKABE_ITO[1],  # sky blue
+        kernel=mix(OKABE_ITO[3], (255, 255, 255), 0.35),  # pale reddish purple
+        kernel_text=hex_rgb("#1a1a1a"),
+        output_empty=(255, 255, 255),
+        output_done=mix(OKABE_ITO[1], (255, 255, 255), 0.5),  # pale sky blue
+        output_done_text=hex_rgb("#1a1a1a"),
+        output_current=OKABE_ITO[5],  # vermillion
+        output_current_text=(255, 255, 255),
+        bias=hex_rgb("#007a57"),  # bluish green, darkened to read as text
+        accent=hex_rgb("#9c4400"),  # vermillion, darkened to read as text
+        groups=OKABE_ITO,
+        lane_tint=0.16,
+        dim_alpha=0.6,
+    ),
 }
 
+COLOUR_ROLES = tuple(f.name for f in fields(Theme) if f.type == "RGB")
 
-def get_theme(name: str = "light") -> Theme:
-    """The theme called `name`; an unknown name is a RenderError listing the known ones."""
+
+def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str, str] | None = None) -> Theme:
+    """The theme called `name` in `language`, with `colours` ({role: "#rrggbb"}) replacing its own.
+
+    An unknown name, role or language, or a malformed colour, is a RenderError saying what is allowed.
+    """
+    from convgif.render.labels import LANGUAGES
+
     try:
-        return _THEMES[name]
+        theme = _THEMES[name]
     except KeyError:
         raise RenderError(f"unknown theme {name!r}; known themes: {', '.join(sorted(_THEMES))}") from None
+    if language not in LANGUAGES:
+        raise RenderError(f"unknown language {language!r}; known languages: {', '.join(LANGUAGES)}")
+    changes: dict[str, object] = {"language": language}
+    for role, code in (colours or {}).items():
+        if role not in COLOUR_ROLES:
+            close = difflib.get_close_matches(role, COLOUR_ROLES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RenderError(f"unknown colour role {role!r}{hint}; roles: {', '.join(COLOUR_ROLES)}")
+        if not isinstance(code, str) or not HEX_COLOUR.fullmatch(code):
+            raise RenderError(f"colour for {role!r} must be written #rrggbb, got {code!r}")
+        changes[role] = hex_rgb(code)
+    return replace(theme, **changes)
 
 
 def theme_names() -> list[str]:

@@ -83,13 +83,9 @@ class LayeredView:
         return np.asarray(image)
 
     # ---- reference path -----------------------------------------------------------------------------
-    def reference_frame(self, step_index: int | None, shown_before: Iterable[int] | None = None) -> np.ndarray:
-        """The same frame by a full matplotlib redraw of every primitive (a baseline for tests and benchmarks).
-
-        `shown_before` is accepted for the pipeline's call shape; it does not change the picture, because every
-        earlier step's result is drawn whether it was shown or not. `step_index=None` gives the final (hold) frame.
-        """
-        del shown_before
+    def primitives(self, step_index: int | None) -> list:
+        """Everything the frame of `step_index` (None: the final frame) shows: the static layer, each earlier
+        step's result, the step's own marks. The reference redraw and the vector (pdf/svg) pages draw this."""
         if step_index is None:
             batch = self._batches - 1
             start, stop = batch * self._steps_per_batch, len(self.trace)
@@ -102,7 +98,16 @@ class LayeredView:
         primitives = list(self.layout.static(batch))
         for i in range(start, stop):
             primitives += self.layout.done_cell(i)
-        return mpl_render(self.size, self.theme.background, primitives + extras)
+        return primitives + list(extras)
+
+    def reference_frame(self, step_index: int | None, shown_before: Iterable[int] | None = None) -> np.ndarray:
+        """The same frame by a full matplotlib redraw of every primitive (a baseline for tests and benchmarks).
+
+        `shown_before` is accepted for the pipeline's call shape; it does not change the picture, because every
+        earlier step's result is drawn whether it was shown or not. `step_index=None` gives the final (hold) frame.
+        """
+        del shown_before
+        return mpl_render(self.size, self.theme.background, self.primitives(step_index))
 
     def palette_colors(self) -> list[RGB]:
         """<= 250 colours for a single GIF palette (the layout knows which colours it paints)."""

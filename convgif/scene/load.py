@@ -14,13 +14,15 @@ from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError
 from convgif.scene.ops import has_weights
-from convgif.scene.problems import Problem, translate, unknown_key
+from convgif.scene.problems import Problem, one_line, translate, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_values_rule
-from convgif.scene.spec import SECTIONS, Scene, SceneFile, WeightsSpec, _caption
+from convgif.scene.image_input import image_problem, resolve_image_path
+from convgif.scene.spec import SECTIONS, Scene, SceneFile, WeightsSpec, _caption, _language
 from convgif.scene.values import show
 
 TOP_KEYS = tuple(SceneFile.model_fields)
 REQUIRED_SECTIONS = ("op", "input")
+MAX_SCENE_BYTES = 16 * 1024 * 1024  # a 1,000,000-value input written out is ~10 MB; beyond that is a mistake
 
 
 def load_scene(path: str | Path) -> Scene:
@@ -35,7 +37,11 @@ def read_document(path: str | Path) -> dict:
     """
     source = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:  # read at most one byte past the limit, whatever the file's size
+            data = file.read(MAX_SCENE_BYTES + 1)
+        if len(data) > MAX_SCENE_BYTES:
+            raise SceneError(source, [("", f"the scene file is larger than {MAX_SCENE_BYTES // 2**20} MiB "
+                                           "(a fixed limit: generate large inputs with values = 'random' or 'arange')")])
     except FileNotFoundError:
         raise SceneError(source, [("", "cannot read the scene file: it does not exist")]) from None
     except IsADirectoryError:
@@ -92,6 +98,13 @@ def parse_scene(document: dict, source: str) -> Scene:
             failed.add(key)
             texts[key] = None
 
+    language = "en"
+    if "language" in document:
+        try:
+            language = _language(document["language"])
+        except ValueError as error:
+            problems.append(("language", str(error)))
+
     sections: dict[str, BaseModel | None] = {}
     for name, model in SECTIONS.items():
         if name not in document:
@@ -126,11 +139,14 @@ def parse_scene(document: dict, source: str) -> Scene:
         render=sections["render"],
         caption=texts["caption"],
         failed=frozenset(failed),
+        output=sections["output"],
     )
     problems += input_values_rule(parts.input, parts.failed)
+    sections["input"], image_problems = _input_image(sections["input"], document.get("input"), source)
+    problems += image_problems
     problems += cross_check(parts)
     if problems:
-        raise SceneError(source, list(dict.fromkeys(problems)))
+        raise SceneError(source, list(dict.fromkeys((one_line(k), one_line(m)) for k, m in problems)))
 
     output = sections["output"]
     # a file stem can hold anything a file system allows; output names stay plain
@@ -141,12 +157,27 @@ def parse_scene(document: dict, source: str) -> Scene:
         title=texts["title"],
         description=texts["description"],
         caption=texts["caption"],
+        language=language,
         op=op,
         input=sections["input"],
         weights=weights if has_weights(op.kind) else None,
         render=sections["render"],
         output=output,
     )
+
+
+def _input_image(spec, raw: Any, source: str) -> tuple[Any, list[Problem]]:
+    """`input.image` made absolute (relative to the scene file) and checked: it exists, decodes safely as PNG or
+    JPEG, and its channels match `input.shape`. The spec comes back with the absolute path."""
+    if spec is None or spec.image is None:
+        return spec, []
+    if isinstance(raw, dict) and "values" in raw:
+        return spec, [("input.values", "cannot be given together with input.image (the image gives the values)")]
+    path = resolve_image_path(spec.image, source)
+    problem = image_problem(path, spec.shape)
+    if problem is not None:
+        return spec, [("input.image", problem)]
+    return spec.model_copy(update={"image": path}), []
 
 
 def _plain_string(value: Any) -> str:

@@ -15,6 +15,13 @@ from convgif.scene.values import show
 Problem = tuple[str, str]
 
 
+def one_line(text: str) -> str:
+    """`text` with line breaks and other unprintable characters escaped: one problem is one output line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def unknown_key(key: Any, allowed: list[str] | tuple[str, ...]) -> str:
     hint = did_you_mean(key, allowed)
     return "unknown key" + (hint or f" (allowed: {', '.join(allowed)})")

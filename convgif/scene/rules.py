@@ -18,8 +18,10 @@ from convgif.scene.problems import Problem
 from convgif.scene.spec import (
     MAX_INPUT_ELEMENTS,
     MAX_SPATIAL_SIZE,
+    FINAL,
     InputSpec,
     OpSpec,
+    OutputSpec,
     RenderSpec,
     WeightsSpec,
 )
@@ -38,6 +40,7 @@ class Parts:
     render: RenderSpec | None
     caption: str | None
     failed: frozenset[str]  # dotted keys (and whole sections) that already have a problem
+    output: OutputSpec | None = None  # when given, key_steps / svg_step are checked against the step count
 
 
 def geometry_key(argument: str) -> str:
@@ -90,6 +93,24 @@ def cross_check(parts: Parts) -> list[Problem]:
     problems += _weight_rules(op, geometry, parts)
     if render is not None:
         problems += _step_rules(geometry, render, parts)
+        if parts.output is not None and "render.view" not in failed:
+            view = render.view or (VIEWS[kind][0] if kind in VIEWS else None)
+            total = math.prod(geometry.input_shape if view == "scatter" else geometry.output_shape)
+            problems += output_step_problems(parts.output, total)
+    return problems
+
+
+def output_step_problems(output: OutputSpec, total: int) -> list[Problem]:
+    """`output.key_steps` and `output.svg_step` must name steps this scene has (0..total-1, or "final")."""
+    problems: list[Problem] = []
+    outside = [s for s in (output.key_steps or ()) if s != FINAL and s >= total]
+    if outside:
+        shown = ", ".join(str(i) for i in outside[:5]) + (", ..." if len(outside) > 5 else "")
+        problems.append(("output.key_steps", f"step index {shown} out of range (this scene has {total} steps: "
+                         f"0..{total - 1}, or \"final\")"))
+    if output.svg_step is not None and output.svg_step != FINAL and output.svg_step >= total:
+        problems.append(("output.svg_step", f"step index {output.svg_step} out of range (this scene has {total} "
+                         f"steps: 0..{total - 1}, or \"final\")"))
     return problems
 
 
@@ -204,4 +225,4 @@ def _step_rules(geometry: Geometry, render: RenderSpec, parts: Parts) -> list[Pr
     return []
 
 
-__all__ = ["Parts", "cross_check", "input_values_rule", "geometry_key"]
+__all__ = ["Parts", "cross_check", "input_values_rule", "geometry_key", "output_step_problems"]

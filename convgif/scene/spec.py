@@ -182,6 +182,88 @@ def _caption(value: Any) -> str | None:
     return value
 
 
+# Output formats by name (the writers registered in convgif.encode.WRITERS; a test keeps the two equal).
+FORMATS = ("gif", "png", "strip", "pdf", "svg", "webp", "apng", "mp4")
+FINAL = "final"  # in key_steps / svg_step: the hold frame after the last step
+
+
+def _formats(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{show(value)} is not a list of format names (e.g. [\"gif\", \"pdf\"]; "
+                         f"formats: {', '.join(FORMATS)})")
+    for name in value:
+        if name not in FORMATS:
+            raise ValueError(f"{show(name)} is not an output format (one of {', '.join(FORMATS)})"
+                             + captions.did_you_mean(name, FORMATS))
+    if len(set(value)) != len(value):
+        twice = next(v for i, v in enumerate(value) if v in value[:i])
+        raise ValueError(f"lists {twice!r} twice (each format is written once)")
+    return tuple(value)
+
+
+def _step_choice(value: Any) -> int | str:
+    if isinstance(value, str) and value == FINAL:
+        return FINAL
+    if is_int(value) and value >= 0:
+        return int(value)
+    raise ValueError(f"{show(value)} is not a step (a step index from 0, or \"final\" for the finished picture)")
+
+
+def _key_steps(value: Any) -> tuple[int | str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError(f"{show(value)} is not a list of steps (step indices from 0 and/or \"final\")")
+    chosen = tuple(_step_choice(v) for v in value)
+    if len(set(chosen)) != len(chosen):
+        twice = next(v for i, v in enumerate(chosen) if v in chosen[:i])
+        raise ValueError(f"lists step {twice!r} twice")
+    return chosen
+
+
+def _svg_step(value: Any) -> int | str | None:
+    return None if value is None else _step_choice(value)
+
+
+# the roles a theme colours (convgif.render.theme.COLOUR_ROLES; a test keeps the two equal)
+COLOUR_ROLES = ("background", "text", "muted_text", "grid", "input", "input_text", "padding", "padding_edge",
+                "padding_text", "window", "tap", "tap_text", "gap", "kernel", "kernel_text", "output_empty",
+                "output_done", "output_done_text", "output_current", "output_current_text", "bias", "accent")
+LANGUAGES = ("en", "zh")  # convgif.render.labels.LANGUAGES
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _colours(value: Any) -> tuple[tuple[str, str], ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"{show(value)} is not a table of colours (e.g. {{window = \"#0072b2\"}})")
+    for role, code in value.items():
+        if role not in COLOUR_ROLES:
+            raise ValueError(f"{show(role)} is not a colour role (one of {', '.join(COLOUR_ROLES)})"
+                             + captions.did_you_mean(role, COLOUR_ROLES))
+        if not isinstance(code, str) or not _HEX.fullmatch(code):
+            raise ValueError(f"the colour for {role} is {show(code)}; write it as \"#rrggbb\"")
+    return tuple(value.items())
+
+
+def _image(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{show(value)} is not a file path (a string, relative to the scene file)")
+    return value
+
+
+def _language(value: Any) -> str:
+    if isinstance(value, str) and value in LANGUAGES:
+        return value
+    raise ValueError(f"{show(value)} is not a label language (one of {', '.join(LANGUAGES)})"
+                     + (captions.did_you_mean(value, LANGUAGES) if isinstance(value, str) else ""))
+
+
 _INT_OR_INTS = {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
 _NESTED_NUMBERS = {"type": "array", "description": "nested lists of numbers, one level per array dimension"}
 
@@ -215,13 +297,15 @@ _RANGE_SCHEMA = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "
 
 
 class InputSpec(_Spec):
-    """`[input]`: the input's (C, L) or (C, H, W) shape and how it is filled."""
+    """`[input]`: the input's (C, L) or (C, H, W) shape and how it is filled (values, or an image file)."""
 
     shape: Annotated[Any, *_custom(_input_shape, {"type": "array", "items": {"type": "integer", "minimum": 1},
                                                   "minItems": 2, "maxItems": 3})]
     values: Annotated[Any, *_custom(_input_values, {"anyOf": [{"enum": ["random", "arange"]}, _NESTED_NUMBERS]})] = "random"
     seed: int = Field(0, ge=0, lt=2**64)
     range: Annotated[Any, *_custom(_range, _RANGE_SCHEMA)] = (0, 9)
+    # a PNG/JPEG path relative to the scene file: grayscale (C=1) or RGB (C=3), resized to H×W, values 0..255
+    image: Annotated[Any, *_custom(_image, {"type": "string", "description": "PNG/JPEG path, relative to the scene file"})] = None
 
 
 class WeightsSpec(_Spec):
@@ -240,7 +324,9 @@ class RenderSpec(_Spec):
     duration_ms: int = Field(600, ge=1, le=60_000)
     hold_ms: int = Field(2000, ge=0, le=600_000)
     width: int = Field(720, ge=160, le=4096)
-    theme: Literal["light", "dark"] = "light"
+    theme: Literal["light", "dark", "print", "colorblind"] = "light"
+    colours: Annotated[Any, *_custom(_colours, {"type": "object", "propertyNames": {"enum": list(COLOUR_ROLES)},
+                                                "additionalProperties": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}})] = None
     steps: Annotated[Any, *_custom(_steps, {"anyOf": [
         {"const": "all"},
         {"type": "object", "properties": {"first": {"type": "integer", "minimum": 1}}, "required": ["first"],
@@ -254,9 +340,16 @@ class RenderSpec(_Spec):
 
 
 class OutputSpec(_Spec):
-    """`[output]`: how the written files are named."""
+    """`[output]`: how the written files are named, which formats are written, key steps and print dpi."""
 
     name: Annotated[Any, *_custom(_output_name, {"type": "string", "pattern": _PLAIN_NAME.pattern})] = None
+    formats: Annotated[Any, *_custom(_formats, {"type": "array", "items": {"enum": list(FORMATS)}, "minItems": 1,
+                                                "uniqueItems": True})] = None
+    key_steps: Annotated[Any, *_custom(_key_steps, {"type": "array", "minItems": 1, "uniqueItems": True, "items": {
+        "anyOf": [{"type": "integer", "minimum": 0}, {"const": "final"}]}})] = None
+    svg_step: Annotated[Any, *_custom(_svg_step, {"anyOf": [{"type": "integer", "minimum": 0},
+                                                            {"const": "final"}]})] = None
+    dpi: int = Field(150, ge=50, le=1200)
 
 
 class SceneFile(_Spec):
@@ -265,6 +358,7 @@ class SceneFile(_Spec):
     title: str | None = None
     description: str | None = None
     caption: Annotated[Any, *_custom(_caption, {"type": "string"})] = None
+    language: Annotated[Any, *_custom(_language, {"enum": list(LANGUAGES)})] = "en"  # frame labels: en, zh
     op: OpSpec
     input: InputSpec
     weights: WeightsSpec | None = None
@@ -312,6 +406,10 @@ class Scene(SceneFile):
     def input_array(self) -> np.ndarray:
         """(C, *spatial) float64 input values."""
         values = self.input.values
+        if self.input.image is not None:  # an absolute path once loaded (see load.parse_scene)
+            from convgif.scene.image_input import image_values
+
+            return image_values(self.input.image, self.input.shape)
         if values == "random":
             return random_integers(self.input.seed, self.input.range, self.input.shape)
         if values == "arange":
@@ -350,6 +448,24 @@ class Scene(SceneFile):
         geometry = self.geometry()
         template = self.caption if self.caption is not None else captions.default_caption(self.op.kind)
         return captions.fill(template, captions.values(self.op, geometry))
+
+    def output_formats(self) -> tuple[str, ...]:
+        """The formats to write (`output.formats`, default gif)."""
+        return self.output.formats or ("gif",)
+
+    def key_steps(self, total: int | None = None) -> list[int | None]:
+        """The steps strip and pdf show (None = the final frame): `output.key_steps`, or first, middle,
+        last and the final frame. Indices beyond `total` are dropped (the rules reject them in a file)."""
+        total = self.total_steps() if total is None else total
+        chosen = self.output.key_steps or (0, total // 2, total - 1, FINAL)
+        steps = [None if step == FINAL else step for step in chosen if step == FINAL or step < total]
+        return list(dict.fromkeys(steps))
+
+    def svg_step(self, total: int | None = None) -> int | None:
+        """The step the svg shows (None = the final frame): `output.svg_step`, or the middle step."""
+        total = self.total_steps() if total is None else total
+        step = self.output.svg_step if self.output.svg_step is not None else total // 2
+        return None if step == FINAL else min(step, total - 1)
 
     def info(self) -> dict[str, Any]:
         """Shapes, costs and frame count (step frames + 1 hold frame)."""

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError
-from convgif.scene.problems import Problem, translate, unknown_key
+from convgif.scene.problems import Problem, one_line, translate, unknown_key
 from convgif.scene.spec import OutputSpec, RenderSpec
 from convgif.scene.values import show
 
@@ -47,7 +47,7 @@ class StillScene:
         return self.caption
 
     def info(self) -> dict[str, Any]:
-        return {"kind": self.still.kind, "frames": None}
+        return {"still": self.still.kind, "frames": None}
 
 
 def parse_still_scene(document: dict, source: str) -> StillScene:
@@ -67,7 +67,7 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
     still = None
     if not isinstance(raw, dict):
         problems.append(("still", f"{show(raw)} is not a table (write [still] with keys under it)"))
-    elif raw.get("kind") not in models:
+    elif not isinstance(raw.get("kind"), str) or raw["kind"] not in models:  # a list or table is unhashable
         kinds = ", ".join(sorted(models))
         problems.append(("still.kind", f"{show(raw.get('kind'))} is not a still kind (one of {kinds})"))
     else:
@@ -92,7 +92,7 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
         except ValidationError as error:
             problems += translate(error, model, name)
     if problems:
-        raise SceneError(source, list(dict.fromkeys(problems)))
+        raise SceneError(source, list(dict.fromkeys((one_line(k), one_line(m)) for k, m in problems)))
     output = sections["output"]
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
     return StillScene(source=source, stem=stem, title=texts["title"], description=texts["description"],

@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from convgif.render.fonts import text_width
+from convgif.render.fonts import mpl_family, text_width
 from convgif.render.theme import Theme, get_theme, mix
 
 if TYPE_CHECKING:  # render never imports scene at run time: the spec's methods give the engine's numbers
@@ -100,6 +100,7 @@ class Page:
     theme: Theme
 
     def text(self, x, y, s, *, pt=BODY_PT, colour=None, bold=False, ha="left", va="top", **kw):
+        kw.setdefault("family", list(mpl_family()))  # Chinese titles and captions fall back to the CJK subset
         return self.ax.text(x, y, s, fontsize=pt, color=rgb(colour or self.theme.text),
                             fontweight="bold" if bold else "normal", ha=ha, va=va, **kw)
 

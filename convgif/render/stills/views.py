@@ -22,7 +22,7 @@ from convgif.engine.conv_transpose import conv_transpose2d
 from convgif.engine.geometry import Geometry, conv_geometry
 from convgif.engine.resample import interpolate
 from convgif.engine.trace import conv_trace
-from convgif.render.fonts import text_width
+from convgif.render.fonts import mpl_family, text_width
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.theme import RGB, Theme, mix
 
@@ -184,7 +184,7 @@ class Board:
     def text(self, x, y, s: str, *, size: float = 10, colour: RGB | None = None, ha: str = "center",
              va: str = "center", bold: bool = False, z: float = 6.0):
         return self.axes.text(x, y, s, fontsize=size, color=_unit(colour or self.theme.text), ha=ha, va=va,
-                              fontweight="bold" if bold else "normal", zorder=z, family="DejaVu Sans")
+                              fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()))
 
     def line(self, xs, ys, *, colour: RGB, lw: float = 1.0, z: float = 5.0, dashed: bool = False):
         (artist,) = self.axes.plot(xs, ys, color=_unit(colour), linewidth=lw, zorder=z,

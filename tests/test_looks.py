@@ -1,0 +1,312 @@
+"""Looks: themes (contrast, grayscale lightness, colour-blind simulation), Chinese labels and glyphs, overrides."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+import warnings
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageFont
+
+from convgif.errors import RenderError, SceneError
+from convgif.pipeline import build_trace, build_view
+from convgif.render import fonts, labels
+from convgif.render.layout_common import MARGIN
+from convgif.render.paint import mpl_render, pil_paint
+from convgif.render.primitives import Text
+from convgif.render.theme import COLOUR_ROLES, Theme, get_theme, theme_names
+from convgif.scene import load_scene, parse_scene
+from convgif.scene import spec
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = Path("/tmp/looks_samples")
+FONT_DIR = ROOT / "convgif" / "render" / "fonts"
+
+
+# ---- colour facts, computed here from their published definitions -------------------------------------
+
+def _linear(colour) -> np.ndarray:
+    c = np.asarray(colour, dtype=float) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _luminance(colour) -> float:  # WCAG 2 relative luminance
+    r, g, b = _linear(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a, b) -> float:  # WCAG 2 contrast ratio
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _lab(linear_rgb) -> np.ndarray:  # sRGB (linear) -> CIE L*a*b*, D65
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear_rgb
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _lightness(colour) -> float:
+    return float(_lab(_linear(colour))[0])
+
+
+# Machado, Oliveira & Fernandes (2009), severity 1.0: dichromat simulation in linear RGB
+DICHROMACY = {
+    "protan": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deutan": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritan": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _seen_difference(a, b, kind: str) -> float:
+    """CIE76 ΔE between two colours as a dichromat of `kind` sees them."""
+    m = np.array(DICHROMACY[kind])
+    return float(np.linalg.norm(_lab(np.clip(m @ _linear(a), 0, 1)) - _lab(np.clip(m @ _linear(b), 0, 1))))
+
+
+TEXT_ON_FILL = [("input_text", "input"), ("tap_text", "tap"), ("kernel_text", "kernel"),
+                ("output_done_text", "output_done"), ("text", "background"), ("muted_text", "background"),
+                ("accent", "background"), ("bias", "background")]
+# fills that touch each other in one grid (or the window outline over them)
+NEIGHBOURS = [("input", "tap"), ("input", "padding"), ("padding", "tap"), ("output_empty", "output_done"),
+              ("output_done", "output_current"), ("window", "tap"), ("window", "input")]
+
+
+def test_the_four_looks_exist_and_light_is_the_default():
+    assert theme_names() == ["colorblind", "dark", "light", "print"]
+    assert get_theme().name == "light" and spec.RenderSpec().theme == "light"
+    assert list(spec.RenderSpec.model_fields["theme"].annotation.__args__) == ["light", "dark", "print", "colorblind"]
+
+
+@pytest.mark.parametrize("name", ["light", "dark", "print", "colorblind"])
+def test_text_is_readable_on_what_it_sits_on(name):
+    theme = get_theme(name)
+    for fg, bg in TEXT_ON_FILL:
+        assert _contrast(getattr(theme, fg), getattr(theme, bg)) >= 4.5, (name, fg, bg)
+    # the current output's value is bold and large: WCAG's large-text ratio
+    assert _contrast(theme.output_current_text, theme.output_current) >= 3.0
+
+
+def test_print_theme_separates_roles_by_lightness_alone():
+    theme = get_theme("print")
+    for colour in (getattr(theme, role) for role in COLOUR_ROLES):
+        assert colour[0] == colour[1] == colour[2], "print uses grays only: nothing may depend on hue"
+    for a, b in NEIGHBOURS:
+        assert abs(_lightness(getattr(theme, a)) - _lightness(getattr(theme, b))) >= 15, (a, b)
+
+
+def test_colorblind_theme_keeps_neighbours_apart_under_every_dichromacy():
+    theme = get_theme("colorblind")
+    for kind in DICHROMACY:
+        # padding differs from input by lightness and its dashed outline in every theme, not by hue
+        for a, b in [pair for pair in NEIGHBOURS if pair != ("input", "padding")]:
+            assert _seen_difference(getattr(theme, a), getattr(theme, b), kind) >= 20, (kind, a, b)
+
+
+def test_the_dichromacy_check_can_fail():
+    # a saturated red and green a deuteranope cannot tell apart (the check above is not vacuous)
+    assert _seen_difference((200, 0, 0), (0, 150, 0), "deutan") < 10
+    assert _seen_difference((200, 0, 0), (0, 150, 0), "tritan") > 20
+
+
+def test_colour_roles_and_languages_agree_between_scene_and_render():
+    assert spec.COLOUR_ROLES == COLOUR_ROLES
+    assert COLOUR_ROLES == tuple(f.name for f in fields(Theme) if f.type == "RGB")
+    assert spec.LANGUAGES == labels.LANGUAGES
+
+
+def test_get_theme_overrides_and_errors():
+    theme = get_theme("dark", language="zh", colours={"window": "#FF0000"})
+    assert theme.window == (255, 0, 0) and theme.language == "zh" and theme.tap == get_theme("dark").tap
+    with pytest.raises(RenderError, match=r"unknown colour role 'windw' \(did you mean 'window'\?\)"):
+        get_theme(colours={"windw": "#ff0000"})
+    with pytest.raises(RenderError, match="must be written #rrggbb, got 'red'"):
+        get_theme(colours={"window": "red"})
+    with pytest.raises(RenderError, match="unknown language 'fr'; known languages: en, zh"):
+        get_theme(language="fr")
+    with pytest.raises(RenderError, match="unknown theme 'sepia'"):
+        get_theme("sepia")
+
+
+# ---- scene keys ---------------------------------------------------------------------------------------
+
+def _doc(**extra) -> dict:
+    doc = {"op": {"kind": "conv2d", "kernel_size": 3}, "input": {"shape": [1, 5, 5]}}
+    for key, value in extra.items():
+        doc[key] = value
+    return doc
+
+
+def _problems(doc) -> list[str]:
+    with pytest.raises(SceneError) as caught:
+        parse_scene(doc, "x.toml")
+    return str(caught.value).splitlines()
+
+
+def test_scene_language_and_colour_messages_are_pinned():
+    assert parse_scene(_doc(language="zh"), "x.toml").language == "zh"
+    assert parse_scene(_doc(), "x.toml").language == "en"
+    assert _problems(_doc(language="fr")) == ["x.toml: language: 'fr' is not a label language (one of en, zh)"]
+    lines = _problems(_doc(render={"colours": {"windw": "#ff0000"}}))
+    assert len(lines) == 1 and lines[0].startswith("x.toml: render.colours: 'windw' is not a colour role (one of ")
+    assert lines[0].endswith("(did you mean 'window'?)")
+    assert _problems(_doc(render={"colours": {"window": "blue"}})) == [
+        "x.toml: render.colours: the colour for window is 'blue'; write it as \"#rrggbb\""]
+
+
+def _view(doc: dict, source: str = "x.toml"):
+    scene = parse_scene(doc, source)
+    return build_view(scene, build_trace(scene))
+
+
+def test_a_colour_override_reaches_the_pixels():
+    view = _view(_doc(render={"colours": {"window": "#ff00ff", "tap": "#00ff00"}}))
+    frame = next(view.frames([0]))
+    x0, y0, x1, y1 = view.cell_box("input", 0, (1, 1))  # inside the first window
+    assert tuple(frame[y0 + 4, x0 + 4]) == (0, 255, 0)
+    wx0, wy0, _, _ = view.cell_box("input", 0, (0, 0))
+    assert tuple(frame[wy0, wx0 + 6]) == (255, 0, 255)  # the window's outline over the top-left cell's edge
+
+
+# ---- Chinese ------------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _font(path: str) -> TTFont:
+    """A font file read whole (then closed), once per test session."""
+    with open(path, "rb") as handle:
+        font = TTFont(handle, lazy=False)
+        font.ensureDecompiled()
+    return font
+
+
+def _cmap(path: str) -> dict[int, str]:
+    return _font(path).getBestCmap()
+
+
+def _draws_a_glyph(font: TTFont, char: str) -> bool:
+    name = font.getBestCmap().get(ord(char))
+    return name is not None and name != ".notdef" and font["glyf"][name].numberOfContours != 0
+
+
+def test_shipped_fonts_cover_every_label_with_real_glyphs():
+    zh = "".join(texts["zh"] for texts in labels.LABELS.values())
+    needed = {ch for ch in zh if not ch.isspace() and not ch.isascii()} | set("0123456789×·→−…ΣReLU")
+    for bold in (False, True):
+        font = _font(fonts.cjk_path(bold))
+        missing = [ch for ch in sorted(needed) if not _draws_a_glyph(font, ch)]
+        assert missing == [], (bold, missing)
+
+
+def test_shipped_fonts_are_small_licensed_and_packaged():
+    sizes = [path.stat().st_size for path in FONT_DIR.glob("*.ttf")]
+    assert len(sizes) == 2 and sum(sizes) < 2.2e6
+    assert "SIL OPEN FONT LICENSE Version 1.1" in (FONT_DIR / "OFL.txt").read_text()
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "fonts/*.ttf" in package_data["convgif.render"] and "fonts/OFL.txt" in package_data["convgif.render"]
+    # common hanzi beyond the label table (GB 2312 level 1: 3755 characters)
+    level1 = "".join(bytes((row, cell)).decode("gb2312", errors="ignore") for row in range(0xB0, 0xD8)
+                     for cell in range(0xA1, 0xFF))
+    assert len(level1) == 3755 and set(map(ord, level1)) <= set(_cmap(fonts.cjk_path(False)))
+
+
+def test_text_picks_one_font_that_covers_all_of_it():
+    assert fonts.font_path(False, "input 3×3") == fonts.dejavu_path(False)
+    assert fonts.font_path(True, "卷积核 3×3 = −1") == fonts.cjk_path(True)
+    for text in ("输入 通道0 · 5×5", "第 5 / 9 步", "卷积核 → 求和"):
+        assert set(map(ord, text)) <= set(_cmap(fonts.font_path(False, text)))
+        # measured with the same font it is drawn with
+        direct = ImageFont.truetype(fonts.cjk_path(False), 13, layout_engine=ImageFont.Layout.BASIC).getlength(text)
+        assert fonts.text_width(text, 13) == pytest.approx(direct)
+    assert fonts.missing_characters("输入 \U0001d11e") == "\U0001d11e"
+
+
+def test_both_painters_draw_chinese_alike_and_without_warnings():
+    text = Text(10, 30, "卷积核 输入 输出 填充 偏置", 18, (0, 0, 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_mpl = mpl_render((300, 44), (255, 255, 255), [text])
+        image = Image.new("RGB", (300, 44), (255, 255, 255))
+        pil_paint(image, [text])
+    ink = [np.argwhere(np.asarray(a).min(axis=2) < 128) for a in (by_mpl, image)]
+    assert all(len(i) > 150 for i in ink)  # real strokes, not five hollow boxes
+    (top_a, left_a), (top_b, left_b) = ink[0].min(axis=0), ink[1].min(axis=0)
+    (bot_a, right_a), (bot_b, right_b) = ink[0].max(axis=0), ink[1].max(axis=0)
+    assert max(abs(top_a - top_b), abs(left_a - left_b), abs(bot_a - bot_b), abs(right_a - right_b)) <= 2
+
+
+def test_the_warning_check_catches_a_missing_glyph():
+    # proof that the warnings filter above would fail on a box: a glyph no shipped font has
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="missing"):
+            mpl_render((100, 30), (255, 255, 255), [Text(5, 20, "\U0001d11e", 14, (0, 0, 0))])
+
+
+def _all_texts(view) -> list[Text]:
+    items = list(view.layout.static(0)) + list(view.layout.final_transient())
+    for index in range(len(view.trace)):
+        items += view.layout.transient(view.trace.step(index))
+    return [item for item in items if isinstance(item, Text)]
+
+
+def test_the_chinese_scene_renders_every_character_with_no_warning():
+    scene_path = ROOT / "scenes" / "zh_conv_padding_stride.toml"
+    scene = load_scene(scene_path)
+    assert scene.language == "zh"
+    view = build_view(scene, build_trace(scene))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames = list(view.frames([0, 4]))
+        reference = view.reference_frame(4)  # the whole frame by matplotlib: static-layer painter on everything
+        final = view.final_frame()
+    texts = _all_texts(view)
+    words = " ".join(t.text for t in texts)
+    for expected in ("输入", "卷积核", "输出", "填充", "偏置", "步长", "窗口", "当前输出"):
+        assert expected in words, expected
+    assert scene.title in words and "步" in words
+    for item in texts:  # every character has a real glyph in the file that draws it
+        font = _font(fonts.font_path(item.bold, item.text))
+        assert all(_draws_a_glyph(font, ch) for ch in item.text if not ch.isspace()), item.text
+    assert np.abs(reference.astype(int) - frames[1].astype(int)).mean() < 4  # the painters agree
+    SAMPLES.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(frames[1]).save(SAMPLES / "zh_frame.png")
+    Image.fromarray(final).save(SAMPLES / "zh_final.png")
+
+
+def test_chinese_labels_fit_the_frame():
+    view = _view(_doc(language="zh", op={"kind": "conv2d", "kernel_size": 3, "groups": 2, "out_channels": 2,
+                                         "padding": 1, "dilation": 2},
+                      input={"shape": [2, 6, 6]}))
+    layout = view.layout
+    for y, x, text, _ in layout.legend_rows:  # legend entries wrap inside the frame
+        assert x + 19 + fonts.text_width(text, 11) <= layout.width - MARGIN + 16
+    headers = sorted(layout._headers())
+    for (x, text), (next_x, _) in zip(headers, headers[1:]):
+        assert x + fonts.text_width(text, 12, True) < next_x
+    for item in _all_texts(view):
+        if item.align == "left":
+            assert item.x + fonts.text_width(item.text, item.size, item.bold) <= layout.width, item.text
+
+
+def test_a_pool_scene_in_chinese():
+    view = _view(_doc(language="zh", op={"kind": "max_pool2d", "kernel_size": 2}, input={"shape": [1, 4, 4]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        next(view.frames([1]))
+    words = " ".join(t.text for t in _all_texts(view))
+    assert "最大值（选中）" in words and "第 2 / 4 步" in words
+
+
+def test_sample_frames_of_the_looks():
+    SAMPLES.mkdir(parents=True, exist_ok=True)
+    for name in ("dark", "print", "colorblind"):
+        view = _view(_doc(render={"theme": name}, op={"kind": "conv2d", "kernel_size": 3, "padding": 1}))
+        frame = next(view.frames([7]))
+        assert tuple(frame[2, 2]) == get_theme(name).background
+        Image.fromarray(frame).save(SAMPLES / f"{name}_frame.png")
