@@ -8,11 +8,10 @@ the same glyphs and `text_width` measures what is drawn. Bold falls back to regu
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from pathlib import Path
 
-import matplotlib
-from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -20,9 +19,16 @@ CJK_FAMILY = "Noto Sans CJK SC"  # the family name inside the shipped subset fil
 CJK_FILES = {False: "NotoSansSC-convgif-Regular.ttf", True: "NotoSansSC-convgif-Bold.ttf"}
 
 
+@functools.cache
+def _matplotlib_data() -> str:
+    """matplotlib's mpl-data folder, found without importing matplotlib (a slow import the GIF path avoids)."""
+    spec = importlib.util.find_spec("matplotlib")
+    return os.path.join(spec.submodule_search_locations[0], "mpl-data")
+
+
 def dejavu_path(bold: bool = False) -> str:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+    return os.path.join(_matplotlib_data(), "fonts", "ttf", name)
 
 
 def cjk_path(bold: bool = False) -> str:
@@ -32,6 +38,8 @@ def cjk_path(bold: bool = False) -> str:
 @functools.lru_cache(maxsize=8)
 def coverage(path: str) -> frozenset[int]:
     """The code points a font file has glyphs for (read once per file)."""
+    from fontTools.ttLib import TTFont
+
     font = TTFont(path, lazy=True)
     try:
         return frozenset(font.getBestCmap())

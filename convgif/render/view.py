@@ -48,8 +48,9 @@ class LayeredView:
     # ---- fast path ----------------------------------------------------------------------------------
     def _static_image(self, batch: int) -> Image.Image:
         if batch not in self._static:
-            pixels = mpl_render(self.size, self.theme.background, self.layout.static(batch))
-            self._static[batch] = Image.fromarray(pixels, "RGB")
+            static = Image.new("RGB", self.size, self.theme.background)
+            pil_paint(static, self.layout.static(batch))
+            self._static[batch] = static
         return self._static[batch]
 
     def frames(self, step_indices: Iterable[int]) -> Iterator[np.ndarray]:
