@@ -29,6 +29,12 @@ def measure_scene(path: str, redraw_frames: int) -> dict:
 
     started = time.perf_counter()
     scene = load_scene(path)
+    if not hasattr(scene, "op"):  # a still: a matplotlib figure or a few, no step frames to stream
+        from convgif.pipeline import still_frames
+
+        frames = still_frames(scene)
+        return {"scene": Path(path).stem, "still": True, "frames": len(frames),
+                "ms": (time.perf_counter() - started) * 1000}
     trace = build_trace(scene)
     view = build_view(scene, trace)
     indices = scene.step_indices(len(trace))
@@ -119,6 +125,10 @@ def main() -> None:
             print(f"{path.stem:28} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
         row = json.loads(done.stdout)
+        if row.get("still"):
+            print(f"{row['scene'][:28]:28} still: {row['frames']} matplotlib figure(s) in {row['ms']:.0f} ms "
+                  "(no step frames, so no fast path)")
+            continue
         rows.append(row)
         print(f"{row['scene'][:28]:28} {row['size']:>9} {row['frames']:>6} {row['fps']:>7.0f} "
               f"{row['draw_ms']:>7.2f} {row['encode_ms']:>6.2f} {row['vs_encode']:>5.2f} "
