@@ -122,3 +122,11 @@ def test_failed_render_keeps_previous_file(tmp_path, monkeypatch, capsys):
     assert "disk full (simulated)" in capsys.readouterr().err
     assert (out / "keep.gif").read_bytes() == before
     assert not list(out.glob(".*.part"))
+
+
+def test_readme_scene_example_is_valid(tmp_path):
+    """The scene format example in the README is a scene that checks (documentation cannot drift)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Scene files"):]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert main(["check", str(write(tmp_path, "readme.toml", example))]) == 0
