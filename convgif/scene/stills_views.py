@@ -15,20 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from convgif.engine.geometry import Geometry, conv_geometry, conv_transpose_geometry, interpolate_geometry
+from convgif.engine.presets import KERNEL_PRESETS
 from convgif.errors import GeometryError
 
 MAX_IMAGE_SIDE = 4096  # refuse larger images before decoding them (decompression-bomb guard)
 
-# 3x3 teaching kernels as integer numerators and a divisor, so a figure can print "1/16 ×" and small ints.
-KERNEL_PRESETS: dict[str, tuple[tuple[tuple[int, ...], ...], int]] = {
-    "identity": (((0, 0, 0), (0, 1, 0), (0, 0, 0)), 1),
-    "box": (((1, 1, 1), (1, 1, 1), (1, 1, 1)), 9),
-    "gaussian": (((1, 2, 1), (2, 4, 2), (1, 2, 1)), 16),
-    "sharpen": (((0, -1, 0), (-1, 5, -1), (0, -1, 0)), 1),
-    "sobel_x": (((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)), 1),
-    "sobel_y": (((-1, -2, -1), (0, 0, 0), (1, 2, 1)), 1),
-    "laplacian": (((0, 1, 0), (1, -4, 1), (0, 1, 0)), 1),
-}
 KernelName = Literal["identity", "box", "gaussian", "sharpen", "sobel_x", "sobel_y", "laplacian"]
 
 PosInt = Annotated[int, Field(strict=True, ge=1)]
@@ -91,6 +82,10 @@ class ReceptiveFieldStill(_Still):
             return self.output_cell
         last = layer_geometries(self)[-1].output_shape[1:]
         return (last[0] // 2, last[1] // 2)
+
+    def geometries(self) -> list[Geometry]:
+        """Each layer's geometry in turn (see `layer_geometries`)."""
+        return layer_geometries(self)
 
 
 def layer_geometries(spec: ReceptiveFieldStill) -> list[Geometry]:

@@ -10,15 +10,11 @@ from typing import Any
 
 import numpy as np
 
-# 3x3 teaching kernels; a preset fills every (out, in) slice of a 2D weight with the same kernel.
+from convgif.engine.presets import KERNEL_PRESETS, preset_kernel
+
+# 3x3 teaching kernels (engine/presets.py); a preset fills every (out, in) slice of a 2D weight with it.
 PRESETS: dict[str, tuple[tuple[float, ...], ...]] = {
-    "identity": ((0, 0, 0), (0, 1, 0), (0, 0, 0)),
-    "box": ((1 / 9,) * 3,) * 3,
-    "sobel_x": ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1)),
-    "sobel_y": ((-1, -2, -1), (0, 0, 0), (1, 2, 1)),
-    "laplacian": ((0, 1, 0), (1, -4, 1), (0, 1, 0)),
-    "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
-    "gaussian": ((1 / 16, 2 / 16, 1 / 16), (2 / 16, 4 / 16, 2 / 16), (1 / 16, 2 / 16, 1 / 16)),
+    name: tuple(tuple(float(v) for v in row) for row in preset_kernel(name)) for name in KERNEL_PRESETS
 }
 
 MAX_DEPTH = 4  # (C_out, C_in/groups, kh, kw) is the deepest array a scene holds

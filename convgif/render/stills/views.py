@@ -116,7 +116,7 @@ def multichannel_values(spec) -> tuple[np.ndarray, np.ndarray, np.ndarray | None
 
 def kernel_array(name: str) -> tuple[np.ndarray, np.ndarray, int]:
     """(float kernel, integer numerators, divisor) of a preset."""
-    from convgif.scene.stills_views import KERNEL_PRESETS  # data only; kept next to the scene key it names
+    from convgif.engine.presets import KERNEL_PRESETS
 
     numerators, divisor = KERNEL_PRESETS[name]
     ints = np.array(numerators, dtype=np.int64)
@@ -269,9 +269,7 @@ def _legend(board: Board, x: float, y: float, entries: list[tuple[dict, str]]) -
 def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None = None,
                            caption: str | None = None) -> Frames:
     """Every grid of the stack left to right; one output cell and the region it sees in each earlier grid."""
-    from convgif.scene.stills_views import layer_geometries
-
-    geometries = layer_geometries(spec)
+    geometries = spec.geometries()
     shapes = [g.input_shape for g in geometries] + [geometries[-1].output_shape]
     sizes = receptive_field_sizes(geometries)
     gap = 46
