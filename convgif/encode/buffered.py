@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from convgif.errors import UsageError
+from convgif.encode.base import Writer
 
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
@@ -32,7 +33,7 @@ def check_frame(frame_rgb: np.ndarray, size: tuple[int, int] | None) -> tuple[in
     return frame_rgb.shape[:2]
 
 
-class BufferedWriter:
+class BufferedWriter(Writer):
     """Collects (frame, duration_ms) pairs, merging identical consecutive frames; `encode` does the rest.
 
     Subclasses set `format_name` and implement `encode(frames, durations_ms)`, which writes `self.path`
@@ -97,13 +98,3 @@ class BufferedWriter:
         self._open = False
         self.frames, self._bytes = [], 0
 
-    def __enter__(self):
-        self.setup()
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> bool:
-        if exc_type is None:
-            self.finish()
-        else:
-            self.abort(exc_type, exc, traceback)
-        return False

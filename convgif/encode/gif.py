@@ -17,6 +17,7 @@ from PIL import Image
 
 from convgif.encode.atomic import atomic_write
 from convgif.encode.palette import Palette
+from convgif.encode.base import Writer
 
 MIN_DURATION_MS = 20  # browsers replace shorter delays (0 or 10 ms) by ~100 ms
 MAX_DELAY_CS = 0xFFFF  # the Graphic Control Extension stores the delay in 16 bits
@@ -79,7 +80,7 @@ def changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[slice, slice
     return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(columns[0]), int(columns[-1]) + 1)
 
 
-class GifWriter:
+class GifWriter(Writer):
     """Write frames to an animated GIF as they come: `with GifWriter(path, palette) as w: w.write(f, ms)`.
 
     Consecutive identical frames merge into one frame with the summed duration (one frame is buffered
@@ -144,16 +145,6 @@ class GifWriter:
         if cleanup is not None:
             cleanup.__exit__(exc_type or RuntimeError, exc or RuntimeError("aborted"), traceback)
 
-    def __enter__(self) -> GifWriter:
-        self.setup()
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> bool:
-        if exc_type is None:
-            self.finish()
-        else:
-            self.abort(exc_type, exc, traceback)
-        return False
 
     def _flush_pending(self) -> None:
         if self._pending is None:

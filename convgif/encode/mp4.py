@@ -15,6 +15,7 @@ import numpy as np
 from convgif.encode.atomic import _fsync_directory, part_path_for
 from convgif.encode.buffered import check_frame
 from convgif.errors import UsageError
+from convgif.encode.base import Writer
 
 DEFAULT_FPS = 20  # 50 ms resolution: enough for step durations, cheap since x264 codes repeats as near-nothing
 INSTALL_HINT = "pip install 'convgif[mp4]'"
@@ -41,7 +42,7 @@ def even_frame(frame_rgb: np.ndarray) -> np.ndarray:
     return np.pad(frame_rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
-class Mp4Writer:
+class Mp4Writer(Writer):
     """`with Mp4Writer(path) as w: w.write(frame, ms)`: streams frames to ffmpeg; the file appears on success."""
 
     def __init__(self, path: str | os.PathLike[str], *, fps: int = DEFAULT_FPS, crf: int = 18):
@@ -110,13 +111,3 @@ class Mp4Writer:
             if part is not None:
                 part.unlink(missing_ok=True)
 
-    def __enter__(self) -> Mp4Writer:
-        self.setup()
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> bool:
-        if exc_type is None:
-            self.finish()
-        else:
-            self.abort(exc_type, exc, traceback)
-        return False

@@ -15,6 +15,7 @@ import numpy as np
 
 from convgif.encode.atomic import atomic_write
 from convgif.encode.buffered import check_frame
+from convgif.encode.base import Writer
 
 # TrueType (Type 42) fonts keep the text selectable and searchable; Type 3 (matplotlib's default) does not.
 PDF_RC = {"pdf.fonttype": 42, "pdf.compression": 6}
@@ -34,7 +35,7 @@ def raster_figure(frame_rgb: np.ndarray, *, dpi: int):
     return figure
 
 
-class PdfWriter:
+class PdfWriter(Writer):
     """`with PdfWriter(path, dpi=150) as w: w.write_figure(figure)` (vector) or `w.write(frame, ms)` (raster).
 
     One page per call, in order; each page is its figure's size. The file appears only when the writer
@@ -90,13 +91,3 @@ class PdfWriter:
         if cleanup is not None:
             cleanup.__exit__(exc_type or RuntimeError, exc or RuntimeError("aborted"), traceback)
 
-    def __enter__(self) -> PdfWriter:
-        self.setup()
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> bool:
-        if exc_type is None:
-            self.finish()
-        else:
-            self.abort(exc_type, exc, traceback)
-        return False

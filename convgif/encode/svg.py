@@ -13,11 +13,12 @@ import numpy as np
 
 from convgif.encode.atomic import atomic_write
 from convgif.encode.pdf import raster_figure
+from convgif.encode.base import Writer
 
 SVG_RC = {"svg.fonttype": "path", "svg.hashsalt": "convgif", "svg.image_inline": True}
 
 
-class SvgWriter:
+class SvgWriter(Writer):
     """`with SvgWriter(path) as w: w.write_figure(figure)` (or `w.write(frame, ms)`): exactly one picture."""
 
     def __init__(self, path: str | os.PathLike[str], *, dpi: int = 96):  # 96: a frame pixel is a CSS pixel
@@ -55,13 +56,3 @@ class SvgWriter:
     def abort(self, exc_type=None, exc=None, traceback=None) -> None:
         self._open, self._figure = False, None
 
-    def __enter__(self) -> SvgWriter:
-        self.setup()
-        return self
-
-    def __exit__(self, exc_type, exc, traceback) -> bool:
-        if exc_type is None:
-            self.finish()
-        else:
-            self.abort(exc_type, exc, traceback)
-        return False

@@ -70,6 +70,22 @@ def kind_pattern(kind: int, interior: Box, fill: RGB, mark: RGB, text_room: tupl
     return out
 
 
+
+def transposed_subtitle_parts(g, has_bias: bool, bias_text: str) -> list[str]:
+    """The subtitle's pieces for a transposed conv: kind, shapes and every argument that is not a default."""
+    parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
+             f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
+             "padding " + TIMES.join(str(b) for b, _ in g.padding)]
+    if any(g.output_padding):
+        parts.append(f"output_padding {shape_text(g.output_padding)}")
+    if any(d > 1 for d in g.dilation):
+        parts.append(f"dilation {shape_text(g.dilation)}")
+    if g.groups > 1:
+        parts.append(f"groups {g.groups}")
+    if has_bias:
+        parts.append(bias_text)
+    return parts
+
 class ZeroInsertionLayout(ConvLayout):
     """The conv layout of `trace.direct`, telling the grid's cell kinds apart and showing the flip."""
 
@@ -115,18 +131,7 @@ class ZeroInsertionLayout(ConvLayout):
         return [(self.in_x, "zero-inserted grid"), (self.k_x, "flipped kernels \u2192 sums"), (self.out_x, "output")]
 
     def _subtitle(self) -> str:
-        g = self.zi.geometry
-        parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
-                 f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
-                 "padding " + TIMES.join(str(b) for b, _ in g.padding)]
-        if any(g.output_padding):
-            parts.append(f"output_padding {shape_text(g.output_padding)}")
-        if any(d > 1 for d in g.dilation):
-            parts.append(f"dilation {shape_text(g.dilation)}")
-        if g.groups > 1:
-            parts.append(f"groups {g.groups}")
-        if self.zi.bias is not None:
-            parts.append("bias")
+        parts = transposed_subtitle_parts(self.zi.geometry, self.zi.bias is not None, "bias")
         text = " \u00b7 ".join(parts)
         short = " \u00b7 ".join(parts[:1] + parts[3:])  # the grids' labels carry the shapes
         room = self.width - 2 * MARGIN - (0 if self.title else 130)
@@ -342,18 +347,7 @@ class ScatterLayout:
 
     # ---- text ---------------------------------------------------------------------------------------
     def _subtitle(self) -> str:
-        g = self.trace.geometry
-        parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
-                 f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
-                 "padding " + TIMES.join(str(b) for b, _ in g.padding)]
-        if any(g.output_padding):
-            parts.append(f"output_padding {shape_text(g.output_padding)}")
-        if any(d > 1 for d in g.dilation):
-            parts.append(f"dilation {shape_text(g.dilation)}")
-        if g.groups > 1:
-            parts.append(f"groups {g.groups}")
-        if self.trace.bias is not None:
-            parts.append("bias (added at the end)")
+        parts = transposed_subtitle_parts(self.trace.geometry, self.trace.bias is not None, "bias (added at the end)")
         text = " \u00b7 ".join(parts)
         return first_fitting([text + " \u00b7 scatter view", text], SUB_SIZE, self.width - 2 * MARGIN)
 
