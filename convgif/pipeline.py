@@ -63,22 +63,39 @@ def build_trace(scene):
 
 
 def scene_theme(scene):
-    """The scene's look: its `[render] theme`, in its label `language`, with its `[render] colours` overrides."""
+    """The scene's look (op and still scenes alike): its `[render] theme`, in its label `language`, at its
+    `[render] font_scale`, with its `[render] colours` overrides."""
     from convgif.render import get_theme
 
     colours = getattr(scene.render, "colours", None)
-    return get_theme(scene.render.theme, language=getattr(scene, "language", "en"), colours=dict(colours or ()))
+    return get_theme(scene.render.theme, language=getattr(scene, "language", "en"), colours=dict(colours or ()),
+                     font_scale=getattr(scene.render, "font_scale", 1.0))
+
+
+def scene_caption(scene) -> str:
+    """The caption frames show: the scene's own, or the default one for its kind with the default's two words
+    ("Input", "Output") in the scene's label language (the scene layer knows no labels: render owns them)."""
+    language = getattr(scene, "language", "en")
+    if scene.caption is not None or language == "en":
+        return scene.caption_text()
+    from convgif.render.labels import label
+    from convgif.scene import caption as captions
+
+    template = captions.default_caption(scene.op.kind)
+    template = template.replace("Input", label(language, "caption_input")).replace("Output",
+                                                                                   label(language, "caption_output"))
+    return captions.fill(template, captions.values(scene.op, scene.geometry()))
 
 
 def build_view(scene, trace):
     from convgif import render
 
     theme = scene_theme(scene)
+    caption = scene_caption(scene)
     if hasattr(render, "make_view"):
-        return render.make_view(trace, view=scene.view_name(), title=scene.title, caption=scene.caption_text(),
+        return render.make_view(trace, view=scene.view_name(), title=scene.title, caption=caption,
                                 theme=theme, width=scene.render.width)
-    return render.ConvView(trace, title=scene.title, caption=scene.caption_text(), theme=theme,
-                           width=scene.render.width)
+    return render.ConvView(trace, title=scene.title, caption=caption, theme=theme, width=scene.render.width)
 
 
 def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:

@@ -310,3 +310,133 @@ def test_sample_frames_of_the_looks():
         frame = next(view.frames([7]))
         assert tuple(frame[2, 2]) == get_theme(name).background
         Image.fromarray(frame).save(SAMPLES / f"{name}_frame.png")
+
+
+# ---- font scale ---------------------------------------------------------------------------------------
+
+def test_font_scale_bounds_agree_and_are_enforced():
+    from convgif.render.theme import FONT_SCALES
+
+    field = spec.RenderSpec.model_fields["font_scale"]
+    bounds = {type(m).__name__: getattr(m, "ge", getattr(m, "le", None)) for m in field.metadata}
+    assert (bounds["Ge"], bounds["Le"]) == FONT_SCALES == (0.75, 2.0)
+    assert spec.RenderSpec().font_scale == 1.0 and get_theme().font_scale == 1.0
+    assert get_theme(font_scale=1.25).font_scale == 1.25
+    with pytest.raises(RenderError, match=r"font_scale must be between 0.75 and 2.0, got 2.5"):
+        get_theme(font_scale=2.5)
+    for bad in (0.5, 2.01):
+        lines = _problems(_doc(render={"font_scale": bad}))
+        assert len(lines) == 1 and lines[0].startswith("x.toml: render.font_scale: "), lines
+
+
+def _ink_rows(frame: np.ndarray, x0: int, x1: int, y0: int, y1: int, background) -> int:
+    """How many pixel rows in the band hold a pixel far from the background (the height of what is drawn)."""
+    band = frame[y0:y1, x0:x1].astype(int)
+    ink = np.abs(band - np.array(background)).sum(axis=2) > 150
+    rows = np.nonzero(ink.any(axis=1))[0]
+    return int(rows.max() - rows.min() + 1) if rows.size else 0
+
+
+def test_a_scaled_frame_draws_larger_text_and_digits():
+    doc = _doc(title="Padding keeps the size", op={"kind": "conv2d", "kernel_size": 3, "padding": 1})
+    heights, digits = {}, {}
+    for scale in (1.0, 1.5):
+        doc["render"] = {"font_scale": scale}
+        view = _view(doc)
+        frame = view.final_frame()
+        layout = view.layout
+        # the title's band: from the top margin to the subtitle's first line, left of the step counter
+        top_of_subtitle = layout.sub_baseline - layout.sz.sub
+        heights[scale] = _ink_rows(frame, MARGIN, view.size[0] // 2, 0, top_of_subtitle, view.theme.background)
+        digits[scale] = layout.input_value_size
+    assert heights[1.0] >= 10
+    assert 1.35 <= heights[1.5] / heights[1.0] <= 1.65, heights  # "Padding" has an ascender and a descender
+    assert digits[1.5] > digits[1.0], digits  # cells grew so their numbers could
+
+
+def _text_box(item: Text) -> tuple[int, int, int, int]:
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    anchor = {"left": "ls", "center": "ms", "right": "rs"}[item.align]
+    return draw.textbbox((item.x, item.y), item.text, font=fonts.pil_font(item.size, item.bold, item.text),
+                         anchor=anchor)
+
+
+def visible_text_boxes(primitives) -> list[tuple[tuple[int, int, int, int], str]]:
+    """The ink boxes of the texts a frame shows, in paint order: a later filled Rect over a text hides it (a
+    tapped cell repaints its number)."""
+    from convgif.render.primitives import Rect
+
+    shown: list[tuple[tuple[int, int, int, int], str]] = []
+    for item in primitives:
+        if isinstance(item, Rect) and item.fill is not None:
+            x0, y0, x1, y1 = item.box
+            shown = [(b, t) for b, t in shown if not (x0 <= b[0] and y0 <= b[1] and b[2] <= x1 and b[3] <= y1)]
+        elif isinstance(item, Text) and item.text.strip():
+            shown.append((_text_box(item), item.text))
+    return shown
+
+
+def overlapping(boxes) -> list[tuple[str, str]]:
+    return [(ta, tb) for i, (a, ta) in enumerate(boxes) for b, tb in boxes[i + 1:]
+            if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+
+
+def test_the_overlap_check_can_fail():
+    from convgif.render.primitives import Rect
+
+    a, b = Text(10, 30, "kernel 0", 14, (0, 0, 0)), Text(40, 34, "output", 14, (0, 0, 0))
+    assert overlapping(visible_text_boxes([a, b])) == [("kernel 0", "output")]
+    hidden = visible_text_boxes([a, Rect((0, 0, 200, 60), fill=(255, 255, 255)), b])
+    assert [text for _, text in hidden] == ["output"] and overlapping(hidden) == []
+
+
+# scenes covering every animated layout: conv lanes, conv1d strips, the zero-insertion and scatter views, pools
+SCALED_SCENES = ["a06_padding.toml", "a08_groups.toml", "c07_causal_conv1d.toml", "c08_transposed_zero_insertion.toml",
+                 "c05_max_pool.toml", "c05_avg_pool.toml", "zh_transposed_conv.toml", "zh_conv_padding_stride.toml"]
+
+
+@pytest.mark.parametrize("name", SCALED_SCENES)
+def test_no_two_texts_overlap_at_font_scale_one_and_a_half(name):
+    doc = tomllib.loads((ROOT / "scenes" / name).read_text())
+    doc.setdefault("render", {})["font_scale"] = 1.5
+    view = _view(doc, str(ROOT / "scenes" / name))
+    layout, trace = view.layout, view.trace
+    per_batch = len(trace) // int(trace.input.shape[0])
+    static = list(layout.static(0))
+    frames = {"final": static + [p for i in range(per_batch) for p in layout.done_cell(i)]
+              + list(layout.final_transient())}
+    for index in sorted({0, 1, per_batch // 2, per_batch - 1}):
+        frames[index] = static + [p for i in range(index) for p in layout.done_cell(i)] + list(
+            layout.transient(trace.step(index)))
+    for key, primitives in frames.items():
+        boxes = visible_text_boxes(primitives)
+        assert overlapping(boxes) == [], (key, overlapping(boxes)[:3])
+        outside = [text for box, text in boxes if box[0] < 0 or box[2] > view.size[0] or box[3] > view.size[1]]
+        assert outside == [], (key, outside)
+
+
+def test_a_scene_too_big_for_its_font_scale_says_raise_the_width():
+    doc = tomllib.loads((ROOT / "scenes" / "a06_padding.toml").read_text())
+    doc["render"]["font_scale"] = 2.0
+    from convgif.pipeline import drawable_view
+
+    scene = parse_scene(doc, "x.toml")
+    with pytest.raises(SceneError, match=r"render.width: .*raise render.width"):
+        drawable_view(scene)
+    doc["render"]["width"] = 1100
+    assert drawable_view(parse_scene(doc, "x.toml")).size[0] == 1100
+
+
+def test_a_still_at_a_font_scale_keeps_its_width_and_grows_its_text():
+    from convgif.pipeline import still_frames
+
+    heights = {}
+    for scale in (1.0, 1.5):
+        doc = tomllib.loads((ROOT / "scenes" / "b04_receptive_field.toml").read_text())
+        doc["render"]["font_scale"] = scale
+        frame = still_frames(parse_scene(doc, str(ROOT / "scenes" / "b04_receptive_field.toml")))[0][0]
+        assert frame.shape[1] == 720
+        heights[scale] = _ink_rows(frame, 0, 720, 0, 48, (255, 255, 255))  # the centred title's first line
+    assert 1.35 <= heights[1.5] / heights[1.0] <= 1.65, heights

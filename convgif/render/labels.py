@@ -6,6 +6,8 @@ translation only holds words and the order they go in.
 
 from __future__ import annotations
 
+from convgif.render.labels_stills import STILL_LABELS
+
 LANGUAGES = ("en", "zh")
 
 # key -> text per language; `{name}` placeholders are filled by `label(...)`.
@@ -50,10 +52,68 @@ LABELS: dict[str, dict[str, str]] = {
     "done_counter": {"en": "done \u00b7 {total} steps", "zh": "完成 \u00b7 共 {total} 步"},
     "output_complete": {"en": "output {shape} complete", "zh": "输出 {shape} 已完成"},
     "more_channels": {"en": "\u2026 {count} more channels", "zh": "\u2026 另有 {count} 个通道"},
-    # stills
+    "caption_input": {"en": "Input", "zh": "输入"},  # the default caption's words (convgif.pipeline.scene_caption)
+    "caption_output": {"en": "Output", "zh": "输出"},
+    "more_terms": {"en": "({count} more)", "zh": "（另 {count} 项）"},
+    "output_formula": {"en": "output {formula}", "zh": "输出 {formula}"},
+    # transposed convolution: the zero-insertion view
+    "zi_grid": {"en": "zero-inserted grid", "zh": "插零网格"},
+    "zi_grid_channel": {"en": "zero-inserted grid ch {channel} \u00b7 {shape}", "zh": "插零网格 通道{channel} \u00b7 {shape}"},
+    "zi_kernel_flipped": {"en": "kernel flipped", "zh": "翻转的卷积核"},
+    "zi_kernel_flipped_slice": {"en": "kernel flipped \u00b7 out {out} \u00b7 ch {channel}",
+                                "zh": "翻转的卷积核 \u00b7 输出{out} \u00b7 通道{channel}"},
+    "zi_flipped_to_sums": {"en": "flipped kernels \u2192 sums", "zh": "翻转的卷积核 \u2192 求和"},
+    "zi_original_kernel": {"en": "original kernel", "zh": "原卷积核"},
+    "zi_original_slice": {"en": "original w[{channel}, {out}]", "zh": "原权重 w[{channel}, {out}]"},
+    "zi_as_stride1": {"en": " \u00b7 as a stride-1 conv", "zh": " \u00b7 等价于步长 1 的卷积"},
+    "zi_grid_note": {"en": "grid {axis}: {count} values, {zeros} between each, {pad}{extra} = {size}",
+                     "zh": "网格 {axis}：{count} 个值，每两个之间插入 {zeros}，{pad}{extra} = {size}"},
+    "zi_zero_one": {"en": "{count} zero", "zh": "{count} 个零"},
+    "zi_zero_many": {"en": "{count} zeros", "zh": "{count} 个零"},
+    "zi_pad_each_side": {"en": "{count} padding each side ({rule})", "zh": "每边填充 {count}（{rule}）"},
+    "zi_crop_each_side": {"en": "{count} cropped each side ({rule})", "zh": "每边裁掉 {count}（{rule}）"},
+    "zi_output_padding_extra": {"en": ", {count} output padding", "zh": "，输出填充 {count}"},
+    "zi_complete": {"en": "output {shape} complete, as a conv over the grid:", "zh": "输出 {shape} 已完成，相当于在网格上做卷积："},
+    "output_padding": {"en": "output padding", "zh": "输出填充"},
+    "output_padding_value": {"en": "output_padding {value}", "zh": "输出填充 {value}"},
+    "weight_flipped": {"en": "weight (flipped)", "zh": "权重（翻转）"},
+    # transposed convolution: the scatter view
+    "sc_bias_at_end": {"en": "bias (added at the end)", "zh": "偏置（最后加上）"},
+    "sc_view": {"en": " \u00b7 scatter view", "zh": " \u00b7 散布视图"},
+    "sc_current_input": {"en": "current input", "zh": "当前输入"},
+    "sc_products": {"en": "products", "zh": "乘积"},
+    "sc_running_sum": {"en": "running sum", "zh": "累加和"},
+    "sc_just_written": {"en": "just written", "zh": "刚写入"},
+    "sc_cropped": {"en": "cropped by padding", "zh": "被填充裁掉"},
+    "sc_output_cropped": {"en": "output ch {channel} \u00b7 full {full}, kept {shape}",
+                          "zh": "输出 通道{channel} \u00b7 完整 {full}，保留 {shape}"},
+    "sc_kernel_slice": {"en": "kernel w[{channel}, {out}]", "zh": "卷积核 w[{channel}, {out}]"},
+    "sc_products_label": {"en": "{times} {value} = products", "zh": "{times} {value} = 乘积"},
+    "sc_header_kernel": {"en": "kernel \u00d7 value \u2192 products", "zh": "卷积核 \u00d7 输入值 \u2192 乘积"},
+    "sc_header_output": {"en": "output (running sums)", "zh": "输出（累加和）"},
+    "sc_step_line": {"en": "input ch {channel} ({where}) = {value}: {factor} {times} each weight, the {span} products "
+                           "added into the output",
+                     "zh": "输入 通道{channel} ({where}) = {value}：{factor} {times} 每个权重，{span} 个乘积加到输出上"},
+    "sc_in_border": {"en": " ({count} land in the cropped border)", "zh": "（其中 {count} 个落在被裁掉的边框里）"},
+    "sc_channel_sums": {"en": "ch {channel} sums: ", "zh": "通道{channel} 累加："},
+    "sc_sums": {"en": "sums: ", "zh": "累加："},
+    "sc_kept": {"en": "output {shape} = the running sums inside the frame", "zh": "输出 {shape} = 框内的累加和"},
+    "sc_kept_cropped": {"en": " (full grid cropped by padding {padding})", "zh": "（完整网格按填充 {padding} 裁剪）"},
+    "sc_kept_bias": {"en": ", plus the bias", "zh": "，再加上偏置"},
+    # pooling
+    "pool_max": {"en": "max", "zh": "最大值"},
+    "pool_mean": {"en": "mean", "zh": "平均值"},
+    "pool_tag_max": {"en": "max", "zh": "最大"},
+    "pool_window": {"en": "window {value}", "zh": "窗口 {value}"},
+    "pool_divisor_all": {"en": "divisor {divisor}: the window's cells", "zh": "除数 {divisor}：窗口内的格数"},
+    "pool_padding_included": {"en": ", padding included", "zh": "，含填充"},
+    "pool_divisor_inside": {"en": "divisor {divisor}: the window's cells inside the input (padding not counted)",
+                            "zh": "除数 {divisor}：窗口内落在输入里的格数（填充不计入）"},
+    # stills (figures drawn by matplotlib)
     "feature_map": {"en": "feature map", "zh": "特征图"},
     "image": {"en": "image", "zh": "图像"},
     "relu": {"en": "ReLU", "zh": "ReLU 激活"},
+    **STILL_LABELS,
 }
 
 

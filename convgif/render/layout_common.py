@@ -1,12 +1,15 @@
-"""Pieces every frame layout shares: cell grids, number fitting, legend flow, wrapped text, arithmetic lines, palettes."""
+"""Pieces every frame layout shares: text sizes per font scale, cell grids, number fitting, legend flow, wrapped
+text (Chinese breaks between characters), arithmetic lines, palettes."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from convgif.render.fonts import text_width
+from convgif.render.labels import label
 from convgif.render.primitives import ELLIPSIS, TIMES, Box, Primitive, Rect, Text, cell_text_baseline
 from convgif.render.theme import RGB, Theme, mix
 
@@ -30,6 +33,48 @@ RAMP_STEPS = 6
 MAX_PALETTE = 250
 
 LegendItem = tuple[str, Callable[[Box], list[Primitive]]]
+
+
+def _scaled(px: int, scale: float) -> int:
+    return int(px * scale + 0.5)  # half up, never banker's rounding: 1.25 x 14 is 18 on every axis
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Every text size (px) of a frame and the room that goes with it, at one `[render] font_scale`.
+
+    Line pitches, legend swatches and the largest cells grow with the text, so scaled words and digits still fit;
+    small paddings between boxes stay as they are.
+    """
+
+    title: int
+    sub: int
+    label: int
+    legend: int
+    sum: int
+    arith: int
+    caption: int
+    tag: int  # the "max" tag inside a pool's selected cell
+    label_h: int
+    arith_line: int
+    legend_row: int
+    swatch: int
+    counter_room: int
+    max_cell: int
+    min_kernel_cell: int
+    max_kernel_cell: int
+    digits: int  # the largest digit size in a cell
+
+    @classmethod
+    def at(cls, scale: float = 1.0) -> Sizes:
+        base = dict(title=TITLE_SIZE, sub=SUB_SIZE, label=LABEL_SIZE, legend=LEGEND_SIZE, sum=SUM_SIZE,
+                    arith=ARITH_SIZE, caption=CAPTION_SIZE, tag=9, label_h=LABEL_H, arith_line=ARITH_LINE,
+                    legend_row=LEGEND_ROW, swatch=14, counter_room=COUNTER_ROOM, max_cell=MAX_CELL,
+                    min_kernel_cell=MIN_KERNEL_CELL, max_kernel_cell=MAX_KERNEL_CELL, digits=15)
+        return cls(**{name: _scaled(px, scale) for name, px in base.items()})
+
+
+UNSCALED = Sizes.at(1.0)
 
 
 def shape_text(sizes: Iterable[int]) -> str:
@@ -112,14 +157,44 @@ def first_fitting(candidates: list[str], size: int, width: int) -> str:
     return candidates[-1]
 
 
-def wrap_text(text: str, size: int, width: int) -> list[str]:
+# a Chinese (CJK) character with any closing punctuation after it: a line may break before it, never inside
+CJK_UNIT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff][\u3001\u3002\uff09\uff0c\uff1a\uff1b\uff01\uff1f\u300b\u300d\u300f\u3011]*")
+CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def has_cjk(text: str) -> bool:
+    return CJK_CHAR.search(text) is not None
+
+
+def cjk_wrap(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
+    """Greedy wrap of a paragraph with Chinese in it: breaks at spaces and between characters (which Chinese
+    writes without spaces), each line as long as `fits` allows."""
+    tokens = re.findall(r"\s+|" + CJK_UNIT.pattern + r"|[^\s\u2e80-\u9fff\uf900-\ufaff]+", paragraph)
+    lines: list[str] = []
+    line = ""
+    for token in tokens:
+        trial = line + token
+        if line.strip() and not token.isspace() and not fits(trial.rstrip()):
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line = trial if line or not token.isspace() else ""
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def wrap_text(text: str, size: int, width: int, bold: bool = False) -> list[str]:
     """Greedy word wrap of each paragraph of `text` into lines at most `width` px wide."""
     lines: list[str] = []
     for paragraph in text.splitlines():
+        if has_cjk(paragraph):
+            lines += cjk_wrap(paragraph, lambda trial: text_width(trial, size, bold) <= width)
+            continue
         line = ""
         for word in paragraph.split():
             trial = f"{line} {word}".strip()
-            if line and text_width(trial, size) > width:
+            if line and text_width(trial, size, bold) > width:
                 lines.append(line)
                 line = word
             else:
@@ -128,43 +203,61 @@ def wrap_text(text: str, size: int, width: int) -> list[str]:
     return [line for line in lines if line] if text.strip() else []
 
 
-def flow_legend(items: list[LegendItem], top: int, width: int) -> list[tuple[int, int, str, Callable]]:
+def flow_legend(items: list[LegendItem], top: int, width: int, sz: Sizes = UNSCALED,
+                ) -> list[tuple[int, int, str, Callable]]:
     """Legend entries (swatch + label) flowed left to right, wrapping at the frame width: (y, x, label, make)."""
     rows, x, y = [], MARGIN, top
     for label, make in items:
-        w = 14 + 5 + math.ceil(text_width(label, LEGEND_SIZE)) + 16
+        w = sz.swatch + 5 + math.ceil(text_width(label, sz.legend)) + 16
         if x + w > width - MARGIN and x > MARGIN:
-            x, y = MARGIN, y + LEGEND_ROW
+            x, y = MARGIN, y + sz.legend_row
         rows.append((y, x, label, make))
         x += w
     return rows
 
 
-def legend_primitives(rows, theme: Theme) -> list[Primitive]:
+def legend_primitives(rows, theme: Theme, sz: Sizes = UNSCALED) -> list[Primitive]:
     out: list[Primitive] = []
     for y, x, label, make in rows:
-        out += make((x, y, x + 14, y + 14))
-        out.append(Text(x + 19, y + 11, label, LEGEND_SIZE, theme.muted_text))
+        out.extend(legend_entry(x, y, label, make, theme, sz))
     return out
 
 
-def legend_height(rows) -> int:
-    return len({row_y for row_y, *_ in rows}) * LEGEND_ROW
+def legend_entry(x: int, y: int, label: str, make: Callable, theme: Theme, sz: Sizes = UNSCALED) -> list[Primitive]:
+    """A swatch and its label; the label's baseline sits 3 px above the swatch's bottom edge."""
+    return [*make((x, y, x + sz.swatch, y + sz.swatch)),
+            Text(x + sz.swatch + 5, y + sz.swatch - 3, label, sz.legend, theme.muted_text)]
 
 
-def elide(terms: list[str], prefix: str, tail: str, result: str, room: float, joiner: str = " + ",
-          ) -> tuple[str, str]:
-    """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when wider than `room`."""
-    room = room - text_width(result, ARITH_SIZE, True) - 4
+def legend_height(rows, sz: Sizes = UNSCALED) -> int:
+    return len({row_y for row_y, *_ in rows}) * sz.legend_row
+
+
+def elide(terms: list[str], prefix: str, tail: str, result: str, room: float, joiner: str = " + ", *,
+          size: int = ARITH_SIZE, language: str = "en", by_word: bool = False) -> tuple[str, str]:
+    """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when wider than `room`.
+
+    `by_word`: the line is drawn by `line_texts`, so it is measured as that sets it.
+    """
+    measure = by_word_width if by_word else text_width
+    room = room - text_width(result, size, True) - 4
     body = prefix + joiner.join(terms) + tail
     keep = len(terms)
-    while text_width(body, ARITH_SIZE) > room and keep > 2:
+    while measure(body, size) > room and keep > 2:
         keep -= 1
         head, back = terms[: (keep + 1) // 2], terms[len(terms) - keep // 2:]
-        hidden = len(terms) - len(head) - len(back)
-        body = (prefix + joiner.join(head) + f"{joiner}{ELLIPSIS}({hidden} more){ELLIPSIS}{joiner}"
+        more = label(language, "more_terms", count=len(terms) - len(head) - len(back))
+        body = (prefix + joiner.join(head) + f"{joiner}{ELLIPSIS}{more}{ELLIPSIS}{joiner}"
                 + joiner.join(back) + tail)
     return body, result
+
+
+def by_word_width(text: str, size: int, bold: bool = False) -> float:
+    """How wide `line_texts` sets `text`: with Chinese in it, word by word, each in its own font."""
+    if not has_cjk(text):
+        return text_width(text, size, bold)
+    words = text.split(" ")
+    return sum(text_width(word, size, bold) for word in words) + (len(words) - 1) * text_width(" ", size, bold)
 
 
 def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: bool = False) -> list[Text]:
@@ -174,6 +267,16 @@ def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: b
     long Text accumulates matplotlib's and Pillow's different advances over the whole line.
     """
     out: list[Text] = []
+    if has_cjk(text):
+        # each word is set in the font that covers it (DejaVu for "=7", the CJK font for Chinese): advance by
+        # what each word is drawn with, since the whole line would be measured in the CJK font alone
+        cursor = x
+        for word in text.split(" "):
+            if word:
+                out.append(Text(cursor, y, word, size, colour, bold=bold))
+                cursor += text_width(word, size, bold)
+            cursor += text_width(" ", size, bold)
+        return out
     start = 0
     for word in text.split(" "):
         if word:
@@ -183,19 +286,20 @@ def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: b
 
 
 def arith_texts(lines: list[tuple[str, str]], top: int, theme: Theme, *, emphasise_last: bool,
-                by_word: bool = False) -> list[Primitive]:
+                by_word: bool = False, sz: Sizes = UNSCALED) -> list[Primitive]:
     """Arithmetic lines under the grids: a body in text colour, then its result in bold."""
     out: list[Primitive] = []
+    size = sz.arith
     for i, (body, result) in enumerate(lines):
-        y = top + ARITH_SIZE + i * ARITH_LINE
+        y = top + size + i * sz.arith_line
         if by_word:
-            out += line_texts(MARGIN, y, body, ARITH_SIZE, theme.text)
+            out += line_texts(MARGIN, y, body, size, theme.text)
         else:
-            out.append(Text(MARGIN, y, body, ARITH_SIZE, theme.text))
+            out.append(Text(MARGIN, y, body, size, theme.text))
         if result:
             last = emphasise_last and i == len(lines) - 1
-            x = MARGIN + round(text_width(body, ARITH_SIZE))
-            out.append(Text(x, y, result, ARITH_SIZE, theme.output_current if last else theme.accent, bold=True))
+            x = MARGIN + round(by_word_width(body, size) if by_word else text_width(body, size))
+            out.append(Text(x, y, result, size, theme.output_current if last else theme.accent, bold=True))
     return out
 
 
@@ -223,31 +327,34 @@ class Chrome:
     def __init__(self, *, title: str | None, subtitle: str, legend: list[LegendItem], caption: str | None,
                  theme: Theme, width: int):
         self.theme, self.width, self.title, self.subtitle = theme, width, title, subtitle
+        self.sz = sz = Sizes.at(theme.font_scale)
         y = MARGIN
-        self.title_baseline = y + TITLE_SIZE if title else None
-        if title:
-            y += TITLE_SIZE + 8
+        # a long title wraps short of the step counter, which shares its first line
+        self.title_lines = wrap_text(title, sz.title, width - 2 * MARGIN - sz.counter_room, bold=True) if title else []
+        self.title_baseline = y + sz.title if title else None
+        y += len(self.title_lines) * (sz.title + 8)
         # a long subtitle wraps; without a title the step counter shares its first line
-        room = width - 2 * MARGIN - (0 if title else COUNTER_ROOM)
-        self.subtitle_lines = wrap_text(subtitle, SUB_SIZE, room) or [""]
-        self.sub_baseline = y + SUB_SIZE
-        y += len(self.subtitle_lines) * (SUB_SIZE + 4) + 4
-        self.legend_rows = flow_legend(legend, y, width)
-        y += legend_height(self.legend_rows) + 6
+        room = width - 2 * MARGIN - (0 if title else sz.counter_room)
+        self.subtitle_lines = wrap_text(subtitle, sz.sub, room) or [""]
+        self.sub_baseline = y + sz.sub
+        y += len(self.subtitle_lines) * (sz.sub + 4) + 4
+        self.legend_rows = flow_legend(legend, y, width, sz)
+        y += legend_height(self.legend_rows, sz) + 6
         self.header_bottom = y
-        self.caption_lines = wrap_text(caption or "", CAPTION_SIZE, width - 2 * MARGIN)
+        self.caption_lines = wrap_text(caption or "", sz.caption, width - 2 * MARGIN)
         self.arith_width = width - 2 * MARGIN
 
     def place_footer(self, y: int, arith_lines: int, notes: list[str] = ()) -> int:
         """Place notes, arithmetic and caption from `y` down; returns (and stores) the frame height."""
+        sz = self.sz
         self.notes = list(notes)
         self.notes_top = y
-        y += len(self.notes) * ARITH_LINE + (6 if self.notes else 0)
+        y += len(self.notes) * sz.arith_line + (6 if self.notes else 0)
         self.arith_top = y
         self.arith_lines = arith_lines
-        y += arith_lines * ARITH_LINE + 6
+        y += arith_lines * sz.arith_line + 6
         self.caption_top = y
-        y += len(self.caption_lines) * (CAPTION_SIZE + 6)
+        y += len(self.caption_lines) * (sz.caption + 6)
         self.height = y + MARGIN
         return self.height
 
@@ -256,25 +363,26 @@ class Chrome:
         return self.title_baseline if self.title_baseline is not None else self.sub_baseline
 
     def static(self) -> list[Primitive]:
-        th, out = self.theme, []
-        if self.title_baseline is not None:
-            out.append(Text(MARGIN, self.title_baseline, self.title, TITLE_SIZE, th.text, bold=True))
+        th, sz, out = self.theme, self.sz, []
+        for i, line in enumerate(self.title_lines):
+            out.append(Text(MARGIN, self.title_baseline + i * (sz.title + 8), line, sz.title, th.text, bold=True))
         for i, line in enumerate(self.subtitle_lines):
-            out.append(Text(MARGIN, self.sub_baseline + i * (SUB_SIZE + 4), line, SUB_SIZE, th.muted_text))
-        out += legend_primitives(self.legend_rows, th)
+            out.append(Text(MARGIN, self.sub_baseline + i * (sz.sub + 4), line, sz.sub, th.muted_text))
+        out += legend_primitives(self.legend_rows, th, sz)
         for i, note in enumerate(self.notes):
-            out += line_texts(MARGIN, self.notes_top + ARITH_SIZE + i * ARITH_LINE, note, ARITH_SIZE, th.muted_text)
+            out += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text)
         for i, line in enumerate(self.caption_lines):
-            out.append(Text(MARGIN, self.caption_top + CAPTION_SIZE + i * (CAPTION_SIZE + 6), line, CAPTION_SIZE,
+            out.append(Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption,
                             th.muted_text))
         return out
 
     def counter(self, text: str) -> Text:
-        return Text(self.width - MARGIN, self.counter_baseline, text, SUM_SIZE, self.theme.text, align="right",
+        return Text(self.width - MARGIN, self.counter_baseline, text, self.sz.sum, self.theme.text, align="right",
                     bold=True)
 
     def arithmetic(self, lines: list[tuple[str, str]], *, emphasise_last: bool = True) -> list[Primitive]:
-        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, by_word=True)
+        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, by_word=True, sz=self.sz)
 
     def elide(self, terms: list[str], prefix: str, tail: str, result: str, joiner: str = " + ") -> tuple[str, str]:
-        return elide(terms, prefix, tail, result, self.arith_width, joiner)
+        return elide(terms, prefix, tail, result, self.arith_width, joiner, size=self.sz.arith,
+                     language=self.theme.language, by_word=True)

@@ -19,8 +19,8 @@ from convgif.render.labels import label
 from convgif.render.layout_common import (  # noqa: F401  (Grid, shape_text, ... are re-exported for callers)
     ARITH_LINE, ARITH_SIZE, CAPTION_SIZE, LABEL_H, LABEL_SIZE, LANE_GAP, LANE_PAD, LEGEND_SIZE, MARGIN, MAX_CELL,
     MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL, MIN_VALUE_CELL, SLOT_GAP, SUB_SIZE, SUM_SIZE,
-    TITLE_SIZE, Grid, arith_texts, darker, elide, fitting_size, flow_legend, legend_height, line_texts, shape_text,
-    wrap_text,
+    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fitting_size, flow_legend, legend_entry, legend_height,
+    line_texts, shape_text, wrap_text,
 )
 from convgif.render.primitives import (
     ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -43,6 +43,7 @@ class ConvLayout:
             raise RenderError(f"frame width must be at least 320 px, got {width}")
         self.trace = trace
         self.theme = theme
+        self.sz = Sizes.at(theme.font_scale)
         self.width = width
         self.title = title
         self.caption = caption
@@ -83,12 +84,12 @@ class ConvLayout:
 
     def _column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
-        in_label = text_width(self._input_label(self.in_channels - 1), LABEL_SIZE)
-        out_label = text_width(self._output_label(self.out_channels - 1), LABEL_SIZE)
-        k_label = max(text_width(self._kernel_label(self.out_channels - 1, self.in_channels - 1), LABEL_SIZE),
-                      text_width(self._t("kernels_to_sums"), SUB_SIZE, True) + 6)
-        psum = text_width(self.psum_sample, SUM_SIZE, True)
-        total = text_width(self.total_sample, SUM_SIZE, True)
+        in_label = text_width(self._input_label(self.in_channels - 1), self.sz.label)
+        out_label = text_width(self._output_label(self.out_channels - 1), self.sz.label)
+        k_label = max(text_width(self._kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
+                      text_width(self._t("kernels_to_sums"), self.sz.sub, True) + 6)
+        psum = text_width(self.psum_sample, self.sz.sum, True)
+        total = text_width(self.total_sample, self.sz.sum, True)
         in_w = max(pw * c + 1, math.ceil(in_label))
         out_w = max(ow * c + 1, math.ceil(out_label))
         k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label))
@@ -102,30 +103,30 @@ class ConvLayout:
     def _slots(self, c: int, ck: int) -> tuple[int, int, int]:
         """(input slot pitch, output slot pitch, lane height)."""
         (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
-        in_pitch = LABEL_H + max(ph * c, self._kernel_offset(c, ck) + kh * ck) + 1 + SLOT_GAP
-        out_pitch = LABEL_H + oh * c + 1 + SLOT_GAP
-        last_grid_top = (self.per_group_in - 1) * in_pitch + LABEL_H
+        in_pitch = self.sz.label_h + max(ph * c, self._kernel_offset(c, ck) + kh * ck) + 1 + SLOT_GAP
+        out_pitch = self.sz.label_h + oh * c + 1 + SLOT_GAP
+        last_grid_top = (self.per_group_in - 1) * in_pitch + self.sz.label_h
         kernel_bottom = last_grid_top + self._kernel_offset(c, ck) + kh * ck + 1
         needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
-                     kernel_bottom + 8 + SUM_SIZE + 4)
+                     kernel_bottom + 8 + self.sz.sum + 4)
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
 
-    @staticmethod
-    def _candidate_sizes():
+    def _candidate_sizes(self):
         """(cell, kernel cell) from large to small; kernels keep legible cells unless they are long."""
-        for c in range(MAX_CELL, 2, -1):
-            yield from dict.fromkeys(((c, min(max(c, MIN_KERNEL_CELL), MAX_KERNEL_CELL)), (c, c)))
+        sz = self.sz
+        for c in range(sz.max_cell, 2, -1):
+            yield from dict.fromkeys(((c, min(max(c, sz.min_kernel_cell), sz.max_kernel_cell)), (c, c)))
 
     def _strip_fits(self, c: int, ck: int) -> bool:
         """conv1d strips: input row, kernel row + partial sum, output row, each within the frame width."""
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         room = self.width - 2 * MARGIN - 8
-        psum = text_width(self.psum_sample, SUM_SIZE, True)
+        psum = text_width(self.psum_sample, self.sz.sum, True)
         return pw * c + 1 <= room and kw * ck + 9 + psum <= room and ow * c + 1 <= room
 
     def _strip_lane_height(self, c: int, ck: int) -> int:
-        row, krow = LABEL_H + c + 1 + SLOT_GAP, LABEL_H + ck + 1 + SLOT_GAP
-        return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + SUM_SIZE + 10
+        row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
+        return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + self.sz.sum + 10
                 + self.per_group_out * row - SLOT_GAP)
 
     def _solve_cell_sizes(self) -> None:
@@ -144,10 +145,11 @@ class ConvLayout:
             raise RenderError(f"a {shape_text(self.padded_hw)} input does not fit in {self.width} px")
         self.cell, self.kernel_cell = c, ck
         self.col_widths = widths
-        self.input_value_size = fitting_size(self.input_strings, c)
-        self.output_value_size = fitting_size(self.output_strings, c)
-        self.current_value_size = fitting_size(self.output_strings, c, bold=True) or self.output_value_size
-        self.weight_value_size = fitting_size(self.weight_strings, ck)
+        digits = self.sz.digits
+        self.input_value_size = fitting_size(self.input_strings, c, largest=digits)
+        self.output_value_size = fitting_size(self.output_strings, c, largest=digits)
+        self.current_value_size = fitting_size(self.output_strings, c, largest=digits, bold=True) or self.output_value_size
+        self.weight_value_size = fitting_size(self.weight_strings, ck, largest=digits)
 
     # ---- placement ----------------------------------------------------------------------------------
     def _place(self) -> None:
@@ -161,17 +163,23 @@ class ConvLayout:
             left = MARGIN + (slack - 2 * gap) // 2
             self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
         y = MARGIN
-        self.title_baseline = y + TITLE_SIZE if self.title else None
-        if self.title:
-            y += TITLE_SIZE + 8
-        self.sub_baseline = y + SUB_SIZE
-        y += SUB_SIZE + 8
+        sz = self.sz
+        # a long title wraps short of the step counter, which shares its first line
+        self.title_lines = (wrap_text(self.title, sz.title, W - 2 * MARGIN - sz.counter_room, bold=True)
+                            if self.title else [])
+        self.title_baseline = y + sz.title if self.title else None
+        y += len(self.title_lines) * (sz.title + 8)
+        # a long subtitle wraps; without a title the step counter shares its first line
+        room = W - 2 * MARGIN - (0 if self.title else sz.counter_room)
+        self.subtitle_lines = wrap_text(self._subtitle(), sz.sub, room) or [""]
+        self.sub_baseline = y + sz.sub
+        y += len(self.subtitle_lines) * (sz.sub + 4) + 4
         self.legend_items = self._legend_entries()
-        self.legend_rows = flow_legend(self.legend_items, y, self.width)
-        y += legend_height(self.legend_rows) + 6
-        self.header_baseline = None if self.strips else y + SUB_SIZE
+        self.legend_rows = flow_legend(self.legend_items, y, self.width, sz)
+        y += legend_height(self.legend_rows, sz) + 6
+        self.header_baseline = None if self.strips else y + self.sz.sub
         if not self.strips:
-            y += SUB_SIZE + 8
+            y += self.sz.sub + 8
         c, ck = self.cell, self.kernel_cell
         (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         self.lane_boxes: list[Box] = []
@@ -180,18 +188,18 @@ class ConvLayout:
         self.output_grids: list[Grid] = []
         if self.strips:
             lane_h = self._strip_lane_height(c, ck)
-            row, krow = LABEL_H + c + 1 + SLOT_GAP, LABEL_H + ck + 1 + SLOT_GAP
+            row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
             for group in range(self.groups):
                 top = y + group * (lane_h + LANE_GAP)
                 self.lane_boxes.append((MARGIN // 2, top, W - MARGIN // 2, top + lane_h))
-                row_y = top + LANE_PAD + LABEL_H
+                row_y = top + LANE_PAD + self.sz.label_h
                 for _ in range(self.per_group_in):
                     self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
                     row_y += row
                 for _ in range(self.per_group_in):
                     self.kernel_grids.append(Grid(self.k_x, row_y, 1, kw, ck))
                     row_y += krow
-                row_y += SUM_SIZE + 10
+                row_y += self.sz.sum + 10
                 for _ in range(self.per_group_out):
                     self.output_grids.append(Grid(self.out_x, row_y, 1, ow, c))
                     row_y += row
@@ -201,13 +209,14 @@ class ConvLayout:
         y += self.groups * lane_h + (self.groups - 1) * LANE_GAP + 12
         self.arith_top = y
         self.arith_lines = max(self._arith_line_count(), 1 + self.ndim)
-        y += self.arith_lines * ARITH_LINE + 6
-        self.notes = self._notes()  # static lines between the arithmetic and the caption
+        y += self.arith_lines * self.sz.arith_line + 6
+        # static lines between the arithmetic and the caption, wrapped when wider than the frame
+        self.notes = [line for note in self._notes() for line in wrap_text(note, sz.arith, W - 2 * MARGIN)]
         self.notes_top = y
-        y += len(self.notes) * ARITH_LINE + (6 if self.notes else 0)
-        self.caption_lines = wrap_text(self.caption or "", CAPTION_SIZE, W - 2 * MARGIN)
+        y += len(self.notes) * self.sz.arith_line + (6 if self.notes else 0)
+        self.caption_lines = wrap_text(self.caption or "", self.sz.caption, W - 2 * MARGIN)
         self.caption_top = y
-        y += len(self.caption_lines) * (CAPTION_SIZE + 6)
+        y += len(self.caption_lines) * (self.sz.caption + 6)
         self.height = y + MARGIN
         self.arith_width = W - 2 * MARGIN
 
@@ -219,12 +228,12 @@ class ConvLayout:
             top = y + group * (lane_h + LANE_GAP)
             self.lane_boxes.append((MARGIN // 2, top, W - MARGIN // 2, top + lane_h))
             for j in range(self.per_group_in):
-                grid_top = top + LANE_PAD + j * in_pitch + LABEL_H
+                grid_top = top + LANE_PAD + j * in_pitch + self.sz.label_h
                 self.input_grids.append(Grid(self.in_x, grid_top, ph, pw, c))
                 k_top = grid_top + self._kernel_offset(c, ck)
                 self.kernel_grids.append(Grid(self.k_x, k_top, kh, kw, ck))
             for j in range(self.per_group_out):
-                grid_top = top + LANE_PAD + j * out_pitch + LABEL_H
+                grid_top = top + LANE_PAD + j * out_pitch + self.sz.label_h
                 self.output_grids.append(Grid(self.out_x, grid_top, oh, ow, c))
 
     def _arith_line_count(self) -> int:
@@ -296,15 +305,15 @@ class ConvLayout:
     def static(self, batch: int) -> list[Primitive]:
         """Drawn once per scene (per batch element): everything that never changes between steps."""
         th, out = self.theme, []
-        if self.title_baseline is not None:
-            out.append(Text(MARGIN, self.title_baseline, self.title, TITLE_SIZE, th.text, bold=True))
-        out.append(Text(MARGIN, self.sub_baseline, self._subtitle(), SUB_SIZE, th.muted_text))
+        for i, line in enumerate(self.title_lines):
+            out.append(Text(MARGIN, self.title_baseline + i * (self.sz.title + 8), line, self.sz.title, th.text, bold=True))
+        for i, line in enumerate(self.subtitle_lines):
+            out.append(Text(MARGIN, self.sub_baseline + i * (self.sz.sub + 4), line, self.sz.sub, th.muted_text))
         for y, x, label, make in self.legend_rows:
-            out += make((x, y, x + 14, y + 14))
-            out.append(Text(x + 19, y + 11, label, LEGEND_SIZE, th.muted_text))
+            out += legend_entry(x, y, label, make, th, self.sz)
         if self.header_baseline is not None:
             for x, label in self._headers():
-                out.append(Text(x, self.header_baseline, label, SUB_SIZE, th.text, bold=True))
+                out.append(Text(x, self.header_baseline, label, self.sz.sub, th.text, bold=True))
         if self.groups > 1:
             for group, (x0, y0, x1, y1) in enumerate(self.lane_boxes):
                 out.append(Rect((x0, y0, x1, y1), fill=th.lane_colour(group)))
@@ -323,11 +332,11 @@ class ConvLayout:
                 for col in range(grid.cols):
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
         for i, note in enumerate(self.notes):
-            y = self.notes_top + ARITH_SIZE + i * ARITH_LINE
-            out += line_texts(MARGIN, y, note, ARITH_SIZE, th.muted_text) if self.text_by_word else \
-                [Text(MARGIN, y, note, ARITH_SIZE, th.muted_text)]
+            y = self.notes_top + self.sz.arith + i * self.sz.arith_line
+            out += line_texts(MARGIN, y, note, self.sz.arith, th.muted_text) if self.text_by_word else \
+                [Text(MARGIN, y, note, self.sz.arith, th.muted_text)]
         for i, line in enumerate(self.caption_lines):
-            out.append(Text(MARGIN, self.caption_top + CAPTION_SIZE + i * (CAPTION_SIZE + 6), line, CAPTION_SIZE,
+            out.append(Text(MARGIN, self.caption_top + self.sz.caption + i * (self.sz.caption + 6), line, self.sz.caption,
                             th.muted_text))
         return out
 
@@ -346,7 +355,7 @@ class ConvLayout:
         return self.theme.group_label_colour(group) if self.groups > 1 else self.theme.muted_text
 
     def _label(self, grid: Grid, text: str, colour: RGB) -> Text:
-        return Text(grid.x, grid.y - 5, text, LABEL_SIZE, colour)
+        return Text(grid.x, grid.y - 5, text, self.sz.label, colour)
 
     def _input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
         th, out = self.theme, []
@@ -397,7 +406,7 @@ class ConvLayout:
         counter = self._t("step_counter", step=step.index + 1, total=total)
         if self.trace.batch_size > 1:
             counter = self._t("batch_counter", batch=step.batch) + counter
-        out.append(Text(self.width - MARGIN, self._counter_baseline(), counter, SUM_SIZE, th.text, align="right", bold=True))
+        out.append(Text(self.width - MARGIN, self._counter_baseline(), counter, self.sz.sum, th.text, align="right", bold=True))
         for group, box in enumerate(self.lane_boxes):
             if group != step.group:
                 out.append(Veil(box, th.background, th.dim_alpha))
@@ -453,7 +462,7 @@ class ConvLayout:
         for j, ch in enumerate(step.in_channels):
             grid = self.kernel_grids[ch]
             last = grid
-            out.append(Text(grid.x, grid.y - 5, self._kernel_label(step.out_channel, ch), LABEL_SIZE,
+            out.append(Text(grid.x, grid.y - 5, self._kernel_label(step.out_channel, ch), self.sz.label,
                             self._label_colour(step.group)))
             out.append(Rect(grid.outer, fill=th.grid))
             weights = np.asarray(step.weights[j]).reshape(grid.rows, grid.cols)
@@ -465,14 +474,14 @@ class ConvLayout:
                         out.append(Text((x0 + x1) // 2, cell_text_baseline(y0, y1, size), fmt_number(weights[r, col]),
                                         size, th.kernel_text, align="center"))
             x1, y0, _, y1 = grid.outer[2], grid.outer[1], None, grid.outer[3]
-            out.append(Text(x1 + 8, cell_text_baseline(y0, y1, SUM_SIZE), f"= {fmt_number(float(step.channel_sums[j]))}",
-                            SUM_SIZE, th.accent, bold=True))
+            out.append(Text(x1 + 8, cell_text_baseline(y0, y1, self.sz.sum), f"= {fmt_number(float(step.channel_sums[j]))}",
+                            self.sz.sum, th.accent, bold=True))
         total = "\u03a3"
         if step.bias is not None:
             total += f" + b({fmt_number(step.bias)})"
         total += f" = {fmt_number(step.value)}"
         if last is not None:
-            out.append(Text(last.x, last.outer[3] + 8 + SUM_SIZE, total, SUM_SIZE, th.output_current, bold=True))
+            out.append(Text(last.x, last.outer[3] + 8 + self.sz.sum, total, self.sz.sum, th.output_current, bold=True))
         return out
 
     def _arithmetic(self, step: ConvStep) -> list[Primitive]:
@@ -495,7 +504,7 @@ class ConvLayout:
         return self._arith_texts(lines, emphasise_last=True)
 
     def _arith_texts(self, lines: list[tuple[str, str]], *, emphasise_last: bool) -> list[Primitive]:
-        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last,
+        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, sz=self.sz,
                            by_word=self.text_by_word)
 
     def _terms(self, step: ConvStep, j: int) -> list[str]:
@@ -505,13 +514,14 @@ class ConvLayout:
 
     def _elide(self, terms: list[str], prefix: str, tail: str, result: str) -> tuple[str, str]:
         """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
-        return elide(terms, prefix, tail, result, self.arith_width)
+        return elide(terms, prefix, tail, result, self.arith_width, size=self.sz.arith, language=self.theme.language,
+                     by_word=self.text_by_word)
 
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""
         th, g = self.theme, self.trace.geometry
         out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), self._t("done_counter", total=len(self.trace)),
-                                     SUM_SIZE, th.text, align="right", bold=True)]
+                                     self.sz.sum, th.text, align="right", bold=True)]
         lines = [(self._t("output_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(formula.replace("*", TIMES).replace(" - ", " \u2212 "), "") for formula in g.formulas]
         return out + self._arith_texts(lines, emphasise_last=False)

@@ -16,15 +16,14 @@ from convgif.errors import RenderError
 from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
-    LABEL_H, LABEL_SIZE, MARGIN, MAX_CELL, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, SUB_SIZE, SUM_SIZE, Chrome,
-    Grid, cell_text, fitting_size, outline, palette_with_ramps, pretty_formula, shape_text,
+    MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, fitting_size, outline,
+    palette_with_ramps, pretty_formula, shape_text,
 )
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme
 
 SUPERSCRIPTS = str.maketrans("0123456789-.", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u00b7")
-TAG_SIZE = 9  # the "max" tag inside the selected cell
-MIN_TAG_CELL = 30
+MIN_TAG_CELL = 30  # cells smaller than this (times the font scale) carry no "max" tag
 
 
 def fmt_value(value: float) -> str:
@@ -47,6 +46,7 @@ class PoolLayout:
         if width < 320:
             raise RenderError(f"frame width must be at least 320 px, got {width}")
         self.trace, self.theme, self.width = trace, theme, width
+        self.sz = Sizes.at(theme.font_scale)
         self.kind = trace.kind.split("_")[0]  # max | avg | lp
         self.ndim = g.ndim
         self.strips = self.ndim == 1
@@ -59,24 +59,29 @@ class PoolLayout:
         values = np.asarray(trace.padded_input)
         self.input_strings = [fmt_value(float(v)) for v in np.unique(values)[:4000]]
         self.output_strings = [fmt_value(float(v)) for v in np.unique(self.output)[:4000]]
-        self.op_text = {"max": "max", "avg": "mean", "lp": f"L{fmt_number(trace.norm_type or 2)}"}[self.kind] + " \u2192"
+        self.op_text = {"max": self._t("pool_max"), "avg": self._t("pool_mean"),
+                        "lp": f"L{fmt_number(trace.norm_type or 2)}"}[self.kind] + " \u2192"
         self.chrome = Chrome(title=title, subtitle=self._subtitle(), legend=self._legend_entries(), caption=caption,
                              theme=theme, width=width)
         self._solve_cell_sizes()
         self._place()
 
     # ---- text ---------------------------------------------------------------------------------------
+    def _t(self, key: str, **values) -> str:
+        """A frame word in the theme's language (see convgif.render.labels)."""
+        return label(self.theme.language, key, **values)
+
     def _subtitle(self) -> str:
-        g, t = self.trace.geometry, self.trace
+        g, t, say = self.trace.geometry, self.trace, self._t
         parts = [t.kind + (f" (p={fmt_number(t.norm_type)})" if self.kind == "lp" else ""),
-                 f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
-                 f"window {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}"]
+                 say("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape)),
+                 say("pool_window", value=shape_text(g.kernel_size)), say("stride", value=shape_text(g.stride))]
         if any(b for b, _ in g.padding):
-            parts.append("padding " + TIMES.join(str(b) for b, _ in g.padding))
+            parts.append(say("padding_value", value=TIMES.join(str(b) for b, _ in g.padding)))
             if self.kind == "avg":
-                parts.append("padding counted" if t.count_include_pad else "padding not counted")
+                parts.append(say("padding_counted" if t.count_include_pad else "padding_not_counted"))
         if any(d > 1 for d in g.dilation):
-            parts.append(f"dilation {shape_text(g.dilation)}")
+            parts.append(say("dilation", value=shape_text(g.dilation)))
         if g.ceil_mode:
             parts.append("ceil_mode")
         if t.divisor_override is not None:
@@ -114,19 +119,19 @@ class PoolLayout:
     # ---- sizing and placement -----------------------------------------------------------------------
     def _widths(self, c: int) -> tuple[int, int, int]:
         (_, pw), (_, ow) = self.padded_hw, self.output_hw
-        in_w = max(pw * c + 1, math.ceil(text_width(self._input_label(self.channels - 1), LABEL_SIZE)))
-        out_w = max(ow * c + 1, math.ceil(text_width(self._output_label(self.channels - 1), LABEL_SIZE)))
-        return in_w, math.ceil(text_width(self.op_text, SUM_SIZE, True)) + 8, out_w
+        in_w = max(pw * c + 1, math.ceil(text_width(self._input_label(self.channels - 1), self.sz.label)))
+        out_w = max(ow * c + 1, math.ceil(text_width(self._output_label(self.channels - 1), self.sz.label)))
+        return in_w, math.ceil(text_width(self.op_text, self.sz.sum, True)) + 8, out_w
 
     def _row_height(self, c: int) -> int:
         (ph, _), (oh, _) = self.padded_hw, self.output_hw
         if self.strips:
-            return 2 * (LABEL_H + c + 1 + SLOT_GAP)
-        return LABEL_H + max(ph, oh) * c + 1 + SLOT_GAP
+            return 2 * (self.sz.label_h + c + 1 + SLOT_GAP)
+        return self.sz.label_h + max(ph, oh) * c + 1 + SLOT_GAP
 
     def _solve_cell_sizes(self) -> None:
         room = self.width - 2 * MARGIN
-        for c in range(MAX_CELL, 2, -1):
+        for c in range(self.sz.max_cell, 2, -1):
             in_w, op_w, out_w = self._widths(c)
             fits = max(in_w, out_w) <= room - 8 if self.strips else in_w + op_w + out_w + 2 * MIN_GAP <= room
             if fits and (self.channels * self._row_height(c) <= MAX_LANES_HEIGHT or c <= 4):
@@ -134,10 +139,11 @@ class PoolLayout:
         else:
             raise RenderError(f"a {shape_text(self.padded_hw)} input does not fit in {self.width} px")
         self.cell = c
-        self.input_value_size = fitting_size(self.input_strings, c)
-        self.output_value_size = fitting_size(self.output_strings, c)
-        self.current_value_size = fitting_size(self.output_strings, c, bold=True) or self.output_value_size
-        self.tap_value_size = fitting_size(self.input_strings, c, bold=True) or self.input_value_size
+        digits = self.sz.digits
+        self.input_value_size = fitting_size(self.input_strings, c, largest=digits)
+        self.output_value_size = fitting_size(self.output_strings, c, largest=digits)
+        self.current_value_size = fitting_size(self.output_strings, c, largest=digits, bold=True) or self.output_value_size
+        self.tap_value_size = fitting_size(self.input_strings, c, largest=digits, bold=True) or self.input_value_size
 
     def _place(self) -> None:
         c = self.cell
@@ -149,29 +155,29 @@ class PoolLayout:
             self.header_baseline = None
             x = MARGIN + 4
             self.in_x = self.out_x = x
-            row_y = y + LABEL_H
+            row_y = y + self.sz.label_h
             for _ in range(self.channels):
                 self.input_grids.append(Grid(x, row_y, 1, pw, c))
-                row_y += LABEL_H + c + 1 + SLOT_GAP
+                row_y += self.sz.label_h + c + 1 + SLOT_GAP
                 self.output_grids.append(Grid(x, row_y, 1, ow, c))
-                row_y += LABEL_H + c + 1 + SLOT_GAP
-            y = row_y - SLOT_GAP - LABEL_H + 12
+                row_y += self.sz.label_h + c + 1 + SLOT_GAP
+            y = row_y - SLOT_GAP - self.sz.label_h + 12
         else:
             in_w, op_w, out_w = self._widths(c)
             slack = self.width - 2 * MARGIN - in_w - op_w - out_w
             gap = min(MAX_GAP, slack // 2)
             left = MARGIN + (slack - 2 * gap) // 2
             self.in_x, op_x, self.out_x = left, left + in_w + gap, left + in_w + gap + op_w + gap
-            self.header_baseline = y + SUB_SIZE
-            top = y + SUB_SIZE + 8 + LABEL_H
+            self.header_baseline = y + self.sz.sub
+            top = y + self.sz.sub + 8 + self.sz.label_h
             pitch = self._row_height(c)
             for ch in range(self.channels):
                 row_top = top + ch * pitch
                 self.input_grids.append(Grid(self.in_x, row_top, ph, pw, c))
                 out_top = row_top + max(0, (ph - oh) * c // 2)  # output centred beside its input
                 self.output_grids.append(Grid(self.out_x, out_top, oh, ow, c))
-                self.op_anchors.append((op_x, row_top + ph * c // 2 + SUM_SIZE // 2))
-            y = top - LABEL_H + self.channels * pitch - SLOT_GAP + 12
+                self.op_anchors.append((op_x, row_top + ph * c // 2 + self.sz.sum // 2))
+            y = top - self.sz.label_h + self.channels * pitch - SLOT_GAP + 12
         self.chrome.place_footer(y, max(2, 1 + self.ndim))
         self.height = self.chrome.height
 
@@ -181,13 +187,13 @@ class PoolLayout:
         if self.header_baseline is not None:
             header = label(th.language, "input_padded" if self.trace.padding_cells.any() else "input")
             for x, text in ((self.in_x, header), (self.out_x, label(th.language, "output"))):
-                out.append(Text(x, self.header_baseline, text, SUB_SIZE, th.text, bold=True))
+                out.append(Text(x, self.header_baseline, text, self.sz.sub, th.text, bold=True))
         for x, y in self.op_anchors:
-            out.append(Text(x, y, self.op_text, SUM_SIZE, th.accent, bold=True))
+            out.append(Text(x, y, self.op_text, self.sz.sum, th.accent, bold=True))
         padded = np.asarray(self.trace.padded_input[batch])
         size = self.input_value_size
         for ch, grid in enumerate(self.input_grids):
-            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), LABEL_SIZE, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             plane = padded[ch].reshape(self.padded_hw)
             for r in range(grid.rows):
@@ -202,7 +208,7 @@ class PoolLayout:
                         out.append(cell_text(grid, r, col, fmt_value(float(plane[r, col])), size,
                                              th.padding_text if pad else th.input_text))
         for ch, grid in enumerate(self.output_grids):
-            out.append(Text(grid.x, grid.y - 5, self._output_label(ch), LABEL_SIZE, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self._output_label(ch), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             for r in range(grid.rows):
                 for col in range(grid.cols):
@@ -226,9 +232,9 @@ class PoolLayout:
 
     def transient(self, step: PoolStep) -> list[Primitive]:
         th = self.theme
-        counter = label(self.theme.language, "step_counter", step=step.index + 1, total=len(self.trace))
+        counter = self._t("step_counter", step=step.index + 1, total=len(self.trace))
         if self.trace.batch_size > 1:
-            counter = f"batch {step.batch} \u00b7 " + counter
+            counter = self._t("batch_counter", batch=step.batch) + counter
         out: list[Primitive] = [self.chrome.counter(counter)]
         grid = self.input_grids[step.channel]
         coords = np.asarray(step.tap_coords).reshape(-1, self.ndim)
@@ -246,9 +252,9 @@ class PoolLayout:
                 out.append(cell_text(grid, r, col, fmt_value(value), size, colour, bold=selected))
             if selected:
                 x0, y0, x1, _ = grid.box(r, col)
-                if grid.cell >= MIN_TAG_CELL:
-                    out.append(Text((x0 + x1) // 2, y0 + TAG_SIZE + 2, "max", TAG_SIZE, th.output_current_text,
-                                    align="center", bold=True))
+                if grid.cell >= int(MIN_TAG_CELL * th.font_scale + 0.5):
+                    out.append(Text((x0 + x1) // 2, y0 + self.sz.tag + 2, self._t("pool_tag_max"), self.sz.tag,
+                                    th.output_current_text, align="center", bold=True))
         rows = [r for (r, _), _, _ in inside]
         cols = [c for (_, c), _, _ in inside]
         out.append(outline(grid.span(rows, cols), th.window, 3))
@@ -277,10 +283,10 @@ class PoolLayout:
             if t.divisor_override is not None:
                 why = f"divisor_override = {t.divisor_override}"
             elif t.count_include_pad or not self.trace.padding_cells.any():
-                why = f"divisor {fmt_number(step.divisor)}: the window's cells" + (
-                    ", padding included" if self.trace.padding_cells.any() else "")
+                why = self._t("pool_divisor_all", divisor=fmt_number(step.divisor)) + (
+                    self._t("pool_padding_included") if self.trace.padding_cells.any() else "")
             else:
-                why = f"divisor {fmt_number(step.divisor)}: the window's cells inside the input (padding not counted)"
+                why = self._t("pool_divisor_inside", divisor=fmt_number(step.divisor))
             return [line, (why, "")]
         p = t.norm_type
         if math.isinf(p):
@@ -293,7 +299,7 @@ class PoolLayout:
     def final_transient(self) -> list[Primitive]:
         g = self.trace.geometry
         out: list[Primitive] = [self.chrome.counter(label(self.theme.language, "done_counter", total=len(self.trace)))]
-        lines = [(f"output {shape_text(g.output_shape)} complete", "")]
+        lines = [(self._t("output_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(pretty_formula(f), "") for f in g.formulas]
         return out + self.chrome.arithmetic(lines, emphasise_last=False)
 

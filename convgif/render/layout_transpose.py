@@ -21,10 +21,10 @@ from convgif.engine.trace_transpose import (
 )
 from convgif.errors import RenderError
 from convgif.render.fonts import text_width
+from convgif.render.labels import label
 from convgif.render.layout_common import (
-    LABEL_H, LABEL_SIZE, MARGIN, MAX_CELL, MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL,
-    SLOT_GAP, SUB_SIZE, SUM_SIZE, Chrome, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
-    pretty_formula, shape_text,
+    MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, first_fitting, fitting_size,
+    outline, palette_with_ramps, pretty_formula, shape_text,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -71,17 +71,20 @@ def kind_pattern(kind: int, interior: Box, fill: RGB, mark: RGB, text_room: tupl
 
 
 
-def transposed_subtitle_parts(g, has_bias: bool, bias_text: str) -> list[str]:
+def transposed_subtitle_parts(g, has_bias: bool, bias_text: str, language: str = "en") -> list[str]:
     """The subtitle's pieces for a transposed conv: kind, shapes and every argument that is not a default."""
-    parts = [g.kind, f"in {shape_text(g.input_shape)} \u2192 out {shape_text(g.output_shape)}",
-             f"kernel {shape_text(g.kernel_size)}", f"stride {shape_text(g.stride)}",
-             "padding " + TIMES.join(str(b) for b, _ in g.padding)]
+    def t(key: str, **values) -> str:
+        return label(language, key, **values)
+
+    parts = [g.kind, t("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape)),
+             t("kernel_shape", shape=shape_text(g.kernel_size)), t("stride", value=shape_text(g.stride)),
+             t("padding_value", value=TIMES.join(str(b) for b, _ in g.padding))]
     if any(g.output_padding):
-        parts.append(f"output_padding {shape_text(g.output_padding)}")
+        parts.append(t("output_padding_value", value=shape_text(g.output_padding)))
     if any(d > 1 for d in g.dilation):
-        parts.append(f"dilation {shape_text(g.dilation)}")
+        parts.append(t("dilation", value=shape_text(g.dilation)))
     if g.groups > 1:
-        parts.append(f"groups {g.groups}")
+        parts.append(t("groups", value=g.groups))
     if has_bias:
         parts.append(bias_text)
     return parts
@@ -97,15 +100,19 @@ class ZeroInsertionLayout(ConvLayout):
         self.colours = kind_colours(theme)
         super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width)
         self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
-        self.small_cell = min(SMALL_CELL, self.kernel_cell)
+        self.small_cell = min(self._small_cell_max(), self.kernel_cell)
         self.small_value_size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell,
-                                             largest=10)
+                                             largest=int(10 * theme.font_scale + 0.5))
 
     # ---- sizing hooks -------------------------------------------------------------------------------
+    def _small_cell_max(self) -> int:
+        """The original kernel's cell: small, but growing with the font scale so its digits grow too."""
+        return int(SMALL_CELL * self.theme.font_scale + 0.5)
+
     def _original_block(self, ck: int) -> int:
         """Height above the flipped kernel taken by the original kernel and the flipped kernel's label."""
         kh = self.kernel_hw[0]
-        return kh * min(SMALL_CELL, ck) + 1 + LABEL_H + 4
+        return kh * min(self._small_cell_max(), ck) + 1 + self.sz.label_h + 4
 
     def _kernel_offset(self, c: int, ck: int) -> int:
         (ph, _), (kh, _) = self.padded_hw, self.kernel_hw
@@ -114,7 +121,8 @@ class ZeroInsertionLayout(ConvLayout):
 
     def _column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         in_w, k_w, out_w = super()._column_widths(c, ck)
-        original = max(text_width("original kernel", LABEL_SIZE), self.kernel_hw[1] * min(SMALL_CELL, ck) + 1)
+        original = max(text_width(self._t("zi_original_kernel"), self.sz.label),
+                       self.kernel_hw[1] * min(self._small_cell_max(), ck) + 1)
         return in_w, max(k_w, math.ceil(original)), out_w
 
     # ---- labels -------------------------------------------------------------------------------------
@@ -122,34 +130,40 @@ class ZeroInsertionLayout(ConvLayout):
         return self.in_channels == 1 and self.out_channels == 1
 
     def _input_label(self, channel: int) -> str:
-        return f"zero-inserted grid ch {channel} \u00b7 {shape_text(self.padded_hw[-self.ndim:])}"
+        return self._t("zi_grid_channel", channel=channel, shape=shape_text(self.padded_hw[-self.ndim:]))
 
     def _kernel_label(self, out_channel: int, in_channel: int) -> str:
-        return "kernel flipped" if self._single() else f"kernel flipped \u00b7 out {out_channel} \u00b7 ch {in_channel}"
+        if self._single():
+            return self._t("zi_kernel_flipped")
+        return self._t("zi_kernel_flipped_slice", out=out_channel, channel=in_channel)
 
     def _headers(self) -> list[tuple[int, str]]:
-        return [(self.in_x, "zero-inserted grid"), (self.k_x, "flipped kernels \u2192 sums"), (self.out_x, "output")]
+        return [(self.in_x, self._t("zi_grid")), (self.k_x, self._t("zi_flipped_to_sums")),
+                (self.out_x, self._t("output"))]
 
     def _subtitle(self) -> str:
-        parts = transposed_subtitle_parts(self.zi.geometry, self.zi.bias is not None, "bias")
+        parts = transposed_subtitle_parts(self.zi.geometry, self.zi.bias is not None, self._t("bias"),
+                                          self.theme.language)
         text = " \u00b7 ".join(parts)
         short = " \u00b7 ".join(parts[:1] + parts[3:])  # the grids' labels carry the shapes
-        room = self.width - 2 * MARGIN - (0 if self.title else 130)
-        return first_fitting([text + " \u00b7 as a stride-1 conv", text, short], SUB_SIZE, room)
+        room = self.width - 2 * MARGIN - (0 if self.title else self.sz.counter_room)
+        return first_fitting([text + self._t("zi_as_stride1"), text, short], self.sz.sub, room)
 
     def _notes(self) -> list[str]:
-        g = self.zi.geometry
+        g, t = self.zi.geometry, self._t
         lines = []
         axes = ("L",) if self.ndim == 1 else ("H", "W")
         for axis, n, s, k, d, (p, _), q, op, size in zip(
                 axes, g.input_shape[1:], g.stride, g.kernel_size, g.dilation, g.padding, self.zi.grid_padding,
                 g.output_padding, self.padded_hw[-self.ndim:]):
-            pad = f"{q} padding each side ({d}{TIMES}({k}\u22121) \u2212 {p})" if q >= 0 else \
-                f"{-q} cropped each side ({d}{TIMES}({k}\u22121) \u2212 {p} = {MINUS}{-q})"
-            lines.append(f"grid {axis}: {n} values, {s - 1} zero{'s' if s != 2 else ''} between each, {pad}"
-                         + (f", {op} output padding" if op else "") + f" = {size}")
+            rule = f"{d}{TIMES}({k}\u22121) \u2212 {p}"
+            pad = t("zi_pad_each_side", count=q, rule=rule) if q >= 0 else \
+                t("zi_crop_each_side", count=-q, rule=f"{rule} = {MINUS}{-q}")
+            zeros = t("zi_zero_one" if s == 2 else "zi_zero_many", count=s - 1)
+            extra = t("zi_output_padding_extra", count=op) if op else ""
+            lines.append(t("zi_grid_note", axis=axis, count=n, zeros=zeros, pad=pad, extra=extra, size=size))
         for formula in g.formulas:
-            lines.append("output " + pretty_formula(formula))
+            lines.append(t("output_formula", formula=pretty_formula(formula)))
         return lines
 
     def _legend_entries(self):
@@ -163,21 +177,22 @@ class ZeroInsertionLayout(ConvLayout):
             return lambda box: [Rect(box, fill=th.grid)] + kind_pattern(
                 kind, (box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1), fill, mark, None)
 
-        items = [("input value", swatch(fill=th.input, edge=th.grid))]
+        t = self._t
+        items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if INSERTED_ZERO in present:
-            items.append(("inserted zero", patterned(INSERTED_ZERO, col["zero_fill"], col["zero_dot"])))
+            items.append((t("inserted_zero"), patterned(INSERTED_ZERO, col["zero_fill"], col["zero_dot"])))
         if PADDING in present:
-            items.append(("padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+            items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         if OUTPUT_PADDING in present:
-            items.append(("output padding", patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
-        items += [("window", swatch(edge=th.window, line_width=3)), ("tapped", swatch(fill=th.tap, edge=th.grid))]
+            items.append((t("output_padding"), patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
+        items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
         if any(d > 1 for d in self.zi.geometry.dilation):
-            items.append(("dilation gap (skipped)", lambda box: [
+            items.append((t("dilation_gap"), lambda box: [
                 Rect(box, fill=th.input, edge=th.grid),
                 Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
-        items += [("weight (flipped)", swatch(fill=th.kernel, edge=th.grid)),
-                  ("output done", swatch(fill=th.output_done, edge=th.grid)),
-                  ("current output", swatch(fill=th.output_current, edge=th.grid))]
+        items += [(t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)),
+                  (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
+                  (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
         return items
 
     # ---- cells --------------------------------------------------------------------------------------
@@ -235,14 +250,15 @@ class ZeroInsertionLayout(ConvLayout):
             flipped = self.kernel_grids[ch]
             rows, cols = flipped.rows, flipped.cols
             if self.strips:  # 1D: to the right of the partial sum, when there is room
-                x = flipped.outer[2] + 8 + math.ceil(text_width(self.psum_sample, SUM_SIZE, True)) + 24
+                x = flipped.outer[2] + 8 + math.ceil(text_width(self.psum_sample, self.sz.sum, True)) + 24
                 grid = Grid(x, flipped.y + (flipped.cell - sc) // 2, 1, cols, sc)
                 if grid.outer[2] > self.width - MARGIN:
                     continue
             else:
                 grid = Grid(flipped.x, flipped.y - self._original_block(self.kernel_cell) + 0, rows, cols, sc)
-            label = "original kernel" if self._single() else f"original w[{ch}, {local}]"
-            out.append(Text(grid.x, grid.y - 5, label, LABEL_SIZE, th.muted_text))
+            text = self._t("zi_original_kernel") if self._single() else self._t("zi_original_slice", channel=ch,
+                                                                                  out=local)
+            out.append(Text(grid.x, grid.y - 5, text, self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             weights = np.asarray(self.zi.weight[ch, local]).reshape(rows, cols)
             for r in range(rows):
@@ -251,14 +267,15 @@ class ZeroInsertionLayout(ConvLayout):
                     if size is not None:
                         out.append(cell_text(grid, r, col, fmt_number(float(weights[r, col])), size, th.kernel_text))
             if not self.strips:
-                out.append(Text(grid.outer[2] + 6, grid.outer[3] - 3, "\u21bb 180\u00b0", LABEL_SIZE, th.muted_text))
+                out.append(Text(grid.outer[2] + 6, grid.outer[3] - 3, "\u21bb 180\u00b0", self.sz.label, th.muted_text))
         return out
 
     def final_transient(self) -> list[Primitive]:
         th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), f"done \u00b7 {len(self.trace)} steps",
-                                     SUM_SIZE, th.text, align="right", bold=True)]
-        lines = [(f"output {shape_text(g.output_shape)} complete, as a conv over the grid:", "")]
+        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(),
+                                     self._t("done_counter", total=len(self.trace)), self.sz.sum, th.text,
+                                     align="right", bold=True)]
+        lines = [(self._t("zi_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(pretty_formula(formula), "") for formula in g.formulas]
         return out + self._arith_texts(lines, emphasise_last=False)
 
@@ -290,6 +307,7 @@ class ScatterLayout:
         if width < 320:
             raise RenderError(f"frame width must be at least 320 px, got {width}")
         self.trace, self.theme, self.width = trace, theme, width
+        self.sz = Sizes.at(theme.font_scale)
         self.ndim = g.ndim
         self.strips = self.ndim == 1
         self.in_hw, self.kernel_hw = _as2(g.input_shape[1:]), _as2(g.kernel_size)
@@ -346,66 +364,76 @@ class ScatterLayout:
         return not (r0 <= r < r0 + oh and c0 <= col < c0 + ow)
 
     # ---- text ---------------------------------------------------------------------------------------
+    def _t(self, key: str, **values) -> str:
+        """A frame word in the theme's language (see convgif.render.labels)."""
+        return label(self.theme.language, key, **values)
+
     def _subtitle(self) -> str:
-        parts = transposed_subtitle_parts(self.trace.geometry, self.trace.bias is not None, "bias (added at the end)")
+        parts = transposed_subtitle_parts(self.trace.geometry, self.trace.bias is not None, self._t("sc_bias_at_end"),
+                                          self.theme.language)
         text = " \u00b7 ".join(parts)
-        return first_fitting([text + " \u00b7 scatter view", text], SUB_SIZE, self.width - 2 * MARGIN)
+        return first_fitting([text + self._t("sc_view"), text], self.sz.sub, self.width - 2 * MARGIN)
 
     def _legend_entries(self):
-        th = self.theme
+        th, t = self.theme, self._t
 
         def swatch(**kw):
             return lambda box: [Rect(box, **kw)]
 
-        items = [("input value", swatch(fill=th.input, edge=th.grid)),
-                 ("current input", swatch(fill=th.tap, edge=th.window, line_width=2)),
-                 ("weight", swatch(fill=th.kernel, edge=th.grid)),
-                 ("products", swatch(fill=th.tap, edge=th.grid)),
-                 ("running sum", swatch(fill=th.output_done, edge=th.grid)),
-                 ("just written", swatch(fill=th.output_current, edge=th.grid))]
+        items = [(t("input_value"), swatch(fill=th.input, edge=th.grid)),
+                 (t("sc_current_input"), swatch(fill=th.tap, edge=th.window, line_width=2)),
+                 (t("weight"), swatch(fill=th.kernel, edge=th.grid)),
+                 (t("sc_products"), swatch(fill=th.tap, edge=th.grid)),
+                 (t("sc_running_sum"), swatch(fill=th.output_done, edge=th.grid)),
+                 (t("sc_just_written"), swatch(fill=th.output_current, edge=th.grid))]
         if any(b for b, _ in self.trace.geometry.padding):
-            items.append(("cropped by padding", swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+            items.append((t("sc_cropped"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         return items
 
     def _input_label(self, ch: int) -> str:
-        return f"input ch {ch} \u00b7 {shape_text(self.trace.geometry.input_shape[1:])}"
+        return self._t("input_channel", channel=ch, shape=shape_text(self.trace.geometry.input_shape[1:]))
 
     def _output_label(self, oc: int) -> str:
         full = shape_text(self.trace.full_shape)
         out = shape_text(self.trace.geometry.output_shape[1:])
         if full == out:
-            return f"output ch {oc} \u00b7 {out}"
-        return f"output ch {oc} \u00b7 full {full}, kept {out}"
+            return self._t("output_channel", channel=oc, shape=out)
+        return self._t("sc_output_cropped", channel=oc, full=full, shape=out)
 
     def _kernel_label(self, ci: int, local: int) -> str:
-        return f"kernel w[{ci}, {local}]" if self.c_out > 1 or self.c_in > 1 else "kernel"
+        if self.c_out > 1 or self.c_in > 1:
+            return self._t("sc_kernel_slice", channel=ci, out=local)
+        return self._t("kernel")
 
     def _products_label(self, value: float) -> str:
-        return f"{TIMES} {fmt_factor(value)} = products"
+        return self._t("sc_products_label", times=TIMES, value=fmt_factor(value))
 
     # ---- sizing -------------------------------------------------------------------------------------
+    def _prod_gap(self) -> int:
+        return int(PROD_GAP * self.theme.font_scale + 0.5)  # the arrow between the blocks grows with the text
+
     def _widths(self, c: int, ck: int) -> tuple[int, int, int]:
         (ih, iw), (kh, kw), (fh, fw) = self.in_hw, self.kernel_hw, self.full_hw
-        in_label = text_width(self._input_label(self.c_in - 1), LABEL_SIZE)
-        out_label = text_width(self._output_label(self.c_out - 1), LABEL_SIZE)
-        k_label = text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1), LABEL_SIZE)
-        p_label = text_width(self._products_label(-888.88), LABEL_SIZE)
+        in_label = text_width(self._input_label(self.c_in - 1), self.sz.label)
+        out_label = text_width(self._output_label(self.c_out - 1), self.sz.label)
+        k_label = text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1), self.sz.label)
+        p_label = text_width(self._products_label(-888.88), self.sz.label)
         block = kw * ck + 1
-        k_w = max(block, math.ceil(k_label)) + PROD_GAP + max(block, math.ceil(p_label))
+        k_w = max(block, math.ceil(k_label)) + self._prod_gap() + max(block, math.ceil(p_label))
         return max(iw * c + 1, math.ceil(in_label)), k_w, max(fw * c + 1, math.ceil(out_label))
 
     def _heights(self, c: int, ck: int) -> int:
         (ih, _), (kh, _), (fh, _) = self.in_hw, self.kernel_hw, self.full_hw
         if self.strips:
-            return (self.c_in * (LABEL_H + c + 1 + SLOT_GAP) + self.c_out_g * (LABEL_H + ck + 1 + SLOT_GAP)
-                    + self.c_out * (LABEL_H + c + 1 + SLOT_GAP))
-        return max(self.c_in * (LABEL_H + ih * c + 1 + SLOT_GAP), self.c_out_g * (LABEL_H + kh * ck + 1 + SLOT_GAP),
-                   self.c_out * (LABEL_H + fh * c + 1 + SLOT_GAP))
+            return (self.c_in * (self.sz.label_h + c + 1 + SLOT_GAP) + self.c_out_g * (self.sz.label_h + ck + 1 + SLOT_GAP)
+                    + self.c_out * (self.sz.label_h + c + 1 + SLOT_GAP))
+        return max(self.c_in * (self.sz.label_h + ih * c + 1 + SLOT_GAP), self.c_out_g * (self.sz.label_h + kh * ck + 1 + SLOT_GAP),
+                   self.c_out * (self.sz.label_h + fh * c + 1 + SLOT_GAP))
 
     def _solve_cell_sizes(self) -> None:
         room = self.width - 2 * MARGIN
-        for c in range(MAX_CELL, 2, -1):
-            for ck in dict.fromkeys((min(max(c, MIN_KERNEL_CELL), MAX_KERNEL_CELL), c)):
+        for c in range(self.sz.max_cell, 2, -1):
+            for ck in dict.fromkeys((min(max(c, self.sz.min_kernel_cell), self.sz.max_kernel_cell), c)):
                 in_w, k_w, out_w = self._widths(c, ck)
                 if self.strips:
                     fits = max(in_w, k_w, out_w) <= room - 8
@@ -420,11 +448,12 @@ class ScatterLayout:
             raise RenderError(f"a {shape_text(self.full_hw)} output does not fit in {self.width} px")
         self.cell, self.kernel_cell = c, ck
         self.col_widths = self._widths(c, ck)
-        self.input_value_size = fitting_size(self.input_strings, c)
-        self.sum_value_size = fitting_size(self.sum_strings, c)
-        self.current_value_size = fitting_size(self.sum_strings, c, bold=True) or self.sum_value_size
-        self.weight_value_size = fitting_size(self.weight_strings, ck)
-        self.product_value_size = fitting_size(self.product_strings, ck)
+        digits = self.sz.digits
+        self.input_value_size = fitting_size(self.input_strings, c, largest=digits)
+        self.sum_value_size = fitting_size(self.sum_strings, c, largest=digits)
+        self.current_value_size = fitting_size(self.sum_strings, c, largest=digits, bold=True) or self.sum_value_size
+        self.weight_value_size = fitting_size(self.weight_strings, ck, largest=digits)
+        self.product_value_size = fitting_size(self.product_strings, ck, largest=digits)
 
     def _place(self) -> None:
         c, ck = self.cell, self.kernel_cell
@@ -433,39 +462,39 @@ class ScatterLayout:
         y = self.chrome.header_bottom
         self.input_grids, self.kernel_grids, self.product_grids, self.output_grids = [], [], [], []
         prod_dx = max(kw * ck + 1, math.ceil(text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1),
-                                                        LABEL_SIZE))) + PROD_GAP
+                                                        self.sz.label))) + self._prod_gap()
         if self.strips:
             self.header_baseline = None
             x = MARGIN + 4
             self.in_x = self.k_x = self.out_x = x
-            row_y = y + LABEL_H
+            row_y = y + self.sz.label_h
             for _ in range(self.c_in):
                 self.input_grids.append(Grid(x, row_y, 1, iw, c))
-                row_y += LABEL_H + c + 1 + SLOT_GAP
+                row_y += self.sz.label_h + c + 1 + SLOT_GAP
             for _ in range(self.c_out_g):
                 self.kernel_grids.append(Grid(x, row_y, 1, kw, ck))
                 self.product_grids.append(Grid(x + prod_dx, row_y, 1, kw, ck))
-                row_y += LABEL_H + ck + 1 + SLOT_GAP
+                row_y += self.sz.label_h + ck + 1 + SLOT_GAP
             for _ in range(self.c_out):
                 self.output_grids.append(Grid(x, row_y, 1, fw, c))
-                row_y += LABEL_H + c + 1 + SLOT_GAP
-            y = row_y - SLOT_GAP - LABEL_H + 12
+                row_y += self.sz.label_h + c + 1 + SLOT_GAP
+            y = row_y - SLOT_GAP - self.sz.label_h + 12
         else:
             slack = self.width - 2 * MARGIN - in_w - k_w - out_w
             gap = min(MAX_GAP, slack // 2)
             left = MARGIN + (slack - 2 * gap) // 2
             self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
-            self.header_baseline = y + SUB_SIZE
-            top = y + SUB_SIZE + 8 + LABEL_H
+            self.header_baseline = y + self.sz.sub
+            top = y + self.sz.sub + 8 + self.sz.label_h
             for i in range(self.c_in):
-                self.input_grids.append(Grid(self.in_x, top + i * (LABEL_H + ih * c + 1 + SLOT_GAP), ih, iw, c))
+                self.input_grids.append(Grid(self.in_x, top + i * (self.sz.label_h + ih * c + 1 + SLOT_GAP), ih, iw, c))
             for j in range(self.c_out_g):
-                gy = top + j * (LABEL_H + kh * ck + 1 + SLOT_GAP)
+                gy = top + j * (self.sz.label_h + kh * ck + 1 + SLOT_GAP)
                 self.kernel_grids.append(Grid(self.k_x, gy, kh, kw, ck))
                 self.product_grids.append(Grid(self.k_x + prod_dx, gy, kh, kw, ck))
             for o in range(self.c_out):
-                self.output_grids.append(Grid(self.out_x, top + o * (LABEL_H + fh * c + 1 + SLOT_GAP), fh, fw, c))
-            y = top - LABEL_H + self._heights(c, ck) - SLOT_GAP + 12
+                self.output_grids.append(Grid(self.out_x, top + o * (self.sz.label_h + fh * c + 1 + SLOT_GAP), fh, fw, c))
+            y = top - self.sz.label_h + self._heights(c, ck) - SLOT_GAP + 12
         self.chrome.place_footer(y, 3)
         self.height = self.chrome.height
 
@@ -473,12 +502,12 @@ class ScatterLayout:
     def static(self, batch: int) -> list[Primitive]:
         th, out = self.theme, self.chrome.static()
         if self.header_baseline is not None:
-            for x, label in ((self.in_x, "input"), (self.k_x, "kernel \u00d7 value \u2192 products"),
-                             (self.out_x, "output (running sums)")):
-                out.append(Text(x, self.header_baseline, label, SUB_SIZE, th.text, bold=True))
+            for x, text in ((self.in_x, self._t("input")), (self.k_x, self._t("sc_header_kernel")),
+                            (self.out_x, self._t("sc_header_output"))):
+                out.append(Text(x, self.header_baseline, text, self.sz.sub, th.text, bold=True))
         values = np.asarray(self.trace.input[batch])
         for ch, grid in enumerate(self.input_grids):
-            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), LABEL_SIZE, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             plane = values[ch].reshape(grid.rows, grid.cols)
             for r in range(grid.rows):
@@ -488,7 +517,7 @@ class ScatterLayout:
                         out.append(cell_text(grid, r, col, fmt_number(float(plane[r, col])), self.input_value_size,
                                              th.input_text))
         for oc, grid in enumerate(self.output_grids):
-            out.append(Text(grid.x, grid.y - 5, self._output_label(oc), LABEL_SIZE, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self._output_label(oc), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             for r in range(grid.rows):
                 for col in range(grid.cols):
@@ -534,9 +563,9 @@ class ScatterLayout:
 
     def transient(self, step: ScatterStep) -> list[Primitive]:
         th, chrome = self.theme, self.chrome
-        counter = f"step {step.index + 1} / {len(self.trace)}"
+        counter = self._t("step_counter", step=step.index + 1, total=len(self.trace))
         if self.trace.batch_size > 1:
-            counter = f"batch {step.batch} \u00b7 " + counter
+            counter = self._t("batch_counter", batch=step.batch) + counter
         out: list[Primitive] = [chrome.counter(counter)]
         grid = self.input_grids[step.in_channel]
         r, col = self._rc(step.position)
@@ -561,8 +590,8 @@ class ScatterLayout:
         kgrid, pgrid = self.kernel_grids[j], self.product_grids[j]
         weights = np.asarray(step.weights[j]).reshape(kgrid.rows, kgrid.cols)
         products = np.asarray(step.products[j]).reshape(kgrid.rows, kgrid.cols)
-        out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), LABEL_SIZE, th.muted_text))
-        out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), LABEL_SIZE, th.accent, bold=True))
+        out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), self.sz.label, th.muted_text))
+        out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), self.sz.label, th.accent, bold=True))
         for grid, values, fill, size, colour in ((kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
                                                  (pgrid, products, th.tap, self.product_value_size, th.tap_text)):
             out.append(Rect(grid.outer, fill=th.grid))
@@ -572,30 +601,30 @@ class ScatterLayout:
                     if size is not None:
                         out.append(cell_text(grid, r, col, fmt_number(float(values[r, col])), size, colour))
         x0, y0, x1, y1 = kgrid.outer
-        mid = (y0 + y1) // 2 + SUM_SIZE // 2 - 1
-        out.append(Text((x1 + pgrid.x) // 2, mid, "\u2192", SUM_SIZE, th.accent, align="center", bold=True))
+        mid = (y0 + y1) // 2 + self.sz.sum // 2 - 1
+        out.append(Text((x1 + pgrid.x) // 2, mid, "\u2192", self.sz.sum, th.accent, align="center", bold=True))
         return out
 
     def _lines(self, step: ScatterStep, rc: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[tuple[str, str]]:
         where = ", ".join(str(p) for p in step.position)
         inside = ~np.array([self._cropped(int(r), int(c)) for r, c in rc])
         span = " \u00d7 ".join(str(k) for k in self.trace.geometry.kernel_size)
-        first = (f"input ch {step.in_channel} ({where}) = {fmt_number(step.value)}: {fmt_factor(step.value)} "
-                 f"{TIMES} each weight, the {span} products added into the output")
+        first = self._t("sc_step_line", channel=step.in_channel, where=where, value=fmt_number(step.value),
+                        factor=fmt_factor(step.value), times=TIMES, span=span)
         if (~inside).any():
-            first += f" ({int((~inside).sum())} land in the cropped border)"
+            first += self._t("sc_in_border", count=int((~inside).sum()))
         lines = [(first, "")]
         weights = np.asarray(step.weights).reshape(len(step.out_channels), -1)
         for k, oc in enumerate(step.out_channels[:2]):
             terms = [f"{fmt_number(float(b))} + {fmt_factor(step.value)}{TIMES}{fmt_factor(float(w))} = "
                      f"{fmt_number(float(a))}" for b, w, a in zip(before[k], weights[k], after[k])]
-            prefix = f"ch {oc} sums: " if self.c_out > 1 else "sums: "
+            prefix = self._t("sc_channel_sums", channel=oc) if self.c_out > 1 else self._t("sc_sums")
             lines.append(self.chrome.elide(terms, prefix, "", "", joiner=", "))
         return lines
 
     def final_transient(self) -> list[Primitive]:
         th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [self.chrome.counter(f"done \u00b7 {len(self.trace)} steps")]
+        out: list[Primitive] = [self.chrome.counter(self._t("done_counter", total=len(self.trace)))]
         batch = self.trace.batch_size - 1
         (r0, c0) = self.crop_origin
         if self.trace.bias is not None:  # the kept cells become the output: running sum + bias
@@ -604,11 +633,11 @@ class ScatterLayout:
                 for r in range(self.out_hw[0]):
                     for col in range(self.out_hw[1]):
                         out += self._sum_cell(grid, r0 + r, c0 + col, float(plane[r, col]), current=False)
-        kept = f"output {shape_text(g.output_shape)} = the running sums inside the frame"
+        kept = self._t("sc_kept", shape=shape_text(g.output_shape))
         if any(b for b, _ in g.padding):
-            kept += f" (full grid cropped by padding {TIMES.join(str(b) for b, _ in g.padding)})"
+            kept += self._t("sc_kept_cropped", padding=TIMES.join(str(b) for b, _ in g.padding))
         if self.trace.bias is not None:
-            kept += ", plus the bias"
+            kept += self._t("sc_kept_bias")
         lines = [(kept, "")] + [(pretty_formula(f), "") for f in g.formulas]
         return out + self.chrome.arithmetic(lines[:3], emphasise_last=False)
 

@@ -1,5 +1,6 @@
 """Looks: one frozen `Theme` per named look (light, dark, print, colorblind), a colour for every role a frame
-draws, plus the label language; `get_theme` applies a scene's language and colour overrides."""
+draws, plus the label language and the font scale; `get_theme` applies a scene's language, font scale and colour
+overrides."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ class Theme:
     dim_alpha: float  # veil strength over channels the current step does not read
     dark: bool = False  # light text on dark fills: group labels are lightened, not darkened
     language: str = "en"  # which column of `convgif.render.labels` the frame's words come from
+    font_scale: float = 1.0  # every text size times this (`[render] font_scale`); layouts make room for it
 
     def group_colour(self, group: int) -> RGB:
         return self.groups[group % len(self.groups)]
@@ -204,10 +206,15 @@ _THEMES = {
 COLOUR_ROLES = tuple(f.name for f in fields(Theme) if f.type == "RGB")
 
 
-def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str, str] | None = None) -> Theme:
-    """The theme called `name` in `language`, with `colours` ({role: "#rrggbb"}) replacing its own.
+FONT_SCALES = (0.75, 2.0)  # the smallest and largest `font_scale`: below, digits blur; above, little fits
 
-    An unknown name, role or language, or a malformed colour, is a RenderError saying what is allowed.
+
+def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str, str] | None = None,
+              font_scale: float = 1.0) -> Theme:
+    """The theme called `name` in `language` at `font_scale`, with `colours` ({role: "#rrggbb"}) replacing its own.
+
+    An unknown name, role or language, a malformed colour or a font scale outside FONT_SCALES is a RenderError
+    saying what is allowed.
     """
     from convgif.render.labels import LANGUAGES
 
@@ -217,7 +224,10 @@ def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str
         raise RenderError(f"unknown theme {name!r}; known themes: {', '.join(sorted(_THEMES))}") from None
     if language not in LANGUAGES:
         raise RenderError(f"unknown language {language!r}; known languages: {', '.join(LANGUAGES)}")
-    changes: dict[str, object] = {"language": language}
+    low, high = FONT_SCALES
+    if not low <= font_scale <= high:
+        raise RenderError(f"font_scale must be between {low} and {high}, got {font_scale!r}")
+    changes: dict[str, object] = {"language": language, "font_scale": float(font_scale)}
     for role, code in (colours or {}).items():
         if role not in COLOUR_ROLES:
             close = difflib.get_close_matches(role, COLOUR_ROLES, n=1)

@@ -319,7 +319,7 @@ class WeightsSpec(_Spec):
 
 
 class RenderSpec(_Spec):
-    """`[render]`: timing, size and which steps become frames."""
+    """`[render]`: timing, size, look and which steps become frames."""
 
     duration_ms: int = Field(600, ge=1, le=60_000)
     hold_ms: int = Field(2000, ge=0, le=600_000)
@@ -337,6 +337,8 @@ class RenderSpec(_Spec):
     ]})] = "all"
     max_frames: int = Field(DEFAULT_MAX_FRAMES, ge=1)
     view: str | None = None
+    # every text size times this, the layout making room (convgif.render.theme.FONT_SCALES: a test keeps them equal)
+    font_scale: float = Field(1.0, ge=0.75, le=2.0)
 
 
 class OutputSpec(_Spec):

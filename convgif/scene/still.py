@@ -12,10 +12,10 @@ from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
-from convgif.scene.spec import OutputSpec, RenderSpec
+from convgif.scene.spec import OutputSpec, RenderSpec, _language
 from convgif.scene.values import show
 
-STILL_TOP_KEYS = ("title", "description", "caption", "still", "render", "output")
+STILL_TOP_KEYS = ("title", "description", "caption", "language", "still", "render", "output")
 
 
 def still_models() -> dict[str, type[BaseModel]]:
@@ -37,6 +37,7 @@ class StillScene:
     still: BaseModel
     render: RenderSpec
     output: OutputSpec
+    language: str = "en"  # the figure's words: a column of convgif.render.labels
 
     @property
     def kind(self) -> str:
@@ -62,6 +63,11 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
             problems.append((key, f"{show(value)} is not a string"))
             value = None
         texts[key] = value
+    language = document.get("language", "en")
+    try:
+        language = _language(language)
+    except ValueError as error:
+        problems.append(("language", str(error)))
     models = still_models()
     raw = document["still"]
     still = None
@@ -96,4 +102,5 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
     output = sections["output"]
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
     return StillScene(source=source, stem=stem, title=texts["title"], description=texts["description"],
-                      caption=texts["caption"], still=still, render=sections["render"], output=output)
+                      caption=texts["caption"], still=still, render=sections["render"], output=output,
+                      language=language)

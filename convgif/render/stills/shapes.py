@@ -1,6 +1,6 @@
 """Drawing the shape-and-count stills (weight tensor, CNN pipeline, ReLU map, parameter counts and curves,
 depthwise-separable conv) as RGB frames with matplotlib's object API, every number taken from the spec's
-engine-derived values.
+engine-derived values, every word from the label table in the theme's language, at the theme's font scale.
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from convgif.render.fonts import mpl_family, text_width
+from convgif.render.fonts import mpl_family
+from convgif.render.labels import label
+from convgif.render.layout_common import cjk_wrap, has_cjk
+from convgif.render.stills.measure import still_text_width
+from convgif.render.stills.zoom import layout_width, scaled_figure
 from convgif.render.theme import Theme, get_theme, mix
 
 if TYPE_CHECKING:  # render never imports scene at run time: the spec's methods give the engine's numbers
@@ -51,13 +55,16 @@ def rgb(colour: tuple[int, int, int]) -> tuple[float, float, float]:
 
 
 def measure(text: str, points: float, bold: bool = False) -> float:
-    return text_width(text, max(1, math.ceil(px(points))), bold)
+    return still_text_width(text, max(1, math.ceil(px(points))), bold)
 
 
 def wrap(text: str, points: float, max_px: float, bold: bool = False) -> list[str]:
     """Greedy word wrap by measured width (DejaVu Sans, as matplotlib draws it)."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
+        if has_cjk(paragraph):  # Chinese breaks between characters, not only at spaces
+            lines += cjk_wrap(paragraph, lambda trial: measure(trial, points, bold) <= max_px) or [""]
+            continue
         line = ""
         for word in paragraph.split(" "):
             trial = f"{line} {word}" if line else word
@@ -86,6 +93,11 @@ def resolve_theme(theme: Theme | str) -> Theme:
     return get_theme(theme) if isinstance(theme, str) else theme
 
 
+def words(theme: Theme) -> Callable[..., str]:
+    """`say(key, **values)`: a still's word in the theme's language (see convgif.render.labels)."""
+    return lambda key, **values: label(theme.language, key, **values)
+
+
 # ---- the page: title, body, caption ---------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +106,8 @@ class Page:
 
     figure: Figure
     ax: object
-    width: int
-    height: int
+    width: float  # layout px (the pixel width at font scale 1)
+    height: float
     top: float
     theme: Theme
 
@@ -125,7 +137,7 @@ class Page:
 
 
 def render_page(width: int, theme: Theme, title: str | None, caption: str | None, body_height: float,
-                draw_body: Callable[[Page], None]) -> np.ndarray:
+                draw_body: Callable[[Page], None], zoom: float | None = None) -> np.ndarray:
     """Title on top, the body, the caption under it: one RGB frame exactly `width` px wide."""
     inner = width - 2 * MARGIN
     title_lines = wrap(title, TITLE_PT, inner, bold=True) if title else []
@@ -133,20 +145,21 @@ def render_page(width: int, theme: Theme, title: str | None, caption: str | None
     top = MARGIN + len(title_lines) * line_height(TITLE_PT) + (8 if title_lines else 0)
     height = int(math.ceil(top + body_height + (10 + len(caption_lines) * line_height(SMALL_PT) if caption_lines else 0)
                            + MARGIN))
-    figure = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor=rgb(theme.background))
+    zoom = theme.font_scale if zoom is None else zoom  # pixels per layout px: the font scale, or what fits
+    figure, x_extent, y_extent = scaled_figure(width, height, zoom, rgb(theme.background))
     FigureCanvasAgg(figure)
     ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, width)
-    ax.set_ylim(height, 0)
+    ax.set_xlim(0, x_extent)
+    ax.set_ylim(y_extent, 0)
     ax.axis("off")
-    page = Page(figure, ax, width, height, top, theme)
+    page = Page(figure, ax, x_extent, y_extent, top, theme)
     for i, line in enumerate(title_lines):
         page.text(MARGIN, MARGIN + i * line_height(TITLE_PT), line, pt=TITLE_PT, bold=True)
     draw_body(page)
     y = top + body_height + 10
     for i, line in enumerate(caption_lines):
         page.text(MARGIN, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.muted_text)
-    return figure_pixels(figure, width, height)
+    return figure_pixels(figure, round(width * zoom), math.ceil(height * zoom))
 
 
 def figure_pixels(figure: Figure, width: int, height: int) -> np.ndarray:
@@ -192,6 +205,26 @@ def elide(count: int, room: int) -> list[int | None]:
     return list(range(room - 2)) + [None, count - 1]
 
 
+LEGEND_COLUMNS = (0, 230, 420)  # where the ReLU legend's three entries go when each fits its column
+
+
+def legend_places(texts: list[str], inner: float) -> list[tuple[int, float]]:
+    """(row, x) of each swatch + text: the fixed columns when every entry fits in its own, else flowed and
+    wrapped within `inner` (a narrow frame, a large font scale, longer words)."""
+    ends = [x + 20 + measure(text, BODY_PT) for x, text in zip(LEGEND_COLUMNS, texts)]
+    limits = [*LEGEND_COLUMNS[1:len(texts)], inner]
+    if all(end <= limit - 10 or (i == len(texts) - 1 and end <= limit) for i, (end, limit) in enumerate(zip(ends, limits))):
+        return [(0, x) for x in LEGEND_COLUMNS[:len(texts)]]
+    places, row, x = [], 0, 0.0
+    for text in texts:
+        width = 20 + measure(text, BODY_PT)
+        if x > 0 and x + width > inner:
+            row, x = row + 1, 0.0
+        places.append((row, x))
+        x += width + 24
+    return places
+
+
 def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> str:
     text = product_text(weight_shape)
     if bias_count:
@@ -204,6 +237,7 @@ def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> s
 def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: int, title: str | None = None,
                          caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    pixels, say = width, words(theme)
     g = spec.geometry()
     cout, cin_g, kh, kw = g.weight_shape
     n = spec.batch
@@ -213,23 +247,27 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
     slice_w, slice_h = kw * cell, kh * cell
     boxes = elide(cout, 12)
     slices = elide(cin_g, 7)
-    label_w = measure(f"kernel {cout - 1}", SMALL_PT) + 18
+    label_w = measure(say("kernel_n", n=cout - 1), SMALL_PT) + 18
     box_w = label_w + len(slices) * (slice_w + 6) + 8
+    # a large font scale zooms only as far as the shapes under the input and output blocks still fit beside it
+    side_labels = max(measure(shape_text(s), BODY_PT) for s in (input_shape, output_shape))
+    width = layout_width(pixels, theme, needs=2 * MARGIN + box_w + 2 * 34 + 2 * (side_labels + 8))
     box_h = slice_h + 10
     box_gap = 6
     weights_h = len(boxes) * (box_h + box_gap)
     head_h = 2 * line_height(BODY_PT) + 4
     out_per_channel = cout // g.groups
-    notes = [
-        f"weight (Cout, Cin/groups, kH, kW) = {shape_text(g.weight_shape)}"
-        + (f",  bias {shape_text(g.bias_shape)}" if g.bias_shape else ",  no bias"),
-        f"parameters: {params_text(g.weight_shape, g.bias_count, g.params)}",
-        f"each of the {cout} kernels holds {cin_g} slice{'s' if cin_g > 1 else ''} of {kh}×{kw}: "
-        + ("one per input channel" if g.groups == 1 else
-           f"one per input channel of its group ({g.groups} groups of {cin_g} input and {out_per_channel} output channels)"),
-    ] + [f"output {formula}" for formula in g.formulas]
+    notes = [  # (text, is the parameter count: drawn bold in the accent colour)
+        (say("wt_weight", shape=shape_text(g.weight_shape))
+         + (say("wt_bias", shape=shape_text(g.bias_shape)) if g.bias_shape else say("wt_no_bias")), False),
+        (say("params_line", text=params_text(g.weight_shape, g.bias_count, g.params)), True),
+        (say("wt_each_many" if cin_g > 1 else "wt_each_one", cout=cout, cin=cin_g, kh=kh, kw=kw)
+         + (say("wt_per_channel") if g.groups == 1 else
+            say("wt_per_group", groups=g.groups, cin=cin_g, cout=out_per_channel)), False),
+    ] + [(say("output_formula", formula=formula), False) for formula in g.formulas]
     inner = width - 2 * MARGIN
-    note_lines = [line for note in notes for line in wrap(note, BODY_PT, inner)]
+    # the count's first line is the accented one (a wrapped rest, if any, reads as plain text)
+    note_lines = [(line, accent and i == 0) for note, accent in notes for i, line in enumerate(wrap(note, BODY_PT, inner))]
     body_h = head_h + weights_h + 12 + len(note_lines) * line_height(BODY_PT)
 
     def draw(page: Page) -> None:
@@ -240,8 +278,8 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
         wx = MARGIN + side_w + 34
         centre_y = top + head_h + weights_h / 2
         # input and output blocks, faces scaled to their H and W
-        for which, shape4, x0, fill in (("input", input_shape, MARGIN, theme.input),
-                                          ("output", output_shape, wx + box_w + 34, theme.output_done)):
+        for which, shape4, x0, fill in ((say("input"), input_shape, MARGIN, theme.input),
+                                          (say("output"), output_shape, wx + box_w + 34, theme.output_done)):
             fh, fw = face * shape4[2] / big, face * shape4[3] / big
             bw, bh = cuboid_size(fw, fh, shape4[1])
             bx, by = x0 + (side_w - bw) / 2, centre_y - bh / 2
@@ -253,13 +291,15 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
         page.arrow(MARGIN + side_w + 2, centre_y, wx - 4, centre_y)
         page.arrow(wx + box_w + 4, centre_y, wx + box_w + 32, centre_y)
         # the weight tensor: one box per output channel, one k x k slice per input channel of its group
-        page.text(wx + box_w / 2, top, f"weight {shape_text(g.weight_shape)}", pt=HEAD_PT, bold=True, ha="center")
-        page.text(wx + box_w / 2, top + line_height(HEAD_PT), f"{cout} kernels × {cin_g} slices of {kh}×{kw}",
+        page.text(wx + box_w / 2, top, say("wt_weight_head", shape=shape_text(g.weight_shape)), pt=HEAD_PT, bold=True,
+                  ha="center")
+        page.text(wx + box_w / 2, top + line_height(HEAD_PT), say("wt_kernels_slices", cout=cout, cin=cin_g, kh=kh, kw=kw),
                   pt=SMALL_PT, colour=theme.muted_text, ha="center")
         y = top + head_h
         for o in boxes:
             if o is None:
-                page.text(wx + box_w / 2, y + box_h / 2, f"⋮  {cout - len(boxes) + 1} more kernels", pt=BODY_PT,
+                page.text(wx + box_w / 2, y + box_h / 2, say("wt_more_kernels", dots="⋮", count=cout - len(boxes) + 1),
+                          pt=BODY_PT,
                           colour=theme.muted_text, ha="center", va="center")
                 y += box_h + box_gap
                 continue
@@ -267,7 +307,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
             edge = theme.group_colour(group) if g.groups > 1 else theme.grid
             lane = theme.lane_colour(group) if g.groups > 1 else theme.background
             page.rect(wx, y, box_w, box_h, fill=lane, edge=edge, lw=1.4 if g.groups > 1 else 1.0)
-            page.text(wx + 6, y + box_h / 2, f"kernel {o}", pt=SMALL_PT, va="center")
+            page.text(wx + 6, y + box_h / 2, say("kernel_n", n=o), pt=SMALL_PT, va="center")
             sx = wx + label_w
             for s in slices:
                 if s is None:
@@ -277,12 +317,11 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
                 sx += slice_w + 6
             y += box_h + box_gap
         y = top + head_h + weights_h + 12
-        for line in note_lines:
-            accent = line.startswith("parameters")
+        for line, accent in note_lines:
             page.text(MARGIN, y, line, pt=BODY_PT, bold=accent, colour=theme.accent if accent else theme.text)
             y += line_height(BODY_PT)
 
-    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+    return [(render_page(width, theme, title, caption, body_h, draw, zoom=pixels / width), STILL_MS)]
 
 
 # ---- 2. cnn_pipeline ----------------------------------------------------------------------------------------
@@ -290,6 +329,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
 def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
                         caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    width, say = layout_width(width, theme), words(theme)
     stages = spec.stages()
     torch_on = spec.convention in ("pytorch", "both")
     keras_on = spec.convention in ("keras", "both")
@@ -310,26 +350,27 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
             if keras_on:
                 lines.append(f"Keras (H, W, C) = {shape_text(keras_shape)}")
         else:
-            lines.append(f"vector of {number(shape[0])} values {shape_text(shape)}")
+            lines.append(say("cnn_vector", count=number(shape[0]), shape=shape_text(shape)))
         return lines
 
     def layer_lines(stage) -> list[tuple[str, str]]:
         """(style, text) lines describing one layer."""
         lines = [("head", f"{stage.index + 1}. {stage.label}")]
         if stage.torch_weight_shape:
-            layout = "(out, in)" if stage.layer_type == "linear" else "(Cout, Cin, kh, kw)"
-            k_layout = "(in, out)" if stage.layer_type == "linear" else "(kh, kw, Cin, Cout)"
+            layout = say("cnn_out_in") if stage.layer_type == "linear" else "(Cout, Cin, kh, kw)"
+            k_layout = say("cnn_in_out") if stage.layer_type == "linear" else "(kh, kw, Cin, Cout)"
             if torch_on:
-                lines.append(("text", f"PyTorch weight {layout} = {shape_text(stage.torch_weight_shape)}"))
+                lines.append(("text", say("cnn_torch_weight", layout=layout, shape=shape_text(stage.torch_weight_shape))))
             if keras_on:
-                lines.append(("text", f"Keras kernel {k_layout} = {shape_text(stage.keras_weight_shape)}"))
-            lines.append(("params", f"parameters: {params_text(stage.torch_weight_shape, stage.bias_count, stage.params)}"))
+                lines.append(("text", say("cnn_keras_kernel", layout=k_layout, shape=shape_text(stage.keras_weight_shape))))
+            lines.append(("params", say("params_line", text=params_text(stage.torch_weight_shape, stage.bias_count,
+                                                                         stage.params))))
         else:
-            lines.append(("muted", "no parameters"))
+            lines.append(("muted", say("no_parameters")))
         if stage.note:
             lines.append(("note", stage.note))
         if stage.layer_type == "flatten" and spec.convention == "both":
-            lines.append(("note", "Keras flattens in (H, W, C) order: same count, different order"))
+            lines.append(("note", say("cnn_keras_flatten")))
         wrapped = []
         for style, text in lines:
             pt = SMALL_PT if style == "note" else BODY_PT
@@ -337,10 +378,10 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
         return wrapped
 
     rows = []  # ("tensor", name, shape, lines) or ("layer", stage, lines)
-    rows.append(("tensor", "input", shapes[0], tensor_lines(shapes[0], keras_shapes[0])))
+    rows.append(("tensor", say("input"), shapes[0], tensor_lines(shapes[0], keras_shapes[0])))
     for stage, shape, keras_shape in zip(stages, shapes[1:], keras_shapes[1:]):
         rows.append(("layer", stage, layer_lines(stage)))
-        name = "output" if stage is stages[-1] else f"after layer {stage.index + 1}"
+        name = say("output") if stage is stages[-1] else say("cnn_after_layer", n=stage.index + 1)
         rows.append(("tensor", name, shape, tensor_lines(shape, keras_shape)))
 
     def row_height(row) -> float:
@@ -355,11 +396,14 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
         return 16 + 44 * shape[2] / biggest, 16 + 44 * shape[1] / biggest
 
     totals = [s for s in stages if s.params]
-    total_text = "total parameters: " + (" + ".join(number(s.params) for s in totals) + " = " if len(totals) > 1 else "") \
+    total_text = say("cnn_total") + (" + ".join(number(s.params) for s in totals) + " = " if len(totals) > 1 else "") \
         + number(sum(s.params for s in stages))
     batched = {"pytorch": "PyTorch (N, C, H, W)", "keras": "Keras (N, H, W, C)",
                "both": "PyTorch (N, C, H, W), Keras (N, H, W, C)"}[spec.convention]
-    footer = [total_text, f"shapes leave out the batch axis N: {batched}"]
+    # (text, points, bold, colour) per line: the total, then the batch-axis note, each wrapped to the page
+    footer = [(line, BODY_PT, True, theme.accent) for line in wrap(total_text, BODY_PT, inner, bold=True)]
+    footer += [(line, SMALL_PT, False, theme.muted_text) for line in wrap(say("cnn_batch_axis", batched=batched),
+                                                                           SMALL_PT, inner)]
     body_h = sum(row_height(r) for r in rows) + 8 + len(footer) * lh
 
     def draw(page: Page) -> None:
@@ -371,7 +415,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                 fw, fh = icon_face(shape)
                 depth = shape[0] if len(shape) == 3 else 1
                 bw, bh = cuboid_size(fw, fh, depth)
-                fill = theme.input if row[1] == "input" else theme.output_done
+                fill = theme.input if row is rows[0] else theme.output_done
                 draw_cuboid(page, MARGIN + (icon_w - bw) / 2, y + (h - bh) / 2, fw, fh, depth, fill=fill)
                 name = row[1]
                 ty = y + (h - (len(row[3]) + 1) * lh) / 2
@@ -388,8 +432,8 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                               bold=style in ("head", "params"), colour=colour)
             y += h
         y += 8
-        page.text(MARGIN, y, footer[0], pt=BODY_PT, bold=True, colour=theme.accent)
-        page.text(MARGIN, y + lh, footer[1], pt=SMALL_PT, colour=theme.muted_text)
+        for i, (line, pt, bold, colour) in enumerate(footer):
+            page.text(MARGIN, y + i * lh, line, pt=pt, bold=bold, colour=colour)
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
@@ -399,6 +443,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
 def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title: str | None = None,
                     caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    width, say = layout_width(width, theme), words(theme)
     before = spec.feature_map()
     after = spec.after_relu()
     h, w = before.shape
@@ -413,9 +458,14 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
     left_x = MARGIN + (inner - 2 * grid_w - gap) / 2
     right_x = left_x + grid_w + gap
     count = int(negative.sum())
-    legend = [f"{count} of {h * w} values were negative; ReLU sets them to 0 and keeps the rest: max(x, 0)"]
+    legend = [say("relu_summary", count=count, total=h * w)]
     legend_lines = [line for text in legend for line in wrap(text, BODY_PT, inner - 30)]
-    body_h = head + grid_h + 14 + (len(legend_lines) + 2) * lh
+    swatches = [(dict(fill=theme.tap, hatch="///"), say("relu_negative")),
+                (dict(fill=theme.output_current), say("relu_set_zero")),
+                (dict(fill=theme.output_done), say("relu_kept"))]
+    swatch_places = legend_places([text for _, text in swatches], inner)
+    swatch_rows = 1 + max(row for row, _ in swatch_places)
+    body_h = head + grid_h + 14 + (len(legend_lines) + 1 + swatch_rows) * lh
 
     def fmt(v: float) -> str:
         return str(int(v)) if float(v).is_integer() else f"{v:g}"
@@ -423,8 +473,8 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
     def draw_frame(show_after: bool) -> np.ndarray:
         def draw(page: Page) -> None:
             top = page.top
-            page.text(left_x + grid_w / 2, top, f"feature map {h}×{w}", pt=HEAD_PT, bold=True, ha="center")
-            page.text(right_x + grid_w / 2, top, "after ReLU", pt=HEAD_PT, bold=True, ha="center")
+            page.text(left_x + grid_w / 2, top, say("relu_feature_map", h=h, w=w), pt=HEAD_PT, bold=True, ha="center")
+            page.text(right_x + grid_w / 2, top, say("after_relu"), pt=HEAD_PT, bold=True, ha="center")
             gy = top + head
             for r in range(h):
                 for c in range(w):
@@ -452,14 +502,11 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
                       colour=theme.window)
             y = gy + grid_h + 14
             # legend: a swatch per look, each also told apart by hatching
-            page.rect(MARGIN, y + 1, 14, 12, fill=theme.tap, edge=theme.grid, hatch="///")
-            page.text(MARGIN + 20, y, "negative input value", pt=BODY_PT)
-            page.rect(MARGIN + 230, y + 1, 14, 12, fill=theme.output_current, edge=theme.grid)
-            page.text(MARGIN + 250, y, "set to 0 by ReLU", pt=BODY_PT)
-            page.rect(MARGIN + 420, y + 1, 14, 12, fill=theme.output_done, edge=theme.grid)
-            page.text(MARGIN + 440, y, "kept unchanged", pt=BODY_PT)
+            for (style, text), (row, x) in zip(swatches, swatch_places):
+                page.rect(MARGIN + x, y + row * lh + 1, 14, 12, edge=theme.grid, **style)
+                page.text(MARGIN + x + 20, y + row * lh, text, pt=BODY_PT)
             for i, line in enumerate(legend_lines):
-                page.text(MARGIN, y + (i + 1.5) * lh, line, pt=BODY_PT)
+                page.text(MARGIN, y + (i + swatch_rows + 0.5) * lh, line, pt=BODY_PT)
 
         return render_page(width, theme, title, caption, body_h, draw)
 
@@ -471,29 +518,32 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
 def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: int, title: str | None = None,
                         caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    pixels, say = width, words(theme)
     cmp = spec.comparison()
     conv = cmp.conv
     cout, cin, kh, kw = conv.weight_shape
     h, w, c = spec.image_shape
     bars = [  # (text, value, is_dense)
-        (f"one {kh}×{kw}×{cin} kernel: {product_text((kh, kw, cin))} = {number(cmp.kernel_weights)} weights",
-         cmp.kernel_weights, False),
-        (f"{cout} kernels: {number(cmp.kernel_weights)}·{cout} = {number(conv.weight_count)} weights",
+        (say("pn_one_kernel", shape=f"{kh}×{kw}×{cin}", product=product_text((kh, kw, cin)),
+             count=number(cmp.kernel_weights)), cmp.kernel_weights, False),
+        (say("pn_kernels", cout=cout, each=number(cmp.kernel_weights), count=number(conv.weight_count)),
          conv.weight_count, False),
-        (f"conv layer with biases: {number(conv.weight_count)} + {number(conv.bias_count)} = {number(conv.params)}",
-         conv.params, False),
-        (f"one dense neuron on the {h}×{w}×{c} image: {product_text((h, w, c))} = "
-         f"{number(cmp.dense_weights_per_unit)} weights", cmp.dense_weights_per_unit, True),
+        (say("pn_with_bias", weights=number(conv.weight_count), biases=number(conv.bias_count),
+             count=number(conv.params)), conv.params, False),
+        (say("pn_dense_one", shape=f"{h}×{w}×{c}", product=product_text((h, w, c)),
+             count=number(cmp.dense_weights_per_unit)), cmp.dense_weights_per_unit, True),
     ]
     if spec.hidden_units > 1:
-        bars.append((f"dense layer of {number(spec.hidden_units)} neurons: {number(cmp.dense_weights_per_unit)}·"
-                     f"{number(spec.hidden_units)} + {number(cmp.dense_biases)} = {number(cmp.dense_params)}",
-                     cmp.dense_params, True))
+        bars.append((say("pn_dense_layer", units=number(spec.hidden_units), each=number(cmp.dense_weights_per_unit),
+                         biases=number(cmp.dense_biases), count=number(cmp.dense_params)), cmp.dense_params, True))
+    # a large font scale zooms only as far as the bars' texts still fit in the plot (it starts MARGIN + 6 in,
+    # and its 1.15 start on a log axis is a few px right of the left edge)
+    width = layout_width(pixels, theme, needs=2 * MARGIN + 40 + max(measure(text, BODY_PT, bold=dense)
+                                                                    for text, _, dense in bars))
     ratio = cmp.dense_weights_per_unit / conv.params
     oh, ow = conv.output_shape[1:]
-    summary = (f"A single dense neuron needs {ratio:,.0f}× the parameters of the whole conv layer: each kernel "
-               f"reuses its {number(cmp.kernel_weights)} weights at all {oh}×{ow} = {number(oh * ow)} "
-               f"output positions.")
+    summary = say("pn_summary", ratio=f"{ratio:,.0f}", weights=number(cmp.kernel_weights), oh=oh, ow=ow,
+                  positions=number(oh * ow))
     inner = width - 2 * MARGIN
     summary_lines = wrap(summary, BODY_PT, inner, bold=True)
     row_h = 50
@@ -512,17 +562,17 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
             ax.barh(i + 0.12, value, height=0.42, left=1, color=rgb(mix(colour, theme.background, 0.8)),
                     edgecolor=rgb(colour), hatch="//" if dense else None, linewidth=1.2)
             ax.text(1.15, i - 0.3, text, fontsize=BODY_PT, color=rgb(theme.text), va="center",
-                    fontweight="bold" if dense else "normal",
+                    fontweight="bold" if dense else "normal", family=list(mpl_family()),
                     bbox=dict(facecolor=rgb(theme.background), edgecolor="none", pad=1.0))
         ax.set_yticks([])
-        ax.set_xlabel("number of parameters (log scale)", fontsize=SMALL_PT, color=rgb(theme.muted_text))
+        ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=rgb(theme.muted_text), family=list(mpl_family()))
         ax.grid(axis="x", color=rgb(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
         ax.set_axisbelow(True)
         y = page.top + plot_h + 10
         for i, line in enumerate(summary_lines):
             page.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
 
-    return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
+    return [(render_page(width, theme, title, caption, body_h, draw, zoom=pixels / width), STILL_MS)]
 
 
 # ---- 5. param_curves ----------------------------------------------------------------------------------------
@@ -530,16 +580,18 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
 def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: int, title: str | None = None,
                         caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    width, say = layout_width(width, theme), words(theme)
     curves = spec.curves()
     base = spec.base
     g = base.geometry_with()
     inner = width - 2 * MARGIN
     lh = line_height(BODY_PT)
     args = base.arguments()
-    base_text = (f"base: Conv2d({args['in_channels']}, {args['out_channels']}, kernel_size={args['kernel_size']}, "
-                 f"stride={args['stride']}, padding={args['padding']}, dilation={args['dilation']}, "
-                 f"groups={args['groups']}{'' if base.bias else ', bias=False'}) on {shape_text(tuple(base.input_shape))}"
-                 f" -> {shape_text(g.output_shape)}: {number(g.params)} parameters, {number(g.macs)} multiply-adds")
+    call = (f"Conv2d({args['in_channels']}, {args['out_channels']}, kernel_size={args['kernel_size']}, "
+            f"stride={args['stride']}, padding={args['padding']}, dilation={args['dilation']}, "
+            f"groups={args['groups']}{'' if base.bias else ', bias=False'})")
+    base_text = say("pc_base", call=call, shape=shape_text(tuple(base.input_shape)), out=shape_text(g.output_shape),
+                    params=number(g.params), macs=number(g.macs))
     base_lines = wrap(base_text, BODY_PT, inner)
     columns = 2 if width >= 560 else 1
     rows = math.ceil(len(curves) / columns)
@@ -556,24 +608,25 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
         y0 += len(base_lines) * lh + 6
         # one legend for all plots: line style and marker tell the two apart, not colour alone
         page.ax.plot([MARGIN, MARGIN + 28], [y0 + 7] * 2, color=rgb(params_colour), lw=2, marker="o", ms=5)
-        page.text(MARGIN + 38, y0, "parameters", pt=BODY_PT)
+        page.text(MARGIN + 38, y0, say("pc_parameters"), pt=BODY_PT)
         page.ax.plot([MARGIN + 140, MARGIN + 168], [y0 + 7] * 2, color=rgb(macs_colour), lw=2, ls="--",
                      marker="s", ms=5)
-        page.text(MARGIN + 178, y0, "multiply-adds (one input)", pt=BODY_PT)
+        page.text(MARGIN + 178, y0, say("pc_macs"), pt=BODY_PT)
         page.ax.plot([MARGIN + 370, MARGIN + 370], [y0, y0 + 14], color=rgb(theme.muted_text), lw=1.2, ls=":")
-        page.text(MARGIN + 378, y0, "base value", pt=BODY_PT)
+        page.text(MARGIN + 378, y0, say("pc_base_value"), pt=BODY_PT)
         y0 += legend_h
         for index, curve in enumerate(curves):
             r, c = divmod(index, columns)
             x = MARGIN + c * cell_w + 56
             y = y0 + r * cell_h + line_height(BODY_PT) + 4
             w_ax, h_ax = cell_w - 56 - 14, cell_h - line_height(BODY_PT) - 4 - 52
-            head = f"{curve.argument} (base {curve.base_value})"
+            name = say(f"arg_{curve.argument}")
+            head = say("pc_head", argument=curve.argument, name=name, value=curve.base_value)
             page.text(MARGIN + c * cell_w + 4, y0 + r * cell_h, head, pt=BODY_PT, bold=True)
             if curve.skipped:
                 shown = ", ".join(str(v) for v in curve.skipped[:4]) + (", …" if len(curve.skipped) > 4 else "")
                 page.text(MARGIN + c * cell_w + 10 + measure(head, BODY_PT, bold=True), y0 + r * cell_h + 1,
-                          f"skipped (invalid): {shown}", pt=SMALL_PT, colour=theme.muted_text)
+                          say("pc_skipped", values=shown), pt=SMALL_PT, colour=theme.muted_text)
             ax = page.axes(x, y, w_ax, h_ax)
             ax.plot(curve.values, curve.params, color=rgb(params_colour), lw=2, marker="o", ms=4)
             ax.plot(curve.values, curve.macs, color=rgb(macs_colour), lw=2, ls="--", marker="s", ms=4)
@@ -581,7 +634,8 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
             ax.axvline(curve.base_value, color=rgb(theme.muted_text), lw=1.2, ls=":")
             ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
             ax.grid(color=rgb(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
-            ax.set_xlabel(curve.argument, fontsize=SMALL_PT, color=rgb(theme.muted_text), labelpad=1)
+            ax.set_xlabel(say("pc_axis", argument=curve.argument, name=name), fontsize=SMALL_PT,
+                          color=rgb(theme.muted_text), labelpad=1, family=list(mpl_family()))
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
@@ -591,6 +645,7 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
 def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | str, width: int,
                                title: str | None = None, caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
+    width, say = layout_width(width, theme), words(theme)
     cmp = spec.comparison()
     std, dw, pw = cmp.standard, cmp.depthwise, cmp.pointwise
     cin = std.in_channels
@@ -604,24 +659,25 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         return f"{product_text(factors)}{bias} = {number(g.params)}"
 
     def macs_text(g) -> str:
-        return f"{product_text(g.output_shape)} outputs × {product_text(g.weight_shape[1:])} taps = {number(g.macs)}"
+        return say("ds_macs", outputs=product_text(g.output_shape), taps=product_text(g.weight_shape[1:]),
+                   count=number(g.macs))
 
     stages = [
-        ("standard conv", std, f"{cout} kernels of {shape_text(std.weight_shape[1:])}",
+        (say("ds_standard"), std, say("ds_kernels", count=cout, shape=shape_text(std.weight_shape[1:])),
          weights_text(std, (kh, kw, cin, cout)), theme.input, theme.output_done),
-        (f"1. depthwise conv (groups = {cin})", dw, f"{cin} kernels of {shape_text(dw.weight_shape[1:])}, one per channel",
+        (say("ds_depthwise", groups=cin), dw,
+         say("ds_kernels_per_channel", count=cin, shape=shape_text(dw.weight_shape[1:])),
          weights_text(dw, (kh, kw, cin)), theme.input, theme.kernel),
-        ("2. pointwise 1×1 conv", pw, f"{cout} kernels of {shape_text(pw.weight_shape[1:])}",
+        (say("ds_pointwise"), pw, say("ds_kernels", count=cout, shape=shape_text(pw.weight_shape[1:])),
          weights_text(pw, (cin, cout)), theme.kernel, theme.output_done),
     ]
     ratio_params = std.params / cmp.separable_params
     ratio_macs = std.macs / cmp.separable_macs
     summary = [
-        f"parameters: standard {stages[0][3]}  vs  separable "
-        f"{stages[1][3].split(' = ')[0]} + {stages[2][3].split(' = ')[0]} = {number(cmp.separable_params)}: "
-        f"{ratio_params:.1f}× fewer",
-        f"multiply-adds: standard {number(std.macs)}  vs  separable {number(dw.macs)} + {number(pw.macs)} = "
-        f"{number(cmp.separable_macs)}: {ratio_macs:.1f}× fewer",
+        say("ds_params_summary", standard=stages[0][3], depthwise=stages[1][3].split(' = ')[0],
+            pointwise=stages[2][3].split(' = ')[0], total=number(cmp.separable_params), ratio=f"{ratio_params:.1f}"),
+        say("ds_macs_summary", standard=number(std.macs), depthwise=number(dw.macs), pointwise=number(pw.macs),
+            total=number(cmp.separable_macs), ratio=f"{ratio_macs:.1f}"),
     ]
     summary_lines = [line for s in summary for line in wrap(s, BODY_PT, inner)]
     pict_w = 96
@@ -632,11 +688,12 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
     def face(shape) -> tuple[float, float]:
         return 14 + 40 * shape[2] / biggest, 14 + 40 * shape[1] / biggest
 
-    stage_texts = []
+    stage_texts = []  # per stage: (line, bold) pairs; the parameter count is the bold one
     for name, g, kernels, wtext, _, _ in stages:
-        lines = wrap(f"{shape_text(g.input_shape)} → {shape_text(g.output_shape)}", BODY_PT, text_w)
-        lines += wrap(f"parameters {wtext}", BODY_PT, text_w, bold=True)
-        lines += wrap(f"multiply-adds {macs_text(g)}", SMALL_PT, text_w)
+        lines = [(line, False) for line in wrap(f"{shape_text(g.input_shape)} → {shape_text(g.output_shape)}", BODY_PT,
+                                                text_w)]
+        lines += [(line, True) for line in wrap(say("ds_params", text=wtext), BODY_PT, text_w, bold=True)]
+        lines += [(line, False) for line in wrap(say("ds_macs_line", text=macs_text(g)), SMALL_PT, text_w)]
         stage_texts.append(lines)
     row_hs = [max(line_height(HEAD_PT) + cuboid_size(*face(g.input_shape), 6)[1] + 2 * lh + 8,
                   line_height(HEAD_PT) + len(t) * lh + 8) + 10 for (_, g, *_), t in zip(stages, stage_texts)]
@@ -649,7 +706,7 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                 zip(stages, stage_texts, row_hs)):
             if index == 1:
                 page.ax.plot([MARGIN, width - MARGIN], [y + 4] * 2, color=rgb(theme.grid), lw=0.8, ls="--")
-                page.text(width - MARGIN, y + 8, "depthwise-separable: the same shapes in two cheaper steps",
+                page.text(width - MARGIN, y + 8, say("ds_separator"),
                           pt=SMALL_PT, colour=theme.muted_text, ha="right")
                 y += separator
             page.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
@@ -657,9 +714,11 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
             centre = py + (row_h - line_height(HEAD_PT) - 2 * lh - 8) / 2
             label_y = centre + max(cuboid_size(*face(g.input_shape), g.input_shape[0])[1],
                                    cuboid_size(*face(g.output_shape), g.output_shape[0])[1]) / 2 + 4
-            items = [(g.input_shape, in_fill, shape_text(g.input_shape), "input" if index < 2 else "depthwise out"),
-                     (None, theme.kernel, kernels, "weight"),
-                     (g.output_shape, out_fill, shape_text(g.output_shape), "output" if index != 1 else "depthwise out")]
+            items = [(g.input_shape, in_fill, shape_text(g.input_shape),
+                      say("input") if index < 2 else say("ds_depthwise_out")),
+                     (None, theme.kernel, kernels, say("weight")),
+                     (g.output_shape, out_fill, shape_text(g.output_shape),
+                      say("output") if index != 1 else say("ds_depthwise_out"))]
             for j, (shape, fill, label, role) in enumerate(items):
                 x0 = MARGIN + j * (pict_w + 26)
                 if shape is None:  # a few kernels, each a k x k face with its depth
@@ -685,9 +744,7 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                 if j < 2:
                     page.arrow(x0 + pict_w + 1, centre, x0 + pict_w + 25, centre)
             ty = y + line_height(HEAD_PT) + 4
-            for i, line in enumerate(lines):
-                bold = line.startswith("parameters") or (i > 0 and lines[i - 1].startswith("parameters")
-                                                           and not line.startswith("multiply"))
+            for i, (line, bold) in enumerate(lines):
                 page.text(text_x, ty + i * lh, line, pt=BODY_PT, bold=bold,
                           colour=theme.accent if bold else theme.text)
             y += row_h

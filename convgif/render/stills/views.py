@@ -1,4 +1,5 @@
-"""Render the 'views' stills (receptive field, conv as a matrix, upsampling, 3D window, feature maps) with matplotlib.
+"""Render the 'views' stills (receptive field, conv as a matrix, upsampling, 3D window, feature maps) with matplotlib,
+every word from the label table in the theme's language, at the theme's font scale (see `zoom`).
 
 Each `render_<kind>(spec, *, theme, width, title=None, caption=None)` returns (RGB uint8 frame, duration_ms)
 pairs. Every number drawn comes from the engine; the two pieces of arithmetic the figures need beyond the
@@ -13,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from convgif.engine.activation import relu
@@ -22,8 +22,12 @@ from convgif.engine.conv_transpose import conv_transpose2d
 from convgif.engine.geometry import Geometry, conv_geometry
 from convgif.engine.resample import interpolate
 from convgif.engine.trace import conv_trace
-from convgif.render.fonts import mpl_family, text_width
+from convgif.render.fonts import mpl_family
+from convgif.render.labels import label
+from convgif.render.layout_common import cjk_wrap, has_cjk
 from convgif.render.primitives import MINUS, TIMES, fmt_number
+from convgif.render.stills.measure import still_text_width
+from convgif.render.stills.zoom import layout_width, scaled_figure
 from convgif.render.theme import RGB, Theme, mix
 
 Frames = list[tuple[np.ndarray, int]]
@@ -137,6 +141,11 @@ def load_grayscale(path: str, size: tuple[int, int], *, max_side: int = 4096) ->
 
 # ---- drawing helpers ------------------------------------------------------------------------------
 
+def _words(theme: Theme):
+    """`say(key, **values)`: a figure's word in the theme's language (see convgif.render.labels)."""
+    return lambda key, **values: label(theme.language, key, **values)
+
+
 def _sub(n: int) -> str:
     return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
@@ -150,11 +159,14 @@ def _unit(colour: RGB) -> tuple[float, float, float]:
 
 
 def _wrap(text: str, points: float, width: float) -> list[str]:
+    if has_cjk(text):  # Chinese breaks between characters; the character-count guess below assumes Latin text
+        return [line for paragraph in text.split("\n")
+                for line in (cjk_wrap(paragraph, lambda trial: still_text_width(trial, _px(points)) <= width) or [""])]
     chars = max(10, int(width / (0.55 * _px(points))))
     lines: list[str] = []
     for paragraph in text.split("\n"):
         lines.extend(textwrap.wrap(paragraph, chars) or [""])
-    while lines and any(text_width(line, _px(points)) > width for line in lines) and chars > 10:
+    while lines and any(still_text_width(line, _px(points)) > width for line in lines) and chars > 10:
         chars -= 4
         lines = [part for paragraph in text.split("\n") for part in (textwrap.wrap(paragraph, chars) or [""])]
     return lines
@@ -163,13 +175,15 @@ def _wrap(text: str, points: float, width: float) -> list[str]:
 class Board:
     """A figure exactly `width` px wide at dpi 100, drawn in pixel coordinates with y pointing down."""
 
-    def __init__(self, width: int, height: int, theme: Theme):
+    def __init__(self, width: float, height: int, theme: Theme, zoom: float | None = None):
+        """`zoom`: how many pixels one layout px is (the theme's font scale unless a figure needs less)."""
         self.width, self.height, self.theme = width, height, theme
-        self.figure = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor=_unit(theme.background))
+        self.zoom = theme.font_scale if zoom is None else zoom
+        self.figure, x_extent, y_extent = scaled_figure(width, height, self.zoom, _unit(theme.background))
         self.canvas = FigureCanvasAgg(self.figure)
         self.axes = self.figure.add_axes((0, 0, 1, 1))
-        self.axes.set_xlim(0, width)
-        self.axes.set_ylim(height, 0)
+        self.axes.set_xlim(0, x_extent)
+        self.axes.set_ylim(y_extent, 0)
         self.axes.set_axis_off()
         self.axes.set_autoscale_on(False)
 
@@ -211,7 +225,7 @@ class Board:
 
     def centred_text(self, centre: float, y, s: str, *, size: float = 10, bold: bool = False, **kwargs):
         """Text centred on `centre` but moved inwards so it stays inside the margins."""
-        half = text_width(s, _px(size), bold) / 2
+        half = still_text_width(s, _px(size), bold) / 2
         centre = min(max(centre, MARGIN / 2 + half), self.width - MARGIN / 2 - half)
         return self.text(centre, y, s, size=size, bold=bold, **kwargs)
 
@@ -246,7 +260,7 @@ def _cell_size(available: float, count: int, *, largest: int, smallest: int = 8)
 
 
 def _fits_numbers(values: np.ndarray, cell: int, points: float = 9) -> bool:
-    longest = max((text_width(fmt_number(v), _px(points)) for v in np.ravel(values)), default=0)
+    longest = max((still_text_width(fmt_number(v), _px(points)) for v in np.ravel(values)), default=0)
     return longest <= cell - 3
 
 
@@ -255,7 +269,7 @@ def _legend(board: Board, x: float, y: float, entries: list[tuple[dict, str]]) -
     size = 9
     cursor = x
     for style, label in entries:
-        need = 16 + 6 + text_width(label, _px(size)) + 18
+        need = 16 + 6 + still_text_width(label, _px(size)) + 18
         if cursor + need > board.width - MARGIN and cursor > x:
             cursor, y = x, y + 20
         board.rect(cursor, y, 16, 14, **style)
@@ -269,6 +283,7 @@ def _legend(board: Board, x: float, y: float, entries: list[tuple[dict, str]]) -
 def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None = None,
                            caption: str | None = None) -> Frames:
     """Every grid of the stack left to right; one output cell and the region it sees in each earlier grid."""
+    width, say = layout_width(width, theme), _words(theme)
     geometries = spec.geometries()
     shapes = [g.input_shape for g in geometries] + [geometries[-1].output_shape]
     sizes = receptive_field_sizes(geometries)
@@ -287,17 +302,17 @@ def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None 
     # what each column says under its grid: (text, points, bold, colour), wrapped to the column
     static: list[list[tuple[str, float, bool, RGB]]] = []
     for index, shape in enumerate(shapes):
-        name = "input" if index == 0 else f"layer {index} output"
+        name = say("input") if index == 0 else say("rf_layer_output", n=index)
         lines = [(f"{name} {TIMES.join(map(str, shape))}", 10, True, theme.text)]
         if index == 0:
-            lines.append(("r₀ = 1 (a cell sees itself)", 9.5, False, theme.muted_text))
+            lines.append((say("rf_itself", r0="r₀ = 1"), 9.5, False, theme.muted_text))
         else:
             g = geometries[index - 1]
             r, _, text = sizes[index - 1]
             lines.append((f"k={g.kernel_size[0]} s={g.stride[0]} p={g.padding[0][0]} d={g.dilation[0]}", 9.5, False,
                           theme.muted_text))
             lines.append((text, 9.5, False, theme.text))
-            lines.append((f"RF = {r}{TIMES}{r} input cells", 10, True, theme.accent))
+            lines.append((say("rf_size", r=r), 10, True, theme.accent))
         static.append([(part, pts, bold, colour) for text, pts, bold, colour in lines
                        for part in _wrap(text, pts, column_w[index])])
     last = shapes[-1][1:]
@@ -314,17 +329,17 @@ def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None 
             rows, cols = np.nonzero(mask)
             tall, wide = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
             if index == len(masks) - 1:
-                note = f"cell ({output_cell[0]}, {output_cell[1]})"
+                note = say("rf_cell", row=output_cell[0], col=output_cell[1])
             else:
                 cut = min(tall, wide) < _span_from(geometries, index)
-                note = f"it sees {tall}{TIMES}{wide}" + (" (cut at the border)" if cut else "")
+                note = say("rf_sees", rows=tall, cols=wide) + (say("rf_cut") if cut else "")
             per_grid.append(_wrap(note, 9.5, column_w[index]))
         notes.append(per_grid)
     static_h = max(sum(17 for _ in lines) for lines in static)
     note_y = label_y + static_h + 2
     note_h = 17 * max(len(n) for per_grid in notes for n in per_grid)
-    formula = ("r₀ = 1;  rₗ = rₗ₋₁ + (kₗ − 1)·dₗ·jₗ₋₁  with jₗ₋₁ = s₁···sₗ₋₁ (input cells between "
-               "neighbouring cells of layer l−1, j₀ = 1)")
+    formula = say("rf_formula", r0="r₀ = 1", rule="rₗ = rₗ₋₁ + (kₗ − 1)·dₗ·jₗ₋₁", jump="jₗ₋₁ = s₁···sₗ₋₁",
+                  previous="l−1", j0="j₀ = 1")
     formula_lines = _wrap(formula, 9.5, width - 2 * MARGIN)
     legend_y = note_y + note_h + 10
     after_legend = legend_y + 44 + 17 * len(formula_lines) + 8
@@ -339,11 +354,11 @@ def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None 
             board.centred_text(left + grid_w[index] / 2, label_y + 17 * i, text, size=pts, bold=bold, colour=colour,
                                va="top")
     legend = [
-        (dict(fill=theme.output_current, edge=theme.output_current), "the chosen output cell"),
-        (dict(fill=theme.tap, edge=theme.grid), "cells it depends on"),
+        (dict(fill=theme.output_current, edge=theme.output_current), say("rf_chosen")),
+        (dict(fill=theme.tap, edge=theme.grid), say("rf_depends")),
     ]
     if any(g.dilation[0] > 1 for g in geometries):
-        legend.append((dict(fill=theme.input, edge=theme.gap, lw=2), "inside its span, skipped (dilation gap)"))
+        legend.append((dict(fill=theme.input, edge=theme.gap, lw=2), say("rf_gap")))
     legend_end = _legend(board, MARGIN, legend_y, legend)
     for i, line in enumerate(formula_lines):
         board.text(MARGIN, legend_end + 17 * i, line, size=9.5, colour=theme.text, ha="left", va="top")
@@ -389,6 +404,7 @@ def _span_from(geometries: list[Geometry], index: int) -> int:
 def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = None,
                        caption: str | None = None) -> Frames:
     """Y = C X with C drawn; then one frame per output element: its row of C, the X it touches, the product."""
+    width, say = layout_width(width, theme), _words(theme)
     g = spec.geometry
     kernel = np.array(spec.kernel, dtype=np.float64)
     _, h, w = g.input_shape
@@ -427,10 +443,12 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
     _draw_title(board, title)
     # static: Y, =, C, X, headers
     board.text(y_left + cell / 2, top - 12, "Y", size=11, bold=True)
-    board.text(c_left + cols * cell / 2, top - 12, f"C  ({rows} outputs {TIMES} {cols} inputs)", size=11, bold=True)
+    board.text(c_left + cols * cell / 2, top - 12, say("cm_header", rows=rows, cols=cols), size=11, bold=True)
     board.text(x_left + cell / 2, top - 12, "X", size=11, bold=True)
     board.text(eq_x + 7, top + rows * cell / 2, "=", size=16, bold=True)
-    board.grid(y_left, top, cell, y.reshape(-1, 1) if numbers else None, fill=theme.output_done,
+    # values always go in (they give the grid its shape); `shown` hides them when the cells are too small
+    hidden_y = None if numbers else np.zeros((rows, 1), dtype=bool)
+    board.grid(y_left, top, cell, y.reshape(-1, 1), shown=hidden_y, fill=theme.output_done,
                text_colour=theme.output_done_text)
     fills = np.empty((rows, cols, 3), dtype=np.uint8)
     fills[:] = theme.input
@@ -439,7 +457,8 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
     board.grid(c_left, top, cell, matrix if numbers else None, fill=fills, text_colour=theme.kernel_text,
                shown=shown, edge=mix(theme.grid, theme.background, 0.5))
     board.rect(c_left, top, cols * cell, rows * cell, edge=theme.text, lw=1.2, z=3)
-    board.grid(x_left, top, cell, x.reshape(-1, 1) if numbers else None, fill=theme.input)
+    board.grid(x_left, top, cell, x.reshape(-1, 1), shown=None if numbers else np.zeros((cols, 1), dtype=bool),
+               fill=theme.input)
     for k in range(cols):
         board.text(x_left + cell + 6, top + (k + 0.5) * cell, f"({k // w}, {k % w})", size=9,
                    colour=theme.muted_text, ha="left")
@@ -447,11 +466,12 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
     in_left = inset_left
     k_left = in_left + pw * icell + 36
     o_left = k_left + g.kernel_size[1] * icell + 36
-    board.text(in_left, inset_top, f"input {h}{TIMES}{w}" + (" (padded)" if ph != h or pw != w else ""), size=9.5,
+    board.text(in_left, inset_top, say("input_shape", shape=f"{h}{TIMES}{w}")
+               + (say("cm_padded") if ph != h or pw != w else ""), size=9.5, bold=True, ha="left", va="top")
+    board.text(k_left, inset_top, say("kernel_shape", shape=f"{g.kernel_size[0]}{TIMES}{g.kernel_size[1]}"), size=9.5,
                bold=True, ha="left", va="top")
-    board.text(k_left, inset_top, f"kernel {g.kernel_size[0]}{TIMES}{g.kernel_size[1]}", size=9.5, bold=True,
-               ha="left", va="top")
-    board.text(o_left, inset_top, f"output {ho}{TIMES}{wo}", size=9.5, bold=True, ha="left", va="top")
+    board.text(o_left, inset_top, say("output_shape", shape=f"{ho}{TIMES}{wo}"), size=9.5, bold=True, ha="left",
+               va="top")
     grid_top = inset_top + 20
     padded = np.pad(x[0], pad)
     is_pad = np.pad(np.zeros((h, w), dtype=bool), pad, constant_values=True)
@@ -466,10 +486,9 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
     board.grid(o_left, grid_top, icell, y, fill=theme.output_done, text_colour=theme.output_done_text, size=8.5)
 
     frames: Frames = []
-    intro = (f"C is the kernel written out as a matrix: row n holds the {kernel.size} weights of output n, placed "
-             f"in the columns of the input cells its window covers"
-             + (" (taps on padding have no column)" if any(b or a for b, a in pad) else "")
-             + f"; every other entry is 0 ({int((layout < 0).sum())} of {layout.size} are zero, left blank).")
+    intro = (say("cm_intro", count=kernel.size)
+             + (say("cm_intro_padding") if any(b or a for b, a in pad) else "")
+             + say("cm_intro_zeros", zeros=int((layout < 0).sum()), total=layout.size))
     artists = [board.text(MARGIN, text_top + 17 * i, line, size=9.5, ha="left", va="top")
                for i, line in enumerate(_wrap(intro, 9.5, text_width_px)[:text_lines])]
     frames.append((board.frame(), 3500))
@@ -506,11 +525,11 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
         transient.append(board.text(o_left + (oj + 0.5) * icell, grid_top + (oi + 0.5) * icell,
                                     fmt_number(y[oi, oj]), size=8.5, colour=theme.output_current_text, z=5))
         terms = [f"{_paren(matrix[n, k])}·{_paren(x.reshape(-1)[k])}" for k in used]
-        product = _elided_sum(terms) + f" = {fmt_number(y.reshape(-1)[n])}"
-        lines = _wrap(f"y{_sub(n)} = row {n} of C · X = " + product
-                      + f"   (output ({oi}, {oj}): {len(used)} of the {kernel.size} taps land on input cells"
-                      + (f", {kernel.size - len(used)} on padding, which has no column)" if len(used) < kernel.size
-                         else ")"),
+        product = _elided_sum(terms, say) + f" = {fmt_number(y.reshape(-1)[n])}"
+        lines = _wrap(say("cm_row", sub=_sub(n), n=n) + product
+                      + say("cm_taps", row=oi, col=oj, used=len(used), total=kernel.size)
+                      + (say("cm_taps_padding", count=kernel.size - len(used)) if len(used) < kernel.size
+                         else say("cm_taps_end")),
                       9.5, text_width_px)
         for i, line in enumerate(lines[:text_lines]):
             transient.append(board.text(MARGIN, text_top + 17 * i, line, size=9.5, ha="left", va="top",
@@ -521,12 +540,12 @@ def render_conv_matrix(spec, *, theme: Theme, width: int, title: str | None = No
     return frames
 
 
-def _elided_sum(terms: list[str], keep: int = 9) -> str:
+def _elided_sum(terms: list[str], say, keep: int = 9) -> str:
     terms = [t.replace("-", MINUS) for t in terms]
     if len(terms) <= keep:
         return " + ".join(terms) if terms else "0"
     head, tail = terms[: keep - 2], terms[-2:]
-    return " + ".join(head) + f" + … ({len(terms) - keep} more) … + " + " + ".join(tail)
+    return " + ".join(head) + f" + … {say('more_terms', count=len(terms) - keep)} … + " + " + ".join(tail)
 
 
 # ---- upsample_compare -----------------------------------------------------------------------------
@@ -534,18 +553,26 @@ def _elided_sum(terms: list[str], keep: int = 9) -> str:
 def render_upsample_compare(spec, *, theme: Theme, width: int, title: str | None = None,
                             caption: str | None = None) -> Frames:
     """Input, nearest and bilinear upsampling, and a transposed conv's output side by side, with numbers."""
+    pixels, say = width, _words(theme)
     x = np.array(spec.input, dtype=np.float64)
     t = spec.transposed
     weights = np.array(t.weights, dtype=np.float64)
     g = spec.transposed_geometry
     nearest, bilinear, learned = upsample_values(spec)
-    panels = [
-        (nearest, f"nearest {TIMES}{spec.scale_factor}", "no parameters", "each value copied into a block"),
-        (bilinear, f"bilinear {TIMES}{spec.scale_factor}", "no parameters", "align_corners=False: weighted means"),
-        (learned, "transposed conv", f"learned: {t.kernel_size}·{t.kernel_size} = {g.weight_count} weights",
-         f"k={t.kernel_size} s={t.stride} p={t.padding} output_padding={t.output_padding}"),
+    panels = [  # (values, name, parameters, how, learned)
+        (nearest, say("up_nearest", times=TIMES, scale=spec.scale_factor), say("no_parameters"), say("up_nearest_how"),
+         False),
+        (bilinear, say("up_bilinear", times=TIMES, scale=spec.scale_factor), say("no_parameters"),
+         say("up_bilinear_how"), False),
+        (learned, say("up_transposed"), say("up_learned", k=t.kernel_size, count=g.weight_count),
+         f"k={t.kernel_size} s={t.stride} p={t.padding} output_padding={t.output_padding}", True),
     ]
     gap = 26
+    # a large font scale zooms only as far as each panel's title and parameter line still fit in its third
+    widest = max(still_text_width(f"{name} → {TIMES.join(map(str, values.shape))}", _px(10), bold=True)
+                 for values, name, *_ in panels)
+    widest = max(widest, *(still_text_width(params, _px(10), bold=True) for _, _, params, *_ in panels))
+    width = layout_width(pixels, theme, needs=2 * MARGIN + 2 * gap + 3 * (widest + 6))
     panel_w = (width - 2 * MARGIN - 2 * gap) / 3
     cell = _cell_size(panel_w, max(p[0].shape[1] for p in panels), largest=40, smallest=12)
     top = _title_height(title, width) + 8
@@ -558,7 +585,7 @@ def render_upsample_compare(spec, *, theme: Theme, width: int, title: str | None
     caption_top = labels_y + 3 * 17 + 10
     caption_lines = _caption_lines(caption, width)
     height = int(caption_top + 17 * len(caption_lines) + 14)
-    board = Board(width, height, theme)
+    board = Board(width, height, theme, zoom=pixels / width)
     _draw_title(board, title)
 
     def shaded(values: np.ndarray) -> np.ndarray:
@@ -573,15 +600,16 @@ def render_upsample_compare(spec, *, theme: Theme, width: int, title: str | None
     lefts = [MARGIN + i * (panel_w + gap) for i in range(3)]
     in_w = x.shape[1] * small
     in_left = (lefts[0] + lefts[1] + panel_w) / 2 - in_w / 2
-    board.text(in_left + in_w / 2, top, f"input {x.shape[0]}{TIMES}{x.shape[1]}", size=10, bold=True, va="top")
+    board.text(in_left + in_w / 2, top, say("input_shape", shape=f"{x.shape[0]}{TIMES}{x.shape[1]}"), size=10, bold=True,
+               va="top")
     board.grid(in_left, top_grid_y, small, x, fill=shaded(x), size=9.5)
     k_left = lefts[2] + panel_w / 2 - t.kernel_size * small / 2
-    board.text(k_left + t.kernel_size * small / 2, top, f"its learned weights {t.kernel_size}{TIMES}{t.kernel_size}",
+    board.text(k_left + t.kernel_size * small / 2, top, say("up_weights", shape=f"{t.kernel_size}{TIMES}{t.kernel_size}"),
                size=10, bold=True, va="top")
     board.grid(k_left, top_grid_y, small, weights, fill=theme.kernel, text_colour=theme.kernel_text, size=9.5)
     board.text(width / 2, top_grid_y + top_h + 20,
-               "three ways to make the input bigger", size=9.5, colour=theme.muted_text)
-    for left, (values, name, params, how) in zip(lefts, panels):
+               say("up_three_ways"), size=9.5, colour=theme.muted_text)
+    for left, (values, name, params, how, trained) in zip(lefts, panels):
         grid_w = values.shape[1] * cell
         gx = left + (panel_w - grid_w) / 2
         board.text(left + panel_w / 2, row2, f"{name} → {TIMES.join(map(str, values.shape))}", size=10, bold=True,
@@ -590,7 +618,7 @@ def render_upsample_compare(spec, *, theme: Theme, width: int, title: str | None
         board.grid(gx, row2 + 22, cell, values if _fits_numbers(values, cell, points) else None,
                    fill=shaded(values), size=points)
         board.text(left + panel_w / 2, labels_y, params, size=10, bold=True, va="top",
-                   colour=theme.bias if params.startswith("learned") else theme.muted_text)
+                   colour=theme.bias if trained else theme.muted_text)
         for i, line in enumerate(_wrap(how, 9, panel_w)[:2]):
             board.text(left + panel_w / 2, labels_y + 17 * (i + 1), line, size=9, colour=theme.muted_text, va="top")
     _draw_caption(board, caption, caption_top)
@@ -605,6 +633,7 @@ _CHANNEL_COLOURS = {"R": (213, 94, 0), "G": (0, 158, 115), "B": (0, 114, 178)}
 def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None = None,
                            caption: str | None = None) -> Frames:
     """An m-channel input as a 3D stack with the k×k×m window, then the same as m slices and their sums."""
+    pixels, say = width, _words(theme)
     x, weight, bias = multichannel_values(spec)
     trace = conv_trace(x, weight, bias, padding=spec.padding)
     g = trace.geometry
@@ -612,32 +641,37 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
     k = spec.kernel_size
     _, ho, wo = g.output_shape
     step = trace.step(spec.position[0] * wo + spec.position[1])
-    names = list(spec.channel_names) if spec.channel_names else [f"ch {c}" for c in range(m)]
+    names = list(spec.channel_names) if spec.channel_names else [say("channel_name", channel=c) for c in range(m)]
     colours = [_CHANNEL_COLOURS.get(n, theme.group_colour(c)) for c, n in enumerate(names)]
     padded = trace.padded_input[0]
     pad_cells = trace.padding_cells
     ph, pw = padded.shape[1:]
+    cell3, scell = 26, 24
+    depth = 0.8 * cell3  # how far each deeper channel is shifted up and right
+    # the grids have fixed cells: a large font scale zooms only as far as the slice rows still fit
+    sums = [say("mc_sum", name=names[c], value=fmt_number(step.channel_sums[c])) for c in range(m)]
+    slice_row = (2 * MARGIN + max(still_text_width(n, _px(10.5), bold=True) for n in names) + 14 + pw * scell + 12
+                 + 26 + k * scell + 10 + 24 + k * max(_product_cell(step.tap_products[c], scell) for c in range(m)) + 12
+                 + max(still_text_width(t, _px(10.5), bold=True) for t in sums))
+    width = layout_width(pixels, theme, needs=slice_row)
 
     top = _title_height(title, width) + 6
-    cell3 = 26
-    depth = 0.8 * cell3  # how far each deeper channel is shifted up and right
     stack_top = top + 26 + (m - 1) * depth
     stack_h = ph * cell3
     slices_top = stack_top + stack_h + 62
-    scell = 24
     row_h = max(ph, k) * scell + 30
     sum_top = slices_top + 24 + m * row_h + 4
     caption_top = sum_top + 2 * 20 + 12
     caption_lines = _caption_lines(caption, width)
     height = int(caption_top + 17 * len(caption_lines) + 14)
-    board = Board(width, height, theme)
+    board = Board(width, height, theme, zoom=pixels / width)
     _draw_title(board, title)
 
     def card_stack(left: float, values: np.ndarray, fill: RGB, front_text: RGB, window: tuple | None,
                    pads: np.ndarray | None, label: str, *, named: bool) -> float:
         rows, cols = values.shape[1:]
         if named:  # names sit in the staircase notches left of each card's top edge
-            left += max(text_width(n, _px(9), bold=True) for n in names) + 6
+            left += max(still_text_width(n, _px(9), bold=True) for n in names) + 6
         for c in reversed(range(m)):
             dx, dy = c * depth, -c * depth
             z = 1 + (m - c) * 10
@@ -672,11 +706,12 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
 
     origin = step.window_origin
     inputs_end = card_stack(MARGIN, padded, theme.input, theme.input_text, origin, pad_cells,
-                            f"input {m}{TIMES}{h}{TIMES}{w}" + (f" (padding {spec.padding})" if spec.padding else ""),
+                            say("input_shape", shape=f"{m}{TIMES}{h}{TIMES}{w}")
+                            + (say("mc_padding", padding=spec.padding) if spec.padding else ""),
                             named=True)
     board.text(inputs_end + 22, stack_top + stack_h / 2, "⊙", size=18)
     kernel_end = card_stack(inputs_end + 44, weight[0], theme.kernel, theme.kernel_text, None, None,
-                            f"kernel {k}{TIMES}{k}{TIMES}{m}", named=False)
+                            say("kernel_shape", shape=f"{k}{TIMES}{k}{TIMES}{m}"), named=False)
     board.text(kernel_end + 24, stack_top + stack_h / 2, "=", size=18, bold=True)
     out_left = kernel_end + 48
     out_values = trace.output()[0, 0]
@@ -687,15 +722,16 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
     board.grid(out_left, stack_top, ocell, None, fill=fills)
     board.text(out_left + (step.position[1] + 0.5) * ocell, stack_top + (step.position[0] + 0.5) * ocell,
                fmt_number(step.value), size=9, colour=theme.output_current_text, bold=True, z=7)
-    board.text(out_left + wo * ocell / 2, stack_top + ho * ocell + 8, f"output {ho}{TIMES}{wo}", size=10, bold=True,
+    board.text(out_left + wo * ocell / 2, stack_top + ho * ocell + 8, say("output_shape", shape=f"{ho}{TIMES}{wo}"),
+               size=10, bold=True,
                va="top")
 
-    board.text(MARGIN, slices_top, f"the same {k}{TIMES}{k}{TIMES}{m} window, one {k}{TIMES}{k} slice per channel:",
+    board.text(MARGIN, slices_top, say("mc_same_window", window=f"{k}{TIMES}{k}{TIMES}{m}", slice=f"{k}{TIMES}{k}"),
                size=10.5, bold=True, ha="left", va="top")
     for c in range(m):
         row_top = slices_top + 24 + c * row_h
         board.text(MARGIN, row_top + 10, names[c], size=10.5, bold=True, colour=colours[c], ha="left", va="top")
-        left = MARGIN + max(text_width(n, _px(10.5), bold=True) for n in names) + 14
+        left = MARGIN + max(still_text_width(n, _px(10.5), bold=True) for n in names) + 14
         fills = np.empty((ph, pw, 3), dtype=np.uint8)
         fills[:] = mix(colours[c], theme.input, 0.12)
         wr, wc = origin
@@ -716,26 +752,40 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
         left += k * scell + 10
         board.text(left + 8, row_top + k * scell / 2, "=", size=14, bold=True)
         left += 24
-        pcell = max(scell, 30 if not _fits_numbers(step.tap_products[c], scell, 8.5) else scell)
+        pcell = _product_cell(step.tap_products[c], scell)
         board.grid(left, row_top, pcell, step.tap_products[c], fill=mix(theme.tap, theme.background, 0.45),
                    size=8.5)
         left += k * pcell + 12
-        board.text(left, row_top + k * scell / 2, f"→ sum {names[c]} = {fmt_number(step.channel_sums[c])}", size=10.5,
+        board.text(left, row_top + k * scell / 2, say("mc_sum", name=names[c], value=fmt_number(step.channel_sums[c])),
+                   size=10.5,
                    colour=theme.accent, bold=True, ha="left")
         if c == 0:
-            board.text(left, row_top + k * scell / 2 + 18, "products, then their sum", size=9,
+            board.text(left, row_top + k * scell / 2 + 18, say("mc_products"), size=9,
                        colour=theme.muted_text, ha="left")
     parts = " + ".join(_paren(v) for v in step.channel_sums)
-    bias_text = f" + bias {_paren(step.bias)}" if step.bias is not None else ""
+    bias_text = say("mc_bias", value=_paren(step.bias)) if step.bias is not None else ""
     board.text(MARGIN, sum_top,
-               f"output ({step.position[0]}, {step.position[1]}) = {parts}{bias_text} = {fmt_number(step.value)}",
+               say("mc_output", row=step.position[0], col=step.position[1], parts=parts, bias=bias_text,
+                   value=fmt_number(step.value)),
                size=11, bold=True, colour=theme.accent, ha="left", va="top")
     board.text(MARGIN, sum_top + 22,
-               f"one 3D kernel on {m} channels = {m} 2D kernels, one per channel, whose results are added"
-               + (" (then the bias)" if step.bias is not None else ""),
+               say("mc_explain", m=m) + (say("mc_then_bias") if step.bias is not None else ""),
                size=9.5, colour=theme.muted_text, ha="left", va="top")
     _draw_caption(board, caption, caption_top)
     return [(board.frame(), STILL_MS)]
+
+
+def _product_cell(products: np.ndarray, cell: int) -> int:
+    """The products grid's cell: the slices' size, or 30 px when their numbers need it."""
+    return max(cell, 30 if not _fits_numbers(products, cell, 8.5) else cell)
+
+
+def _colour_scale_text(fmap: np.ndarray) -> str:
+    """The range under a feature map: symmetric about 0 when it has negatives, else from 0."""
+    limit = float(np.abs(fmap).max()) or 1.0
+    if fmap.min() < -1e-9:
+        return f"{fmt_number(-limit)} … 0 … {fmt_number(limit)}"
+    return f"0 … {fmt_number(limit)}"
 
 
 def _paren(value: float) -> str:
@@ -748,6 +798,7 @@ def _paren(value: float) -> str:
 def render_feature_maps(spec, *, theme: Theme, width: int, title: str | None = None,
                         caption: str | None = None) -> Frames:
     """An image, each preset kernel, the feature map it makes (conv2d, padding 1) and that map after ReLU."""
+    pixels, say = width, _words(theme)
     image = load_grayscale(spec.image, tuple(spec.size))
     hh, ww = image.shape
     columns = []
@@ -757,6 +808,10 @@ def render_feature_maps(spec, *, theme: Theme, width: int, title: str | None = N
         columns.append((name, ints, divisor, fmap, relu(fmap) if spec.relu else None))
     n = len(columns)
     gap = 16
+    # a large font scale zooms only as far as each map's colour-scale label still fits under it
+    scales = [_colour_scale_text(fmap) for _, _, _, fmap, _ in columns]
+    needs = 2 * MARGIN + gap * (n - 1) + n * (max(still_text_width(t, _px(9)) for t in scales) + 8)
+    width = layout_width(pixels, theme, needs=needs)
     col_w = (width - 2 * MARGIN - gap * (n - 1)) / n
     map_w = min(col_w, ww * 3)
     map_h = map_w * hh / ww
@@ -764,31 +819,30 @@ def render_feature_maps(spec, *, theme: Theme, width: int, title: str | None = N
     image_w = min((width - 2 * MARGIN) * 0.45, ww * 3)
     image_h = image_w * hh / ww
     kcell = 24
-    kernels_top = top + 20 + image_h + 26
+    g = conv_geometry((1, hh, ww), 1, 3, 1, 1, bias=False)
+    notes = [say("fm_values"), say("fm_slides"), say("fm_output", shape=TIMES.join(map(str, g.output_shape))),
+             say("fm_colours"), say("fm_border")]
+    if spec.relu:
+        notes.append(say("fm_relu"))
+    text_left = MARGIN + image_w + 24
+    note_parts = [_wrap(line, 9.5, width - MARGIN - text_left) for line in notes]
+    notes_end = top + 24 + sum(15 * len(parts) + 8 for parts in note_parts) - 8
+    kernels_top = max(top + 20 + image_h, notes_end) + 26  # under the image and under the notes beside it
     maps_top = kernels_top + 20 + 3 * kcell + 26
     bar = 8  # colour bar under each map
     relu_top = maps_top + 20 + map_h + bar + 24
     end = relu_top + (20 + map_h + bar + 24 if spec.relu else 0) + 10
     caption_lines = _caption_lines(caption, width)
     height = int(end + 17 * len(caption_lines) + 14)
-    board = Board(width, height, theme)
+    board = Board(width, height, theme, zoom=pixels / width)
     _draw_title(board, title)
 
-    board.text(MARGIN, top, f"input image (grayscale) {hh}{TIMES}{ww}", size=10, bold=True, ha="left", va="top")
+    board.text(MARGIN, top, say("fm_input", shape=f"{hh}{TIMES}{ww}"), size=10, bold=True, ha="left", va="top")
     board.image(image, MARGIN, top + 20, image_w, image_h, cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
     board.rect(MARGIN, top + 20, image_w, image_h, edge=theme.grid, lw=1, z=3)
-    g = conv_geometry((1, hh, ww), 1, 3, 1, 1, bias=False)
-    notes = [f"values 0 (black) … 1 (white)",
-             f"each kernel slides over it: conv2d, padding 1, stride 1",
-             f"output {TIMES.join(map(str, g.output_shape))}: one feature map per kernel",
-             "red: positive, blue: negative (same scale either side of 0)",
-             "the line along the border: padding puts zeros (black) around the picture, an edge too"]
-    if spec.relu:
-        notes.append("ReLU keeps the positive part: max(x, 0)")
-    text_left = MARGIN + image_w + 24
     note_y = top + 24
-    for line in notes:
-        for part in _wrap(line, 9.5, width - MARGIN - text_left):
+    for parts in note_parts:
+        for part in parts:
             board.text(text_left, note_y, part, size=9.5, ha="left", va="top")
             note_y += 15
         note_y += 8
@@ -804,15 +858,15 @@ def render_feature_maps(spec, *, theme: Theme, width: int, title: str | None = N
         mleft = centre - map_w / 2
         signed = fmap.min() < -1e-9
         limit = float(np.abs(fmap).max()) or 1.0
-        board.text(centre, maps_top, "feature map", size=9.5, bold=True, va="top")
+        board.text(centre, maps_top, say("feature_map"), size=9.5, bold=True, va="top")
         if signed:
             board.image(fmap, mleft, maps_top + 20, map_w, map_h, cmap="RdBu_r", vmin=-limit, vmax=limit,
                         interpolation="nearest")
-            scale = f"{fmt_number(-limit)} … 0 … {fmt_number(limit)}"
+            scale = _colour_scale_text(fmap)
         else:
             board.image(fmap, mleft, maps_top + 20, map_w, map_h, cmap="gray", vmin=0, vmax=limit,
                         interpolation="nearest")
-            scale = f"0 … {fmt_number(limit)}"
+            scale = _colour_scale_text(fmap)
         board.rect(mleft, maps_top + 20, map_w, map_h, edge=theme.grid, lw=1, z=3)
         ramp = np.linspace(-limit if signed else 0, limit, 64)[None]
         board.image(ramp, mleft, maps_top + 22 + map_h, map_w, bar, cmap="RdBu_r" if signed else "gray",
@@ -820,7 +874,7 @@ def render_feature_maps(spec, *, theme: Theme, width: int, title: str | None = N
         board.text(centre, maps_top + 22 + map_h + bar + 2, scale, size=9, colour=theme.muted_text, va="top")
         if rectified is not None:
             high = float(rectified.max()) or 1.0
-            board.text(centre, relu_top, "after ReLU", size=9.5, bold=True, va="top")
+            board.text(centre, relu_top, say("after_relu"), size=9.5, bold=True, va="top")
             board.image(rectified, mleft, relu_top + 20, map_w, map_h, cmap="gray", vmin=0, vmax=high,
                         interpolation="nearest")
             board.rect(mleft, relu_top + 20, map_w, map_h, edge=theme.grid, lw=1, z=3)
