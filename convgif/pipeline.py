@@ -136,15 +136,41 @@ def _drawing_problem(scene, trace, error: RenderError) -> tuple[str, str]:
         return "render.width", f"{width} px is too narrow to draw {scene.op.kind} (at least 320 px)"
     if "does not fit" not in str(error):
         return "render", str(error)
-    if width < MAX_WIDTH:
+    font_scale = getattr(scene.render, "font_scale", 1.0)
+    scaled = f" at font_scale {font_scale:g}" if font_scale != 1.0 else ""
+    narrowest = _narrowest_fitting_width(scene, trace, width)
+    if narrowest is not None:
+        smaller_text = ", a smaller font_scale" if font_scale > 1.0 else ""
+        return "render.width", (f"{error}{scaled}: it needs render.width = {narrowest} or more "
+                                f"(up to {MAX_WIDTH}){smaller_text}, or a smaller input")
+    remedies = "a smaller input, fewer channels or a smaller font_scale" if font_scale > 1.0 else (
+        "a smaller input or fewer channels")
+    return "input.shape", f"{error}{scaled}, nor in {MAX_WIDTH} px, the widest frame (use {remedies})"
+
+
+def _narrowest_fitting_width(scene, trace, width: int) -> int | None:
+    """The narrowest frame width (px, a multiple of 10, up to MAX_WIDTH) this scene fits in, or None.
+
+    Whether grids fit grows with the width, so a bisection over widths finds the edge in about ten layouts.
+    """
+    def fits(candidate: int) -> bool:
+        render = scene.render.model_copy(update={"width": candidate})
         try:
-            build_view(scene.model_copy(update={"render": scene.render.model_copy(update={"width": MAX_WIDTH})}),
-                       trace)
+            build_view(scene.model_copy(update={"render": render}), trace)
         except RenderError:
-            pass
+            return False
+        return True
+
+    if width >= MAX_WIDTH or not fits(MAX_WIDTH):
+        return None
+    low, high = width // 10, MAX_WIDTH // 10  # low*10 does not fit, high*10 does
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle * 10):
+            high = middle
         else:
-            return "render.width", f"{error} (raise render.width, up to {MAX_WIDTH}, or use a smaller input)"
-    return "input.shape", f"{error}, nor in {MAX_WIDTH} px, the widest frame (use a smaller input or fewer channels)"
+            low = middle
+    return high * 10
 
 
 def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None = None) -> RenderResult:
@@ -274,10 +300,13 @@ def write_outputs(scene, view, indices: list[int], out_dir: Path, formats, *,
 def still_frames(scene) -> list[tuple[np.ndarray, int]]:
     """The (frame, duration_ms) pairs of a still scene, drawn by its kind's renderer."""
     from convgif.render.stills import shapes, views
+    from convgif.render.stills.measure import measuring_at
 
     renderers = {**shapes.STILL_RENDERERS, **views.STILL_RENDERERS}
-    return renderers[scene.kind](scene.still, theme=scene_theme(scene), width=scene.render.width,
-                                 title=scene.title, caption=scene.caption)
+    theme = scene_theme(scene)
+    with measuring_at(theme.font_scale):  # text is measured as drawn at the scale's pixel size
+        return renderers[scene.kind](scene.still, theme=theme, width=scene.render.width,
+                                     title=scene.title, caption=scene.caption)
 
 
 def render_still(scene, out_dir: Path, *, progress: Progress | None = None) -> RenderResult:

@@ -171,7 +171,8 @@ def test_a_scene_too_big_to_draw_is_a_check_error_with_its_key(tmp_path):
     scene.write_text("[op]\nkind = 'conv2d'\nkernel_size = 3\n[input]\nshape = [1, 300, 300]\n"
                      "[render]\nsteps = {first = 2}\n")
     code, _, err = run_cli("check", str(scene))
-    assert code == 2 and err.startswith(f"{scene}: render.width: ") and "raise render.width" in err
+    assert code == 2 and err.startswith(f"{scene}: render.width: a 300×300 input does not fit in 720 px: it needs render.width = ")
+    assert err.endswith(" or more (up to 4096), or a smaller input\n") and "font_scale" not in err
 
 
 def test_max_frames_limit_and_the_flag_that_raises_it(tmp_path):

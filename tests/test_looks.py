@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 import warnings
 from dataclasses import fields
@@ -417,16 +418,49 @@ def test_no_two_texts_overlap_at_font_scale_one_and_a_half(name):
         assert outside == [], (key, outside)
 
 
-def test_a_scene_too_big_for_its_font_scale_says_raise_the_width():
+def test_a_scene_too_big_for_its_font_scale_names_the_narrowest_width_that_fits():
     doc = tomllib.loads((ROOT / "scenes" / "a06_padding.toml").read_text())
     doc["render"]["font_scale"] = 2.0
     from convgif.pipeline import drawable_view
 
-    scene = parse_scene(doc, "x.toml")
-    with pytest.raises(SceneError, match=r"render.width: .*raise render.width"):
-        drawable_view(scene)
-    doc["render"]["width"] = 1100
-    assert drawable_view(parse_scene(doc, "x.toml")).size[0] == 1100
+    with pytest.raises(SceneError) as raised:
+        drawable_view(parse_scene(doc, "x.toml"))
+    message = str(raised.value)
+    match = re.search(r"render\.width: a 9×9 input does not fit in 720 px at font_scale 2: "
+                      r"it needs render\.width = (\d+) or more \(up to 4096\), a smaller font_scale, or a smaller input",
+                      message)
+    assert match, message
+    needed = int(match.group(1))
+    assert needed % 10 == 0 and 720 < needed <= 4096
+    doc["render"]["width"] = needed
+    assert drawable_view(parse_scene(doc, "x.toml")).size[0] == needed
+    doc["render"]["width"] = needed - 10
+    with pytest.raises(SceneError, match="does not fit"):
+        drawable_view(parse_scene(doc, "x.toml"))
+
+
+STILL_SCENES = sorted(path.name for path in (ROOT / "scenes").glob("*.toml")
+                      if "still" in tomllib.loads(path.read_text()))
+
+
+@pytest.mark.parametrize("language, scale", [("zh", 1.5), ("en", 2.0)])
+@pytest.mark.parametrize("name", STILL_SCENES)
+def test_a_still_at_a_large_font_scale_draws_nothing_into_its_outer_margin(name, language, scale):
+    """Text laid out at a font scale (wrapped, centred, side notes) must end inside the page: the outermost 4 px
+    on the left, right and bottom stay background. Catches text wrapped with a too-narrow measure, legends at
+    fixed offsets and headings wider than the grid they are centred on."""
+    from convgif.pipeline import still_frames
+
+    path = ROOT / "scenes" / name
+    doc = tomllib.loads(path.read_text())
+    doc["language"] = language
+    doc.setdefault("render", {})["font_scale"] = scale
+    frames = still_frames(parse_scene(doc, str(path)))
+    for index, (frame, _) in enumerate(frames):
+        background = frame[0, 0]
+        for side, strip in (("left", frame[:, :4]), ("right", frame[:, -4:]), ("bottom", frame[-4:, :])):
+            inked = np.any(strip != background, axis=-1)
+            assert not inked.any(), (name, language, scale, index, side, int(inked.sum()))
 
 
 def test_a_still_at_a_font_scale_keeps_its_width_and_grows_its_text():

@@ -473,8 +473,11 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
     def draw_frame(show_after: bool) -> np.ndarray:
         def draw(page: Page) -> None:
             top = page.top
-            page.text(left_x + grid_w / 2, top, say("relu_feature_map", h=h, w=w), pt=HEAD_PT, bold=True, ha="center")
-            page.text(right_x + grid_w / 2, top, say("after_relu"), pt=HEAD_PT, bold=True, ha="center")
+            for grid_x, head_text in ((left_x, say("relu_feature_map", h=h, w=w)), (right_x, say("after_relu"))):
+                # centred over its grid, but never past the page margins when the head is wider than the grid
+                half = measure(head_text, HEAD_PT, bold=True) / 2
+                centre_x = min(max(grid_x + grid_w / 2, MARGIN + half), width - MARGIN - half)
+                page.text(centre_x, top, head_text, pt=HEAD_PT, bold=True, ha="center")
             gy = top + head
             for r in range(h):
                 for c in range(w):
@@ -597,7 +600,17 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
     rows = math.ceil(len(curves) / columns)
     cell_w = inner / columns
     cell_h = 210
-    legend_h = lh + 6
+    # one legend for all plots, its entries left to right, wrapping when the next does not fit
+    legend_entries = [("params", say("pc_parameters")), ("macs", say("pc_macs")), ("base", say("pc_base_value"))]
+    legend_spots, spot_x, spot_row = [], 0.0, 0
+    for kind, text in legend_entries:
+        mark_w = 10 if kind == "base" else 38
+        entry_w = mark_w + measure(text, BODY_PT)
+        if spot_x > 0 and spot_x + entry_w > inner:
+            spot_x, spot_row = 0.0, spot_row + 1
+        legend_spots.append((kind, text, MARGIN + spot_x, spot_row, mark_w))
+        spot_x += entry_w + 24
+    legend_h = (spot_row + 1) * lh + 6
     body_h = len(base_lines) * lh + 6 + legend_h + rows * cell_h
     params_colour, macs_colour = theme.window, theme.output_current
 
@@ -606,14 +619,16 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
         for i, line in enumerate(base_lines):
             page.text(MARGIN, y0 + i * lh, line, pt=BODY_PT)
         y0 += len(base_lines) * lh + 6
-        # one legend for all plots: line style and marker tell the two apart, not colour alone
-        page.ax.plot([MARGIN, MARGIN + 28], [y0 + 7] * 2, color=rgb(params_colour), lw=2, marker="o", ms=5)
-        page.text(MARGIN + 38, y0, say("pc_parameters"), pt=BODY_PT)
-        page.ax.plot([MARGIN + 140, MARGIN + 168], [y0 + 7] * 2, color=rgb(macs_colour), lw=2, ls="--",
-                     marker="s", ms=5)
-        page.text(MARGIN + 178, y0, say("pc_macs"), pt=BODY_PT)
-        page.ax.plot([MARGIN + 370, MARGIN + 370], [y0, y0 + 14], color=rgb(theme.muted_text), lw=1.2, ls=":")
-        page.text(MARGIN + 378, y0, say("pc_base_value"), pt=BODY_PT)
+        # line style and marker tell the two curves apart, not colour alone
+        for kind, text, x, row, mark_w in legend_spots:
+            y = y0 + row * lh
+            if kind == "params":
+                page.ax.plot([x, x + 28], [y + 7] * 2, color=rgb(params_colour), lw=2, marker="o", ms=5)
+            elif kind == "macs":
+                page.ax.plot([x, x + 28], [y + 7] * 2, color=rgb(macs_colour), lw=2, ls="--", marker="s", ms=5)
+            else:
+                page.ax.plot([x + 2, x + 2], [y, y + 14], color=rgb(theme.muted_text), lw=1.2, ls=":")
+            page.text(x + mark_w, y, text, pt=BODY_PT)
         y0 += legend_h
         for index, curve in enumerate(curves):
             r, c = divmod(index, columns)
@@ -683,6 +698,10 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
     pict_w = 96
     text_x = MARGIN + 3 * pict_w + 2 * 26 + 16
     text_w = width - MARGIN - text_x
+    stacked = text_w < 170  # too narrow beside the pictures (a large font scale): the text goes under them
+    if stacked:
+        text_x, text_w = MARGIN, inner
+    separator_lines = wrap(say("ds_separator"), SMALL_PT, inner)
     biggest = max(max(g.input_shape[1:]) for g in (std, dw, pw))
 
     def face(shape) -> tuple[float, float]:
@@ -693,11 +712,18 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         lines = [(line, False) for line in wrap(f"{shape_text(g.input_shape)} → {shape_text(g.output_shape)}", BODY_PT,
                                                 text_w)]
         lines += [(line, True) for line in wrap(say("ds_params", text=wtext), BODY_PT, text_w, bold=True)]
-        lines += [(line, False) for line in wrap(say("ds_macs_line", text=macs_text(g)), SMALL_PT, text_w)]
+        lines += [(line, False) for line in wrap(say("ds_macs_line", text=macs_text(g)), BODY_PT, text_w)]
         stage_texts.append(lines)
-    row_hs = [max(line_height(HEAD_PT) + cuboid_size(*face(g.input_shape), 6)[1] + 2 * lh + 8,
-                  line_height(HEAD_PT) + len(t) * lh + 8) + 10 for (_, g, *_), t in zip(stages, stage_texts)]
-    separator = 26
+    def pictures_h(g) -> float:
+        return cuboid_size(*face(g.input_shape), 6)[1] + 2 * lh + 8
+
+    if stacked:
+        row_hs = [line_height(HEAD_PT) + pictures_h(g) + 6 + len(t) * lh + 10
+                  for (_, g, *_), t in zip(stages, stage_texts)]
+    else:
+        row_hs = [max(line_height(HEAD_PT) + pictures_h(g), line_height(HEAD_PT) + len(t) * lh + 8) + 10
+                  for (_, g, *_), t in zip(stages, stage_texts)]
+    separator = 26 + (len(separator_lines) - 1) * line_height(SMALL_PT)
     body_h = sum(row_hs) + separator + 12 + len(summary_lines) * lh
 
     def draw(page: Page) -> None:
@@ -706,12 +732,16 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                 zip(stages, stage_texts, row_hs)):
             if index == 1:
                 page.ax.plot([MARGIN, width - MARGIN], [y + 4] * 2, color=rgb(theme.grid), lw=0.8, ls="--")
-                page.text(width - MARGIN, y + 8, say("ds_separator"),
-                          pt=SMALL_PT, colour=theme.muted_text, ha="right")
+                for i, line in enumerate(separator_lines):
+                    page.text(width - MARGIN, y + 8 + i * line_height(SMALL_PT), line,
+                              pt=SMALL_PT, colour=theme.muted_text, ha="right")
                 y += separator
             page.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
             py = y + line_height(HEAD_PT) + 4
-            centre = py + (row_h - line_height(HEAD_PT) - 2 * lh - 8) / 2
+            if stacked:
+                centre = py + cuboid_size(*face(g.input_shape), 6)[1] / 2
+            else:
+                centre = py + (row_h - line_height(HEAD_PT) - 2 * lh - 8) / 2
             label_y = centre + max(cuboid_size(*face(g.input_shape), g.input_shape[0])[1],
                                    cuboid_size(*face(g.output_shape), g.output_shape[0])[1]) / 2 + 4
             items = [(g.input_shape, in_fill, shape_text(g.input_shape),
@@ -743,7 +773,7 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                               colour=theme.muted_text)
                 if j < 2:
                     page.arrow(x0 + pict_w + 1, centre, x0 + pict_w + 25, centre)
-            ty = y + line_height(HEAD_PT) + 4
+            ty = y + line_height(HEAD_PT) + 4 + (pictures_h(g) + 6 if stacked else 0)
             for i, (line, bold) in enumerate(lines):
                 page.text(text_x, ty + i * lh, line, pt=BODY_PT, bold=bold,
                           colour=theme.accent if bold else theme.text)

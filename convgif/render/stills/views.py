@@ -9,7 +9,6 @@ here, tested against brute force and torch.
 
 from __future__ import annotations
 
-import textwrap
 from typing import Callable
 
 import numpy as np
@@ -158,17 +157,26 @@ def _unit(colour: RGB) -> tuple[float, float, float]:
     return (colour[0] / 255, colour[1] / 255, colour[2] / 255)
 
 
-def _wrap(text: str, points: float, width: float) -> list[str]:
-    if has_cjk(text):  # Chinese breaks between characters; the character-count guess below assumes Latin text
-        return [line for paragraph in text.split("\n")
-                for line in (cjk_wrap(paragraph, lambda trial: still_text_width(trial, _px(points)) <= width) or [""])]
-    chars = max(10, int(width / (0.55 * _px(points))))
+def _wrap(text: str, points: float, width: float, bold: bool = False) -> list[str]:
+    """`text` in lines no wider than `width` px at `points`, as measured: words stay whole (Chinese breaks between
+    characters), and a word wider than the whole line gets a line of its own."""
+    def fits(trial: str) -> bool:
+        return still_text_width(trial, _px(points), bold) <= width
+
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        lines.extend(textwrap.wrap(paragraph, chars) or [""])
-    while lines and any(still_text_width(line, _px(points)) > width for line in lines) and chars > 10:
-        chars -= 4
-        lines = [part for paragraph in text.split("\n") for part in (textwrap.wrap(paragraph, chars) or [""])]
+        if has_cjk(paragraph):
+            lines.extend(cjk_wrap(paragraph, fits) or [""])
+            continue
+        line = ""
+        for word in paragraph.split():
+            trial = f"{line} {word}" if line else word
+            if line and not fits(trial):
+                lines.append(line)
+                line = word
+            else:
+                line = trial
+        lines.append(line)
     return lines
 
 
@@ -236,13 +244,13 @@ class Board:
 
 
 def _title_height(title: str | None, width: int) -> int:
-    return 12 + 22 * len(_wrap(title, 13, width - 2 * MARGIN)) + 6 if title else 12
+    return 12 + 22 * len(_wrap(title, 13, width - 2 * MARGIN, bold=True)) + 6 if title else 12
 
 
 def _draw_title(board: Board, title: str | None) -> None:
     if not title:
         return
-    for i, line in enumerate(_wrap(title, 13, board.width - 2 * MARGIN)):
+    for i, line in enumerate(_wrap(title, 13, board.width - 2 * MARGIN, bold=True)):
         board.text(board.width / 2, 12 + 22 * i, line, size=13, bold=True, va="top")
 
 
@@ -314,7 +322,7 @@ def render_receptive_field(spec, *, theme: Theme, width: int, title: str | None 
             lines.append((text, 9.5, False, theme.text))
             lines.append((say("rf_size", r=r), 10, True, theme.accent))
         static.append([(part, pts, bold, colour) for text, pts, bold, colour in lines
-                       for part in _wrap(text, pts, column_w[index])])
+                       for part in _wrap(text, pts, column_w[index], bold)])
     last = shapes[-1][1:]
     cells = [spec.chosen_cell]
     if spec.cycle:
@@ -652,7 +660,8 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
     sums = [say("mc_sum", name=names[c], value=fmt_number(step.channel_sums[c])) for c in range(m)]
     slice_row = (2 * MARGIN + max(still_text_width(n, _px(10.5), bold=True) for n in names) + 14 + pw * scell + 12
                  + 26 + k * scell + 10 + 24 + k * max(_product_cell(step.tap_products[c], scell) for c in range(m)) + 12
-                 + max(still_text_width(t, _px(10.5), bold=True) for t in sums))
+                 + max(max(still_text_width(t, _px(10.5), bold=True) for t in sums),
+                       still_text_width(say("mc_products"), _px(9))))  # the note under the first row's sum
     width = layout_width(pixels, theme, needs=slice_row)
 
     top = _title_height(title, width) + 6
@@ -661,7 +670,14 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
     slices_top = stack_top + stack_h + 62
     row_h = max(ph, k) * scell + 30
     sum_top = slices_top + 24 + m * row_h + 4
-    caption_top = sum_top + 2 * 20 + 12
+    parts = " + ".join(_paren(v) for v in step.channel_sums)
+    bias_text = say("mc_bias", value=_paren(step.bias)) if step.bias is not None else ""
+    output_lines = _wrap(say("mc_output", row=step.position[0], col=step.position[1], parts=parts, bias=bias_text,
+                             value=fmt_number(step.value)), 11, width - 2 * MARGIN, bold=True)
+    explain_lines = _wrap(say("mc_explain", m=m) + (say("mc_then_bias") if step.bias is not None else ""), 9.5,
+                          width - 2 * MARGIN)
+    explain_top = sum_top + 22 + (len(output_lines) - 1) * 20
+    caption_top = explain_top + 30 + (len(explain_lines) - 1) * 17
     caption_lines = _caption_lines(caption, width)
     height = int(caption_top + 17 * len(caption_lines) + 14)
     board = Board(width, height, theme, zoom=pixels / width)
@@ -762,15 +778,10 @@ def render_multichannel_3d(spec, *, theme: Theme, width: int, title: str | None 
         if c == 0:
             board.text(left, row_top + k * scell / 2 + 18, say("mc_products"), size=9,
                        colour=theme.muted_text, ha="left")
-    parts = " + ".join(_paren(v) for v in step.channel_sums)
-    bias_text = say("mc_bias", value=_paren(step.bias)) if step.bias is not None else ""
-    board.text(MARGIN, sum_top,
-               say("mc_output", row=step.position[0], col=step.position[1], parts=parts, bias=bias_text,
-                   value=fmt_number(step.value)),
-               size=11, bold=True, colour=theme.accent, ha="left", va="top")
-    board.text(MARGIN, sum_top + 22,
-               say("mc_explain", m=m) + (say("mc_then_bias") if step.bias is not None else ""),
-               size=9.5, colour=theme.muted_text, ha="left", va="top")
+    for i, line in enumerate(output_lines):
+        board.text(MARGIN, sum_top + 20 * i, line, size=11, bold=True, colour=theme.accent, ha="left", va="top")
+    for i, line in enumerate(explain_lines):
+        board.text(MARGIN, explain_top + 17 * i, line, size=9.5, colour=theme.muted_text, ha="left", va="top")
     _draw_caption(board, caption, caption_top)
     return [(board.frame(), STILL_MS)]
 
