@@ -64,12 +64,13 @@ def build_trace(scene):
 
 def scene_theme(scene):
     """The scene's look (op and still scenes alike): its `[render] theme`, in its label `language`, at its
-    `[render] font_scale`, with its `[render] colours` overrides."""
+    `[render] font_scale` and `[render] text` style, with its `[render] colours` overrides."""
     from convgif.render import get_theme
 
     colours = getattr(scene.render, "colours", None)
     return get_theme(scene.render.theme, language=getattr(scene, "language", "en"), colours=dict(colours or ()),
-                     font_scale=getattr(scene.render, "font_scale", 1.0))
+                     font_scale=getattr(scene.render, "font_scale", 1.0),
+                     crisp_text=getattr(scene.render, "text", "crisp") == "crisp")
 
 
 def scene_caption(scene) -> str:

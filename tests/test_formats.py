@@ -169,7 +169,9 @@ def test_vector_pages_draw_the_reference_frame(every_format):
 
     _, _, _, view = every_format
     for step in (0, 5, None):
-        painted = mpl_render(view.size, view.theme.background, view.primitives(step))
+        # the page's primitives rastered as the frame is (text anti-aliasing is a raster setting, not a vector one)
+        painted = mpl_render(view.size, view.theme.background, view.primitives(step),
+                             crisp_text=view.theme.crisp_text)
         assert np.array_equal(painted, view.reference_frame(step))
 
 

@@ -65,3 +65,30 @@ def test_memory_flat_in_frame_count(tmp_path):
                               capture_output=True, text=True, check=True)
         peaks[steps] = int(done.stdout.strip().splitlines()[-1])
     assert peaks[1000] <= peaks[100] * 1.10, peaks
+
+
+ANIMATED = [path for path in SCENES if not isinstance(load_scene(path), StillScene)]
+
+
+@pytest.mark.parametrize("path", ANIMATED, ids=[p.stem for p in ANIMATED])
+def test_every_drawn_colour_is_a_palette_colour(path):
+    """GIF frames hold palette indices: a drawn colour missing from the palette would silently show as its nearest
+    palette colour (once: dimmed lanes one level off). With crisp text (the default) nothing is anti-aliased, so
+    every pixel of every frame must be exactly a palette colour; sampled: first, middle and last step, the hold."""
+    import numpy as np
+
+    from convgif.pipeline import build_trace, drawable_view
+
+    scene = load_scene(path)
+    trace = build_trace(scene)
+    view = drawable_view(scene, trace)
+    assert view.theme.crisp_text
+    def keys(rgb: np.ndarray) -> np.ndarray:  # one 24-bit integer per colour
+        rgb = np.asarray(rgb, dtype=np.int64).reshape(-1, 3)
+        return np.unique((rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2])
+
+    palette = keys(view.palette_colors())
+    steps = sorted({0, len(trace) // 2, len(trace) - 1})
+    for label, frame in [*zip(steps, view.frames(steps)), ("hold", view.final_frame())]:
+        stray = np.setdiff1d(keys(frame), palette)
+        assert stray.size == 0, (path.name, label, [f"#{key:06x}" for key in stray[:5]])

@@ -36,13 +36,14 @@ SAMPLES = Path("/tmp/zh_samples")
 
 # ASCII words a Chinese frame may draw, each notation rather than English prose:
 NOTATION = {
-    "floor", "max", "min",  # functions inside the output-size formulas and the pooling arithmetic
-    "ReLU", "PyTorch", "Keras", "Conv2d", "Conv2D", "False",  # proper names, the torch / Keras layer names
+    "floor", "ceil", "max", "min",  # functions inside the output-size formulas, TF's 'same' rule, pooling arithmetic
+    "ReLU", "PyTorch", "Keras", "Conv2d", "Conv2D", "Flatten", "Linear", "False",  # proper names, torch / Keras layers
     "Cout", "Cin",  # axis names of a weight tensor: (Cout, Cin/groups, kH, kW)
 }
 NOTATION |= set(KERNEL_PRESETS)  # a feature-map still's kernels, named as the scene names them (sobel_x, gaussian)
 IDENTIFIER = re.compile(r"[A-Za-z0-9]*(\d|_)[A-Za-z0-9_]*")  # conv2d, max_pool2d, sobel_x: op kinds, preset names
 ARGUMENT = re.compile(r"\b([A-Za-z_]+)\s*=")  # kernel_size=3, groups = 16: torch argument names written as code
+LITERAL = re.compile(r"'[A-Za-z_][A-Za-z0-9_]*'")  # 'same', 'valid': a string argument's value, quoted as code
 PHRASES = ("Cin/groups",)  # the weight tensor's shape as torch's documentation writes it
 
 
@@ -53,6 +54,7 @@ def english_words(text: str) -> list[str]:
     arguments = set(ARGUMENT.findall(text))
     for phrase in PHRASES:
         text = text.replace(phrase, "")
+    text = LITERAL.sub("", text)
     words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
     return [w for w in words if sum(ch.isalpha() for ch in w) >= 3 and w not in NOTATION and w not in arguments
             and not IDENTIFIER.fullmatch(w)]
@@ -149,6 +151,9 @@ def test_the_notation_allowance_is_narrow():
     assert english_words("输出填充 output padding") == ["output", "padding"]  # words outside code stay English
     assert english_words("kernel_size 3") == []  # an identifier, not a word...
     assert english_words("kernel size 3") == ["kernel", "size"]  # ...but the words are
+    assert english_words("填充 'same'，输出 = ceil(7 / 2) · padding='valid'") == []  # quoted values are code...
+    assert english_words("same padding, valid") == ["same", "padding", "valid"]  # ...unquoted they are words
+    assert english_words("'same' (TF rule), top/left 1") == ["rule", "top", "left"]
 
 
 # ---- stills -------------------------------------------------------------------------------------------
@@ -180,13 +185,7 @@ def test_a_chinese_still_draws_no_english_word(name, drawn_strings):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a warning in matplotlib
         frames = still_frames(scene)
-    # known gap: a pipeline still's layer lines ("Conv2d 5→6, K3, S1, padding 'valid'") and notes are written by
-    # the scene layer (convgif.scene.stills_shapes), not by the renderer, and stay English
-    scene_lines = set()
-    if scene.kind == "cnn_pipeline":
-        scene_lines = {text for stage in scene.still.stages() for text in (stage.label, *stage.note.splitlines())}
-    leftovers = {s: english_words(s) for s in drawn_strings
-                 if english_words(s) and not any(s in line or line in s for line in scene_lines if line)}
+    leftovers = {s: english_words(s) for s in drawn_strings if english_words(s)}
     assert leftovers == {}, leftovers
     assert any(re.search(r"[\u4e00-\u9fff]", s) for s in drawn_strings)
     SAMPLES.mkdir(parents=True, exist_ok=True)
@@ -198,6 +197,80 @@ def test_the_still_check_finds_english_in_an_english_still(drawn_strings):
     still_frames(scene)
     words = {w for s in drawn_strings for w in english_words(s)}
     assert {"input", "layer", "output", "cells"} <= words, words
+
+
+def _pipeline_scene(language: str, convention: str, input_shape: list[int], layers: list[dict]):
+    return parse_scene({"language": language, "still": {"kind": "cnn_pipeline", "input_shape": input_shape,
+                                                         "convention": convention, "layers": layers}}, "x.toml")
+
+
+# pipelines covering every line a pipeline still can write: each layer type, padding as a number, a pair, 'valid'
+# and 'same' (PyTorch's rule, TF's rule one line for H and W or one per axis, dilated, the odd cell, PyTorch's
+# refusal of a strided 'same'), pools, flatten, linear with and without bias, in the three conventions
+ZH_PIPELINES = {
+    "every_layer_both": ("both", [3, 32, 30], [
+        {"type": "conv2d", "out_channels": 8, "kernel_size": 5, "padding": 1}, {"type": "relu"},
+        {"type": "max_pool2d", "kernel_size": 2},
+        {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "stride": [2, 1], "padding": [1, 0], "bias": False},
+        {"type": "avg_pool2d", "kernel_size": [3, 2], "stride": 2, "padding": 1},
+        {"type": "conv2d", "filters": 4, "kernel_size": 1, "padding": "valid"},
+        {"type": "conv2d", "filters": 4, "kernel_size": 1},
+        {"type": "flatten"}, {"type": "linear", "out_features": 1000, "bias": False}, {"type": "relu"},
+        {"type": "linear", "out_features": 10}]),
+    "torch_same": ("pytorch", [3, 9, 10], [
+        {"type": "conv2d", "filters": 4, "kernel_size": 4, "padding": "same"},
+        {"type": "conv2d", "filters": 2, "kernel_size": [3, 2], "padding": "same", "dilation": 2},
+        {"type": "flatten"}, {"type": "linear", "out_features": 3}]),
+    "tf_same_per_axis": ("keras", [3, 9, 10], [
+        {"type": "conv2d", "filters": 4, "kernel_size": 3, "stride": [2, 3], "padding": "same", "dilation": 2},
+        {"type": "conv2d", "filters": 4, "kernel_size": 4, "padding": "same"}]),
+    "tf_same_strided_both": ("both", [3, 9, 10], [
+        {"type": "conv2d", "filters": 4, "kernel_size": 3, "stride": [2, 3], "padding": "same", "dilation": 2},
+        {"type": "conv2d", "filters": 4, "kernel_size": 5, "stride": 2, "padding": "same"}]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ZH_PIPELINES))
+def test_a_chinese_pipeline_still_words_every_layer_line_in_chinese(case, drawn_strings):
+    """The layer lines ("Conv2d 5→6, K3, S1, padding 0 ('valid')", TF's 'same' rule, "values in one vector") in
+    Chinese, only code and formulas left as they are, every glyph in the shipped fonts; the English figure keeps its
+    English words (the check is not vacuous)."""
+    convention, input_shape, layers = ZH_PIPELINES[case]
+    still_frames(_pipeline_scene("en", convention, input_shape, layers))
+    english = {w for s in drawn_strings for w in english_words(s)}
+    assert {"padding", "parameters", "layer"} <= english, english
+    drawn_strings.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns on a glyph it cannot find
+        still_frames(_pipeline_scene("zh", convention, input_shape, layers))
+    leftovers = {s: english_words(s) for s in drawn_strings if english_words(s)}
+    assert leftovers == {}, leftovers
+    heads = [s for s in drawn_strings if re.match(r"\d+\. (Conv2[dD]|Max|Avg|ReLU|Flatten|Linear)", s)]
+    assert len(heads) >= len(layers)  # one head per layer (a long one wraps onto more lines)
+    conv_heads = [s for s in heads if s.split(" ")[1].startswith("Conv2")]
+    assert conv_heads and all("填充" in s or "，" in s for s in conv_heads), conv_heads
+    # each character is drawn by DejaVu Sans or the CJK subset, in regular and in bold
+    for text in set(drawn_strings):
+        for bold in (False, True):
+            faces = [_font(fonts.dejavu_path(bold)), _font(fonts.cjk_path(bold))]
+            missing = [ch for ch in text if not ch.isspace() and not any(_draws_a_glyph(f, ch) for f in faces)]
+            assert missing == [], (text, bold, missing)
+
+
+def test_the_chinese_pipeline_scene_is_d03_in_chinese(drawn_strings):
+    scene = load_scene(SCENES / "zh_cnn_pipeline.toml")
+    english = load_scene(SCENES / "d03_keras_same_stride2.toml")
+    assert scene.language == "zh" and scene.kind == "cnn_pipeline"
+    assert scene.still == english.still  # the same figure: Keras 'same' with stride 2, both conventions
+    assert re.search(r"[\u4e00-\u9fff]", scene.title) and re.search(r"[\u4e00-\u9fff]", scene.caption)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        still_frames(scene)
+    words = "\n".join(drawn_strings)
+    assert {s: english_words(s) for s in drawn_strings if english_words(s)} == {}
+    for expected in ("填充 'same'", "'same'（TF 规则），H 和 W", "填充总数 = (2-1)·2 + 5 - 4 = 3",
+                     "下、右各 2", "多出的一格填充放在后面", "PyTorch 不接受 padding='same'", "第 1 层之后", "参数总数"):
+        assert expected in words, expected
 
 
 def test_still_scenes_take_a_language_key():

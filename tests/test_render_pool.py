@@ -118,8 +118,8 @@ def test_fast_path_matches_reference(kind, args):
     rng = np.random.default_rng(7)
     shape = (2, 8) if kind.endswith("1d") else (1, 4, 4)
     trace = pool_trace(kind, rng.integers(0, 10, shape).astype(float), **args)
-    view = PoolView(trace, title=kind, caption="fast vs reference")
-    agreement(view, list(range(len(trace))))
+    agreement(lambda theme: PoolView(trace, title=kind, caption="fast vs reference", theme=theme),
+              list(range(len(trace))))
 
 
 def test_deterministic_palette_and_errors():

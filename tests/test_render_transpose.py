@@ -179,8 +179,27 @@ def test_scatter_pixels_current_input_written_cells_and_cropped_border():
     assert f"input ch 0 (1, 1) = {fmt_number(x[0, 1, 1])}:" in words
 
 
-def agreement(view, steps):
-    # As in test_render.py: rectangles are pixel-exact in both painters, only glyph rendering differs.
+def full_pillow_redraw(view, step):
+    """The frame of `step` (None: the final frame) painted from scratch: every primitive onto a blank canvas."""
+    from PIL import Image
+
+    from convgif.render.paint import pil_paint
+
+    canvas = Image.new("RGB", view.size, view.theme.background)
+    pil_paint(canvas, view.primitives(step), crisp_text=view.theme.crisp_text)
+    return np.asarray(canvas)
+
+
+def agreement(make_view, steps):
+    """`make_view(theme)` builds the view under test. Speed must never change what a student sees:
+
+    - smooth text: the fast path agrees with a full matplotlib redraw (an independent painter). Rectangles are
+      pixel-exact in both painters, only glyph rendering differs (see test_render.py for the measured bounds);
+    - crisp text (the default): one-bit glyphs are FreeType's hinted shapes in Pillow and Agg's own in
+      matplotlib, so the painters differ at every glyph; the fast path (cached static layer, incremental done
+      cells) must then equal a from-scratch Pillow redraw of the same primitives exactly.
+    """
+    view = make_view(get_theme("light", crisp_text=False))
     for k, fast in zip(steps, view.frames(steps)):
         reference = view.reference_frame(k)
         assert fast.shape == reference.shape
@@ -189,6 +208,13 @@ def agreement(view, steps):
         assert (diff <= 24).mean() > 0.995, (k, (diff <= 24).mean())
     final_diff = np.abs(view.final_frame().astype(int) - view.reference_frame(None).astype(int)).max(axis=2)
     assert final_diff.mean() < 1.0 and (final_diff <= 24).mean() > 0.995
+    smooth_first = next(view.frames(steps[:1]))
+    crisp = make_view(get_theme("light"))
+    assert crisp.theme.crisp_text
+    for k, fast in zip(steps, crisp.frames(steps)):
+        assert np.array_equal(fast, full_pillow_redraw(crisp, k)), k
+    assert np.array_equal(crisp.final_frame(), full_pillow_redraw(crisp, None))
+    assert not np.array_equal(next(crisp.frames(steps[:1])), smooth_first)  # the text style reaches the pixels
 
 
 def test_fast_path_matches_reference_zero_insertion():
@@ -196,7 +222,8 @@ def test_fast_path_matches_reference_zero_insertion():
     x = rng.integers(0, 10, (1, 2, 2)).astype(float)
     w = rng.integers(-1, 3, (1, 1, 3, 3)).astype(float)
     trace = zero_insertion_trace(x, w, np.array([0.5]), stride=2, padding=1, output_padding=1)
-    agreement(TransposeView(trace, title="agreement", caption="fast vs reference"), list(range(len(trace))))
+    agreement(lambda theme: TransposeView(trace, title="agreement", caption="fast vs reference", theme=theme),
+              list(range(len(trace))))
 
 
 def test_fast_path_matches_reference_scatter():
@@ -204,7 +231,8 @@ def test_fast_path_matches_reference_scatter():
     x = rng.integers(0, 10, (1, 2, 2)).astype(float)
     w = rng.integers(-1, 3, (1, 2, 3, 3)).astype(float)
     trace = scatter_trace(x, w, np.array([0.5, 1.0]), stride=2, padding=1, output_padding=1)
-    agreement(TransposeView(trace, view="scatter", title="agreement", caption="c"), list(range(len(trace))))
+    agreement(lambda theme: TransposeView(trace, view="scatter", title="agreement", caption="c", theme=theme),
+              list(range(len(trace))))
 
 
 def test_one_dimensional_views_render():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import torch.nn.functional as F
 from pydantic import ValidationError
 from torch.utils.flop_counter import FlopCounterMode
 
-from convgif.render.stills.shapes import STILL_RENDERERS, params_text
+from convgif.render.stills.shapes import STILL_RENDERERS, params_text, pipeline_layer_lines, words
 from convgif.render.theme import get_theme
 from convgif.scene.stills_shapes import (
     STILL_MODELS,
@@ -23,6 +24,7 @@ from convgif.scene.stills_shapes import (
     ParamCurvesStill,
     ReluMapStill,
     WeightTensorStill,
+    as_pair,
 )
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
@@ -170,11 +172,26 @@ def test_pipeline_matches_a_torch_sequential():
         assert stage.params == torch_params(module), stage
         if stage.torch_weight_shape:
             assert stage.torch_weight_shape == tuple(module.weight.shape)
+        # what the figure names each layer by is the module's own arguments
+        if stage.layer_type == "conv2d":
+            assert (stage.in_channels, stage.out_channels) == (module.in_channels, module.out_channels)
+            assert (stage.kernel_size, stage.stride) == (module.kernel_size, module.stride)
+            assert stage.pads == tuple((p, p) for p in module.padding)
+        elif stage.layer_type in ("max_pool2d", "avg_pool2d"):
+            assert stage.kernel_size == as_pair(module.kernel_size) and stage.stride == as_pair(module.stride)
+        elif stage.layer_type == "linear":
+            assert (stage.in_features, stage.out_features) == (module.in_features, module.out_features)
     # Keras kernels are torch weights with axes (2, 3, 1, 0); dense kernels are transposed
     assert stages[0].keras_weight_shape == tuple(torch.zeros(8, 3, 5, 5).permute(2, 3, 1, 0).shape)
     assert stages[6].keras_weight_shape == (stages[5].output_shape[0], 10)
     c, h, w = torch_shapes[5]  # what flatten receives, as torch computed it
-    assert f"{c} · {h} · {w} = {c * h * w:,} values" in stages[5].note
+    assert stages[5].merged_shape == (c, h, w)
+    english = words(get_theme("light"))
+    assert ("note", f"{c} · {h} · {w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
+        stages[5], "pytorch", english)
+    assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, K3×2, S2×1, padding 0 ('valid')")
+    assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d K2, S2")
+    assert pipeline_layer_lines(stages[6], "pytorch", english)[0] == ("head", f"7. Linear {c * h * w:,}→10")
 
 
 @pytest.mark.parametrize("n", [5, 6, 7, 8, 9, 16, 17])
@@ -188,6 +205,12 @@ def test_keras_same_stride_two_matches_tf_rule_and_torch(n):
     assert stage.output_shape == (3, math.ceil(n / 2), math.ceil((n + 1) / 2))
     (top, bottom), (left, right) = stage.pads
     assert bottom - top in (0, 1) and right - left in (0, 1)
+    # the numbers the figure shows for TF's rule, axis by axis
+    assert stage.same_rule == "tf" and not stage.torch_refuses_same  # keras alone: no PyTorch to refuse it
+    for axis, size, pads in zip(stage.same_axes, (n, n + 1), stage.pads):
+        assert (axis.size, axis.kernel, axis.stride, axis.dilation) == (size, 5, 2, 1)
+        assert axis.out == math.ceil(size / 2) and (axis.before, axis.after) == pads
+        assert axis.total == max((axis.out - 1) * 2 + 5 - size, 0)
     # torch with those pads given explicitly gives the same shape
     x = F.pad(torch.zeros(1, 2, n, n + 1), (left, right, top, bottom))
     assert tuple(torch.nn.Conv2d(2, 3, 5, 2)(x).shape[1:]) == stage.output_shape
@@ -198,8 +221,63 @@ def test_keras_same_notes_show_the_uneven_pads():
     first, second = CnnPipelineStill.model_validate(doc["still"]).stages()
     assert first.pads == ((2, 2), (2, 2)) and first.output_shape[1:] == (4, 4)
     assert second.pads == ((1, 2), (1, 2)) and second.output_shape[1:] == (2, 2)
-    assert "pad total = (2-1)·2 + 5 - 4 = 3 → top/left 1, bottom/right 2" in second.note
-    assert "PyTorch refuses padding='same' with stride > 1" in second.note
+    assert second.same_rule == "tf" and second.torch_refuses_same
+    assert [(a.axis, a.size, a.out, a.before, a.after) for a in second.same_axes] == [("H", 4, 2, 1, 2), ("W", 4, 2, 1, 2)]
+    notes = [text for style, text in pipeline_layer_lines(second, "both", words(get_theme("light"))) if style == "note"]
+    assert notes == [
+        "'same' (TF rule), H and W: out = ceil(4 / 2) = 2; pad total = (2-1)·2 + 5 - 4 = 3 → top/left 1, bottom/right 2",
+        "the odd extra pad cell goes after (bottom/right)",
+        "PyTorch refuses padding='same' with stride > 1: give these pads explicitly",
+    ]
+    chinese = [text for style, text in pipeline_layer_lines(second, "both", words(get_theme("light", language="zh")))
+               if style == "note"]
+    assert chinese == [
+        "'same'（TF 规则），H 和 W：输出 = ceil(4 / 2) = 2；填充总数 = (2-1)·2 + 5 - 4 = 3 → 上、左各 1，下、右各 2",
+        "多出的一格填充放在后面（下方和右方）",
+        "步长 > 1 时 PyTorch 不接受 padding='same'：请显式给出这些填充",
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # torch's note on its speed
+def test_pipeline_same_notes_per_axis_and_with_torch_rule():
+    """H and W differ: one TF line per axis (a dilated kernel's span written out); PyTorch's own rule at stride 1."""
+    layers = [{"type": "conv2d", "filters": 4, "kernel_size": 3, "stride": [2, 3], "padding": "same", "dilation": 2}]
+    stage, = CnnPipelineStill.model_validate({"kind": "cnn_pipeline", "input_shape": [3, 9, 10], "convention": "keras",
+                                              "layers": layers}).stages()
+    assert stage.pads == ((2, 2), (2, 2)) and stage.output_shape == (4, 5, 4) and not stage.torch_refuses_same
+    notes = [text for style, text in pipeline_layer_lines(stage, "keras", words(get_theme("light"))) if style == "note"]
+    assert notes == [
+        "'same' (TF rule), H: out = ceil(9 / 2) = 5; pad total = (5-1)·2 + 2·(3-1) + 1 - 9 = 4 → top 2, bottom 2",
+        "'same' (TF rule), W: out = ceil(10 / 3) = 4; pad total = (4-1)·3 + 2·(3-1) + 1 - 10 = 4 → left 2, right 2",
+    ]
+    layers = [{"type": "conv2d", "filters": 4, "kernel_size": [4, 3], "padding": "same"}]
+    stage, = CnnPipelineStill.model_validate({"kind": "cnn_pipeline", "input_shape": [3, 9, 10],
+                                              "convention": "pytorch", "layers": layers}).stages()
+    x = torch.zeros(1, 3, 9, 10)
+    assert tuple(torch.nn.Conv2d(3, 4, (4, 3), padding="same")(x).shape[1:]) == stage.output_shape
+    assert stage.same_rule == "torch" and stage.same_axes == () and stage.pads == ((1, 2), (1, 1))
+    lines = pipeline_layer_lines(stage, "pytorch", words(get_theme("light")))
+    assert lines[0] == ("head", "1. Conv2d 3→4, K4×3, S1, padding 'same'")
+    assert lines[-1] == ("note", "'same' (torch rule): pads top 1, bottom 2, left 1, right 1")
+
+
+@pytest.mark.parametrize("size, kernel, stride, dilation", [(4, 1, 2, 1), (9, 3, 2, 2), (7, 1, 3, 1), (5, 2, 4, 1),
+                                                           (10, 3, 3, 1)])
+def test_tf_same_rule_line_is_arithmetic_that_holds(size, kernel, stride, dilation):
+    """The written rule evaluates to the pads TF uses, also when the kernel is shorter than the stride and the
+    raw total is negative (TF pads max(total, 0)): a teaching line must never show a false equation."""
+    layers = [{"type": "conv2d", "filters": 2, "kernel_size": kernel, "stride": stride, "padding": "same",
+               "dilation": dilation}]
+    stage, = CnnPipelineStill.model_validate({"kind": "cnn_pipeline", "input_shape": [1, size, size],
+                                              "convention": "keras", "layers": layers}).stages()
+    line = next(text for style, text in pipeline_layer_lines(stage, "keras", words(get_theme("light")))
+                if style == "note")
+    rule = re.search(r"pad total = (.*) = (\d+) →", line)
+    assert rule, line
+    expression = rule.group(1).replace("·", "*")
+    assert eval(expression) == int(rule.group(2)) == sum(stage.pads[0]), line  # noqa: S307 (our own digits)
+    raw = (-(-size // stride) - 1) * stride + dilation * (kernel - 1) + 1 - size
+    assert ("max(" in expression) == (raw < 0), line
 
 
 def test_d01_scene_numbers():

@@ -22,7 +22,15 @@ from convgif.encode.base import Writer
 MIN_DURATION_MS = 20  # browsers replace shorter delays (0 or 10 ms) by ~100 ms
 MAX_DELAY_CS = 0xFFFF  # the Graphic Control Extension stores the delay in 16 bits
 DISPOSAL_KEEP = 1  # "do not dispose": the next frame draws over this one
-LZW_MIN_CODE_SIZE = 8  # 8-bit indices, whatever the table size; every decoder accepts it
+MIN_LZW_CODE_SIZE = 2  # GIF's smallest minimum code size (a 2- or 4-colour table still starts at 2 bits)
+
+
+def lzw_code_size(table_size: int) -> int:
+    """The LZW minimum code size for a colour table of `table_size` (a power of two) entries: its index bits.
+
+    Codes start one bit wider than this, so a 128-colour table's codes start at 8 bits rather than 9: ~5% smaller
+    frames than always using 8, and exactly what GIF encoders write (Pillow, gifsicle)."""
+    return max(MIN_LZW_CODE_SIZE, (table_size - 1).bit_length())
 
 
 def delay_centiseconds(duration_ms: float) -> int:
@@ -30,7 +38,7 @@ def delay_centiseconds(duration_ms: float) -> int:
     return math.floor(max(duration_ms, MIN_DURATION_MS) / 10 + 0.5)
 
 
-def lzw_image_data(indices: np.ndarray) -> bytes:
+def lzw_image_data(indices: np.ndarray, code_size: int = 8) -> bytes:
     """The LZW-compressed image data of a (h, w) uint8 index array, as GIF sub-blocks (no terminator).
 
     Pillow's C "gif" encoder does the LZW; it is reached through `Image.tobytes(encoder_name, *args)`,
@@ -38,7 +46,7 @@ def lzw_image_data(indices: np.ndarray) -> bytes:
     if a Pillow upgrade changes them, this is the one function to fix.
     """
     image = Image.fromarray(np.ascontiguousarray(indices))  # mode "L": indices as 8-bit values
-    return image.tobytes("gif", "L", LZW_MIN_CODE_SIZE, 0)
+    return image.tobytes("gif", "L", code_size, 0)
 
 
 def gif_header(width: int, height: int, palette: Palette, *, loop: int | None) -> bytes:
@@ -63,11 +71,12 @@ def graphic_control(delay_cs: int, transparent_index: int | None) -> bytes:
     return b"!\xf9\x04" + bytes([packed]) + delay_cs.to_bytes(2, "little") + bytes([transparent_index or 0, 0])
 
 
-def image_block(indices: np.ndarray, left: int, top: int) -> bytes:
-    """Image descriptor (no local table, not interlaced) followed by the LZW data of `indices`."""
+def image_block(indices: np.ndarray, left: int, top: int, code_size: int = 8) -> bytes:
+    """Image descriptor (no local table, not interlaced) followed by the LZW data of `indices` (every index must
+    be below 2**code_size)."""
     height, width = indices.shape
     descriptor = b"," + b"".join(int(v).to_bytes(2, "little") for v in (left, top, width, height)) + b"\x00"
-    return descriptor + bytes([LZW_MIN_CODE_SIZE]) + lzw_image_data(indices) + b"\x00"
+    return descriptor + bytes([code_size]) + lzw_image_data(indices, code_size) + b"\x00"
 
 
 def changed_box(previous: np.ndarray, current: np.ndarray) -> tuple[slice, slice] | None:
@@ -94,6 +103,7 @@ class GifWriter(Writer):
             raise ValueError(f"loop must be None or 0..65535 (0 = forever), got {loop}")
         self.path = Path(path)
         self.palette = palette
+        self._code_size = lzw_code_size(palette.table_size)
         self.loop = loop
         self.frames_written = 0  # GIF frames actually stored (after merging identical ones)
         self._file: IO[bytes] | None = None
@@ -152,7 +162,8 @@ class GifWriter(Writer):
         frame, delay_cs = self._pending, delay_centiseconds(self._pending_ms)
         transparent = self.palette.transparent_index
         if self._on_screen is None:
-            self._file.write(graphic_control(min(delay_cs, MAX_DELAY_CS), None) + image_block(frame, 0, 0))
+            self._file.write(graphic_control(min(delay_cs, MAX_DELAY_CS), None)
+                             + image_block(frame, 0, 0, self._code_size))
         else:
             # Never None in practice (identical frames merge); a 1x1 transparent patch keeps it valid anyway.
             rows, columns = changed_box(self._on_screen, frame) or (slice(0, 1), slice(0, 1))
@@ -160,7 +171,7 @@ class GifWriter(Writer):
             patch[self._on_screen[rows, columns] == patch] = transparent
             self._file.write(
                 graphic_control(min(delay_cs, MAX_DELAY_CS), transparent)
-                + image_block(patch, columns.start, rows.start)
+                + image_block(patch, columns.start, rows.start, self._code_size)
             )
         self.frames_written += 1
         # A delay above 65535 cs (about 11 minutes) continues on invisible 1x1 frames.
@@ -173,5 +184,5 @@ class GifWriter(Writer):
     def _write_clear_frame(self, delay_cs: int) -> None:
         transparent = self.palette.transparent_index
         pixel = np.full((1, 1), transparent, dtype=np.uint8)
-        self._file.write(graphic_control(delay_cs, transparent) + image_block(pixel, 0, 0))
+        self._file.write(graphic_control(delay_cs, transparent) + image_block(pixel, 0, 0, self._code_size))
         self.frames_written += 1

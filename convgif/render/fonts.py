@@ -83,8 +83,10 @@ def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTyp
     return _pil_font_file(font_path(bold, text), size)
 
 
-def text_width(text: str, size: int, bold: bool = False) -> float:
-    return pil_font(size, bold, text).getlength(text)
+def text_width(text: str, size: int, bold: bool = False, *, crisp: bool = False) -> float:
+    """Advance width (px) of `text` as Pillow sets it: anti-aliased, or `crisp` (one-bit glyphs, whose hinted
+    advances are up to ~10% narrower)."""
+    return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
 
 
 @functools.lru_cache(maxsize=1)

@@ -28,7 +28,6 @@ LANE_PAD = 7
 LANE_GAP = 8
 ARITH_LINE = 20
 LEGEND_ROW = 19
-COUNTER_ROOM = 130  # right of the first header line, for "step 123 / 456"
 RAMP_STEPS = 6
 MAX_PALETTE = 250
 
@@ -59,7 +58,6 @@ class Sizes:
     arith_line: int
     legend_row: int
     swatch: int
-    counter_room: int
     max_cell: int
     min_kernel_cell: int
     max_kernel_cell: int
@@ -69,7 +67,7 @@ class Sizes:
     def at(cls, scale: float = 1.0) -> Sizes:
         base = dict(title=TITLE_SIZE, sub=SUB_SIZE, label=LABEL_SIZE, legend=LEGEND_SIZE, sum=SUM_SIZE,
                     arith=ARITH_SIZE, caption=CAPTION_SIZE, tag=9, label_h=LABEL_H, arith_line=ARITH_LINE,
-                    legend_row=LEGEND_ROW, swatch=14, counter_room=COUNTER_ROOM, max_cell=MAX_CELL,
+                    legend_row=LEGEND_ROW, swatch=14, max_cell=MAX_CELL,
                     min_kernel_cell=MIN_KERNEL_CELL, max_kernel_cell=MAX_KERNEL_CELL, digits=15)
         return cls(**{name: _scaled(px, scale) for name, px in base.items()})
 
@@ -252,19 +250,22 @@ def elide(terms: list[str], prefix: str, tail: str, result: str, room: float, jo
     return body, result
 
 
-def by_word_width(text: str, size: int, bold: bool = False) -> float:
+def by_word_width(text: str, size: int, bold: bool = False, *, crisp: bool = False) -> float:
     """How wide `line_texts` sets `text`: with Chinese in it, word by word, each in its own font."""
     if not has_cjk(text):
-        return text_width(text, size, bold)
+        return text_width(text, size, bold, crisp=crisp)
     words = text.split(" ")
-    return sum(text_width(word, size, bold) for word in words) + (len(words) - 1) * text_width(" ", size, bold)
+    space = text_width(" ", size, bold, crisp=crisp)
+    return sum(text_width(word, size, bold, crisp=crisp) for word in words) + (len(words) - 1) * space
 
 
-def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: bool = False) -> list[Text]:
+def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: bool = False,
+               crisp: bool = False) -> list[Text]:
     """A long line as one Text per word, each placed where Pillow's advances put it.
 
     Both painters then agree on every word's start; only glyphs inside a word can drift apart, where a single
-    long Text accumulates matplotlib's and Pillow's different advances over the whole line.
+    long Text accumulates matplotlib's and Pillow's different advances over the whole line. `crisp`: the words
+    are drawn one-bit, whose hinted advances are up to ~10% narrower, so they are placed by those.
     """
     out: list[Text] = []
     if has_cjk(text):
@@ -274,13 +275,13 @@ def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: b
         for word in text.split(" "):
             if word:
                 out.append(Text(cursor, y, word, size, colour, bold=bold))
-                cursor += text_width(word, size, bold)
-            cursor += text_width(" ", size, bold)
+                cursor += text_width(word, size, bold, crisp=crisp)
+            cursor += text_width(" ", size, bold, crisp=crisp)
         return out
     start = 0
     for word in text.split(" "):
         if word:
-            out.append(Text(x + text_width(text[:start], size, bold), y, word, size, colour, bold=bold))
+            out.append(Text(x + text_width(text[:start], size, bold, crisp=crisp), y, word, size, colour, bold=bold))
         start += len(word) + 1
     return out
 
@@ -292,13 +293,15 @@ def arith_texts(lines: list[tuple[str, str]], top: int, theme: Theme, *, emphasi
     size = sz.arith
     for i, (body, result) in enumerate(lines):
         y = top + size + i * sz.arith_line
+        crisp = theme.crisp_text
         if by_word:
-            out += line_texts(MARGIN, y, body, size, theme.text)
+            out += line_texts(MARGIN, y, body, size, theme.text, crisp=crisp)
         else:
             out.append(Text(MARGIN, y, body, size, theme.text))
         if result:
             last = emphasise_last and i == len(lines) - 1
-            x = MARGIN + round(by_word_width(body, size) if by_word else text_width(body, size))
+            body_width = by_word_width(body, size, crisp=crisp) if by_word else text_width(body, size, crisp=crisp)
+            x = MARGIN + round(body_width)
             out.append(Text(x, y, result, size, theme.output_current if last else theme.accent, bold=True))
     return out
 
@@ -306,19 +309,29 @@ def arith_texts(lines: list[tuple[str, str]], top: int, theme: Theme, *, emphasi
 DENSE_RAMP_STEPS = 16  # text on the frame background: most anti-aliased pixels are there
 
 
+def ramp(fg: RGB, bg: RGB, steps: int, crisp: bool = False) -> list[RGB]:
+    """`fg` blended into `bg` in `steps` even steps (anti-aliased glyph edges); just the two when text is crisp."""
+    if crisp:
+        return [fg, bg]
+    return [mix(fg, bg, k / (steps - 1)) for k in range(steps)]
+
+
 def palette_with_ramps(fills: list[RGB], lines: list[RGB], pairs: list[tuple[RGB, RGB]],
-                       dense_pairs: list[tuple[RGB, RGB]] = ()) -> list[RGB]:
-    """<= 250 colours for one GIF palette: solid colours, then text-over-fill anti-aliasing ramps."""
+                       dense_pairs: list[tuple[RGB, RGB]] = (), *, crisp: bool = False) -> list[RGB]:
+    """<= 250 colours for one GIF palette: solid colours, then text-over-fill anti-aliasing ramps.
+
+    `crisp` (one-bit text): no glyph edge blends a text colour into its fill, so each pair adds only its two
+    colours; the smaller table also shortens the GIF's LZW codes."""
     colours: list[RGB] = [*fills, *lines]
     for fg, bg in dense_pairs:
-        colours += [mix(fg, bg, k / (DENSE_RAMP_STEPS - 1)) for k in range(DENSE_RAMP_STEPS)]
+        colours += ramp(fg, bg, DENSE_RAMP_STEPS, crisp)
     for fg, bg in pairs:
-        colours += [mix(fg, bg, k / (RAMP_STEPS - 1)) for k in range(RAMP_STEPS)]
+        colours += ramp(fg, bg, RAMP_STEPS, crisp)
     return list(dict.fromkeys(colours))[:MAX_PALETTE]
 
 
 class Chrome:
-    """What every frame has around its grids: title, subtitle, legend, step counter, arithmetic area, caption.
+    """What every frame has around its grids: title, subtitle, legend, the step counter over the arithmetic, caption.
 
     Placed top to bottom: `header_bottom` is where the grids may start; `place_footer(y, arith_lines, notes)`
     puts the notes, the arithmetic lines and the caption under the grids and fixes the frame height.
@@ -329,13 +342,10 @@ class Chrome:
         self.theme, self.width, self.title, self.subtitle = theme, width, title, subtitle
         self.sz = sz = Sizes.at(theme.font_scale)
         y = MARGIN
-        # a long title wraps short of the step counter, which shares its first line
-        self.title_lines = wrap_text(title, sz.title, width - 2 * MARGIN - sz.counter_room, bold=True) if title else []
+        self.title_lines = wrap_text(title, sz.title, width - 2 * MARGIN, bold=True) if title else []
         self.title_baseline = y + sz.title if title else None
         y += len(self.title_lines) * (sz.title + 8)
-        # a long subtitle wraps; without a title the step counter shares its first line
-        room = width - 2 * MARGIN - (0 if title else sz.counter_room)
-        self.subtitle_lines = wrap_text(subtitle, sz.sub, room) or [""]
+        self.subtitle_lines = wrap_text(subtitle, sz.sub, width - 2 * MARGIN) or [""]  # a long subtitle wraps
         self.sub_baseline = y + sz.sub
         y += len(self.subtitle_lines) * (sz.sub + 4) + 4
         self.legend_rows = flow_legend(legend, y, width, sz)
@@ -350,6 +360,9 @@ class Chrome:
         self.notes = list(notes)
         self.notes_top = y
         y += len(self.notes) * sz.arith_line + (6 if self.notes else 0)
+        # the step counter heads the arithmetic it numbers (see ConvLayout._place for why it is not at the top)
+        self.counter_top = y
+        y += sz.arith_line
         self.arith_top = y
         self.arith_lines = arith_lines
         y += arith_lines * sz.arith_line + 6
@@ -360,7 +373,7 @@ class Chrome:
 
     @property
     def counter_baseline(self) -> int:
-        return self.title_baseline if self.title_baseline is not None else self.sub_baseline
+        return self.counter_top + self.sz.sum
 
     def static(self) -> list[Primitive]:
         th, sz, out = self.theme, self.sz, []
@@ -370,15 +383,15 @@ class Chrome:
             out.append(Text(MARGIN, self.sub_baseline + i * (sz.sub + 4), line, sz.sub, th.muted_text))
         out += legend_primitives(self.legend_rows, th, sz)
         for i, note in enumerate(self.notes):
-            out += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text)
+            out += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text,
+                              crisp=th.crisp_text)
         for i, line in enumerate(self.caption_lines):
             out.append(Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption,
                             th.muted_text))
         return out
 
     def counter(self, text: str) -> Text:
-        return Text(self.width - MARGIN, self.counter_baseline, text, self.sz.sum, self.theme.text, align="right",
-                    bold=True)
+        return Text(MARGIN, self.counter_baseline, text, self.sz.sum, self.theme.text, bold=True)
 
     def arithmetic(self, lines: list[tuple[str, str]], *, emphasise_last: bool = True) -> list[Primitive]:
         return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, by_word=True, sz=self.sz)

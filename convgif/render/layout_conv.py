@@ -164,13 +164,11 @@ class ConvLayout:
             self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
         y = MARGIN
         sz = self.sz
-        # a long title wraps short of the step counter, which shares its first line
-        self.title_lines = (wrap_text(self.title, sz.title, W - 2 * MARGIN - sz.counter_room, bold=True)
+        self.title_lines = (wrap_text(self.title, sz.title, W - 2 * MARGIN, bold=True)
                             if self.title else [])
         self.title_baseline = y + sz.title if self.title else None
         y += len(self.title_lines) * (sz.title + 8)
-        # a long subtitle wraps; without a title the step counter shares its first line
-        room = W - 2 * MARGIN - (0 if self.title else sz.counter_room)
+        room = W - 2 * MARGIN  # a long subtitle wraps
         self.subtitle_lines = wrap_text(self._subtitle(), sz.sub, room) or [""]
         self.sub_baseline = y + sz.sub
         y += len(self.subtitle_lines) * (sz.sub + 4) + 4
@@ -207,6 +205,10 @@ class ConvLayout:
             self._place_columns(y)
             in_pitch, out_pitch, lane_h = self._slots(c, ck)
         y += self.groups * lane_h + (self.groups - 1) * LANE_GAP + 12
+        # the step counter heads the arithmetic it numbers: there it changes with pixels that change anyway, where
+        # at the top of the frame it stretched every GIF frame's changed box to the full height (~10% of its bytes)
+        self.counter_top = y
+        y += self.sz.arith_line
         self.arith_top = y
         self.arith_lines = max(self._arith_line_count(), 1 + self.ndim)
         y += self.arith_lines * self.sz.arith_line + 6
@@ -333,7 +335,7 @@ class ConvLayout:
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
         for i, note in enumerate(self.notes):
             y = self.notes_top + self.sz.arith + i * self.sz.arith_line
-            out += line_texts(MARGIN, y, note, self.sz.arith, th.muted_text) if self.text_by_word else \
+            out += line_texts(MARGIN, y, note, self.sz.arith, th.muted_text, crisp=th.crisp_text) if self.text_by_word else \
                 [Text(MARGIN, y, note, self.sz.arith, th.muted_text)]
         for i, line in enumerate(self.caption_lines):
             out.append(Text(MARGIN, self.caption_top + self.sz.caption + i * (self.sz.caption + 6), line, self.sz.caption,
@@ -341,8 +343,8 @@ class ConvLayout:
         return out
 
     def _counter_baseline(self) -> int:
-        """The step counter sits at the right of the title row (the subtitle row when there is no title)."""
-        return self.title_baseline if self.title_baseline is not None else self.sub_baseline
+        """The step counter's baseline: its own line, left, just above the arithmetic."""
+        return self.counter_top + self.sz.sum
 
     def _headers(self) -> list[tuple[int, str]]:
         return [(self.in_x, self._t("input_padded" if self.trace.padding_cells.any() else "input")),
@@ -406,7 +408,7 @@ class ConvLayout:
         counter = self._t("step_counter", step=step.index + 1, total=total)
         if self.trace.batch_size > 1:
             counter = self._t("batch_counter", batch=step.batch) + counter
-        out.append(Text(self.width - MARGIN, self._counter_baseline(), counter, self.sz.sum, th.text, align="right", bold=True))
+        out.append(Text(MARGIN, self._counter_baseline(), counter, self.sz.sum, th.text, bold=True))
         for group, box in enumerate(self.lane_boxes):
             if group != step.group:
                 out.append(Veil(box, th.background, th.dim_alpha))
@@ -520,8 +522,8 @@ class ConvLayout:
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""
         th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(), self._t("done_counter", total=len(self.trace)),
-                                     self.sz.sum, th.text, align="right", bold=True)]
+        out: list[Primitive] = [Text(MARGIN, self._counter_baseline(), self._t("done_counter", total=len(self.trace)),
+                                     self.sz.sum, th.text, bold=True)]
         lines = [(self._t("output_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(formula.replace("*", TIMES).replace(" - ", " \u2212 "), "") for formula in g.formulas]
         return out + self._arith_texts(lines, emphasise_last=False)

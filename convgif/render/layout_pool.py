@@ -321,5 +321,5 @@ class PoolLayout:
                  (th.muted_text, th.background), (th.accent, th.background), (th.window, th.input),
                  (th.window, th.padding), (th.window, th.tap), (th.padding_edge, th.padding), (th.grid, th.input)]
         dense = [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background)]
-        return palette_with_ramps(fills, lines, pairs, dense)
+        return palette_with_ramps(fills, lines, pairs, dense, crisp=th.crisp_text)
 

@@ -146,7 +146,7 @@ class ZeroInsertionLayout(ConvLayout):
                                           self.theme.language)
         text = " \u00b7 ".join(parts)
         short = " \u00b7 ".join(parts[:1] + parts[3:])  # the grids' labels carry the shapes
-        room = self.width - 2 * MARGIN - (0 if self.title else self.sz.counter_room)
+        room = self.width - 2 * MARGIN
         return first_fitting([text + self._t("zi_as_stride1"), text, short], self.sz.sub, room)
 
     def _notes(self) -> list[str]:
@@ -272,9 +272,8 @@ class ZeroInsertionLayout(ConvLayout):
 
     def final_transient(self) -> list[Primitive]:
         th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [Text(self.width - MARGIN, self._counter_baseline(),
-                                     self._t("done_counter", total=len(self.trace)), self.sz.sum, th.text,
-                                     align="right", bold=True)]
+        out: list[Primitive] = [Text(MARGIN, self._counter_baseline(),
+                                     self._t("done_counter", total=len(self.trace)), self.sz.sum, th.text, bold=True)]
         lines = [(self._t("zi_complete", shape=shape_text(g.output_shape)), "")]
         lines += [(pretty_formula(formula), "") for formula in g.formulas]
         return out + self._arith_texts(lines, emphasise_last=False)
@@ -290,7 +289,7 @@ class ZeroInsertionLayout(ConvLayout):
             [(th.padding_text, col["zero_fill"]), (th.padding_text, col["op_fill"]), (th.muted_text, th.tap),
              (th.kernel_text, mix(th.kernel, th.background, 0.5))],
             [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background),
-             (th.padding_text, th.padding)])
+             (th.padding_text, th.padding)], crisp=th.crisp_text)
         return list(dict.fromkeys(extra + base))[:250]
 
 
@@ -662,4 +661,4 @@ class ScatterLayout:
                  (th.grid, th.input), (th.text, th.output_done)]
         dense = [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background),
                  (th.muted_text, th.padding)]
-        return palette_with_ramps(fills, lines, pairs, dense)
+        return palette_with_ramps(fills, lines, pairs, dense, crisp=th.crisp_text)

@@ -33,12 +33,13 @@ def _unit(colour: RGB) -> tuple[float, float, float]:
 
 
 def mpl_figure(size: tuple[int, int], background: RGB, primitives: Iterable[Primitive], *,
-               dpi: float = DPI) -> Figure:
+               dpi: float = DPI, crisp_text: bool = False) -> Figure:
     """A matplotlib Figure of `primitives` in order, `size` px at `dpi` (no canvas attached).
 
     The vector variant: `savefig(..., format="pdf" / "svg")` keeps every rectangle and text as vectors.
     Text sizes and line widths scale with `dpi`, so the page at any dpi looks like the frame, only
-    printed `size / dpi` inches large.
+    printed `size / dpi` inches large. `crisp_text` turns text anti-aliasing off when rastered (the reference
+    redraw of a crisp frame); vector output ignores it.
     """
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
@@ -62,7 +63,7 @@ def mpl_figure(size: tuple[int, int], background: RGB, primitives: Iterable[Prim
                 fonts[key] = FontProperties(fname=key[1], size=item.size * points_per_pixel)
             for x, word in word_positions(item):
                 axes.text(x, item.y, word, fontproperties=fonts[key], color=_unit(item.colour),
-                          ha="left", va="baseline", zorder=z)
+                          ha="left", va="baseline", zorder=z, antialiased=not crisp_text)
         elif isinstance(item, Veil):
             x0, y0, x1, y1 = item.box
             axes.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=_unit(item.colour), alpha=item.alpha,
@@ -89,12 +90,13 @@ def word_positions(item: Text) -> list[tuple[float, str]]:
     return positions
 
 
-def mpl_render(size: tuple[int, int], background: RGB, primitives: Iterable[Primitive]) -> np.ndarray:
+def mpl_render(size: tuple[int, int], background: RGB, primitives: Iterable[Primitive], *,
+               crisp_text: bool = False) -> np.ndarray:
     """Draw `primitives` in order on a fresh Agg figure of `size` px; return RGB uint8 (H, W, 3)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     width, height = size
-    figure = mpl_figure(size, background, primitives)
+    figure = mpl_figure(size, background, primitives, crisp_text=crisp_text)
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[:height, :width, :3]
@@ -150,9 +152,15 @@ def dash_strips(box, width: int) -> list[tuple[int, int, int, int]]:
     return [strip for strip in strips if strip[2] > strip[0] and strip[3] > strip[1]]
 
 
-def pil_paint(image: Image.Image, primitives: Iterable[Primitive]) -> None:
-    """Draw primitives onto `image` in place (the static layer once, then each frame's changes)."""
+def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text: bool = False) -> None:
+    """Draw primitives onto `image` in place (the static layer once, then each frame's changes).
+
+    `crisp_text` draws glyphs one-bit (no anti-aliasing): sharp at 1:1 and far cheaper for GIF's LZW, since a
+    glyph's rows then repeat instead of each carrying its own grey edge pixels.
+    """
     draw = ImageDraw.Draw(image)
+    if crisp_text:
+        draw.fontmode = "1"
     for item in primitives:
         if isinstance(item, Rect):
             x0, y0, x1, y1 = item.box
@@ -169,8 +177,14 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive]) -> None:
             draw.text((item.x, item.y), item.text, fill=item.colour, font=pil_font(item.size, item.bold, item.text),
                       anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
-            region = image.crop(item.box)
-            solid = Image.new("RGB", region.size, item.colour)
-            image.paste(Image.blend(region, solid, item.alpha), item.box[:2])
+            image.paste(image.crop(item.box).point(veil_table(item.colour, item.alpha)), item.box[:2])
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def veil_table(colour: RGB, alpha: float) -> list[int]:
+    """Pillow `point` table (R, G, B x 256) laying `colour` at `alpha` over any pixel, rounded exactly as
+    `theme.mix(pixel, colour, 1 - alpha)`: the palette lists dimmed colours by that formula, so a veiled pixel is
+    always a palette colour (Image.blend truncates in float32 and was one level off)."""
+    amount = 1.0 - alpha
+    return [int(round(level * amount + channel * (1.0 - amount))) for channel in colour for level in range(256)]

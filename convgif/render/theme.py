@@ -71,6 +71,7 @@ class Theme:
     dark: bool = False  # light text on dark fills: group labels are lightened, not darkened
     language: str = "en"  # which column of `convgif.render.labels` the frame's words come from
     font_scale: float = 1.0  # every text size times this (`[render] font_scale`); layouts make room for it
+    crisp_text: bool = True  # raster frames draw glyphs one-bit, without anti-aliasing (`[render] text = "crisp"`)
 
     def group_colour(self, group: int) -> RGB:
         return self.groups[group % len(self.groups)]
@@ -210,7 +211,7 @@ FONT_SCALES = (0.75, 2.0)  # the smallest and largest `font_scale`: below, digit
 
 
 def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str, str] | None = None,
-              font_scale: float = 1.0) -> Theme:
+              font_scale: float = 1.0, crisp_text: bool = True) -> Theme:
     """The theme called `name` in `language` at `font_scale`, with `colours` ({role: "#rrggbb"}) replacing its own.
 
     An unknown name, role or language, a malformed colour or a font scale outside FONT_SCALES is a RenderError
@@ -227,7 +228,8 @@ def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str
     low, high = FONT_SCALES
     if not low <= font_scale <= high:
         raise RenderError(f"font_scale must be between {low} and {high}, got {font_scale!r}")
-    changes: dict[str, object] = {"language": language, "font_scale": float(font_scale)}
+    changes: dict[str, object] = {"language": language, "font_scale": float(font_scale),
+                                  "crisp_text": bool(crisp_text)}
     for role, code in (colours or {}).items():
         if role not in COLOUR_ROLES:
             close = difflib.get_close_matches(role, COLOUR_ROLES, n=1)

@@ -15,7 +15,7 @@ from PIL import Image
 from convgif.engine.trace import ConvTrace
 from convgif.engine.trace_pool import PoolTrace
 from convgif.engine.trace_transpose import ScatterTrace, ZeroInsertionTrace
-from convgif.render.layout_common import MAX_PALETTE, RAMP_STEPS
+from convgif.render.layout_common import MAX_PALETTE, RAMP_STEPS, ramp
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.layout_pool import PoolLayout
 from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
@@ -49,7 +49,7 @@ class LayeredView:
     def _static_image(self, batch: int) -> Image.Image:
         if batch not in self._static:
             static = Image.new("RGB", self.size, self.theme.background)
-            pil_paint(static, self.layout.static(batch))
+            pil_paint(static, self.layout.static(batch), crisp_text=self.theme.crisp_text)
             self._static[batch] = static
         return self._static[batch]
 
@@ -68,10 +68,11 @@ class LayeredView:
                 progress = self._static_image(batch).copy()
                 painted_to = batch * self._steps_per_batch
             if step.index > painted_to:
-                pil_paint(progress, [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)])
+                done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
+                pil_paint(progress, done, crisp_text=self.theme.crisp_text)
                 painted_to = step.index
             frame = progress.copy()
-            pil_paint(frame, self.layout.transient(step))
+            pil_paint(frame, self.layout.transient(step), crisp_text=self.theme.crisp_text)
             yield np.asarray(frame)
 
     def final_frame(self) -> np.ndarray:
@@ -79,8 +80,9 @@ class LayeredView:
         batch = self._batches - 1
         image = self._static_image(batch).copy()
         start = batch * self._steps_per_batch
-        pil_paint(image, [p for i in range(start, len(self.trace)) for p in self.layout.done_cell(i)])
-        pil_paint(image, self.layout.final_transient())
+        done = [p for i in range(start, len(self.trace)) for p in self.layout.done_cell(i)]
+        pil_paint(image, done, crisp_text=self.theme.crisp_text)
+        pil_paint(image, self.layout.final_transient(), crisp_text=self.theme.crisp_text)
         return np.asarray(image)
 
     # ---- reference path -----------------------------------------------------------------------------
@@ -108,7 +110,8 @@ class LayeredView:
         earlier step's result is drawn whether it was shown or not. `step_index=None` gives the final (hold) frame.
         """
         del shown_before
-        return mpl_render(self.size, self.theme.background, self.primitives(step_index))
+        return mpl_render(self.size, self.theme.background, self.primitives(step_index),
+                          crisp_text=self.theme.crisp_text)
 
     def palette_colors(self) -> list[RGB]:
         """<= 250 colours for a single GIF palette (the layout knows which colours it paints)."""
@@ -152,7 +155,7 @@ class ConvView(LayeredView):
             pairs += [(self.layout._label_colour(g), lane) for g in range(self.layout.groups)]
         colours: list[RGB] = [*fills, *lines]
         for fg, bg in pairs:
-            colours += [mix(fg, bg, k / (RAMP_STEPS - 1)) for k in range(RAMP_STEPS)]
+            colours += ramp(fg, bg, RAMP_STEPS, th.crisp_text)
         if self.layout.groups > 1:  # the same colours under the veil of a dimmed lane
             colours += [mix(c, th.background, 1 - th.dim_alpha) for c in list(colours)]
         unique = list(dict.fromkeys(colours))

@@ -110,19 +110,50 @@ Layer = Annotated[Union[Conv2dLayer, ReluLayer, PoolLayer, FlattenLayer, LinearL
 
 
 @dataclass(frozen=True, slots=True)
+class SameRuleAxis:
+    """TF's padding='same' rule on one spatial axis, its numbers filled in: out = ceil(size / stride), then
+    pad total = (out - 1)·stride + dilation·(kernel - 1) + 1 - size, split (before, after), the odd cell after."""
+
+    axis: str  # "H" or "W"
+    size: int  # the input's length on this axis
+    kernel: int
+    stride: int
+    dilation: int
+    out: int  # ceil(size / stride)
+    before: int  # pad on top / left
+    after: int  # pad on bottom / right
+
+    @property
+    def total(self) -> int:
+        return self.before + self.after
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineStage:
-    """One layer of a pipeline: what it is, the tensor it makes, its weights and parameters (both conventions)."""
+    """One layer of a pipeline: what it is, the tensor it makes, its weights and parameters (both conventions).
+
+    Data only: the renderer words it (in the theme's language) from these values.
+    """
 
     index: int
-    layer_type: str
-    label: str  # "Conv2d 5→6, K3, S1, padding 'valid'"
+    layer_type: str  # conv2d, relu, max_pool2d, avg_pool2d, flatten, linear
     output_shape: tuple[int, ...]  # channels-first, unbatched: (C, H, W) or (N,)
-    torch_weight_shape: tuple[int, ...]  # () when the layer has no weights
-    keras_weight_shape: tuple[int, ...]
-    bias_count: int
-    weight_count: int
+    torch_weight_shape: tuple[int, ...] = ()  # () when the layer has no weights
+    keras_weight_shape: tuple[int, ...] = ()
+    bias_count: int = 0
+    weight_count: int = 0
+    in_channels: int = 0  # conv2d: Cin
+    out_channels: int = 0  # conv2d: Cout (Keras `filters`)
+    in_features: int = 0  # linear
+    out_features: int = 0  # linear
+    kernel_size: tuple[int, ...] = ()  # (kh, kw): conv2d and the pools
+    stride: tuple[int, ...] = ()  # (sh, sw): conv2d and the pools
+    padding: str | int | tuple[int, ...] | None = None  # conv2d: as the scene writes it ('same', 'valid', 0, (1, 0))
     pads: tuple[tuple[int, int], ...] = ()  # explicit (before, after) per spatial dim, conv only
-    note: str = ""  # e.g. how the 'same' pads were chosen, or what flatten merged
+    same_rule: str = ""  # conv2d padding='same': "tf" (Keras/TF, any stride) or "torch" (PyTorch, stride 1)
+    same_axes: tuple[SameRuleAxis, ...] = ()  # the TF rule's numbers, (H, W)
+    torch_refuses_same: bool = False  # TF 'same' with stride > 1 shown beside PyTorch: give the pads explicitly
+    merged_shape: tuple[int, ...] = ()  # flatten: the (C, H, W) it lays out as one vector
 
     @property
     def params(self) -> int:
@@ -147,55 +178,37 @@ def as_pair(value: Any) -> tuple[int, int]:
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)  # type: ignore[return-value]
 
 
-def tf_same_note(sizes, pads, kernel, stride, dilation) -> str:
-    """TF's 'same' rule with the numbers filled in, one line per axis (or one for both when they agree)."""
-    lines = []
-    for axis, n, (before, after), k, s, d in zip(("H", "W"), sizes, pads, kernel, stride, dilation):
-        out = -(-n // s)
-        span = f"{d}·({k}-1) + 1" if d > 1 else f"{k}"
-        where = ("top", "bottom") if axis == "H" else ("left", "right")
-        lines.append((f"out = ceil({n} / {s}) = {out}; pad total = ({out}-1)·{s} + {span} - {n} = {before + after}",
-                      f"{where[0]} {before}, {where[1]} {after}"))
-    if lines[0][0] == lines[1][0]:
-        text = f"'same' (TF rule), H and W: {lines[0][0]} → top/left {pads[0][0]}, bottom/right {pads[0][1]}"
-    else:
-        text = "\n".join(f"'same' (TF rule), {axis}: {rule} → {split}" for axis, (rule, split) in zip("HW", lines))
-    if any(b != a for b, a in pads):
-        text += "\nthe odd extra pad cell goes after (bottom/right)"
-    return text
+def tf_same_axes(sizes, pads, kernel, stride, dilation) -> tuple[SameRuleAxis, ...]:
+    """TF's 'same' rule per axis (H, W) with the numbers that chose `pads` (from the engine's tf_same_padding)."""
+    return tuple(SameRuleAxis(axis=axis, size=n, kernel=k, stride=s, dilation=d, out=-(-n // s),
+                              before=before, after=after)
+                 for axis, n, (before, after), k, s, d in zip(("H", "W"), sizes, pads, kernel, stride, dilation))
 
 
 def _conv_stage(i: int, layer: Conv2dLayer, shape: tuple[int, ...], convention: str) -> PipelineStage:
     prefix = f"layers.{i}."
     padding: Any = _plain(layer.padding)
-    note = ""
+    same_rule, same_axes, refuses = "", (), False
     if layer.padding == "same" and convention != "pytorch":
         # TF's rule works for any stride: out = ceil(n / s), the odd extra pad cell goes after
         padding = _geometry_or_value_error(prefix, lambda: tf_same_padding(
             shape[1:], _plain(layer.kernel_size), _plain(layer.stride), _plain(layer.dilation)))
-        note = tf_same_note(shape[1:], padding, as_pair(layer.kernel_size), as_pair(layer.stride),
-                            as_pair(layer.dilation))
-        if convention == "both" and any(v > 1 for v in as_pair(layer.stride)):
-            note += "\nPyTorch refuses padding='same' with stride > 1: give these pads explicitly"
+        same_rule = "tf"
+        same_axes = tf_same_axes(shape[1:], padding, as_pair(layer.kernel_size), as_pair(layer.stride),
+                                 as_pair(layer.dilation))
+        refuses = convention == "both" and any(v > 1 for v in as_pair(layer.stride))
+    elif layer.padding == "same":
+        same_rule = "torch"
     geometry = _geometry_or_value_error(prefix, lambda: conv_geometry(
         shape, layer.out_channels, _plain(layer.kernel_size), _plain(layer.stride), padding,
         _plain(layer.dilation), 1, layer.bias, kind="conv2d"))
     cout, cin, kh, kw = geometry.weight_shape
-    if not note and layer.padding == "same":
-        (top, bottom), (left, right) = geometry.padding
-        note = f"'same' (torch rule): pads top {top}, bottom {bottom}, left {left}, right {right}"
-    k_text = f"K{kh}" if kh == kw else f"K{kh}×{kw}"
-    s_text = "S" + "×".join(str(s) for s in dict.fromkeys(geometry.stride))
-    pad_text = f"'{layer.padding}'" if isinstance(layer.padding, str) else str(_plain(layer.padding))
-    if layer.padding == 0:
-        pad_text += " ('valid')"
-    name = {"pytorch": f"Conv2d {cin}→{cout}", "keras": f"Conv2D filters={cout}",
-            "both": f"Conv2d {cin}→{cout} (Keras Conv2D filters={cout})"}[convention]
     return PipelineStage(
-        index=i, layer_type="conv2d", label=f"{name}, {k_text}, {s_text}, padding {pad_text}",
-        output_shape=geometry.output_shape, torch_weight_shape=geometry.weight_shape,
-        keras_weight_shape=(kh, kw, cin, cout), bias_count=geometry.bias_count,
-        weight_count=geometry.weight_count, pads=geometry.padding, note=note,
+        index=i, layer_type="conv2d", output_shape=geometry.output_shape, torch_weight_shape=geometry.weight_shape,
+        keras_weight_shape=(kh, kw, cin, cout), bias_count=geometry.bias_count, weight_count=geometry.weight_count,
+        in_channels=cin, out_channels=cout, kernel_size=(kh, kw), stride=tuple(geometry.stride),
+        padding=_plain(layer.padding), pads=geometry.padding, same_rule=same_rule, same_axes=same_axes,
+        torch_refuses_same=refuses,
     )
 
 
@@ -212,26 +225,22 @@ def pipeline_stages(input_shape: tuple[int, ...], layers: tuple[Any, ...], conve
         if layer.type == "conv2d":
             stage = _conv_stage(i, layer, shape, convention)
         elif layer.type == "relu":
-            stage = PipelineStage(i, "relu", "ReLU (elementwise max(x, 0))", shape, (), (), 0, 0)
+            stage = PipelineStage(index=i, layer_type="relu", output_shape=shape)
         elif layer.type in ("max_pool2d", "avg_pool2d"):
             geometry = _geometry_or_value_error(prefix, lambda: pool_geometry(
                 layer.type, shape, _plain(layer.kernel_size), _plain(layer.stride), _plain(layer.padding)))
-            kh, kw = geometry.kernel_size
-            name = "MaxPool2d" if layer.type == "max_pool2d" else "AvgPool2d"
-            k_text = f"K{kh}" if kh == kw else f"K{kh}×{kw}"
-            s_text = "S" + "×".join(str(s) for s in dict.fromkeys(geometry.stride))
-            stage = PipelineStage(i, layer.type, f"{name} {k_text}, {s_text}", geometry.output_shape, (), (), 0, 0)
+            stage = PipelineStage(index=i, layer_type=layer.type, output_shape=geometry.output_shape,
+                                  kernel_size=tuple(geometry.kernel_size), stride=tuple(geometry.stride))
         elif layer.type == "flatten":
             # torch.flatten's shape rule, applied to an empty-valued stand-in of the right shape
             flat = flatten(np.empty(shape), 0, -1).shape
-            merged = " · ".join(str(n) for n in shape)
-            stage = PipelineStage(i, "flatten", "Flatten", flat, (), (), 0, 0,
-                                  note=f"{merged} = {flat[0]:,} values in one vector")
+            stage = PipelineStage(index=i, layer_type="flatten", output_shape=flat, merged_shape=shape)
         else:  # linear
             weight_shape, weights, biases = linear_counts(shape[0], layer.out_features, layer.bias)
             stage = PipelineStage(
-                i, "linear", f"Linear {shape[0]:,}→{layer.out_features:,}", (layer.out_features,),
-                weight_shape, (weight_shape[1], weight_shape[0]), biases, weights,
+                index=i, layer_type="linear", output_shape=(layer.out_features,), torch_weight_shape=weight_shape,
+                keras_weight_shape=(weight_shape[1], weight_shape[0]), bias_count=biases, weight_count=weights,
+                in_features=shape[0], out_features=layer.out_features,
             )
         stages.append(stage)
         shape = stage.output_shape

@@ -326,6 +326,88 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
 
 # ---- 2. cnn_pipeline ----------------------------------------------------------------------------------------
 
+def size_text(letter: str, values: tuple[int, ...]) -> str:
+    """K3, K3×2, S2, S2×1: a kernel size or stride as notation (one number when every axis agrees)."""
+    return letter + "×".join(str(v) for v in dict.fromkeys(values))
+
+
+def padding_text(padding, say: Callable[..., str]) -> str:
+    """A conv's padding as the scene writes it: 'same', 'valid', 1, (1, 0); 0 is named 'valid' too."""
+    text = f"'{padding}'" if isinstance(padding, str) else str(padding)
+    return say("cnn_padding_valid", padding=text) if padding == 0 else text
+
+
+def same_rule_text(axis, say: Callable[..., str]) -> str:
+    """TF's 'same' rule on one axis with its numbers: out = ceil(n / s) = ...; pad total = ... = ..."""
+    span = f"{axis.dilation}·({axis.kernel}-1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
+    # a kernel shorter than the stride can need "negative" padding: TF pads max(..., 0), and the line says so
+    raw = (axis.out - 1) * axis.stride + axis.dilation * (axis.kernel - 1) + 1 - axis.size
+    key = "cnn_same_rule" if raw >= 0 else "cnn_same_rule_clamped"
+    return say(key, size=axis.size, stride=axis.stride, out=axis.out, span=span, total=axis.total)
+
+
+def same_notes(stage, say: Callable[..., str]) -> list[str]:
+    """How a conv's padding='same' pads were chosen: TF's rule per axis (one line when H and W agree), the odd
+    cell, PyTorch's refusal of strided 'same'; or PyTorch's own rule."""
+    if stage.same_rule == "torch":
+        (top, bottom), (left, right) = stage.pads
+        return [say("cnn_torch_same", top=top, bottom=bottom, left=left, right=right)]
+    if stage.same_rule != "tf":
+        return []
+    height, width = stage.same_axes
+    if (height.size, height.kernel, height.stride, height.dilation) == (width.size, width.kernel, width.stride,
+                                                                        width.dilation):
+        notes = [say("cnn_tf_same_both", rule=same_rule_text(height, say), before=height.before, after=height.after)]
+    else:
+        notes = [say("cnn_tf_same_axis", axis=axis.axis, rule=same_rule_text(axis, say),
+                     split=say(f"cnn_split_{axis.axis.lower()}", before=axis.before, after=axis.after))
+                 for axis in stage.same_axes]
+    if any(axis.before != axis.after for axis in stage.same_axes):
+        notes.append(say("cnn_odd_pad_after"))
+    if stage.torch_refuses_same:
+        notes.append(say("cnn_torch_refuses_same"))
+    return notes
+
+
+def layer_head(stage, convention: str, say: Callable[..., str]) -> str:
+    """One layer named as code with its arguments: "Conv2d 5→6, K3, S1, padding 0 ('valid')", "Linear 400→120"."""
+    kind = stage.layer_type
+    if kind == "conv2d":
+        name = say(f"cnn_name_{convention}", cin=stage.in_channels, cout=stage.out_channels)
+        return say("cnn_conv", name=name, kernel=size_text("K", stage.kernel_size), stride=size_text("S", stage.stride),
+                   padding=padding_text(stage.padding, say))
+    if kind in ("max_pool2d", "avg_pool2d"):
+        return say("cnn_pool", name="MaxPool2d" if kind == "max_pool2d" else "AvgPool2d",
+                   kernel=size_text("K", stage.kernel_size), stride=size_text("S", stage.stride))
+    if kind == "linear":
+        return say("cnn_linear", inputs=number(stage.in_features), outputs=number(stage.out_features))
+    return say(f"cnn_{kind}")  # relu, flatten
+
+
+def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> list[tuple[str, str]]:
+    """(style, text) lines describing one layer, unwrapped: head, weights and parameters, notes."""
+    lines = [("head", f"{stage.index + 1}. {layer_head(stage, convention, say)}")]
+    if stage.torch_weight_shape:
+        layout = say("cnn_out_in") if stage.layer_type == "linear" else "(Cout, Cin, kh, kw)"
+        k_layout = say("cnn_in_out") if stage.layer_type == "linear" else "(kh, kw, Cin, Cout)"
+        if convention in ("pytorch", "both"):
+            lines.append(("text", say("cnn_torch_weight", layout=layout, shape=shape_text(stage.torch_weight_shape))))
+        if convention in ("keras", "both"):
+            kernel = "cnn_keras_dense_kernel" if stage.layer_type == "linear" else "cnn_keras_kernel"  # a matrix in zh
+            lines.append(("text", say(kernel, layout=k_layout, shape=shape_text(stage.keras_weight_shape))))
+        lines.append(("params", say("params_line", text=params_text(stage.torch_weight_shape, stage.bias_count,
+                                                                     stage.params))))
+    else:
+        lines.append(("muted", say("no_parameters")))
+    lines += [("note", note) for note in same_notes(stage, say)]
+    if stage.layer_type == "flatten":
+        lines.append(("note", say("cnn_flatten_note", merged=" · ".join(str(n) for n in stage.merged_shape),
+                                  count=number(stage.output_shape[0]))))
+        if convention == "both":
+            lines.append(("note", say("cnn_keras_flatten")))
+    return lines
+
+
 def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
                         caption: str | None = None) -> list[Frame]:
     theme = resolve_theme(theme)
@@ -354,25 +436,9 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
         return lines
 
     def layer_lines(stage) -> list[tuple[str, str]]:
-        """(style, text) lines describing one layer."""
-        lines = [("head", f"{stage.index + 1}. {stage.label}")]
-        if stage.torch_weight_shape:
-            layout = say("cnn_out_in") if stage.layer_type == "linear" else "(Cout, Cin, kh, kw)"
-            k_layout = say("cnn_in_out") if stage.layer_type == "linear" else "(kh, kw, Cin, Cout)"
-            if torch_on:
-                lines.append(("text", say("cnn_torch_weight", layout=layout, shape=shape_text(stage.torch_weight_shape))))
-            if keras_on:
-                lines.append(("text", say("cnn_keras_kernel", layout=k_layout, shape=shape_text(stage.keras_weight_shape))))
-            lines.append(("params", say("params_line", text=params_text(stage.torch_weight_shape, stage.bias_count,
-                                                                         stage.params))))
-        else:
-            lines.append(("muted", say("no_parameters")))
-        if stage.note:
-            lines.append(("note", stage.note))
-        if stage.layer_type == "flatten" and spec.convention == "both":
-            lines.append(("note", say("cnn_keras_flatten")))
+        """(style, text) lines describing one layer, wrapped to the text column."""
         wrapped = []
-        for style, text in lines:
+        for style, text in pipeline_layer_lines(stage, spec.convention, say):
             pt = SMALL_PT if style == "note" else BODY_PT
             wrapped += [(style, t) for t in wrap(text, pt, text_w, bold=style in ("head", "params"))]
         return wrapped
@@ -398,8 +464,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
     totals = [s for s in stages if s.params]
     total_text = say("cnn_total") + (" + ".join(number(s.params) for s in totals) + " = " if len(totals) > 1 else "") \
         + number(sum(s.params for s in stages))
-    batched = {"pytorch": "PyTorch (N, C, H, W)", "keras": "Keras (N, H, W, C)",
-               "both": "PyTorch (N, C, H, W), Keras (N, H, W, C)"}[spec.convention]
+    batched = say(f"cnn_batched_{spec.convention}")
     # (text, points, bold, colour) per line: the total, then the batch-axis note, each wrapped to the page
     footer = [(line, BODY_PT, True, theme.accent) for line in wrap(total_text, BODY_PT, inner, bold=True)]
     footer += [(line, SMALL_PT, False, theme.muted_text) for line in wrap(say("cnn_batch_axis", batched=batched),
