@@ -9,7 +9,6 @@ must find English words (so it is not vacuous).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import tomllib
 import warnings
@@ -29,6 +28,7 @@ from convgif.render.layout_common import cjk_wrap, wrap_text
 from convgif.render.primitives import Text
 from convgif.scene import load_scene, parse_scene
 from convgif.scene.still import StillScene
+from test_looks import _font  # one cached font reader for both files
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ROOT / "scenes"
@@ -89,13 +89,6 @@ def frame_texts(view) -> list[Text]:
     return [item for item in items if isinstance(item, Text)]
 
 
-@functools.lru_cache(maxsize=None)
-def _font(path: str) -> TTFont:
-    """A font file read whole, once per test session."""
-    with open(path, "rb") as handle:
-        font = TTFont(handle, lazy=False)
-        font.ensureDecompiled()
-    return font
 
 
 def _draws_a_glyph(font: TTFont, char: str) -> bool:

@@ -83,6 +83,7 @@ def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTyp
     return _pil_font_file(font_path(bold, text), size)
 
 
+@functools.lru_cache(maxsize=8192)  # layouts measure the same words ("+", "3×1", labels) frame after frame
 def text_width(text: str, size: int, bold: bool = False, *, crisp: bool = False) -> float:
     """Advance width (px) of `text` as Pillow sets it: anti-aliased, or `crisp` (one-bit glyphs, whose hinted
     advances are up to ~10% narrower)."""
