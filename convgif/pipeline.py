@@ -146,7 +146,8 @@ def _drawing_problem(scene, trace, error: RenderError) -> tuple[str, str]:
                                 f"(up to {MAX_WIDTH}){smaller_text}, or a smaller input")
     remedies = "a smaller input, fewer channels or a smaller font_scale" if font_scale > 1.0 else (
         "a smaller input or fewer channels")
-    return "input.shape", f"{error}{scaled}, nor in {MAX_WIDTH} px, the widest frame (use {remedies})"
+    widest = ", the widest frame" if width >= MAX_WIDTH else f", nor in {MAX_WIDTH} px, the widest frame"
+    return "input.shape", f"{error}{scaled}{widest} (use {remedies})"
 
 
 def _narrowest_fitting_width(scene, trace, width: int) -> int | None:

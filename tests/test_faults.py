@@ -168,6 +168,10 @@ def test_a_scene_too_big_to_draw_is_a_check_error_with_its_key(tmp_path):
         assert code == 2
         assert err == (f"{scene}: input.shape: a 1×2002 input does not fit in 720 px, nor in 4096 px, the widest "
                        "frame (use a smaller input or fewer channels)\n")
+    scene.write_text("[op]\nkind = 'conv1d'\nkernel_size = 3\n[input]\nshape = [1, 2002]\n[render]\nwidth = 4096\n")
+    code, _, err = run_cli("check", str(scene))  # already the widest frame: said once, not "4096, nor in 4096"
+    assert code == 2 and err == (f"{scene}: input.shape: a 1×2002 input does not fit in 4096 px, the widest frame "
+                                 "(use a smaller input or fewer channels)\n")
     scene.write_text("[op]\nkind = 'conv2d'\nkernel_size = 3\n[input]\nshape = [1, 300, 300]\n"
                      "[render]\nsteps = {first = 2}\n")
     code, _, err = run_cli("check", str(scene))
