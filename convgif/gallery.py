@@ -7,6 +7,7 @@ relative path, inlines its CSS and loads nothing from the network, so the folder
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -127,10 +128,27 @@ def _read_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 def _fingerprint(source_text: str) -> str:
+    """What decides whether a scene's picture is up to date: its file's text and the code that draws it."""
     from convgif import __version__
 
-    # the renderer's version is part of it: a new release redraws everything
-    return hashlib.sha256(f"{__version__}\n{source_text}".encode()).hexdigest()
+    # the renderer is part of it: a new release, or any change to the package's files (a git checkout between
+    # releases, an edited label), redraws everything
+    return hashlib.sha256(f"{__version__}\n{_code_digest()}\n{source_text}".encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Digest of every file of the installed convgif package (code, label tables, shipped fonts)."""
+    return tree_digest(Path(__file__).resolve().parent)
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over each file's path below `root` and its bytes, in path order (`__pycache__` left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def _render(path: str, out_dir: str) -> tuple[str | None, int | None, str | None]:

@@ -335,6 +335,38 @@ def test_only_stale_scenes_are_rendered_again(tmp_path):
     assert (forced.rendered, forced.fresh) == (2, 0)
 
 
+def test_a_change_to_the_package_code_makes_every_scene_stale(tmp_path, monkeypatch):
+    """Between two releases (a git checkout, an edited label table) the version stays, the pictures do not."""
+    from convgif import gallery
+
+    scenes = tmp_path / "scenes"
+    scenes.mkdir()
+    (scenes / "one.toml").write_text(HOSTILE_SCENE, encoding="utf-8")
+    out = tmp_path / "out"
+    assert build_gallery([scenes], out).rendered == 1
+    assert build_gallery([scenes], out).fresh == 1
+    monkeypatch.setattr(gallery, "_code_digest", lambda: "another renderer")
+    again = build_gallery([scenes], out)
+    assert (again.rendered, again.fresh) == (1, 0)
+
+
+def test_tree_digest_follows_every_file_and_name(tmp_path):
+    from convgif.gallery import tree_digest
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "sub" / "labels.py").write_text("LABELS = {}\n")
+    first = tree_digest(tmp_path / "pkg")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.pyc").write_bytes(b"cache")
+    assert tree_digest(tmp_path / "pkg") == first  # compiled caches do not count
+    (tmp_path / "pkg" / "sub" / "labels.py").write_text("LABELS = {'a': 1}\n")
+    second = tree_digest(tmp_path / "pkg")
+    assert second != first
+    (tmp_path / "pkg" / "sub" / "labels.py").rename(tmp_path / "pkg" / "sub" / "labels2.py")
+    assert tree_digest(tmp_path / "pkg") != second
+
+
 def test_cli_gallery_reports_bad_scenes_and_still_writes_the_page(tmp_path, capsys):
     scenes = tmp_path / "scenes"
     scenes.mkdir()
