@@ -182,22 +182,30 @@ def cjk_wrap(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
     return lines
 
 
-def wrap_text(text: str, size: int, width: int, bold: bool = False) -> list[str]:
-    """Greedy word wrap of each paragraph of `text` into lines at most `width` px wide."""
+def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """Each paragraph (line) of `text` wrapped greedily, a line growing while `fits` allows: words stay whole (a
+    word wider than any line gets one of its own), paragraphs with Chinese also break between characters
+    (`cjk_wrap`). An empty paragraph gives an empty line. Frames and still figures differ only in `fits`."""
     lines: list[str] = []
-    for paragraph in text.splitlines():
+    for paragraph in text.splitlines() or [""]:
         if has_cjk(paragraph):
-            lines += cjk_wrap(paragraph, lambda trial: text_width(trial, size, bold) <= width)
+            lines += cjk_wrap(paragraph, fits) or [""]
             continue
         line = ""
-        for word in paragraph.split():
-            trial = f"{line} {word}".strip()
-            if line and text_width(trial, size, bold) > width:
+        for word in paragraph.split(" "):
+            trial = f"{line} {word}" if line else word
+            if line and not fits(trial):
                 lines.append(line)
                 line = word
             else:
                 line = trial
         lines.append(line)
+    return lines
+
+
+def wrap_text(text: str, size: int, width: int, bold: bool = False) -> list[str]:
+    """Greedy word wrap of each paragraph of `text` into lines at most `width` px wide (empty lines dropped)."""
+    lines = greedy_wrap(text, lambda trial: text_width(trial, size, bold) <= width)
     return [line for line in lines if line] if text.strip() else []
 
 
@@ -219,6 +227,17 @@ def legend_primitives(rows, theme: Theme, sz: Sizes = UNSCALED) -> list[Primitiv
     for y, x, label, make in rows:
         out.extend(legend_entry(x, y, label, make, theme, sz))
     return out
+
+
+def swatch(**rect) -> Callable[[Box], list[Primitive]]:
+    """A legend swatch drawn as one rectangle (`Rect` keywords: fill, edge, line_width, dashed) over its box."""
+    return lambda box: [Rect(box, **rect)]
+
+
+def gap_swatch(theme: Theme) -> Callable[[Box], list[Primitive]]:
+    """The legend swatch of a dilation gap: an untouched input cell with the gap colour's inner outline."""
+    return lambda box: [Rect(box, fill=theme.input, edge=theme.grid),
+                        Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=theme.gap)]
 
 
 def legend_entry(x: int, y: int, label: str, make: Callable, theme: Theme, sz: Sizes = UNSCALED) -> list[Primitive]:

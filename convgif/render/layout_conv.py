@@ -19,8 +19,8 @@ from convgif.render.labels import label
 from convgif.render.layout_common import (  # noqa: F401  (Grid, shape_text, ... are re-exported for callers)
     ARITH_LINE, ARITH_SIZE, CAPTION_SIZE, LABEL_H, LABEL_SIZE, LANE_GAP, LANE_PAD, LEGEND_SIZE, MARGIN, MAX_CELL,
     MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL, MIN_VALUE_CELL, SLOT_GAP, SUB_SIZE, SUM_SIZE,
-    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fitting_size, flow_legend, legend_entry, legend_height,
-    line_texts, shape_text, wrap_text,
+    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fitting_size, flow_legend, gap_swatch, legend_entry,
+    legend_height, line_texts, shape_text, swatch, wrap_text,
 )
 from convgif.render.primitives import (
     ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -284,17 +284,13 @@ class ConvLayout:
     # ---- legend -------------------------------------------------------------------------------------
     def _legend_entries(self) -> list[tuple[str, list[Rect]]]:
         th = self.theme
-        def swatch(**kw):
-            return lambda box: [Rect(box, **kw)]
         t = self._t
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if bool(self.trace.padding_cells.any()):
             items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
         if any(d > 1 for d in self.trace.geometry.dilation):
-            items.append((t("dilation_gap"), lambda box: [
-                Rect(box, fill=th.input, edge=th.grid),
-                Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
+            items.append((t("dilation_gap"), gap_swatch(th)))
         items += [(t("weight"), swatch(fill=th.kernel, edge=th.grid)),
                   (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]

@@ -17,7 +17,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, fitting_size, outline,
-    palette_with_ramps, pretty_formula, shape_text,
+    palette_with_ramps, pretty_formula, shape_text, swatch,
 )
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme
@@ -90,9 +90,6 @@ class PoolLayout:
 
     def _legend_entries(self):
         th = self.theme
-
-        def swatch(**kw):
-            return lambda box: [Rect(box, **kw)]
 
         def t(key: str) -> str:
             return label(th.language, key)

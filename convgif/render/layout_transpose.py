@@ -24,7 +24,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, first_fitting, fitting_size,
-    outline, palette_with_ramps, pretty_formula, shape_text,
+    gap_swatch, outline, palette_with_ramps, pretty_formula, shape_text, swatch,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -170,9 +170,6 @@ class ZeroInsertionLayout(ConvLayout):
         th, col = self.theme, self.colours
         present = set(np.unique(self.zi.cell_kind).tolist())
 
-        def swatch(**kw):
-            return lambda box: [Rect(box, **kw)]
-
         def patterned(kind, fill, mark):
             return lambda box: [Rect(box, fill=th.grid)] + kind_pattern(
                 kind, (box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1), fill, mark, None)
@@ -187,9 +184,7 @@ class ZeroInsertionLayout(ConvLayout):
             items.append((t("output_padding"), patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
         items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
         if any(d > 1 for d in self.zi.geometry.dilation):
-            items.append((t("dilation_gap"), lambda box: [
-                Rect(box, fill=th.input, edge=th.grid),
-                Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=th.gap)]))
+            items.append((t("dilation_gap"), gap_swatch(th)))
         items += [(t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)),
                   (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]

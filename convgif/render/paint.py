@@ -7,6 +7,7 @@ small render. A test holds the two painters to the same picture within a small t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -182,9 +183,10 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             raise RenderError(f"cannot paint {type(item).__name__}")
 
 
-def veil_table(colour: RGB, alpha: float) -> list[int]:
+@functools.lru_cache(maxsize=64)  # a scene has a few veils (one colour, one strength), painted every frame
+def veil_table(colour: RGB, alpha: float) -> tuple[int, ...]:
     """Pillow `point` table (R, G, B x 256) laying `colour` at `alpha` over any pixel, rounded exactly as
     `theme.mix(pixel, colour, 1 - alpha)`: the palette lists dimmed colours by that formula, so a veiled pixel is
     always a palette colour (Image.blend truncates in float32 and was one level off)."""
     amount = 1.0 - alpha
-    return [int(round(level * amount + channel * (1.0 - amount))) for channel in colour for level in range(256)]
+    return tuple(int(round(level * amount + channel * (1.0 - amount))) for channel in colour for level in range(256))

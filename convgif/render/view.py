@@ -15,7 +15,7 @@ from PIL import Image
 from convgif.engine.trace import ConvTrace
 from convgif.engine.trace_pool import PoolTrace
 from convgif.engine.trace_transpose import ScatterTrace, ZeroInsertionTrace
-from convgif.render.layout_common import MAX_PALETTE, RAMP_STEPS, ramp
+from convgif.render.layout_common import MAX_PALETTE, palette_with_ramps
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.layout_pool import PoolLayout
 from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
@@ -153,13 +153,10 @@ class ConvView(LayeredView):
         for lane in lanes:
             pairs += [(th.text, lane), (th.accent, lane), (th.output_current, lane)]
             pairs += [(self.layout._label_colour(g), lane) for g in range(self.layout.groups)]
-        colours: list[RGB] = [*fills, *lines]
-        for fg, bg in pairs:
-            colours += ramp(fg, bg, RAMP_STEPS, th.crisp_text)
+        colours = palette_with_ramps(fills, lines, pairs, crisp=th.crisp_text)
         if self.layout.groups > 1:  # the same colours under the veil of a dimmed lane
-            colours += [mix(c, th.background, 1 - th.dim_alpha) for c in list(colours)]
-        unique = list(dict.fromkeys(colours))
-        return unique[:MAX_PALETTE]
+            colours += [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
+        return list(dict.fromkeys(colours))[:MAX_PALETTE]
 
 
 TRANSPOSE_VIEWS = ("zero_insertion", "scatter")

@@ -16,7 +16,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from convgif.render.fonts import mpl_family
 from convgif.render.labels import label
-from convgif.render.layout_common import cjk_wrap, has_cjk
+from convgif.render.layout_common import greedy_wrap
 from convgif.render.stills.measure import still_text_width
 from convgif.render.stills.zoom import layout_width, scaled_figure
 from convgif.render.theme import Theme, get_theme, mix
@@ -59,22 +59,8 @@ def measure(text: str, points: float, bold: bool = False) -> float:
 
 
 def wrap(text: str, points: float, max_px: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap by measured width (DejaVu Sans, as matplotlib draws it)."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        if has_cjk(paragraph):  # Chinese breaks between characters, not only at spaces
-            lines += cjk_wrap(paragraph, lambda trial: measure(trial, points, bold) <= max_px) or [""]
-            continue
-        line = ""
-        for word in paragraph.split(" "):
-            trial = f"{line} {word}" if line else word
-            if line and measure(trial, points, bold) > max_px:
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines
+    """Greedy word wrap by measured width (as matplotlib draws it)."""
+    return greedy_wrap(text, lambda trial: measure(trial, points, bold) <= max_px)
 
 
 def number(n: int) -> str:

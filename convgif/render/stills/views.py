@@ -23,7 +23,7 @@ from convgif.engine.resample import interpolate
 from convgif.engine.trace import conv_trace
 from convgif.render.fonts import mpl_family
 from convgif.render.labels import label
-from convgif.render.layout_common import cjk_wrap, has_cjk
+from convgif.render.layout_common import greedy_wrap
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.measure import still_text_width
 from convgif.render.stills.zoom import layout_width, scaled_figure
@@ -158,26 +158,8 @@ def _unit(colour: RGB) -> tuple[float, float, float]:
 
 
 def _wrap(text: str, points: float, width: float, bold: bool = False) -> list[str]:
-    """`text` in lines no wider than `width` px at `points`, as measured: words stay whole (Chinese breaks between
-    characters), and a word wider than the whole line gets a line of its own."""
-    def fits(trial: str) -> bool:
-        return still_text_width(trial, _px(points), bold) <= width
-
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        if has_cjk(paragraph):
-            lines.extend(cjk_wrap(paragraph, fits) or [""])
-            continue
-        line = ""
-        for word in paragraph.split():
-            trial = f"{line} {word}" if line else word
-            if line and not fits(trial):
-                lines.append(line)
-                line = word
-            else:
-                line = trial
-        lines.append(line)
-    return lines
+    """`text` in lines no wider than `width` px at `points`, as measured."""
+    return greedy_wrap(text, lambda trial: still_text_width(trial, _px(points), bold) <= width)
 
 
 class Board:
