@@ -70,7 +70,8 @@ def scene_theme(scene):
     colours = getattr(scene.render, "colours", None)
     return get_theme(scene.render.theme, language=getattr(scene, "language", "en"), colours=dict(colours or ()),
                      font_scale=getattr(scene.render, "font_scale", 1.0),
-                     crisp_text=getattr(scene.render, "text", "crisp") == "crisp")
+                     crisp_text=getattr(scene.render, "text", "crisp") == "crisp",
+                     fill_dense_taps=getattr(scene.render, "taps", "auto") == "fill")
 
 
 def scene_caption(scene) -> str:

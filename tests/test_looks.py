@@ -166,8 +166,19 @@ def _view(doc: dict, source: str = "x.toml"):
     return build_view(scene, build_trace(scene))
 
 
+def test_render_taps_picks_whether_a_dense_window_fills_its_taps():
+    inside = (1, 1)  # a cell of the first 3×3 window, away from its outline
+    auto, filled = _view(_doc()), _view(_doc(render={"taps": "fill"}))
+    for view, want_fill in ((auto, False), (filled, True)):
+        frame = next(view.frames([0]))
+        x0, y0, _, _ = view.cell_box("input", 0, inside)
+        assert (tuple(int(v) for v in frame[y0 + 4, x0 + 4]) == view.theme.tap) is want_fill
+    assert _problems(_doc(render={"taps": "outline"})) == [
+        "x.toml: render.taps: 'outline' is not supported (one of auto, fill)"]
+
+
 def test_a_colour_override_reaches_the_pixels():
-    view = _view(_doc(render={"colours": {"window": "#ff00ff", "tap": "#00ff00"}}))
+    view = _view(_doc(render={"colours": {"window": "#ff00ff", "tap": "#00ff00"}, "taps": "fill"}))
     frame = next(view.frames([0]))
     x0, y0, x1, y1 = view.cell_box("input", 0, (1, 1))  # inside the first window
     assert tuple(frame[y0 + 4, x0 + 4]) == (0, 255, 0)

@@ -51,11 +51,16 @@ SCENES = {
 }
 
 
+FILLED = get_theme("light", fill_dense_taps=True)  # `[render] taps = "fill"`: every window fills its taps
+
+
 @pytest.fixture(scope="module", params=sorted(SCENES))
 def scene(request):
+    """A scene drawn with every tap filled, so the probes below can find each tap by its fill."""
     cin, spatial, cout, kernel, options = SCENES[request.param]
     trace = make_trace(cin, spatial, cout, kernel, **options)
-    return request.param, trace, ConvView(trace, title=request.param, caption="a caption"), (spatial, kernel, options)
+    view = ConvView(trace, title=request.param, caption="a caption", theme=FILLED)
+    return request.param, trace, view, (spatial, kernel, options)
 
 
 def test_taps_window_gaps_and_output_cells(scene):
@@ -89,6 +94,35 @@ def test_taps_window_gaps_and_output_cells(scene):
             if groups > 1 and later // int(np.prod(out_sizes)) // (cout // groups) != group:
                 want = mix(want, THEME.background, 1 - THEME.dim_alpha)  # another lane: veiled
             assert max(abs(a - b) for a, b in zip(colour, want)) <= 1, (name, k, later, colour, want)
+
+
+@pytest.mark.parametrize("name", sorted(SCENES))
+def test_default_taps_fill_only_windows_with_gaps(name):
+    """By default (`taps = "auto"`) a window without dilation gaps is its outline alone: no cell takes the tap
+    fill, and the outline runs along the taps' outer edge. A dilated window still fills exactly its taps."""
+    cin, spatial, cout, kernel, options = SCENES[name]
+    trace = make_trace(cin, spatial, cout, kernel, **options)
+    view = ConvView(trace, title=name, caption=None)
+    ndim = len(spatial)
+    stride, dilation = as_tuple(options.get("stride", 1), ndim), as_tuple(options.get("dilation", 1), ndim)
+    padded = tuple(n + 2 * p for n, p in zip(spatial, as_tuple(options.get("padding", 0), ndim)))
+    gaps = any(d > 1 and k > 1 for d, k in zip(dilation, kernel))
+    out_sizes = trace.geometry.output_shape[1:]
+    groups = options.get("groups", 1)
+    picks = sorted({0, len(trace) // 2, len(trace) - 1})
+    for k, frame in zip(picks, view.frames(picks)):
+        oc, *position = np.unravel_index(k, (trace.geometry.out_channels, *out_sizes))
+        read = int(oc) // (trace.geometry.out_channels // groups) * (cin // groups)
+        taps = expected_taps(position, kernel, stride, dilation)
+        filled = {coord for coord in itertools.product(*[range(p) for p in padded])
+                  if probe(frame, view.cell_box("input", read, coord)) == THEME.tap}
+        assert filled == (taps if gaps else set()), (name, k)
+        first, last = min(taps), max(taps)  # the window's corner taps
+        x0, y0, _, _ = view.cell_box("input", read, first)
+        _, _, x1, y1 = view.cell_box("input", read, last)
+        middle_y, middle_x = (y0 + y1) // 2, (x0 + x1) // 2
+        for x, y in ((x0, middle_y), (x1 - 1, middle_y), (middle_x, y0), (middle_x, y1 - 1)):
+            assert tuple(int(v) for v in frame[y, x]) == THEME.window, (name, k, x, y)
 
 
 def test_padding_cells_look_different_from_data_cells():

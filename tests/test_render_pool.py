@@ -16,6 +16,7 @@ from convgif.render.primitives import Text, fmt_number
 from test_render_transpose import agreement, assert_palette_covers
 
 THEME = get_theme("light")
+FILLED = get_theme("light", fill_dense_taps=True)  # `[render] taps = "fill"`: the probes find taps by their fill
 F = torch.nn.functional
 
 
@@ -34,7 +35,7 @@ def test_max_marker_is_where_torch_says(padding):
     x = rng.permutation(36).reshape(1, 6, 6).astype(float)  # distinct values: one maximum per window
     kernel, stride = (3, 3) if padding else (2, 2), 2
     trace = pool_trace("max_pool2d", x, kernel, stride, padding)
-    view = PoolView(trace, title=None, caption=None)
+    view = PoolView(trace, title=None, caption=None, theme=FILLED)
     values, indices = F.max_pool2d(torch.tensor(x[None]), kernel, stride, padding, return_indices=True)
     out_h, out_w = values.shape[2:]
     steps = list(range(len(trace)))
@@ -66,7 +67,7 @@ def test_max_marker_is_where_torch_says(padding):
 def test_average_arithmetic_uses_the_divisor(count_include_pad):
     x = np.arange(16.0).reshape(1, 4, 4)
     trace = pool_trace("avg_pool2d", x, 3, 2, 1, count_include_pad=count_include_pad)
-    view = PoolView(trace, title=None, caption=None)
+    view = PoolView(trace, title=None, caption=None, theme=FILLED)
     want = F.avg_pool2d(torch.tensor(x[None]), 3, 2, 1, count_include_pad=count_include_pad).numpy()
     for k in range(len(trace)):
         step = trace.step(k)
@@ -82,6 +83,26 @@ def test_average_arithmetic_uses_the_divisor(count_include_pad):
     assert probe(frame, view.cell_box("input", 0, (5, 5))) == THEME.padding
 
 
+def test_default_pool_window_fills_only_the_max_unless_it_has_gaps():
+    """`taps = "auto"`: a dense pooling window is its outline plus the marked maximum; a dilated one fills the
+    cells it reads and outlines the ones it skips (the gap colour's inner outline), as conv frames do."""
+    x = np.random.default_rng(3).permutation(36).reshape(1, 6, 6).astype(float)
+    dense = PoolView(pool_trace("max_pool2d", x, 2, 2, 0), title=None, caption=None)
+    frame = next(dense.frames([0]))
+    colours = {cell: probe(frame, dense.cell_box("input", 0, cell), inset=5) for cell in itertools.product(range(6), repeat=2)}
+    assert THEME.tap not in colours.values()
+    assert sum(colour == THEME.output_current for colour in colours.values()) == 1
+    dilated = PoolView(pool_trace("max_pool2d", x, 2, 1, 0, dilation=2), title=None, caption=None)
+    frame = next(dilated.frames([0]))
+    taps, skipped = {(0, 0), (0, 2), (2, 0), (2, 2)}, {(0, 1), (1, 0), (1, 1), (1, 2), (2, 1)}
+    for cell in itertools.product(range(6), repeat=2):
+        colour = probe(frame, dilated.cell_box("input", 0, cell), inset=5)
+        assert (colour in (THEME.tap, THEME.output_current)) == (cell in taps), cell
+        x0, y0, _, _ = dilated.cell_box("input", 0, cell)
+        ring = tuple(int(v) for v in frame[y0 + 3, x0 + 6])  # on the inner outline's top edge
+        assert (ring == THEME.gap) == (cell in skipped), (cell, ring)
+
+
 def test_lp_arithmetic_and_value():
     x = np.array([[[1.0, 2.0, 0.0, 3.0], [2.0, 4.0, 1.0, 1.0], [0.0, 1.0, 5.0, 2.0], [3.0, 0.0, 2.0, 2.0]]])
     trace = pool_trace("lp_pool2d", x, 2, 2, norm_type=2)
@@ -95,7 +116,7 @@ def test_lp_arithmetic_and_value():
 def test_one_dimensional_pool_is_a_strip():
     x = np.array([[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]])
     trace = pool_trace("max_pool1d", x, 2, 2)
-    view = make_view(trace, title="1d", caption=None)
+    view = make_view(trace, title="1d", caption=None, theme=FILLED)
     assert isinstance(view, PoolView) and view.layout.strips
     _, indices = F.max_pool1d(torch.tensor(x[None]), 2, 2, return_indices=True)
     for k, frame in zip(range(4), view.frames(range(4))):

@@ -73,7 +73,7 @@ def test_zero_insertion_cell_kinds_look_different_and_output_padding_is_marked()
 def test_window_covers_the_taps_and_output_fills():
     x, w = c9_like(1)
     trace = zero_insertion_trace(x, w, None, stride=2, padding=1, output_padding=1)
-    view = TransposeView(trace, title=None, caption=None)
+    view = TransposeView(trace, title=None, caption=None, theme=get_theme("light", fill_dense_taps=True))
     n, size, out = len(trace), 8, 6
     assert n == 36 and view.layout.cell >= 30
     picks = [0, 7, 20, 35]

@@ -199,6 +199,14 @@ def test_caption_fill_and_formatting():
     assert same.caption_text() == "P ((1, 2), (1, 2))"  # torch puts the odd extra cell after
 
 
+def test_caption_formula_writes_a_shared_axis_formula_once():
+    square = parse_scene(base(op={"padding": 1}, caption="{formula}"), "x.toml")
+    assert square.caption_text() == "H, W: floor((5 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 5"
+    oblong = parse_scene(base(op={"kernel_size": [3, 1]}, caption="{formula}"), "x.toml")
+    assert oblong.caption_text() == ("H: floor((5 + 2*0 - 1*(3-1) - 1) / 1) + 1 = 3; "
+                                     "W: floor((5 + 2*0 - 1*(1-1) - 1) / 1) + 1 = 5")
+
+
 def test_default_caption_when_none_is_given():
     scene = parse_scene(base(op={"padding": 1, "stride": 2}), "x.toml")
     assert scene.caption_text() == "Input (1, 5, 5) -> Output (1, 3, 3)  K 3×3 P 1 S 2 D 1 G 1"
@@ -280,7 +288,7 @@ def test_unknown_keys_suggest_the_closest_name():
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
     ]
     assert problems_of(base(render={"zzz": 1})) == [
-        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, width, theme, colours, steps, max_frames, view, font_scale, text)"
+        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, width, theme, colours, steps, max_frames, view, font_scale, text, taps)"
     ]
 
 

@@ -55,6 +55,11 @@ class Geometry:
         return self.output_shape[0]
 
     @property
+    def window_has_gaps(self) -> bool:
+        """Whether a window skips cells between its taps (a dilation above 1 along an axis with 2+ taps)."""
+        return any(d > 1 and k > 1 for d, k in zip(self.dilation, self.kernel_size))
+
+    @property
     def effective_kernel_size(self) -> tuple[int, ...]:
         return effective_kernel_size(self.kernel_size, self.dilation)
 

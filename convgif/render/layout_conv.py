@@ -19,8 +19,8 @@ from convgif.render.labels import label
 from convgif.render.layout_common import (  # noqa: F401  (Grid, shape_text, ... are re-exported for callers)
     ARITH_LINE, ARITH_SIZE, CAPTION_SIZE, LABEL_H, LABEL_SIZE, LANE_GAP, LANE_PAD, LEGEND_SIZE, MARGIN, MAX_CELL,
     MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL, MIN_VALUE_CELL, SLOT_GAP, SUB_SIZE, SUM_SIZE,
-    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fitting_size, flow_legend, gap_swatch, legend_entry,
-    legend_height, line_texts, shape_text, swatch, wrap_text,
+    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fills_taps, fitting_size, flow_legend, gap_swatch,
+    legend_entry, legend_height, line_texts, shape_text, swatch, window_legend, wrap_text,
 )
 from convgif.render.primitives import (
     ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -288,9 +288,7 @@ class ConvLayout:
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if bool(self.trace.padding_cells.any()):
             items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
-        items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
-        if any(d > 1 for d in self.trace.geometry.dilation):
-            items.append((t("dilation_gap"), gap_swatch(th)))
+        items += window_legend(th, self.trace.geometry, t)
         items += [(t("weight"), swatch(fill=th.kernel, edge=th.grid)),
                   (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
@@ -417,8 +415,9 @@ class ConvLayout:
         for j, ch in enumerate(step.in_channels):
             grid = self.input_grids[ch]
             values = np.asarray(step.tap_values[j]).reshape(-1)
-            for (r, col), value in zip(tap_cells, values):
-                out += self._tap_cell(grid, r, col, float(value), bool(pad_mask[r, col]))
+            if fills_taps(th, self.trace.geometry):
+                for (r, col), value in zip(tap_cells, values):
+                    out += self._tap_cell(grid, r, col, float(value), bool(pad_mask[r, col]))
             for r in range(min(rows), max(rows) + 1):  # dilation gaps: inside the window, not tapped
                 for col in range(min(cols), max(cols) + 1):
                     if (r, col) not in tapped:

@@ -17,7 +17,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, fitting_size, outline,
-    palette_with_ramps, pretty_formula, shape_text, swatch,
+    fills_taps, palette_with_ramps, pretty_formula, shape_text, swatch, window_legend,
 )
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme
@@ -98,7 +98,7 @@ class PoolLayout:
         if self.trace.padding_cells.any():
             pad = t("padding") + (" (\u2212\u221e)" if self.kind == "max" else " (0)")
             items.append((pad, swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
-        items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("in_window"), swatch(fill=th.tap, edge=th.grid))]
+        items += window_legend(th, self.trace.geometry, t, tapped_key="in_window")
         if self.kind == "max":
             items.append((t("max_selected"), swatch(fill=th.output_current, edge=th.text, line_width=2)))
         items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
@@ -238,9 +238,12 @@ class PoolLayout:
         values = np.asarray(step.tap_values).reshape(-1)
         overhang = np.asarray(step.overhang_mask).reshape(-1)
         inside = [(self._rc(t), float(v), i) for i, (t, v, o) in enumerate(zip(coords, values, overhang)) if not o]
+        fill_taps = fills_taps(th, self.trace.geometry)
         for (r, col), value, i in inside:
             selected = step.selected is not None and i == step.selected
             pad = bool(self.pad_cells[r, col])
+            if not (selected or fill_taps):
+                continue
             fill = th.output_current if selected else th.tap
             out.append(Rect(grid.interior(r, col), fill=fill))
             size = self.tap_value_size if selected else self.input_value_size
@@ -254,6 +257,13 @@ class PoolLayout:
                                     th.output_current_text, align="center", bold=True))
         rows = [r for (r, _), _, _ in inside]
         cols = [c for (_, c), _, _ in inside]
+        if self.trace.geometry.window_has_gaps:  # cells inside the window that it skips, marked as in conv frames
+            tapped = {cell for cell, _, _ in inside}
+            for r in range(min(rows), max(rows) + 1):
+                for col in range(min(cols), max(cols) + 1):
+                    x0, y0, x1, y1 = grid.interior(r, col)
+                    if (r, col) not in tapped and x1 - x0 > 8:
+                        out.append(Rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), edge=th.gap))
         out.append(outline(grid.span(rows, cols), th.window, 3))
         for (r, col), _, i in inside:  # the selected cell's frame goes over the window's
             if step.selected is not None and i == step.selected:
@@ -311,7 +321,7 @@ class PoolLayout:
     def palette_colors(self) -> list[RGB]:
         th = self.theme
         fills = [th.background, th.input, th.padding, th.tap, th.output_empty, th.output_done, th.output_current]
-        lines = [th.grid, th.padding_edge, th.window, th.text]
+        lines = [th.grid, th.padding_edge, th.window, th.text, th.gap]
         pairs = [(th.input_text, th.input), (th.padding_text, th.padding), (th.tap_text, th.tap),
                  (th.muted_text, th.tap), (th.output_done_text, th.output_done),
                  (th.output_current_text, th.output_current), (th.text, th.background),

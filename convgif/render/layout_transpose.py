@@ -24,7 +24,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, first_fitting, fitting_size,
-    gap_swatch, outline, palette_with_ramps, pretty_formula, shape_text, swatch,
+    gap_swatch, outline, palette_with_ramps, pretty_formula, shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -182,9 +182,7 @@ class ZeroInsertionLayout(ConvLayout):
             items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         if OUTPUT_PADDING in present:
             items.append((t("output_padding"), patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
-        items += [(t("window"), swatch(edge=th.window, line_width=3)), (t("tapped"), swatch(fill=th.tap, edge=th.grid))]
-        if any(d > 1 for d in self.zi.geometry.dilation):
-            items.append((t("dilation_gap"), gap_swatch(th)))
+        items += window_legend(th, self.trace.geometry, t)
         items += [(t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)),
                   (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]

@@ -72,6 +72,9 @@ class Theme:
     language: str = "en"  # which column of `convgif.render.labels` the frame's words come from
     font_scale: float = 1.0  # every text size times this (`[render] font_scale`); layouts make room for it
     crisp_text: bool = True  # raster frames draw glyphs one-bit, without anti-aliasing (`[render] text = "crisp"`)
+    # tapped cells filled even in a window without gaps, where its outline already marks exactly them
+    # (`[render] taps = "fill"`); by default only a window with dilation gaps fills its taps
+    fill_dense_taps: bool = False
 
     def group_colour(self, group: int) -> RGB:
         return self.groups[group % len(self.groups)]
@@ -211,7 +214,7 @@ FONT_SCALES = (0.75, 2.0)  # the smallest and largest `font_scale`: below, digit
 
 
 def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str, str] | None = None,
-              font_scale: float = 1.0, crisp_text: bool = True) -> Theme:
+              font_scale: float = 1.0, crisp_text: bool = True, fill_dense_taps: bool = False) -> Theme:
     """The theme called `name` in `language` at `font_scale`, with `colours` ({role: "#rrggbb"}) replacing its own.
 
     An unknown name, role or language, a malformed colour or a font scale outside FONT_SCALES is a RenderError
@@ -229,7 +232,7 @@ def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str
     if not low <= font_scale <= high:
         raise RenderError(f"font_scale must be between {low} and {high}, got {font_scale!r}")
     changes: dict[str, object] = {"language": language, "font_scale": float(font_scale),
-                                  "crisp_text": bool(crisp_text)}
+                                  "crisp_text": bool(crisp_text), "fill_dense_taps": bool(fill_dense_taps)}
     for role, code in (colours or {}).items():
         if role not in COLOUR_ROLES:
             close = difflib.get_close_matches(role, COLOUR_ROLES, n=1)

@@ -9,7 +9,8 @@ How values are written (the same everywhere):
   pads, `((0, 1), (1, 1))` for (before, after) pairs that differ
 - counts (`groups`, `in_channels`, `out_channels`, `params`, `macs`): plain integers
 - flags (`bias`, `ceil_mode`, `count_include_pad`): `yes` / `no`; `norm_type`: `2` or `1.5`
-- `formula`: the engine's output-size formula with the numbers filled in; `kind`: `conv2d`
+- `formula`: the engine's output-size formula with the numbers filled in, written once for axes where it
+  is the same (`H, W: floor((7 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 7`); `kind`: `conv2d`
 
 Placeholders are looked up by name only: `{name}`. Attribute access, indexing, conversions and format
 specs are refused, and nothing in a caption is evaluated. `{{` and `}}` write literal braces.
@@ -113,7 +114,7 @@ def values(op: OpSpec, geometry: Geometry) -> dict[str, str]:
         "out_channels": str(geometry.out_channels),
         "params": str(geometry.params),
         "macs": str(geometry.macs),
-        "formula": geometry.formula,
+        "formula": formula_text(geometry.formulas),
         "kind": op.kind,
         "weight_shape": shape_text(geometry.weight_shape) if geometry.weight_shape else "none",
         "groups": str(geometry.groups),
@@ -125,6 +126,16 @@ def values(op: OpSpec, geometry: Geometry) -> dict[str, str]:
         "norm_type": number_text(op.norm_type),
     }
     return {name: texts[name] for name in applicable(op.kind)}
+
+
+def formula_text(formulas: tuple[str, ...]) -> str:
+    """Per-axis formulas ("H: ...", "W: ...") joined by "; ", with axes whose formula is the same written once:
+    a square case reads `H, W: floor(...) + 1 = 7` instead of the same arithmetic twice."""
+    axes_of: dict[str, list[str]] = {}
+    for line in formulas:
+        axis, _, arithmetic = line.partition(": ")
+        axes_of.setdefault(arithmetic, []).append(axis)
+    return "; ".join(f"{', '.join(axes)}: {arithmetic}" for arithmetic, axes in axes_of.items())
 
 
 def fill(template: str, texts: dict[str, str]) -> str:
