@@ -24,7 +24,7 @@ from convgif.engine.presets import KERNEL_PRESETS
 from convgif.errors import SceneError
 from convgif.pipeline import build_trace, build_view, still_frames
 from convgif.render import fonts
-from convgif.render.layout_common import cjk_wrap, wrap_text
+from convgif.render.layout_common import cjk_wrap, greedy_wrap, wrap_text
 from convgif.render.primitives import Text
 from convgif.scene import load_scene, parse_scene
 from convgif.scene.still import StillScene
@@ -308,6 +308,18 @@ def test_chinese_wraps_between_characters_within_the_width():
     assert not any(line[0] in "，。：；）" for line in lines)  # closing punctuation stays with its character
     # English still breaks only at spaces, as before
     assert wrap_text("padding keeps the size of the output", 13, 120) == ["padding keeps the", "size of the output"]
+
+
+def test_english_lines_do_not_break_inside_brackets_or_after_a_label():
+    caption = ("Input (3, 7, 9) -> output (2, 3, 8)   K 5\u00d72   H: floor((7 + 2*0 - 1*(5-1) - 1) / 1) + 1 = 3; "
+               "W: floor((9 + 2*0 - 1*(2-1) - 1) / 1) + 1 = 8")
+    assert greedy_wrap(caption, lambda line: len(line) <= 100) == [
+        "Input (3, 7, 9) -> output (2, 3, 8)   K 5\u00d72   H: floor((7 + 2*0 - 1*(5-1) - 1) / 1) + 1 = 3;",
+        "W: floor((9 + 2*0 - 1*(2-1) - 1) / 1) + 1 = 8"]
+    # a bracket too long for any line still breaks between its words; unbalanced brackets lose nothing
+    assert greedy_wrap("see (a b c d e f)", lambda line: len(line) <= 7) == ["see (a", "b c d e", "f)"]
+    assert greedy_wrap("x) a (b c", lambda line: len(line) <= 4) == ["x) a", "(b c"]
+    assert greedy_wrap("base: f(a, b, c)", lambda line: len(line) <= 8) == ["base:", "f(a, b,", "c)"]
 
 
 def test_cjk_wrap_keeps_latin_words_whole():

@@ -192,15 +192,39 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
             lines += cjk_wrap(paragraph, fits) or [""]
             continue
         line = ""
-        for word in paragraph.split(" "):
-            trial = f"{line} {word}" if line else word
-            if line and not fits(trial):
-                lines.append(line)
-                line = word
-            else:
+        for unit in unbroken_units(paragraph):
+            trial = f"{line} {unit}" if line else unit
+            if fits(trial):
                 line = trial
+            elif line and fits(unit):
+                lines.append(line)
+                line = unit
+            else:  # a unit longer than a line breaks between its own words after all
+                for word in unit.split(" "):
+                    trial = f"{line} {word}" if line else word
+                    if line and not fits(trial):
+                        lines.append(line)
+                        line = word
+                    else:
+                        line = trial
         lines.append(line)
     return lines
+
+
+def unbroken_units(paragraph: str) -> list[str]:
+    """`paragraph` split at the spaces a line may break at: not inside brackets, so a shape `(2, 7, 7)` or a
+    formula `floor((7 + 2*1 - 1*(3-1) - 1) / 1)` stays whole, and not right after a label ending in ":", which
+    stays with what it labels (`W: floor(...)`)."""
+    units, current, depth = [], [], 0
+    for word in paragraph.split(" "):
+        current.append(word)
+        depth = max(0, depth + sum(word.count(c) for c in "([{") - sum(word.count(c) for c in ")]}"))
+        if depth == 0 and not word.endswith(":"):
+            units.append(" ".join(current))
+            current = []
+    if current:
+        units.append(" ".join(current))
+    return units
 
 
 def wrap_text(text: str, size: int, width: int, bold: bool = False) -> list[str]:
