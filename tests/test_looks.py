@@ -485,3 +485,28 @@ def test_a_still_at_a_font_scale_keeps_its_width_and_grows_its_text():
         assert frame.shape[1] == 720
         heights[scale] = _ink_rows(frame, 0, 720, 0, 48, (255, 255, 255))  # the centred title's first line
     assert 1.35 <= heights[1.5] / heights[1.0] <= 1.65, heights
+
+
+# ---- text inside the frame ----------------------------------------------------------------------------
+
+ANIMATED_SCENES = sorted(path.name for path in (ROOT / "scenes").glob("*.toml")
+                         if "still" not in tomllib.loads(path.read_text()))
+
+
+@pytest.mark.parametrize("name", ANIMATED_SCENES)
+def test_every_text_of_a_gallery_frame_ends_inside_the_frame(name):
+    """Labels, step lines and captions are placed by measured widths: each must end at least 4 px inside the frame
+    on both sides, measured the way the GIF draws it (crisp glyphs). Caught a hidden-values output label and a
+    scatter step line running off the right edge."""
+    scene = load_scene(ROOT / "scenes" / name)
+    trace = build_trace(scene)
+    view = build_view(scene, trace)
+    width, layout, crisp = view.size[0], view.layout, view.theme.crisp_text
+    steps = scene.step_indices(len(trace))
+    primitives = list(layout.static(0)) + list(layout.final_transient())
+    for k in sorted(set(steps[:2] + steps[len(steps) // 2:len(steps) // 2 + 1] + steps[-2:])):
+        primitives += layout.transient(trace.step(k))
+    for text in (p for p in primitives if isinstance(p, Text)):
+        drawn = fonts.text_width(text.text, text.size, text.bold, crisp=crisp)
+        left = text.x - {"left": 0, "center": drawn / 2, "right": drawn}[text.align]
+        assert 4 <= left and left + drawn <= width - 4, (name, text.text, round(left), round(left + drawn))

@@ -84,9 +84,12 @@ def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTyp
 
 
 @functools.lru_cache(maxsize=8192)  # layouts measure the same words ("+", "3×1", labels) frame after frame
-def text_width(text: str, size: int, bold: bool = False, *, crisp: bool = False) -> float:
-    """Advance width (px) of `text` as Pillow sets it: anti-aliased, or `crisp` (one-bit glyphs, whose hinted
-    advances are up to ~10% narrower)."""
+def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None = None) -> float:
+    """Advance width (px) of `text` as Pillow sets it: anti-aliased (`crisp=False`), one-bit (`crisp=True`: hinted
+    advances, up to ~10% narrower or wider), or by default the larger of the two, the room the text needs
+    however a frame draws it (crisp in the GIF, anti-aliased in the reference redraw or with smooth text)."""
+    if crisp is None:
+        return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
     return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
 
 

@@ -94,7 +94,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_step_line": {"en": "input ch {channel} ({where}) = {value}: {factor} {times} each weight, the {span} products "
                            "added into the output",
                      "zh": "输入 通道{channel} ({where}) = {value}：{factor} {times} 每个权重，{span} 个乘积加到输出上"},
-    "sc_in_border": {"en": " ({count} land in the cropped border)", "zh": "（其中 {count} 个落在被裁掉的边框里）"},
+    "sc_in_border": {"en": " ({count} in the cropped border)", "zh": "（其中 {count} 个落在被裁掉的边框里）"},
     "sc_channel_sums": {"en": "ch {channel} sums: ", "zh": "通道{channel} 累加："},
     "sc_sums": {"en": "sums: ", "zh": "累加："},
     "sc_kept": {"en": "output {shape} = the running sums inside the frame", "zh": "输出 {shape} = 框内的累加和"},

@@ -351,7 +351,12 @@ class ConvLayout:
         return self.theme.group_label_colour(group) if self.groups > 1 else self.theme.muted_text
 
     def _label(self, grid: Grid, text: str, colour: RGB) -> Text:
-        return Text(grid.x, grid.y - 5, text, self.sz.label, colour)
+        """A grid's label over its top-left corner. One wider than the room before the frame's right margin (an
+        output grid of hidden values: "output ch 0 · 64×64 · values hidden") starts a little left of the grid,
+        by up to most of the gap before it."""
+        room_left = self.width - MARGIN - text_width(text, self.sz.label)
+        x = min(grid.x, max(grid.x - (MIN_GAP - 4), math.floor(room_left)))
+        return Text(x, grid.y - 5, text, self.sz.label, colour)
 
     def _input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
         th, out = self.theme, []

@@ -40,7 +40,7 @@ def still_text_width(text: str, size: int, bold: bool = False) -> float:
 def _drawn_width(text: str, size: int, bold: bool) -> float:
     latin = coverage(dejavu_path(bold))
     if all(ord(ch) in latin for ch in text):  # one font draws it all: the plain measure
-        return text_width(text, size, bold)
+        return text_width(text, size, bold, crisp=False)  # matplotlib draws stills anti-aliased
     total = 0.0
     for in_dejavu, run in itertools.groupby(text, key=lambda ch: ord(ch) in latin):
         part = "".join(run)
