@@ -191,6 +191,10 @@ def test_pipeline_matches_a_torch_sequential():
         stages[5], "pytorch", english)
     assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, K3×2, S2×1, padding 0 ('valid')")
     assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d K2, S2")
+    # a padded pool says so, as nn.AvgPool2d(3, 2, 1) is written with its padding
+    assert pipeline_layer_lines(stages[4], "pytorch", english)[0] == ("head", "5. AvgPool2d K3, S2, padding 1")
+    chinese = words(get_theme("light", language="zh"))
+    assert pipeline_layer_lines(stages[4], "pytorch", chinese)[0] == ("head", "5. AvgPool2d K3，S2，填充 1")
     assert pipeline_layer_lines(stages[6], "pytorch", english)[0] == ("head", f"7. Linear {c * h * w:,}→10")
 
 

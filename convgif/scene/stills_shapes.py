@@ -148,7 +148,7 @@ class PipelineStage:
     out_features: int = 0  # linear
     kernel_size: tuple[int, ...] = ()  # (kh, kw): conv2d and the pools
     stride: tuple[int, ...] = ()  # (sh, sw): conv2d and the pools
-    padding: str | int | tuple[int, ...] | None = None  # conv2d: as the scene writes it ('same', 'valid', 0, (1, 0))
+    padding: str | int | tuple[int, ...] | None = None  # conv2d, pools: as the scene writes it ('same', 'valid', 0, (1, 0))
     pads: tuple[tuple[int, int], ...] = ()  # explicit (before, after) per spatial dim, conv only
     same_rule: str = ""  # conv2d padding='same': "tf" (Keras/TF, any stride) or "torch" (PyTorch, stride 1)
     same_axes: tuple[SameRuleAxis, ...] = ()  # the TF rule's numbers, (H, W)
@@ -230,7 +230,8 @@ def pipeline_stages(input_shape: tuple[int, ...], layers: tuple[Any, ...], conve
             geometry = _geometry_or_value_error(prefix, lambda: pool_geometry(
                 layer.type, shape, _plain(layer.kernel_size), _plain(layer.stride), _plain(layer.padding)))
             stage = PipelineStage(index=i, layer_type=layer.type, output_shape=geometry.output_shape,
-                                  kernel_size=tuple(geometry.kernel_size), stride=tuple(geometry.stride))
+                                  kernel_size=tuple(geometry.kernel_size), stride=tuple(geometry.stride),
+                                  padding=_plain(layer.padding))
         elif layer.type == "flatten":
             # torch.flatten's shape rule, applied to an empty-valued stand-in of the right shape
             flat = flatten(np.empty(shape), 0, -1).shape

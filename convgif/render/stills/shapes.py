@@ -363,8 +363,11 @@ def layer_head(stage, convention: str, say: Callable[..., str]) -> str:
         return say("cnn_conv", name=name, kernel=size_text("K", stage.kernel_size), stride=size_text("S", stage.stride),
                    padding=padding_text(stage.padding, say))
     if kind in ("max_pool2d", "avg_pool2d"):
-        return say("cnn_pool", name="MaxPool2d" if kind == "max_pool2d" else "AvgPool2d",
-                   kernel=size_text("K", stage.kernel_size), stride=size_text("S", stage.stride))
+        name = "MaxPool2d" if kind == "max_pool2d" else "AvgPool2d"
+        kernel, stride = size_text("K", stage.kernel_size), size_text("S", stage.stride)
+        if stage.padding in (None, 0, (0, 0)):
+            return say("cnn_pool", name=name, kernel=kernel, stride=stride)
+        return say("cnn_pool_padded", name=name, kernel=kernel, stride=stride, padding=stage.padding)
     if kind == "linear":
         return say("cnn_linear", inputs=number(stage.in_features), outputs=number(stage.out_features))
     return say(f"cnn_{kind}")  # relu, flatten
