@@ -198,6 +198,30 @@ def test_gif_round_trip_is_exact_and_merges_identical_frames(tmp_path):
     assert info["loop"] == 0
 
 
+def test_one_buffer_repainted_in_place_with_off_palette_colours(tmp_path):
+    """The writer looks up only what changed since the last frame, so it must keep its own copy: a caller may
+    repaint one buffer in place. Off-palette colours in the changed part map to their nearest colour, exactly as
+    a lookup of the whole frame does."""
+    colors = distinct_colors(6, seed=21)
+    palette = Palette(colors)
+    rng = np.random.default_rng(22)
+    buffer = colors[rng.integers(0, 6, size=(30, 40))]
+    expected = []
+    with GifWriter(tmp_path / "inplace.gif", palette) as writer:
+        for step in range(12):
+            top, left = rng.integers(0, 25), rng.integers(0, 35)
+            if step % 3 == 1:  # an off-palette colour: drawn as its nearest palette colour
+                buffer[top : top + 5, left : left + 5] = rng.integers(0, 256, size=3)
+            else:
+                buffer[top : top + 5, left : left + 5] = colors[rng.integers(0, 6)]
+            expected.append(palette.colors[palette.index(buffer)])  # what a lookup of the whole frame gives
+            writer.write(buffer, 100)  # the same array object every time
+    decoded, _, _ = read_gif(tmp_path / "inplace.gif")
+    merged = [frame for i, frame in enumerate(expected) if i == 0 or not np.array_equal(frame, expected[i - 1])]
+    assert len(decoded) == len(merged)
+    assert all(np.array_equal(got, want) for got, want in zip(decoded, merged))
+
+
 def test_gif_with_every_index_in_use(tmp_path):
     # 255 colours: the transparent index is 255, the table is full (256 entries).
     colors = distinct_colors(255, seed=6)
@@ -351,7 +375,11 @@ def _peak_bytes_for(path, palette, colors, count: int) -> int:
         with GifWriter(path, palette) as writer:
             for step in range(count):
                 frame = base.copy()  # made on the fly: only the writer may hold frames
-                frame[(step * 3) % 58 : (step * 3) % 58 + 6, (step * 5) % 90 : (step * 5) % 90 + 6] = colors[step % 7]
+                # a square that jumps around, the same 50 places over and over: 100 and 1000 frames hand the
+                # writer the same changes (the writer looks up only the changed box, so its temporaries follow
+                # the boxes), and only memory kept per frame could tell the two apart
+                k = step % 50
+                frame[(k * 3) % 58 : (k * 3) % 58 + 6, (k * 5) % 90 : (k * 5) % 90 + 6] = colors[step % 7]
                 writer.write(frame, 40)
         return tracemalloc.get_traced_memory()[1]
     finally:
