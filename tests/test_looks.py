@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
-from PIL import Image, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError, SceneError
 from convgif.pipeline import build_trace, build_view
@@ -510,3 +510,29 @@ def test_every_text_of_a_gallery_frame_ends_inside_the_frame(name):
         drawn = fonts.text_width(text.text, text.size, text.bold, crisp=crisp)
         left = text.x - {"left": 0, "center": drawn / 2, "right": drawn}[text.align]
         assert 4 <= left and left + drawn <= width - 4, (name, text.text, round(left), round(left + drawn))
+
+
+# ---- kept glyph masks ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fontmode", ["1", "L"])
+def test_kept_glyph_masks_draw_exactly_what_pillow_renders(fontmode):
+    """Frames draw text through fonts that keep rendered masks. Drawn twice (the second time from kept masks),
+    words at fractional positions and every anchor must match a plain Pillow font pixel for pixel."""
+    rng = np.random.default_rng(5)
+    words = ["0", "\u22121", "3\u00d7(\u22121)", "+", "= 7.5", "\u03a3 + b(1) = \u221219", "output ch 0 \u00b7 5\u00d75",
+             "\u8f93\u5165 \u901a\u9053 0", "step 12 / 49"]
+    placements = [(word, float(rng.uniform(5, 150)), float(rng.uniform(15, 60)), anchor, bold)
+                  for word in words for anchor in ("ls", "ms", "rs") for bold in (False, True)]
+    pictures = []
+    for make in (lambda size, bold, text: fonts.pil_font(size, bold, text),
+                 lambda size, bold, text: ImageFont.truetype(fonts.font_path(bold, text), size,
+                                                              layout_engine=ImageFont.Layout.BASIC)):
+        for _ in range(2):
+            image = Image.new("RGB", (200, 80), (255, 255, 255))
+            draw = ImageDraw.Draw(image)
+            draw.fontmode = fontmode
+            for word, x, y, anchor, bold in placements:
+                draw.text((x, y), word, fill=(20, 20, 20), font=make(13, bold, word), anchor=anchor)
+            pictures.append(np.asarray(image))
+    assert isinstance(fonts.pil_font(13), fonts.GlyphCachedFont)
+    assert all(np.array_equal(pictures[0], other) for other in pictures[1:])

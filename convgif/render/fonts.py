@@ -73,9 +73,37 @@ def missing_characters(text: str, bold: bool = False) -> str:
     return "".join(sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()}))
 
 
+class GlyphCachedFont(ImageFont.FreeTypeFont):
+    """A Pillow font that keeps the masks it renders: frame after frame a scene draws the same words ("+",
+    "0×(−1)", "= 7", digits in cells) at the same sub-pixel offsets, and rendering them was most of a frame's
+    drawing time. `getmask2` is what `ImageDraw.text` calls; its result depends only on its arguments, so a
+    kept mask is exactly the one Pillow would render again. The cache is bounded, so memory stays flat."""
+
+    MAX_MASKS = 8192
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._masks: dict[tuple, tuple] = {}
+
+    def getmask2(self, text, mode="", *args, **kwargs):
+        if mode == "RGBA":  # colour glyphs: Pillow writes into that mask while drawing, so never share one
+            return super().getmask2(text, mode, *args, **kwargs)
+        try:
+            key = (text, mode, args, tuple(sorted(kwargs.items())))
+            hash(key)
+        except TypeError:  # an unhashable argument (features as a list): render as Pillow does
+            return super().getmask2(text, mode, *args, **kwargs)
+        found = self._masks.get(key)
+        if found is None:
+            if len(self._masks) >= self.MAX_MASKS:
+                self._masks.clear()
+            found = self._masks[key] = super().getmask2(text, mode, *args, **kwargs)
+        return found
+
+
 @functools.lru_cache(maxsize=256)
 def _pil_font_file(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+    return GlyphCachedFont(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
 def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTypeFont:
