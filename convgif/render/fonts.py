@@ -77,28 +77,29 @@ class GlyphCachedFont(ImageFont.FreeTypeFont):
     """A Pillow font that keeps the masks it renders: frame after frame a scene draws the same words ("+",
     "0×(−1)", "= 7", digits in cells) at the same sub-pixel offsets, and rendering them was most of a frame's
     drawing time. `getmask2` is what `ImageDraw.text` calls; its result depends only on its arguments, so a
-    kept mask is exactly the one Pillow would render again. The cache is bounded, so memory stays flat."""
-
-    MAX_MASKS = 8192
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._masks: dict[tuple, tuple] = {}
+    kept mask is exactly the one Pillow would render again. All fonts share one bounded LRU of masks
+    (KEPT_MASKS), so memory stays flat however many frames a scene has."""
 
     def getmask2(self, text, mode="", *args, **kwargs):
         if mode == "RGBA":  # colour glyphs: Pillow writes into that mask while drawing, so never share one
             return super().getmask2(text, mode, *args, **kwargs)
         try:
-            key = (text, mode, args, tuple(sorted(kwargs.items())))
-            hash(key)
+            return _kept_mask(self, text, mode, args, tuple(sorted(kwargs.items())))
         except TypeError:  # an unhashable argument (features as a list): render as Pillow does
             return super().getmask2(text, mode, *args, **kwargs)
-        found = self._masks.get(key)
-        if found is None:
-            if len(self._masks) >= self.MAX_MASKS:
-                self._masks.clear()
-            found = self._masks[key] = super().getmask2(text, mode, *args, **kwargs)
-        return found
+
+
+KEPT_MASKS = 512  # a frame draws ~20-120 words, many repeating from frame to frame; 512 masks are under 1 MB
+
+
+@functools.lru_cache(maxsize=KEPT_MASKS)
+def _kept_mask(font: GlyphCachedFont, text, mode, args: tuple, kwargs: tuple):
+    return ImageFont.FreeTypeFont.getmask2(font, text, mode, *args, **dict(kwargs))
+
+
+def kept_mask_cache_clear() -> None:
+    """Forget every kept glyph mask (benchmarks time each run from cold masks, as one render starts)."""
+    _kept_mask.cache_clear()
 
 
 @functools.lru_cache(maxsize=256)
