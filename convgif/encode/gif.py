@@ -139,7 +139,7 @@ class GifWriter(Writer):
             self._file.write(gif_header(indices.shape[1], indices.shape[0], self.palette, loop=self.loop))
         elif indices.shape != self._size:
             raise ValueError(f"frame size {indices.shape} differs from the first frame's {self._size} (H, W)")
-        if self._pending is not None and np.array_equal(indices, self._pending):
+        if self._pending is not None and (indices is self._pending or np.array_equal(indices, self._pending)):
             self._pending_ms += duration_ms
             return
         self._flush_pending()

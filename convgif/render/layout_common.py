@@ -264,6 +264,19 @@ def gap_swatch(theme: Theme) -> Callable[[Box], list[Primitive]]:
                         Rect((box[0] + 3, box[1] + 3, box[2] - 3, box[3] - 3), edge=theme.gap)]
 
 
+def gap_marks(grid: "Grid", taps: set[tuple[int, int]], theme: Theme) -> list[Rect]:
+    """The inner outline, in the gap colour, of every cell a dilated window skips: inside the span of its `taps`
+    (row, col) but not one of them. Cells too small for an inner ring stay plain."""
+    rows, cols = [r for r, _ in taps], [c for _, c in taps]
+    out = []
+    for r in range(min(rows), max(rows) + 1):
+        for col in range(min(cols), max(cols) + 1):
+            x0, y0, x1, y1 = grid.interior(r, col)
+            if (r, col) not in taps and x1 - x0 > 8:
+                out.append(Rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), edge=theme.gap))
+    return out
+
+
 def fills_taps(theme: Theme, geometry) -> bool:
     """Whether a window's tapped cells are filled. Always with `[render] taps = "fill"`; by default only when the
     window has dilation gaps, where the fill tells taps from the cells it skips. A window without gaps taps every

@@ -19,8 +19,8 @@ from convgif.render.labels import label
 from convgif.render.layout_common import (  # noqa: F401  (Grid, shape_text, ... are re-exported for callers)
     ARITH_LINE, ARITH_SIZE, CAPTION_SIZE, LABEL_H, LABEL_SIZE, LANE_GAP, LANE_PAD, LEGEND_SIZE, MARGIN, MAX_CELL,
     MAX_GAP, MAX_KERNEL_CELL, MAX_LANES_HEIGHT, MIN_GAP, MIN_KERNEL_CELL, MIN_VALUE_CELL, SLOT_GAP, SUB_SIZE, SUM_SIZE,
-    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fills_taps, fitting_size, flow_legend, gap_swatch,
-    legend_entry, legend_height, line_texts, shape_text, swatch, window_legend, wrap_text,
+    TITLE_SIZE, Grid, Sizes, arith_texts, darker, elide, fills_taps, fitting_size, flow_legend, gap_marks,
+    gap_swatch, legend_entry, legend_height, line_texts, outline, shape_text, swatch, window_legend, wrap_text,
 )
 from convgif.render.primitives import (
     ELLIPSIS, TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -417,21 +417,17 @@ class ConvLayout:
         pad_mask = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
         rows = [r for r, _ in tap_cells]
         cols = [c for _, c in tap_cells]
+        geometry = self.trace.geometry
+        fill = fills_taps(th, geometry)
         for j, ch in enumerate(step.in_channels):
             grid = self.input_grids[ch]
             values = np.asarray(step.tap_values[j]).reshape(-1)
-            if fills_taps(th, self.trace.geometry):
+            if fill:
                 for (r, col), value in zip(tap_cells, values):
                     out += self._tap_cell(grid, r, col, float(value), bool(pad_mask[r, col]))
-            for r in range(min(rows), max(rows) + 1):  # dilation gaps: inside the window, not tapped
-                for col in range(min(cols), max(cols) + 1):
-                    if (r, col) not in tapped:
-                        x0, y0, x1, y1 = grid.interior(r, col)
-                        if x1 - x0 > 8:
-                            out.append(Rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), edge=th.gap))
-            x0, y0, _, _ = grid.box(min(rows), min(cols))
-            _, _, x1, y1 = grid.box(max(rows), max(cols))
-            out.append(Rect((x0 - 1, y0 - 1, x1 + 1, y1 + 1), edge=th.window, line_width=3))
+            if geometry.window_has_gaps:
+                out += gap_marks(grid, tapped, th)
+            out.append(outline(grid.span(rows, cols), th.window, 3))
         out += self._kernels(step)
         r, col = self._rc(step.position)
         grid = self.output_grids[step.out_channel]

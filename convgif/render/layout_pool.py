@@ -17,7 +17,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, fitting_size, outline,
-    fills_taps, palette_with_ramps, pretty_formula, shape_text, swatch, window_legend,
+    fills_taps, gap_marks, palette_with_ramps, pretty_formula, shape_text, swatch, window_legend,
 )
 from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme
@@ -257,13 +257,8 @@ class PoolLayout:
                                     th.output_current_text, align="center", bold=True))
         rows = [r for (r, _), _, _ in inside]
         cols = [c for (_, c), _, _ in inside]
-        if self.trace.geometry.window_has_gaps:  # cells inside the window that it skips, marked as in conv frames
-            tapped = {cell for cell, _, _ in inside}
-            for r in range(min(rows), max(rows) + 1):
-                for col in range(min(cols), max(cols) + 1):
-                    x0, y0, x1, y1 = grid.interior(r, col)
-                    if (r, col) not in tapped and x1 - x0 > 8:
-                        out.append(Rect((x0 + 2, y0 + 2, x1 - 2, y1 - 2), edge=th.gap))
+        if self.trace.geometry.window_has_gaps:  # the cells a dilated window skips, marked as in conv frames
+            out += gap_marks(grid, {cell for cell, _, _ in inside}, th)
         out.append(outline(grid.span(rows, cols), th.window, 3))
         for (r, col), _, i in inside:  # the selected cell's frame goes over the window's
             if step.selected is not None and i == step.selected:
