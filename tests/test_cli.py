@@ -98,7 +98,7 @@ def test_check_and_info(tmp_path, capsys):
 def test_schema_is_json(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert "properties" in schema and "op" in schema["properties"]
+    assert "op" in schema["$defs"]["SceneFile"]["properties"]
 
 
 def test_missing_path_is_usage_error(tmp_path, capsys):

@@ -159,7 +159,8 @@ def _steps(value: Any) -> Any:
                      "of step indices)")
 
 
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+# a plain file name, never '..': matched whole by the loader, anchored as the schema's pattern
+_PLAIN_NAME = re.compile(r"(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
 def _output_name(value: Any) -> str | None:
@@ -167,7 +168,7 @@ def _output_name(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{show(value)} is not a name (a string)")
-    if not _PLAIN_NAME.fullmatch(value) or ".." in value:
+    if not _PLAIN_NAME.fullmatch(value):
         raise ValueError(f"{show(value)} is not a plain file name (letters, digits, '_', '-' and '.', no '/' "
                          "or '..', at most 100 characters)")
     return value
@@ -349,7 +350,7 @@ class RenderSpec(_Spec):
 class OutputSpec(_Spec):
     """`[output]`: how the written files are named, which formats are written, key steps and print dpi."""
 
-    name: Annotated[Any, *_custom(_output_name, {"type": "string", "pattern": _PLAIN_NAME.pattern})] = None
+    name: Annotated[Any, *_custom(_output_name, {"type": "string", "pattern": f"^{_PLAIN_NAME.pattern}$"})] = None
     formats: Annotated[Any, *_custom(_formats, {"type": "array", "items": {"enum": list(FORMATS)}, "minItems": 1,
                                                 "uniqueItems": True})] = None
     key_steps: Annotated[Any, *_custom(_key_steps, {"type": "array", "minItems": 1, "uniqueItems": True, "items": {

@@ -74,8 +74,16 @@ class WeightTensorStill(_Still):
 
 # ---- 2. cnn_pipeline ----------------------------------------------------------------------------------
 
+def _filters_or_out_channels(schema: dict) -> None:
+    """The JSON Schema names `out_channels` by its alias only; a layer gives exactly one of the two names."""
+    schema["properties"]["out_channels"] = {**schema["properties"]["filters"], "title": "Out Channels"}
+    schema["required"].remove("filters")
+    schema["oneOf"] = [{"required": ["filters"]}, {"required": ["out_channels"]}]
+
+
 class Conv2dLayer(_Still):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              json_schema_extra=_filters_or_out_channels)
     type: Literal["conv2d"]
     out_channels: PosInt = Field(alias="filters")
     kernel_size: SizeArg
