@@ -173,6 +173,6 @@ def test_variations_with_every_section_are_accepted(schema):
         "render": render, "output": output,
     }
     still_scene = {"title": "ReLU", "description": "a still", "caption": "plain text", "language": "en",
-                   **STILL_SCENE, "render": render, "output": output}
+                   **STILL_SCENE, "render": render, "output": {"name": "relu", "formats": ["png", "pdf"], "dpi": 200}}
     for document in (op_scene, still_scene):
         assert_both_accept(schema, document)
