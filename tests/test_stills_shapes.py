@@ -14,7 +14,9 @@ import torch.nn.functional as F
 from pydantic import ValidationError
 from torch.utils.flop_counter import FlopCounterMode
 
-from convgif.render.stills.shapes import STILL_RENDERERS, params_text, pipeline_layer_lines, words
+from convgif.render.stills import STILL_RENDERERS
+from convgif.render.stills.shapes import params_text, pipeline_layer_lines
+from convgif.render.stills.toolkit import words
 from convgif.render.theme import get_theme
 from convgif.scene.stills_shapes import (
     STILL_MODELS,
@@ -81,7 +83,12 @@ def test_other_width_and_theme_object():
 
 
 def test_models_and_renderers_cover_the_same_kinds():
-    assert set(STILL_MODELS) == set(STILL_RENDERERS) == set(SCENE_FILES.values())
+    from convgif.render.stills import shapes, views
+    from convgif.scene.stills_views import STILL_MODELS as VIEW_MODELS
+
+    assert set(STILL_MODELS) == set(SCENE_FILES.values())
+    assert set(STILL_MODELS) | set(VIEW_MODELS) == set(STILL_RENDERERS)
+    assert shapes.STILL_RENDERERS is views.STILL_RENDERERS is STILL_RENDERERS  # the old names, one mapping
     for kind, model in STILL_MODELS.items():
         assert model.model_config["extra"] == "forbid" and model.model_config["frozen"]
 
@@ -282,6 +289,7 @@ def test_tf_same_rule_line_is_arithmetic_that_holds(size, kernel, stride, dilati
     assert eval(expression) == int(rule.group(2)) == sum(stage.pads[0]), line  # noqa: S307 (our own digits)
     raw = (-(-size // stride) - 1) * stride + dilation * (kernel - 1) + 1 - size
     assert ("max(" in expression) == (raw < 0), line
+    assert [axis.unclamped_total for axis in stage.same_axes] == [raw, raw]
 
 
 def test_d01_scene_numbers():
@@ -333,6 +341,7 @@ def test_relu_map_values_and_frames():
     assert before.shape == (4, 7) and before.min() >= -3 and before.max() <= 2 and (before < 0).any()
     np.testing.assert_array_equal(spec.after_relu(), torch.relu(torch.from_numpy(before)).numpy())
     np.testing.assert_array_equal(spec.feature_map(), before)  # the seed fixes the values
+    assert spec.negative_count() == int((before < 0).sum())
     frames = STILL_RENDERERS["relu_map"](spec, theme="light", width=720)
     assert len(frames) == 2
     zeroed = np.array(get_theme("light").output_current, dtype=np.uint8)
@@ -372,6 +381,8 @@ def test_param_counts_match_torch():
     dense = torch.nn.Linear(768 * 1024 * 3, 1)
     assert cmp.dense_weights_per_unit == 2_359_296 == dense.weight.numel()
     assert cmp.dense_params == torch_params(dense)
+    assert cmp.conv_positions == (768 - 2) * (1024 - 2)  # a 3×3 kernel, no padding
+    assert f"{cmp.dense_to_conv:,.0f}" == "439"  # 2,359,296 / 5,376
 
 
 def test_param_counts_hidden_units_and_errors():
@@ -451,7 +462,8 @@ def test_depthwise_separable_b06_numbers():
     doc = tomllib.loads((SCENES / "b06_depthwise_separable.toml").read_text())
     cmp = DepthwiseSeparableStill.model_validate(doc["still"]).comparison()
     assert (cmp.standard.params, cmp.separable_params) == (4608, 656)
-    assert f"{cmp.standard.params / cmp.separable_params:.1f}" == "7.0"
+    assert f"{cmp.params_ratio:.1f}" == "7.0"
+    assert cmp.macs_ratio == cmp.standard.macs / cmp.separable_macs > 1
 
 
 def test_depthwise_separable_errors():

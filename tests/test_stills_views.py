@@ -1,4 +1,5 @@
-"""The 'views' stills: scene models, the receptive-field and conv-matrix arithmetic, numbers vs torch, renders."""
+"""The 'views' stills: scene models and the numbers they compute (receptive fields, conv matrix, ops vs torch),
+renders."""
 
 from __future__ import annotations
 
@@ -13,18 +14,17 @@ from pydantic import ValidationError
 
 from convgif.engine.conv import conv2d
 from convgif.engine.geometry import conv_geometry
-from convgif.render.stills.views import (
-    STILL_RENDERERS,
+from convgif.render.stills import STILL_RENDERERS
+from convgif.render.stills.views import growth_text
+from convgif.render.theme import get_theme
+from convgif.scene.stills_views import (
+    STILL_MODELS,
     conv_matrix,
     kernel_array,
-    load_grayscale,
-    multichannel_values,
+    layer_geometries,
+    receptive_field_growth,
     receptive_field_masks,
-    receptive_field_sizes,
-    upsample_values,
 )
-from convgif.render.theme import get_theme
-from convgif.scene.stills_views import STILL_MODELS, layer_geometries
 
 SCENES = os.path.join(os.path.dirname(__file__), os.pardir, "scenes")
 SCENE_FILES = [
@@ -106,6 +106,23 @@ def test_receptive_field_masks_match_brute_force_and_torch(shape, layers):
         assert masks[-1].sum() == 1 and masks[-1][cell]
         np.testing.assert_array_equal(masks[0], brute_force_region(spec, cell))
         np.testing.assert_array_equal(masks[0], torch_region(spec, cell))
+        regions = spec.regions(cell)
+        for mask, region in zip(masks, regions):
+            rows, cols = np.nonzero(mask)
+            np.testing.assert_array_equal(region.mask, mask)
+            assert (region.tall, region.wide) == (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1)
+        assert not regions[-1].cut and (regions[-1].tall, regions[-1].wide) == (1, 1)
+
+
+def test_receptive_field_region_is_cut_only_at_the_border():
+    spec = rf_spec((1, 11, 11), [dict(kernel_size=3), dict(kernel_size=3)])
+    centre, corner = spec.regions((3, 3)), spec.regions((0, 0))
+    assert [(r.tall, r.wide, r.cut) for r in centre] == [(5, 5, False), (3, 3, False), (1, 1, False)]
+    assert [(r.tall, r.wide, r.cut) for r in corner] == [(5, 5, False), (3, 3, False), (1, 1, False)]
+    padded = rf_spec((1, 11, 11), [dict(kernel_size=3, padding=1), dict(kernel_size=3, padding=1)])
+    assert [(r.tall, r.wide, r.cut) for r in padded.regions((0, 0))] == [(3, 3, True), (2, 2, True), (1, 1, False)]
+    assert spec.shown_cells() == [(3, 3), (0, 0), (6, 6), (0, 6)]
+    assert spec.model_copy(update={"cycle": False}).shown_cells() == [(3, 3)]
 
 
 @pytest.mark.parametrize("layers, sizes", [
@@ -117,7 +134,7 @@ def test_receptive_field_masks_match_brute_force_and_torch(shape, layers):
 def test_receptive_field_sizes_are_the_textbook_values(layers, sizes):
     spec = rf_spec((1, 31, 31), layers)
     geometries = layer_geometries(spec)
-    assert [r for r, _, _ in receptive_field_sizes(geometries)] == sizes
+    assert [growth.size for growth in receptive_field_growth(geometries)] == sizes
     # and the formula's size is the span torch sees for a cell far from the border
     last = geometries[-1].output_shape[1:]
     region = torch_region(spec, (last[0] // 2, last[1] // 2))
@@ -127,7 +144,7 @@ def test_receptive_field_sizes_are_the_textbook_values(layers, sizes):
 
 def test_receptive_field_formula_text_has_the_numbers():
     spec = rf_spec((1, 11, 11), [dict(kernel_size=3), dict(kernel_size=3, dilation=2)])
-    texts = [t for _, _, t in receptive_field_sizes(layer_geometries(spec))]
+    texts = [growth_text(index, growth) for index, growth in enumerate(spec.growth(), start=1)]
     assert texts == ["r₁ = 1 + (3−1)·1·1 = 3", "r₂ = 3 + (3−1)·2·1 = 7"]
 
 
@@ -163,11 +180,21 @@ def test_conv_matrix_rows_hold_each_weight_once_when_nothing_is_padded():
         assert sorted(row[row != 0]) == list(range(1, 10))
 
 
+def test_conv_matrix_scene_product():
+    spec = parse({"kind": "conv_matrix", "padding": 1})
+    product = spec.product()
+    np.testing.assert_array_equal(product.x.reshape(-1), np.arange(1, 17))
+    np.testing.assert_allclose(product.matrix @ product.x.reshape(-1), product.y.reshape(-1), atol=1e-12)
+    assert product.padded.shape == product.is_pad.shape == (6, 6) and product.is_pad.sum() == 36 - 16
+    assert product.structural_zeros == (product.matrix.size - sum(len(product.taps(n)) for n in range(16)))
+    assert len(product.taps(0)) == 4 and len(product.taps(5)) == 9  # a corner window covers 4 cells, an inner one 9
+
+
 # ---- numbers vs torch -----------------------------------------------------------------------------
 
 def test_upsample_values_match_torch():
     _, spec = load("c10_upsample_vs_transposed.toml")
-    nearest, bilinear, learned = upsample_values(spec)
+    nearest, bilinear, learned = spec.outputs()
     x = torch.tensor(spec.input, dtype=torch.float64)[None, None]
     t = spec.transposed
     np.testing.assert_allclose(nearest, F.interpolate(x, scale_factor=spec.scale_factor, mode="nearest")[0, 0])
@@ -184,7 +211,7 @@ def test_upsample_values_match_torch():
 def test_multichannel_step_matches_torch():
     for name in ("e02_rgb_kernel_slices.toml", "c02_3d_window.toml"):
         _, spec = load(name)
-        x, weight, bias = multichannel_values(spec)
+        x, weight, bias = spec.values()
         xt, wt = torch.from_numpy(x)[None], torch.from_numpy(weight)
         bt = None if bias is None else torch.from_numpy(bias)
         i, j = spec.position
@@ -192,10 +219,8 @@ def test_multichannel_step_matches_torch():
         # per channel: the channel's slice alone, without bias
         per_channel = [F.conv2d(xt[:, c:c + 1], wt[:, c:c + 1], padding=spec.padding)[0, 0, i, j].item()
                        for c in range(x.shape[0])]
-        from convgif.engine.trace import conv_trace
-
-        trace = conv_trace(x, weight, bias, padding=spec.padding)
-        step = trace.step(i * trace.geometry.output_shape[2] + j)
+        trace, step = spec.worked_step()
+        assert step.position == (i, j)
         assert step.value == pytest.approx(whole)
         np.testing.assert_allclose(step.channel_sums, per_channel)
         conv = torch.nn.Conv2d(spec.input_shape[0], 1, spec.kernel_size, bias=spec.bias)
@@ -204,14 +229,18 @@ def test_multichannel_step_matches_torch():
 
 def test_feature_maps_match_torch():
     _, spec = load("e04_feature_maps.toml")
-    image = load_grayscale(spec.image, spec.size)
+    image = spec.pixels()
     assert image.shape == tuple(spec.size) and 0 <= image.min() and image.max() <= 1
-    for name in spec.kernels:
-        kernel, ints, divisor = kernel_array(name)
+    maps = spec.feature_maps(image)
+    assert [m.kernel for m in maps] == list(spec.kernels) and spec.map_shape == (1, *spec.size)
+    for feature_map in maps:
+        kernel, ints, divisor = kernel_array(feature_map.kernel)
         assert kernel.shape == (3, 3)
-        ours = conv2d(image[None], kernel[None, None], padding=1)[0]
         theirs = F.conv2d(torch.from_numpy(image)[None, None], torch.from_numpy(kernel)[None, None], padding=1)[0, 0]
-        np.testing.assert_allclose(ours, theirs.numpy(), atol=1e-12)
+        np.testing.assert_allclose(feature_map.values, theirs.numpy(), atol=1e-12)
+        np.testing.assert_allclose(feature_map.rectified, torch.relu(theirs).numpy(), atol=1e-12)
+        assert feature_map.limit == pytest.approx(float(theirs.abs().max()))
+        assert feature_map.signed == bool(theirs.min() < 0)
     # independent facts about two presets: Sobel x is zero on a flat image; a Gaussian keeps a constant
     flat = np.full((1, 6, 6), 0.5)
     assert np.allclose(conv2d(flat, kernel_array("sobel_x")[0][None, None])[0], 0)

@@ -62,8 +62,9 @@ def image_problem(path: str, shape: tuple[int, ...]) -> str | None:
     return None
 
 
-def image_values(path: str, shape: tuple[int, int, int]) -> np.ndarray:
-    """(C, H, W) float64 whole numbers 0..255: the image in grayscale (C=1) or RGB (C=3), resized to H×W."""
+def image_values(path: str, shape: tuple[int, int, int], *, resample=None) -> np.ndarray:
+    """(C, H, W) float64 whole numbers 0..255: the image in grayscale (C=1) or RGB (C=3), resized to H×W
+    (with `resample`, a Pillow filter, when given)."""
     from PIL import Image
 
     channels, height, width = shape
@@ -74,8 +75,9 @@ def image_values(path: str, shape: tuple[int, int, int]) -> np.ndarray:
             rgba = image.convert("RGBA")
             image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
         converted = image.convert(CHANNEL_MODES[channels])
-    shrinking = width <= converted.width and height <= converted.height
-    resample = Image.Resampling.BOX if shrinking else Image.Resampling.LANCZOS
+    if resample is None:
+        shrinking = width <= converted.width and height <= converted.height
+        resample = Image.Resampling.BOX if shrinking else Image.Resampling.LANCZOS
     resized = converted.resize((width, height), resample)
     pixels = np.asarray(resized, dtype=np.float64)
     return pixels[np.newaxis] if channels == 1 else np.moveaxis(pixels, -1, 0).copy()

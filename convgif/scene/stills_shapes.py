@@ -135,6 +135,11 @@ class SameRuleAxis:
     def total(self) -> int:
         return self.before + self.after
 
+    @property
+    def unclamped_total(self) -> int:
+        """The rule's pad total before TF clamps it at 0 (negative when the kernel is shorter than the stride)."""
+        return (self.out - 1) * self.stride + self.dilation * (self.kernel - 1) + 1 - self.size
+
 
 @dataclass(frozen=True, slots=True)
 class PipelineStage:
@@ -272,6 +277,9 @@ class CnnPipelineStill(_Still):
     def stages(self) -> list[PipelineStage]:
         return pipeline_stages(tuple(self.input_shape), self.layers, self.convention)
 
+    def total_params(self) -> int:
+        return sum(stage.params for stage in self.stages())
+
     def keras_input_shape(self) -> tuple[int, ...]:
         return keras_layout(tuple(self.input_shape))
 
@@ -319,6 +327,10 @@ class ReluMapStill(_Still):
     def after_relu(self) -> np.ndarray:
         return relu(self.feature_map())
 
+    def negative_count(self) -> int:
+        """How many values ReLU sets to zero."""
+        return int((self.feature_map() < 0).sum())
+
 
 # ---- 4. param_counts ----------------------------------------------------------------------------------
 
@@ -336,6 +348,16 @@ class ParamComparison:
     @property
     def dense_params(self) -> int:
         return self.dense_weights + self.dense_biases
+
+    @property
+    def dense_to_conv(self) -> float:
+        """How many times the conv layer's parameters one dense unit's weights are."""
+        return self.dense_weights_per_unit / self.conv.params
+
+    @property
+    def conv_positions(self) -> int:
+        """Output positions the conv's kernels slide over (Ho·Wo), reusing the same weights at each."""
+        return math.prod(self.conv.output_shape[1:])
 
 
 class ParamCountsStill(_Still):
@@ -470,6 +492,15 @@ class SeparableComparison:
     @property
     def separable_macs(self) -> int:
         return self.depthwise.macs + self.pointwise.macs
+
+    @property
+    def params_ratio(self) -> float:
+        """How many times the separable pair's parameters the standard conv's are."""
+        return self.standard.params / self.separable_params
+
+    @property
+    def macs_ratio(self) -> float:
+        return self.standard.macs / self.separable_macs
 
 
 class DepthwiseSeparableStill(_Still):

@@ -6,20 +6,25 @@ engine-derived values, every word from the label table in the theme's language, 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from convgif.render.fonts import mpl_family
-from convgif.render.labels import label
-from convgif.render.layout_common import greedy_wrap
-from convgif.render.stills.measure import still_text_width
-from convgif.render.stills.zoom import layout_width, scaled_figure
-from convgif.render.theme import Theme, get_theme, mix
+from convgif.render.stills.toolkit import (
+    SHAPES_PAGE,
+    STILL_MS,
+    Frames,
+    Sheet,
+    flow,
+    line_height,
+    page,
+    resolve_theme,
+    unit,
+    words,
+)
+from convgif.render.stills.zoom import layout_width
+from convgif.render.theme import Theme, mix
 
 if TYPE_CHECKING:  # render never imports scene at run time: the spec's methods give the engine's numbers
     from convgif.scene.stills_shapes import (
@@ -31,36 +36,11 @@ if TYPE_CHECKING:  # render never imports scene at run time: the spec's methods 
         WeightTensorStill,
     )
 
-Frame = tuple[np.ndarray, int]
-
-MARGIN = 16  # px around the content
-TITLE_PT = 13
+MARGIN = SHAPES_PAGE.margin
 HEAD_PT = 11
 BODY_PT = 10
 SMALL_PT = 9
-STILL_MS = 4000  # a still is one frame; its duration matters only when it ends up in a GIF
-
-
-def px(points: float) -> float:
-    """Points to pixels at dpi 100."""
-    return points * 100 / 72
-
-
-def line_height(points: float) -> float:
-    return px(points) * 1.45
-
-
-def rgb(colour: tuple[int, int, int]) -> tuple[float, float, float]:
-    return tuple(c / 255 for c in colour)  # type: ignore[return-value]
-
-
-def measure(text: str, points: float, bold: bool = False) -> float:
-    return still_text_width(text, max(1, math.ceil(px(points))), bold)
-
-
-def wrap(text: str, points: float, max_px: float, bold: bool = False) -> list[str]:
-    """Greedy word wrap by measured width (as matplotlib draws it)."""
-    return greedy_wrap(text, lambda trial: measure(trial, points, bold) <= max_px)
+measure, wrap = SHAPES_PAGE.measure, SHAPES_PAGE.wrap
 
 
 def number(n: int) -> str:
@@ -75,85 +55,13 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
 
 
-def resolve_theme(theme: Theme | str) -> Theme:
-    return get_theme(theme) if isinstance(theme, str) else theme
-
-
-def words(theme: Theme) -> Callable[..., str]:
-    """`say(key, **values)`: a still's word in the theme's language (see convgif.render.labels)."""
-    return lambda key, **values: label(theme.language, key, **values)
-
-
-# ---- the page: title, body, caption ---------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A figure in pixel coordinates (y down): `ax` spans it; body content starts at `top`."""
-
-    figure: Figure
-    ax: object
-    width: float  # layout px (the pixel width at font scale 1)
-    height: float
-    top: float
-    theme: Theme
-
-    def text(self, x, y, s, *, pt=BODY_PT, colour=None, bold=False, ha="left", va="top", **kw):
-        kw.setdefault("family", list(mpl_family()))  # Chinese titles and captions fall back to the CJK subset
-        return self.ax.text(x, y, s, fontsize=pt, color=rgb(colour or self.theme.text),
-                            fontweight="bold" if bold else "normal", ha=ha, va=va, **kw)
-
-    def rect(self, x, y, w, h, *, fill, edge=None, lw=1.0, ls="-", hatch=None, zorder=2):
-        patch = Rectangle((x, y), w, h, facecolor=rgb(fill), edgecolor=rgb(edge or self.theme.grid),
-                          linewidth=lw, linestyle=ls, hatch=hatch, zorder=zorder)
-        self.ax.add_patch(patch)
-        return patch
-
-    def arrow(self, x0, y0, x1, y1, *, colour=None, lw=1.6):
-        self.ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14,
-                                          color=rgb(colour or self.theme.muted_text), linewidth=lw, zorder=3))
-
-    def axes(self, x, y, w, h):
-        """A matplotlib Axes at a pixel rectangle (x, y top-left, y down)."""
-        ax = self.figure.add_axes((x / self.width, 1 - (y + h) / self.height, w / self.width, h / self.height))
-        ax.set_facecolor(rgb(self.theme.background))
-        for spine in ax.spines.values():
-            spine.set_color(rgb(self.theme.grid))
-        ax.tick_params(colors=rgb(self.theme.muted_text), labelsize=SMALL_PT, labelcolor=rgb(self.theme.text))
-        return ax
-
-
-def render_page(width: int, theme: Theme, title: str | None, caption: str | None, body_height: float,
-                draw_body: Callable[[Page], None], zoom: float | None = None) -> np.ndarray:
-    """Title on top, the body, the caption under it: one RGB frame exactly `width` px wide."""
-    inner = width - 2 * MARGIN
-    title_lines = wrap(title, TITLE_PT, inner, bold=True) if title else []
-    caption_lines = wrap(caption, SMALL_PT, inner) if caption else []
-    top = MARGIN + len(title_lines) * line_height(TITLE_PT) + (8 if title_lines else 0)
-    height = int(math.ceil(top + body_height + (10 + len(caption_lines) * line_height(SMALL_PT) if caption_lines else 0)
-                           + MARGIN))
-    zoom = theme.font_scale if zoom is None else zoom  # pixels per layout px: the font scale, or what fits
-    figure, x_extent, y_extent = scaled_figure(width, height, zoom, rgb(theme.background))
-    FigureCanvasAgg(figure)
-    ax = figure.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, x_extent)
-    ax.set_ylim(y_extent, 0)
-    ax.axis("off")
-    page = Page(figure, ax, x_extent, y_extent, top, theme)
-    for i, line in enumerate(title_lines):
-        page.text(MARGIN, MARGIN + i * line_height(TITLE_PT), line, pt=TITLE_PT, bold=True)
-    draw_body(page)
-    y = top + body_height + 10
-    for i, line in enumerate(caption_lines):
-        page.text(MARGIN, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.muted_text)
-    return figure_pixels(figure, round(width * zoom), math.ceil(height * zoom))
-
-
-def figure_pixels(figure: Figure, width: int, height: int) -> np.ndarray:
-    canvas = figure.canvas
-    canvas.draw()
-    pixels = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    assert pixels.shape[:2] == (height, width), (pixels.shape, width, height)
-    return pixels
+def render_page(width: float, theme: Theme, title: str | None, caption: str | None, body_height: float,
+                draw_body: Callable[[Sheet, float], None], zoom: float | None = None) -> np.ndarray:
+    """Title on top, the body drawn by `draw_body(sheet, top)`, the caption under it: one RGB frame."""
+    top = SHAPES_PAGE.body_top(title, width)
+    sheet = page(width, theme, SHAPES_PAGE, title, caption, top + body_height, zoom)
+    draw_body(sheet, top)
+    return sheet.frame()
 
 
 # ---- shared pictograms ------------------------------------------------------------------------------------
@@ -166,22 +74,23 @@ def cuboid_size(face_w: float, face_h: float, depth: int) -> tuple[float, float]
     return face_w + (shown - 1) * DEPTH_STEP, face_h + (shown - 1) * DEPTH_STEP
 
 
-def draw_cuboid(page: Page, x: float, y: float, face_w: float, face_h: float, depth: int, *, fill, edge=None,
-                ls="-") -> None:
+def draw_cuboid(sheet: Sheet, x: float, y: float, face_w: float, face_h: float, depth: int, *, fill,
+                edge=None) -> None:
     """A stack of `depth` channel slices (at most 6 drawn), bounding box top-left at (x, y); front face bottom-left."""
     shown = min(depth, 6)
     for i in reversed(range(shown)):
-        shade = fill if i == 0 else mix(fill, page.theme.grid, 0.85)
-        page.rect(x + i * DEPTH_STEP, y + (shown - 1 - i) * DEPTH_STEP, face_w, face_h, fill=shade, edge=edge, ls=ls)
+        shade = fill if i == 0 else mix(fill, sheet.theme.grid, 0.85)
+        sheet.rect(x + i * DEPTH_STEP, y + (shown - 1 - i) * DEPTH_STEP, face_w, face_h, fill=shade,
+                   edge=edge or sheet.theme.grid)
 
 
-def draw_kernel_grid(page: Page, x: float, y: float, kh: int, kw: int, cell: float, *, fill, edge=None) -> None:
-    page.rect(x, y, kw * cell, kh * cell, fill=fill, edge=edge or page.theme.grid, lw=1.0)
+def draw_kernel_grid(sheet: Sheet, x: float, y: float, kh: int, kw: int, cell: float, *, fill, edge=None) -> None:
+    sheet.rect(x, y, kw * cell, kh * cell, fill=fill, edge=edge or sheet.theme.grid, lw=1.0)
     if cell >= 4:
         for r in range(1, kh):
-            page.ax.plot([x, x + kw * cell], [y + r * cell] * 2, color=rgb(page.theme.grid), lw=0.5, zorder=3)
+            sheet.ax.plot([x, x + kw * cell], [y + r * cell] * 2, color=unit(sheet.theme.grid), lw=0.5, zorder=3)
         for c in range(1, kw):
-            page.ax.plot([x + c * cell] * 2, [y, y + kh * cell], color=rgb(page.theme.grid), lw=0.5, zorder=3)
+            sheet.ax.plot([x + c * cell] * 2, [y, y + kh * cell], color=unit(sheet.theme.grid), lw=0.5, zorder=3)
 
 
 def elide(count: int, room: int) -> list[int | None]:
@@ -201,14 +110,7 @@ def legend_places(texts: list[str], inner: float) -> list[tuple[int, float]]:
     limits = [*LEGEND_COLUMNS[1:len(texts)], inner]
     if all(end <= limit - 10 or (i == len(texts) - 1 and end <= limit) for i, (end, limit) in enumerate(zip(ends, limits))):
         return [(0, x) for x in LEGEND_COLUMNS[:len(texts)]]
-    places, row, x = [], 0, 0.0
-    for text in texts:
-        width = 20 + measure(text, BODY_PT)
-        if x > 0 and x + width > inner:
-            row, x = row + 1, 0.0
-        places.append((row, x))
-        x += width + 24
-    return places
+    return flow([20 + measure(text, BODY_PT) for text in texts], inner, gap=24)
 
 
 def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> str:
@@ -221,7 +123,7 @@ def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> s
 # ---- 1. weight_tensor ---------------------------------------------------------------------------------------
 
 def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: int, title: str | None = None,
-                         caption: str | None = None) -> list[Frame]:
+                         caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     pixels, say = width, words(theme)
     g = spec.geometry()
@@ -256,8 +158,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
     note_lines = [(line, accent and i == 0) for note, accent in notes for i, line in enumerate(wrap(note, BODY_PT, inner))]
     body_h = head_h + weights_h + 12 + len(note_lines) * line_height(BODY_PT)
 
-    def draw(page: Page) -> None:
-        top = page.top
+    def draw(sheet: Sheet, top: float) -> None:
         side_w = (inner - box_w - 2 * 34) / 2
         face = min(side_w - 6 * DEPTH_STEP - 10, 110)
         big = max(g.input_shape[1], g.input_shape[2], g.output_shape[1], g.output_shape[2])
@@ -269,22 +170,22 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
             fh, fw = face * shape4[2] / big, face * shape4[3] / big
             bw, bh = cuboid_size(fw, fh, shape4[1])
             bx, by = x0 + (side_w - bw) / 2, centre_y - bh / 2
-            draw_cuboid(page, bx, by, fw, fh, shape4[1], fill=fill)
-            page.text(x0 + side_w / 2, by - 6, f"{which}", pt=HEAD_PT, bold=True, ha="center", va="bottom")
-            page.text(x0 + side_w / 2, by + bh + 6, shape_text(shape4), pt=BODY_PT, ha="center")
-            page.text(x0 + side_w / 2, by + bh + 6 + line_height(BODY_PT), "(N, C, H, W)", pt=SMALL_PT,
+            draw_cuboid(sheet, bx, by, fw, fh, shape4[1], fill=fill)
+            sheet.text(x0 + side_w / 2, by - 6, f"{which}", pt=HEAD_PT, bold=True, ha="center", va="bottom")
+            sheet.text(x0 + side_w / 2, by + bh + 6, shape_text(shape4), pt=BODY_PT, ha="center")
+            sheet.text(x0 + side_w / 2, by + bh + 6 + line_height(BODY_PT), "(N, C, H, W)", pt=SMALL_PT,
                       colour=theme.muted_text, ha="center")
-        page.arrow(MARGIN + side_w + 2, centre_y, wx - 4, centre_y)
-        page.arrow(wx + box_w + 4, centre_y, wx + box_w + 32, centre_y)
+        sheet.arrow(MARGIN + side_w + 2, centre_y, wx - 4, centre_y)
+        sheet.arrow(wx + box_w + 4, centre_y, wx + box_w + 32, centre_y)
         # the weight tensor: one box per output channel, one k x k slice per input channel of its group
-        page.text(wx + box_w / 2, top, say("wt_weight_head", shape=shape_text(g.weight_shape)), pt=HEAD_PT, bold=True,
+        sheet.text(wx + box_w / 2, top, say("wt_weight_head", shape=shape_text(g.weight_shape)), pt=HEAD_PT, bold=True,
                   ha="center")
-        page.text(wx + box_w / 2, top + line_height(HEAD_PT), say("wt_kernels_slices", cout=cout, cin=cin_g, kh=kh, kw=kw),
+        sheet.text(wx + box_w / 2, top + line_height(HEAD_PT), say("wt_kernels_slices", cout=cout, cin=cin_g, kh=kh, kw=kw),
                   pt=SMALL_PT, colour=theme.muted_text, ha="center")
         y = top + head_h
         for o in boxes:
             if o is None:
-                page.text(wx + box_w / 2, y + box_h / 2, say("wt_more_kernels", dots="⋮", count=cout - len(boxes) + 1),
+                sheet.text(wx + box_w / 2, y + box_h / 2, say("wt_more_kernels", dots="⋮", count=cout - len(boxes) + 1),
                           pt=BODY_PT,
                           colour=theme.muted_text, ha="center", va="center")
                 y += box_h + box_gap
@@ -292,19 +193,19 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
             group = o // out_per_channel
             edge = theme.group_colour(group) if g.groups > 1 else theme.grid
             lane = theme.lane_colour(group) if g.groups > 1 else theme.background
-            page.rect(wx, y, box_w, box_h, fill=lane, edge=edge, lw=1.4 if g.groups > 1 else 1.0)
-            page.text(wx + 6, y + box_h / 2, say("kernel_n", n=o), pt=SMALL_PT, va="center")
+            sheet.rect(wx, y, box_w, box_h, fill=lane, edge=edge, lw=1.4 if g.groups > 1 else 1.0)
+            sheet.text(wx + 6, y + box_h / 2, say("kernel_n", n=o), pt=SMALL_PT, va="center")
             sx = wx + label_w
             for s in slices:
                 if s is None:
-                    page.text(sx + slice_w / 2, y + box_h / 2, "…", pt=BODY_PT, ha="center", va="center")
+                    sheet.text(sx + slice_w / 2, y + box_h / 2, "…", pt=BODY_PT, ha="center", va="center")
                 else:
-                    draw_kernel_grid(page, sx, y + 5, kh, kw, cell, fill=theme.kernel)
+                    draw_kernel_grid(sheet, sx, y + 5, kh, kw, cell, fill=theme.kernel)
                 sx += slice_w + 6
             y += box_h + box_gap
         y = top + head_h + weights_h + 12
         for line, accent in note_lines:
-            page.text(MARGIN, y, line, pt=BODY_PT, bold=accent, colour=theme.accent if accent else theme.text)
+            sheet.text(MARGIN, y, line, pt=BODY_PT, bold=accent, colour=theme.accent if accent else theme.text)
             y += line_height(BODY_PT)
 
     return [(render_page(width, theme, title, caption, body_h, draw, zoom=pixels / width), STILL_MS)]
@@ -327,8 +228,7 @@ def same_rule_text(axis, say: Callable[..., str]) -> str:
     """TF's 'same' rule on one axis with its numbers: out = ceil(n / s) = ...; pad total = ... = ..."""
     span = f"{axis.dilation}·({axis.kernel}-1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
     # a kernel shorter than the stride can need "negative" padding: TF pads max(..., 0), and the line says so
-    raw = (axis.out - 1) * axis.stride + axis.dilation * (axis.kernel - 1) + 1 - axis.size
-    key = "cnn_same_rule" if raw >= 0 else "cnn_same_rule_clamped"
+    key = "cnn_same_rule" if axis.unclamped_total >= 0 else "cnn_same_rule_clamped"
     return say(key, size=axis.size, stride=axis.stride, out=axis.out, span=span, total=axis.total)
 
 
@@ -398,7 +298,7 @@ def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> lis
 
 
 def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
-                        caption: str | None = None) -> list[Frame]:
+                        caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     width, say = layout_width(width, theme), words(theme)
     stages = spec.stages()
@@ -452,7 +352,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
 
     totals = [s for s in stages if s.params]
     total_text = say("cnn_total") + (" + ".join(number(s.params) for s in totals) + " = " if len(totals) > 1 else "") \
-        + number(sum(s.params for s in stages))
+        + number(spec.total_params())
     batched = say(f"cnn_batched_{spec.convention}")
     # (text, points, bold, colour) per line: the total, then the batch-axis note, each wrapped to the page
     footer = [(line, BODY_PT, True, theme.accent) for line in wrap(total_text, BODY_PT, inner, bold=True)]
@@ -460,8 +360,8 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                                                                            SMALL_PT, inner)]
     body_h = sum(row_height(r) for r in rows) + 8 + len(footer) * lh
 
-    def draw(page: Page) -> None:
-        y = page.top
+    def draw(sheet: Sheet, top: float) -> None:
+        y = top
         for row in rows:
             h = row_height(row)
             if row[0] == "tensor":
@@ -470,24 +370,24 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                 depth = shape[0] if len(shape) == 3 else 1
                 bw, bh = cuboid_size(fw, fh, depth)
                 fill = theme.input if row is rows[0] else theme.output_done
-                draw_cuboid(page, MARGIN + (icon_w - bw) / 2, y + (h - bh) / 2, fw, fh, depth, fill=fill)
+                draw_cuboid(sheet, MARGIN + (icon_w - bw) / 2, y + (h - bh) / 2, fw, fh, depth, fill=fill)
                 name = row[1]
                 ty = y + (h - (len(row[3]) + 1) * lh) / 2
-                page.text(text_x, ty, name, pt=BODY_PT, bold=True)
+                sheet.text(text_x, ty, name, pt=BODY_PT, bold=True)
                 for i, line in enumerate(row[3]):
-                    page.text(text_x, ty + (i + 1) * lh, line, pt=BODY_PT)
+                    sheet.text(text_x, ty + (i + 1) * lh, line, pt=BODY_PT)
             else:
-                page.arrow(MARGIN + icon_w / 2, y - 2, MARGIN + icon_w / 2, y + h + 2, colour=theme.window)
-                page.rect(text_x - 8, y + 2, 3, h - 4, fill=theme.window, edge=theme.window, lw=0)
+                sheet.arrow(MARGIN + icon_w / 2, y - 2, MARGIN + icon_w / 2, y + h + 2, colour=theme.window)
+                sheet.rect(text_x - 8, y + 2, 3, h - 4, fill=theme.window, edge=theme.window, lw=0)
                 for i, (style, line) in enumerate(row[2]):
                     colour = {"head": theme.window, "params": theme.accent, "muted": theme.muted_text,
                               }.get(style, theme.text)
-                    page.text(text_x, y + 6 + i * lh, line, pt=BODY_PT if style != "note" else SMALL_PT,
+                    sheet.text(text_x, y + 6 + i * lh, line, pt=BODY_PT if style != "note" else SMALL_PT,
                               bold=style in ("head", "params"), colour=colour)
             y += h
         y += 8
         for i, (line, pt, bold, colour) in enumerate(footer):
-            page.text(MARGIN, y + i * lh, line, pt=pt, bold=bold, colour=colour)
+            sheet.text(MARGIN, y + i * lh, line, pt=pt, bold=bold, colour=colour)
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
@@ -495,7 +395,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
 # ---- 3. relu_map --------------------------------------------------------------------------------------------
 
 def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title: str | None = None,
-                    caption: str | None = None) -> list[Frame]:
+                    caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     width, say = layout_width(width, theme), words(theme)
     before = spec.feature_map()
@@ -511,8 +411,7 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
     head = line_height(HEAD_PT) + 6
     left_x = MARGIN + (inner - 2 * grid_w - gap) / 2
     right_x = left_x + grid_w + gap
-    count = int(negative.sum())
-    legend = [say("relu_summary", count=count, total=h * w)]
+    legend = [say("relu_summary", count=spec.negative_count(), total=h * w)]
     legend_lines = [line for text in legend for line in wrap(text, BODY_PT, inner - 30)]
     swatches = [(dict(fill=theme.tap, hatch="///"), say("relu_negative")),
                 (dict(fill=theme.output_current), say("relu_set_zero")),
@@ -525,45 +424,42 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
         return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
     def draw_frame(show_after: bool) -> np.ndarray:
-        def draw(page: Page) -> None:
-            top = page.top
+        def draw(sheet: Sheet, top: float) -> None:
             for grid_x, head_text in ((left_x, say("relu_feature_map", h=h, w=w)), (right_x, say("after_relu"))):
                 # centred over its grid, but never past the page margins when the head is wider than the grid
-                half = measure(head_text, HEAD_PT, bold=True) / 2
-                centre_x = min(max(grid_x + grid_w / 2, MARGIN + half), width - MARGIN - half)
-                page.text(centre_x, top, head_text, pt=HEAD_PT, bold=True, ha="center")
+                sheet.centred_text(grid_x + grid_w / 2, top, head_text, inset=MARGIN, pt=HEAD_PT, bold=True)
             gy = top + head
             for r in range(h):
                 for c in range(w):
                     x, y = left_x + c * cell, gy + r * cell
                     neg = negative[r, c]
-                    page.rect(x, y, cell, cell, fill=theme.tap if neg else theme.input, edge=theme.grid,
+                    sheet.rect(x, y, cell, cell, fill=theme.tap if neg else theme.input, edge=theme.grid,
                               hatch="///" if neg else None)
-                    page.text(x + cell / 2, y + cell / 2, fmt(before[r, c]), pt=value_pt, ha="center", va="center",
+                    sheet.text(x + cell / 2, y + cell / 2, fmt(before[r, c]), pt=value_pt, ha="center", va="center",
                               colour=theme.tap_text, bold=neg,
-                              bbox=dict(facecolor=rgb(theme.tap), edgecolor="none", pad=0.5) if neg else None)
+                              bbox=dict(facecolor=unit(theme.tap), edgecolor="none", pad=0.5) if neg else None)
                     x = right_x + c * cell
                     if show_after:
                         fill = theme.output_current if neg else theme.output_done
                         text_colour = theme.output_current_text if neg else theme.output_done_text
-                        page.rect(x, y, cell, cell, fill=fill, edge=theme.grid)
-                        page.text(x + cell / 2, y + cell / 2, fmt(after[r, c]), pt=value_pt, ha="center",
+                        sheet.rect(x, y, cell, cell, fill=fill, edge=theme.grid)
+                        sheet.text(x + cell / 2, y + cell / 2, fmt(after[r, c]), pt=value_pt, ha="center",
                                   va="center", colour=text_colour, bold=neg)
                     else:
-                        page.rect(x, y, cell, cell, fill=theme.output_empty, edge=theme.grid)
+                        sheet.rect(x, y, cell, cell, fill=theme.output_empty, edge=theme.grid)
             mid_y = gy + grid_h / 2
-            page.arrow(left_x + grid_w + 10, mid_y, right_x - 10, mid_y, colour=theme.window, lw=2.0)
-            page.text((left_x + grid_w + right_x) / 2, mid_y - 8, "ReLU", pt=HEAD_PT, bold=True, ha="center",
+            sheet.arrow(left_x + grid_w + 10, mid_y, right_x - 10, mid_y, colour=theme.window, lw=2.0)
+            sheet.text((left_x + grid_w + right_x) / 2, mid_y - 8, "ReLU", pt=HEAD_PT, bold=True, ha="center",
                       va="bottom", colour=theme.window)
-            page.text((left_x + grid_w + right_x) / 2, mid_y + 8, "max(x, 0)", pt=SMALL_PT, ha="center",
+            sheet.text((left_x + grid_w + right_x) / 2, mid_y + 8, "max(x, 0)", pt=SMALL_PT, ha="center",
                       colour=theme.window)
             y = gy + grid_h + 14
             # legend: a swatch per look, each also told apart by hatching
             for (style, text), (row, x) in zip(swatches, swatch_places):
-                page.rect(MARGIN + x, y + row * lh + 1, 14, 12, edge=theme.grid, **style)
-                page.text(MARGIN + x + 20, y + row * lh, text, pt=BODY_PT)
+                sheet.rect(MARGIN + x, y + row * lh + 1, 14, 12, edge=theme.grid, **style)
+                sheet.text(MARGIN + x + 20, y + row * lh, text, pt=BODY_PT)
             for i, line in enumerate(legend_lines):
-                page.text(MARGIN, y + (i + swatch_rows + 0.5) * lh, line, pt=BODY_PT)
+                sheet.text(MARGIN, y + (i + swatch_rows + 0.5) * lh, line, pt=BODY_PT)
 
         return render_page(width, theme, title, caption, body_h, draw)
 
@@ -573,7 +469,7 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
 # ---- 4. param_counts ----------------------------------------------------------------------------------------
 
 def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: int, title: str | None = None,
-                        caption: str | None = None) -> list[Frame]:
+                        caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     pixels, say = width, words(theme)
     cmp = spec.comparison()
@@ -597,10 +493,9 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     # and its 1.15 start on a log axis is a few px right of the left edge)
     width = layout_width(pixels, theme, needs=2 * MARGIN + 40 + max(measure(text, BODY_PT, bold=dense)
                                                                     for text, _, dense in bars))
-    ratio = cmp.dense_weights_per_unit / conv.params
     oh, ow = conv.output_shape[1:]
-    summary = say("pn_summary", ratio=f"{ratio:,.0f}", weights=number(cmp.kernel_weights), oh=oh, ow=ow,
-                  positions=number(oh * ow))
+    summary = say("pn_summary", ratio=f"{cmp.dense_to_conv:,.0f}", weights=number(cmp.kernel_weights), oh=oh, ow=ow,
+                  positions=number(cmp.conv_positions))
     inner = width - 2 * MARGIN
     summary_lines = wrap(summary, BODY_PT, inner, bold=True)
     row_h = 50
@@ -608,26 +503,26 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     lh = line_height(BODY_PT)
     body_h = plot_h + 10 + len(summary_lines) * lh
 
-    def draw(page: Page) -> None:
-        ax = page.axes(MARGIN + 6, page.top, inner - 24, plot_h - 52)
+    def draw(sheet: Sheet, top: float) -> None:
+        ax = sheet.axes(MARGIN + 6, top, inner - 24, plot_h - 52)
         ax.set_xscale("log")
         top_value = max(v for _, v, _ in bars)
         ax.set_xlim(1, 10 ** math.ceil(math.log10(top_value) + 0.3))
         ax.set_ylim(len(bars) - 0.35, -0.8)
         for i, (text, value, dense) in enumerate(bars):
             colour = theme.output_current if dense else theme.window
-            ax.barh(i + 0.12, value, height=0.42, left=1, color=rgb(mix(colour, theme.background, 0.8)),
-                    edgecolor=rgb(colour), hatch="//" if dense else None, linewidth=1.2)
-            ax.text(1.15, i - 0.3, text, fontsize=BODY_PT, color=rgb(theme.text), va="center",
+            ax.barh(i + 0.12, value, height=0.42, left=1, color=unit(mix(colour, theme.background, 0.8)),
+                    edgecolor=unit(colour), hatch="//" if dense else None, linewidth=1.2)
+            ax.text(1.15, i - 0.3, text, fontsize=BODY_PT, color=unit(theme.text), va="center",
                     fontweight="bold" if dense else "normal", family=list(mpl_family()),
-                    bbox=dict(facecolor=rgb(theme.background), edgecolor="none", pad=1.0))
+                    bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
         ax.set_yticks([])
-        ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=rgb(theme.muted_text), family=list(mpl_family()))
-        ax.grid(axis="x", color=rgb(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
+        ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=unit(theme.muted_text), family=list(mpl_family()))
+        ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
         ax.set_axisbelow(True)
-        y = page.top + plot_h + 10
+        y = top + plot_h + 10
         for i, line in enumerate(summary_lines):
-            page.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
+            sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
 
     return [(render_page(width, theme, title, caption, body_h, draw, zoom=pixels / width), STILL_MS)]
 
@@ -635,7 +530,7 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
 # ---- 5. param_curves ----------------------------------------------------------------------------------------
 
 def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: int, title: str | None = None,
-                        caption: str | None = None) -> list[Frame]:
+                        caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     width, say = layout_width(width, theme), words(theme)
     curves = spec.curves()
@@ -656,33 +551,29 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
     cell_h = 210
     # one legend for all plots, its entries left to right, wrapping when the next does not fit
     legend_entries = [("params", say("pc_parameters")), ("macs", say("pc_macs")), ("base", say("pc_base_value"))]
-    legend_spots, spot_x, spot_row = [], 0.0, 0
-    for kind, text in legend_entries:
-        mark_w = 10 if kind == "base" else 38
-        entry_w = mark_w + measure(text, BODY_PT)
-        if spot_x > 0 and spot_x + entry_w > inner:
-            spot_x, spot_row = 0.0, spot_row + 1
-        legend_spots.append((kind, text, MARGIN + spot_x, spot_row, mark_w))
-        spot_x += entry_w + 24
-    legend_h = (spot_row + 1) * lh + 6
+    marks = [10 if kind == "base" else 38 for kind, _ in legend_entries]
+    places = flow([mark + measure(text, BODY_PT) for mark, (_, text) in zip(marks, legend_entries)], inner, gap=24)
+    legend_spots = [(kind, text, MARGIN + x, row, mark)
+                    for (kind, text), (row, x), mark in zip(legend_entries, places, marks)]
+    legend_h = (places[-1][0] + 1) * lh + 6
     body_h = len(base_lines) * lh + 6 + legend_h + rows * cell_h
     params_colour, macs_colour = theme.window, theme.output_current
 
-    def draw(page: Page) -> None:
-        y0 = page.top
+    def draw(sheet: Sheet, top: float) -> None:
+        y0 = top
         for i, line in enumerate(base_lines):
-            page.text(MARGIN, y0 + i * lh, line, pt=BODY_PT)
+            sheet.text(MARGIN, y0 + i * lh, line, pt=BODY_PT)
         y0 += len(base_lines) * lh + 6
         # line style and marker tell the two curves apart, not colour alone
         for kind, text, x, row, mark_w in legend_spots:
             y = y0 + row * lh
             if kind == "params":
-                page.ax.plot([x, x + 28], [y + 7] * 2, color=rgb(params_colour), lw=2, marker="o", ms=5)
+                sheet.ax.plot([x, x + 28], [y + 7] * 2, color=unit(params_colour), lw=2, marker="o", ms=5)
             elif kind == "macs":
-                page.ax.plot([x, x + 28], [y + 7] * 2, color=rgb(macs_colour), lw=2, ls="--", marker="s", ms=5)
+                sheet.ax.plot([x, x + 28], [y + 7] * 2, color=unit(macs_colour), lw=2, ls="--", marker="s", ms=5)
             else:
-                page.ax.plot([x + 2, x + 2], [y, y + 14], color=rgb(theme.muted_text), lw=1.2, ls=":")
-            page.text(x + mark_w, y, text, pt=BODY_PT)
+                sheet.ax.plot([x + 2, x + 2], [y, y + 14], color=unit(theme.muted_text), lw=1.2, ls=":")
+            sheet.text(x + mark_w, y, text, pt=BODY_PT)
         y0 += legend_h
         for index, curve in enumerate(curves):
             r, c = divmod(index, columns)
@@ -691,20 +582,20 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
             w_ax, h_ax = cell_w - 56 - 14, cell_h - line_height(BODY_PT) - 4 - 52
             name = say(f"arg_{curve.argument}")
             head = say("pc_head", argument=curve.argument, name=name, value=curve.base_value)
-            page.text(MARGIN + c * cell_w + 4, y0 + r * cell_h, head, pt=BODY_PT, bold=True)
+            sheet.text(MARGIN + c * cell_w + 4, y0 + r * cell_h, head, pt=BODY_PT, bold=True)
             if curve.skipped:
                 shown = ", ".join(str(v) for v in curve.skipped[:4]) + (", …" if len(curve.skipped) > 4 else "")
-                page.text(MARGIN + c * cell_w + 10 + measure(head, BODY_PT, bold=True), y0 + r * cell_h + 1,
+                sheet.text(MARGIN + c * cell_w + 10 + measure(head, BODY_PT, bold=True), y0 + r * cell_h + 1,
                           say("pc_skipped", values=shown), pt=SMALL_PT, colour=theme.muted_text)
-            ax = page.axes(x, y, w_ax, h_ax)
-            ax.plot(curve.values, curve.params, color=rgb(params_colour), lw=2, marker="o", ms=4)
-            ax.plot(curve.values, curve.macs, color=rgb(macs_colour), lw=2, ls="--", marker="s", ms=4)
+            ax = sheet.axes(x, y, w_ax, h_ax)
+            ax.plot(curve.values, curve.params, color=unit(params_colour), lw=2, marker="o", ms=4)
+            ax.plot(curve.values, curve.macs, color=unit(macs_colour), lw=2, ls="--", marker="s", ms=4)
             ax.set_yscale("log")
-            ax.axvline(curve.base_value, color=rgb(theme.muted_text), lw=1.2, ls=":")
+            ax.axvline(curve.base_value, color=unit(theme.muted_text), lw=1.2, ls=":")
             ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
-            ax.grid(color=rgb(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
+            ax.grid(color=unit(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
             ax.set_xlabel(say("pc_axis", argument=curve.argument, name=name), fontsize=SMALL_PT,
-                          color=rgb(theme.muted_text), labelpad=1, family=list(mpl_family()))
+                          color=unit(theme.muted_text), labelpad=1, family=list(mpl_family()))
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
@@ -712,7 +603,7 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
 # ---- 6. depthwise_separable ---------------------------------------------------------------------------------
 
 def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | str, width: int,
-                               title: str | None = None, caption: str | None = None) -> list[Frame]:
+                               title: str | None = None, caption: str | None = None) -> Frames:
     theme = resolve_theme(theme)
     width, say = layout_width(width, theme), words(theme)
     cmp = spec.comparison()
@@ -740,13 +631,11 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         (say("ds_pointwise"), pw, say("ds_kernels", count=cout, shape=shape_text(pw.weight_shape[1:])),
          weights_text(pw, (cin, cout)), theme.kernel, theme.output_done),
     ]
-    ratio_params = std.params / cmp.separable_params
-    ratio_macs = std.macs / cmp.separable_macs
     summary = [
         say("ds_params_summary", standard=stages[0][3], depthwise=stages[1][3].split(' = ')[0],
-            pointwise=stages[2][3].split(' = ')[0], total=number(cmp.separable_params), ratio=f"{ratio_params:.1f}"),
+            pointwise=stages[2][3].split(' = ')[0], total=number(cmp.separable_params), ratio=f"{cmp.params_ratio:.1f}"),
         say("ds_macs_summary", standard=number(std.macs), depthwise=number(dw.macs), pointwise=number(pw.macs),
-            total=number(cmp.separable_macs), ratio=f"{ratio_macs:.1f}"),
+            total=number(cmp.separable_macs), ratio=f"{cmp.macs_ratio:.1f}"),
     ]
     summary_lines = [line for s in summary for line in wrap(s, BODY_PT, inner)]
     pict_w = 96
@@ -780,17 +669,17 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
     separator = 26 + (len(separator_lines) - 1) * line_height(SMALL_PT)
     body_h = sum(row_hs) + separator + 12 + len(summary_lines) * lh
 
-    def draw(page: Page) -> None:
-        y = page.top
+    def draw(sheet: Sheet, top: float) -> None:
+        y = top
         for index, ((name, g, kernels, wtext, in_fill, out_fill), lines, row_h) in enumerate(
                 zip(stages, stage_texts, row_hs)):
             if index == 1:
-                page.ax.plot([MARGIN, width - MARGIN], [y + 4] * 2, color=rgb(theme.grid), lw=0.8, ls="--")
+                sheet.ax.plot([MARGIN, width - MARGIN], [y + 4] * 2, color=unit(theme.grid), lw=0.8, ls="--")
                 for i, line in enumerate(separator_lines):
-                    page.text(width - MARGIN, y + 8 + i * line_height(SMALL_PT), line,
+                    sheet.text(width - MARGIN, y + 8 + i * line_height(SMALL_PT), line,
                               pt=SMALL_PT, colour=theme.muted_text, ha="right")
                 y += separator
-            page.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
+            sheet.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
             py = y + line_height(HEAD_PT) + 4
             if stacked:
                 centre = py + cuboid_size(*face(g.input_shape), 6)[1] / 2
@@ -812,38 +701,29 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                     for s in range(shown):
                         bw, bh = cuboid_size(kf, kf, depth)
                         colour = theme.group_colour(s) if g.groups > 1 else theme.grid
-                        draw_cuboid(page, x0 + 4 + s * 26, centre - bh / 2 + s * 4, kf, kf, depth, fill=fill,
+                        draw_cuboid(sheet, x0 + 4 + s * 26, centre - bh / 2 + s * 4, kf, kf, depth, fill=fill,
                                     edge=colour)
-                    page.text(x0 + pict_w / 2, label_y, f"× {g.weight_shape[0]}", pt=BODY_PT, ha="center",
+                    sheet.text(x0 + pict_w / 2, label_y, f"× {g.weight_shape[0]}", pt=BODY_PT, ha="center",
                               bold=True)
-                    page.text(x0 + pict_w / 2, label_y + lh, shape_text(g.weight_shape), pt=SMALL_PT,
+                    sheet.text(x0 + pict_w / 2, label_y + lh, shape_text(g.weight_shape), pt=SMALL_PT,
                               ha="center", colour=theme.muted_text)
                 else:
                     fw, fh = face(shape)
                     bw, bh = cuboid_size(fw, fh, shape[0])
-                    draw_cuboid(page, x0 + (pict_w - bw) / 2, centre - bh / 2, fw, fh, shape[0], fill=fill)
-                    page.text(x0 + pict_w / 2, label_y, label, pt=BODY_PT, ha="center")
-                    page.text(x0 + pict_w / 2, label_y + lh, role, pt=SMALL_PT, ha="center",
+                    draw_cuboid(sheet, x0 + (pict_w - bw) / 2, centre - bh / 2, fw, fh, shape[0], fill=fill)
+                    sheet.text(x0 + pict_w / 2, label_y, label, pt=BODY_PT, ha="center")
+                    sheet.text(x0 + pict_w / 2, label_y + lh, role, pt=SMALL_PT, ha="center",
                               colour=theme.muted_text)
                 if j < 2:
-                    page.arrow(x0 + pict_w + 1, centre, x0 + pict_w + 25, centre)
+                    sheet.arrow(x0 + pict_w + 1, centre, x0 + pict_w + 25, centre)
             ty = y + line_height(HEAD_PT) + 4 + (pictures_h(g) + 6 if stacked else 0)
             for i, (line, bold) in enumerate(lines):
-                page.text(text_x, ty + i * lh, line, pt=BODY_PT, bold=bold,
+                sheet.text(text_x, ty + i * lh, line, pt=BODY_PT, bold=bold,
                           colour=theme.accent if bold else theme.text)
             y += row_h
         y += 12
         for i, line in enumerate(summary_lines):
-            page.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
+            sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
-
-STILL_RENDERERS: dict[str, Callable[..., list[Frame]]] = {
-    "weight_tensor": render_weight_tensor,
-    "cnn_pipeline": render_cnn_pipeline,
-    "relu_map": render_relu_map,
-    "param_counts": render_param_counts,
-    "param_curves": render_param_curves,
-    "depthwise_separable": render_depthwise_separable,
-}

@@ -1,0 +1,220 @@
+"""The one drawing toolkit of the still figures: a matplotlib sheet in layout px with y pointing down (rectangles,
+words, lines, images, grids of numbers, arrows, inset axes), text measured and wrapped as drawn, and the page
+around a figure's body (title above, caption below) placed by the page style of the figure's family.
+
+Renderers draw only what they are handed: every number a still shows comes from the scene layer
+(convgif.scene.stills_shapes, convgif.scene.stills_views); the toolkit adds none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from convgif.render.fonts import mpl_family
+from convgif.render.labels import label
+from convgif.render.layout_common import greedy_wrap
+from convgif.render.primitives import fmt_number
+from convgif.render.stills.measure import still_text_width
+from convgif.render.stills.zoom import scaled_figure
+from convgif.render.theme import RGB, Theme, get_theme
+
+Frames = list[tuple[np.ndarray, int]]  # (RGB uint8 frame, duration_ms) pairs; one pair for a still
+
+STILL_MS = 4000  # a still is one frame; its duration matters only when it ends up in a GIF
+TITLE_PT = 13
+
+
+def px(points: float) -> float:
+    """Points to pixels at matplotlib's 100 dpi."""
+    return points * 100 / 72
+
+
+def unit(colour: RGB) -> tuple[float, float, float]:
+    """A 0..255 colour as matplotlib's 0..1."""
+    return (colour[0] / 255, colour[1] / 255, colour[2] / 255)
+
+
+def words(theme: Theme) -> Callable[..., str]:
+    """`say(key, **values)`: a still's word in the theme's language (see convgif.render.labels)."""
+    return lambda key, **values: label(theme.language, key, **values)
+
+
+def resolve_theme(theme: Theme | str) -> Theme:
+    return get_theme(theme) if isinstance(theme, str) else theme
+
+
+def flow(widths: list[float], limit: float, *, start: float = 0.0, gap: float = 0.0) -> list[tuple[int, float]]:
+    """(row, x) of items of `widths` laid left to right from `start`, `gap` apart, a new row when the next would
+    end past `limit` (a row's first item stays, however wide)."""
+    places, row, x = [], 0, start
+    for width in widths:
+        if x > start and x + width > limit:
+            row, x = row + 1, start
+        places.append((row, x))
+        x += width + gap
+    return places
+
+
+@dataclass(frozen=True, slots=True)
+class PageStyle:
+    """How one family of stills sets its page: margin, the pixel size text is measured at, where the title and
+    caption go and how the page's height is rounded. The two families differ only in these values."""
+
+    margin: float
+    measure_px: Callable[[float], int]  # a point size's pixels -> the whole pixel size text is measured at
+    title_centred: bool
+    title_top: float
+    title_line: float
+    title_gap: float  # between the last title line and the body
+    caption_pt: float
+    caption_line: float
+    caption_gap: float  # between the body and the caption
+    bottom: float  # under the caption
+    round_height: Callable[[float], int]
+
+    def measure(self, text: str, points: float, bold: bool = False) -> float:
+        """Width in layout px of `text` at `points` as drawn (see `measure.still_text_width`)."""
+        return still_text_width(text, max(1, self.measure_px(px(points))), bold)
+
+    def wrap(self, text: str, points: float, width: float, bold: bool = False) -> list[str]:
+        """`text` in lines no wider than `width` layout px at `points`, as measured."""
+        return greedy_wrap(text, lambda trial: self.measure(trial, points, bold) <= width)
+
+    def title_lines(self, title: str | None, width: float) -> list[str]:
+        return self.wrap(title, TITLE_PT, width - 2 * self.margin, bold=True) if title else []
+
+    def caption_lines(self, caption: str | None, width: float) -> list[str]:
+        return self.wrap(caption, self.caption_pt, width - 2 * self.margin) if caption else []
+
+    def body_top(self, title: str | None, width: float) -> float:
+        """Where a page `width` layout px wide with `title` on top starts its body."""
+        count = len(self.title_lines(title, width))
+        return self.title_top + self.title_line * count + (self.title_gap if count else 0)
+
+    def page_height(self, body_end: float, caption: str | None, width: float) -> int:
+        """The height of a page whose body ends at `body_end`, with `caption` under it."""
+        count = len(self.caption_lines(caption, width))
+        return self.round_height(body_end + (self.caption_gap + self.caption_line * count if count else 0)
+                                 + self.bottom)
+
+
+class Sheet:
+    """A still's figure in layout px (y down): `width` layout px, drawn `zoom` pixels per layout px."""
+
+    def __init__(self, width: float, height: int, theme: Theme, style: PageStyle, zoom: float | None = None):
+        """`zoom`: the theme's font scale unless the figure needs less to fit."""
+        self.width, self.height, self.theme, self.style = width, height, theme, style
+        zoom = theme.font_scale if zoom is None else zoom
+        self.figure, self.x_extent, self.y_extent = scaled_figure(width, height, zoom, unit(theme.background))
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.ax = self.figure.add_axes((0, 0, 1, 1))
+        self.ax.set_xlim(0, self.x_extent)
+        self.ax.set_ylim(self.y_extent, 0)
+        self.ax.set_axis_off()
+        self.ax.set_autoscale_on(False)
+
+    def rect(self, x, y, w, h, *, fill: RGB | None = None, edge: RGB | None = None, lw: float = 1.0,
+             dashed: bool = False, hatch: str | None = None, z: float = 1.0):
+        """A rectangle; no fill or no edge when not given."""
+        patch = Rectangle((x, y), w, h, facecolor=unit(fill) if fill else "none",
+                          edgecolor=unit(edge) if edge else "none", linewidth=lw,
+                          linestyle=(0, (3, 2)) if dashed else "-", hatch=hatch, zorder=z)
+        self.ax.add_patch(patch)
+        return patch
+
+    def text(self, x, y, s: str, *, pt: float = 10, colour: RGB | None = None, bold: bool = False, ha: str = "left",
+             va: str = "top", z: float = 6.0, **kw):
+        """Words, above the shapes; `kw` goes to matplotlib (a bbox)."""
+        return self.ax.text(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), ha=ha, va=va,
+                            fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()), **kw)
+
+    def centred_text(self, centre: float, y, s: str, *, inset: float, pt: float = 10, bold: bool = False, **kw):
+        """Text centred on `centre` but moved inwards so it stays `inset` inside the sheet's edges."""
+        half = self.style.measure(s, pt, bold) / 2
+        centre = min(max(centre, inset + half), self.width - inset - half)
+        return self.text(centre, y, s, pt=pt, bold=bold, ha="center", **kw)
+
+    def line(self, xs, ys, *, colour: RGB, lw: float = 1.0, z: float = 5.0, dashed: bool = False):
+        (artist,) = self.ax.plot(xs, ys, color=unit(colour), linewidth=lw, zorder=z,
+                                 linestyle=(0, (4, 3)) if dashed else "-", solid_capstyle="butt")
+        return artist
+
+    def arrow(self, x0, y0, x1, y1, *, colour: RGB | None = None, lw: float = 1.6):
+        self.ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=14,
+                                          color=unit(colour or self.theme.muted_text), linewidth=lw, zorder=3))
+
+    def image(self, array: np.ndarray, x, y, w, h, **kwargs):
+        return self.ax.imshow(array, extent=(x, x + w, y + h, y), origin="upper", aspect="auto", zorder=2, **kwargs)
+
+    def grid(self, x, y, cell, values: np.ndarray | None, *, fill: RGB | np.ndarray, text_colour: RGB | None = None,
+             pt: float = 9, edge: RGB | None = None, z: float = 1.0, shown: np.ndarray | None = None) -> list:
+        """A grid of cells (fills, lines, numbers); `fill` is one colour or an (H, W, 3) array of colours."""
+        rows, cols = (values.shape if values is not None else fill.shape[:2])  # type: ignore[union-attr]
+        artists = []
+        for r, c in np.ndindex(rows, cols):
+            colour = tuple(int(v) for v in fill[r, c]) if isinstance(fill, np.ndarray) else fill
+            artists.append(self.rect(x + c * cell, y + r * cell, cell, cell, fill=colour,
+                                     edge=edge or self.theme.grid, lw=0.8, z=z))
+            if values is not None and (shown is None or shown[r, c]):
+                artists.append(self.text(x + (c + 0.5) * cell, y + (r + 0.5) * cell, fmt_number(values[r, c]),
+                                         pt=pt, colour=text_colour or self.theme.input_text, ha="center",
+                                         va="center", z=z + 0.5))
+        return artists
+
+    def axes(self, x, y, w, h):
+        """A matplotlib Axes at a layout-px rectangle (x, y top-left), themed."""
+        ax = self.figure.add_axes((x / self.x_extent, 1 - (y + h) / self.y_extent, w / self.x_extent,
+                                   h / self.y_extent))
+        ax.set_facecolor(unit(self.theme.background))
+        for spine in ax.spines.values():
+            spine.set_color(unit(self.theme.grid))
+        ax.tick_params(colors=unit(self.theme.muted_text), labelsize=9, labelcolor=unit(self.theme.text))
+        return ax
+
+    def draw_title(self, title: str | None) -> None:
+        style = self.style
+        x, ha = (self.width / 2, "center") if style.title_centred else (style.margin, "left")
+        for i, line in enumerate(style.title_lines(title, self.width)):
+            self.text(x, style.title_top + style.title_line * i, line, pt=TITLE_PT, bold=True, ha=ha)
+
+    def draw_caption(self, caption: str | None, body_end: float) -> None:
+        """The caption's lines, under a body that ends at `body_end`."""
+        style = self.style
+        top = body_end + style.caption_gap
+        for i, line in enumerate(style.caption_lines(caption, self.width)):
+            self.text(style.margin, top + style.caption_line * i, line, pt=style.caption_pt,
+                      colour=self.theme.muted_text)
+
+    def frame(self) -> np.ndarray:
+        """The sheet as drawn now: an RGB uint8 array."""
+        self.canvas.draw()
+        return np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
+
+
+def page(width: float, theme: Theme, style: PageStyle, title: str | None, caption: str | None, body_end: float,
+         zoom: float | None = None) -> Sheet:
+    """A sheet holding `title` above a body that ends at `body_end` (drawn by the caller) and `caption` below."""
+    sheet = Sheet(width, style.page_height(body_end, caption, width), theme, style, zoom)
+    sheet.draw_title(title)
+    sheet.draw_caption(caption, body_end)
+    return sheet
+
+
+def line_height(points: float) -> float:
+    """The line step of text at `points` in the shape-and-count stills."""
+    return px(points) * 1.45
+
+
+# The shape-and-count stills (weight tensor, pipeline, ReLU map, parameter charts): title left, 16 px margin.
+SHAPES_PAGE = PageStyle(margin=16, measure_px=math.ceil, title_centred=False, title_top=16,
+                        title_line=line_height(TITLE_PT), title_gap=8, caption_pt=9, caption_line=line_height(9),
+                        caption_gap=10, bottom=16, round_height=math.ceil)
+# The view stills (receptive field, conv matrix, upsampling, 3D window, feature maps): title centred, 20 px margin.
+VIEWS_PAGE = PageStyle(margin=20, measure_px=round, title_centred=True, title_top=12, title_line=22, title_gap=6,
+                       caption_pt=9.5, caption_line=17, caption_gap=0, bottom=14, round_height=int)
