@@ -27,8 +27,6 @@ from convgif.errors import UsageError
 
 # render keys that `Scene.render(...)` may override, as they are spelt in a scene file's [render] table
 RENDER_OVERRIDES = ("theme", "width", "duration_ms", "hold_ms", "steps", "view")
-# a suffix -> the output format that writes it (`.png`: the rendering's picture, see `Rendering.save`)
-SUFFIX_FORMATS = {".gif": "gif", ".webp": "webp", ".apng": "apng", ".mp4": "mp4", ".pdf": "pdf", ".svg": "svg"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +151,7 @@ class Scene:
 
     @property
     def is_still(self) -> bool:
-        from convgif.scene.still import StillScene
-
-        return isinstance(self.spec, StillScene)
+        return self.spec.scene_type == "still"
 
     def info(self) -> dict[str, Any]:
         """Shapes, formula, parameters, multiply-adds and frames (as `convgif info` prints them)."""
@@ -206,10 +202,12 @@ class Scene:
         suffix = path.suffix.lower()
         if format is None and suffix == ".png":
             return scene.render().save(path)
-        fmt = format or SUFFIX_FORMATS.get(suffix)
+        from convgif.formats import suffixes  # a suffix -> the format that writes it (`.png`: see above)
+
+        fmt = format or suffixes().get(suffix)
         if fmt is None:
             raise UsageError(f"{path}: cannot tell the format from the suffix {path.suffix!r}; use one of "
-                             f"{', '.join([*SUFFIX_FORMATS, '.png'])} or pass format=")
+                             f"{', '.join([*suffixes(), '.png'])} or pass format=")
         chosen = Scene(web_document(scene.document, [fmt]), scene.source)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="convgif-") as out_dir:

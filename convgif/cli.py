@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from convgif.errors import ConvgifError, SceneError, UsageError
+from convgif.formats import format_names
 
 
 def _scene_paths(paths: list[str]) -> list[Path]:
@@ -33,11 +34,11 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
     --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
     overrides: dict[str, dict] = {}
     if getattr(args, "format", None):
-        from convgif.encode import get_writer
+        from convgif.formats import output_format
 
         names = [name.strip() for value in args.format for name in value.split(",") if name.strip()]
         for name in names:
-            get_writer(name)  # UnknownWriterError (exit 2) with a suggestion
+            output_format(name)  # UnknownFormatError (exit 2) with a suggestion
         overrides.setdefault("output", {})["formats"] = list(dict.fromkeys(names))
     if getattr(args, "width", None) is not None:
         overrides.setdefault("render", {})["width"] = args.width
@@ -178,7 +179,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 frames += result.frames
                 size += result.bytes
                 if not args.quiet:
-                    shown = "  ".join(str(p) for p in (getattr(result, "paths", ()) or (result.path,)))
+                    shown = "  ".join(str(p) for p in result.paths)
                     print(f"{shown}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
             else:
                 failures.append(path)
@@ -214,7 +215,7 @@ def _check_output(paths: list[str], args: argparse.Namespace) -> int:
                     print(line, file=sys.stderr)
                 continue
             produced = []
-            for fresh in map(Path, getattr(result, "paths", ()) or (result.path,)):  # one per format
+            for fresh in result.paths:  # one per format
                 produced += sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
             for file in produced:
                 committed = output / file.relative_to(folder)
@@ -304,8 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
                         help="allow up to N step frames per GIF (replaces render.max_frames; default 2000)")
     render.add_argument("-f", "--format", action="append", metavar="FMT",
-                        help="output format(s), replacing output.formats: gif, png, strip, pdf, svg, webp, apng, "
-                             "mp4 (repeat the flag or separate with commas: --format gif,pdf)")
+                        help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
+                             "(repeat the flag or separate with commas: --format gif,pdf)")
     render.add_argument("--width", type=int, default=None, metavar="PX",
                         help="frame width in px, replacing render.width (default 720: a blog column)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",

@@ -98,20 +98,13 @@ def _show(value: Any) -> str:
 
 
 def _describe(scene: Any, document: dict) -> dict[str, Any]:
-    """The page's facts about one validated scene: parameters, formula, counts."""
-    from convgif.scene.still import StillScene
-
-    if isinstance(scene, StillScene):
-        still = document.get("still", {})
-        return {"parameters": tuple((f"still.{k}", _show(v)) for k, v in still.items()),
-                "formula": (), "params": None, "macs": None}
+    """The page's facts about one validated scene: parameters (its `[op]` or `[still]` table), shapes, formula,
+    counts (what its `info()` has of them)."""
     info = scene.info()
-    given = document.get("op", {})
-    parameters = [(f"op.{key}", _show(value)) for key, value in given.items()]
-    parameters += [
-        ("input shape", _show(list(info["input_shape"]))),
-        ("output shape", _show(list(info["output_shape"]))),
-    ]
+    table = scene.scene_type  # an op scene's parameters are its [op] table, a still's its [still] table
+    parameters = [(f"{table}.{key}", _show(value)) for key, value in document.get(table, {}).items()]
+    parameters += [(f"{axis} shape", _show(list(info[f"{axis}_shape"])))
+                   for axis in ("input", "output") if info.get(f"{axis}_shape")]
     if info.get("weight_shape"):
         parameters.append(("weight shape", _show(list(info["weight_shape"]))))
     formula = tuple(line.strip() for line in str(info.get("formula") or "").split(";") if line.strip())

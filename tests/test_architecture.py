@@ -1,4 +1,5 @@
-"""Imports flow one way: cli -> pipeline -> (scene, render, encode) -> engine -> errors; torch never at run time."""
+"""Imports flow one way: cli -> pipeline -> (scene, render, encode) -> (ops, formats) -> engine -> errors; torch
+never at run time; no import cycles inside a layer."""
 
 from __future__ import annotations
 
@@ -13,19 +14,20 @@ PACKAGE = Path(__file__).resolve().parent.parent / "convgif"
 # what each layer may import from convgif (besides itself)
 ALLOWED = {
     "engine": {"convgif.errors"},
-    "scene": {"convgif.errors", "convgif.engine"},
+    "ops": {"convgif.errors", "convgif.engine"},  # the op-family records (layouts named as text, not imported)
+    "scene": {"convgif.errors", "convgif.engine", "convgif.ops", "convgif.formats"},
     "render": {"convgif.errors", "convgif.engine"},
     "encode": {"convgif.errors"},
 }
 STDLIB = set(sys.stdlib_module_names)
 
 
-def runtime_imports(path: Path) -> list[str]:
-    """Modules imported by a file, except under `if TYPE_CHECKING:` (annotations only)."""
+def runtime_imports(path: Path, *, type_checking: bool = False) -> list[str]:
+    """Modules imported by a file, except under `if TYPE_CHECKING:` (annotations only) unless `type_checking`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skipped: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if not type_checking and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             skipped |= {id(child) for child in ast.walk(node)}
     names = []
     for node in ast.walk(tree):
@@ -42,15 +44,41 @@ def files(layer: str) -> list[Path]:
     return sorted((PACKAGE / layer).rglob("*.py"))
 
 
-@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize("layer", ["scene", "render", "encode", "engine", "ops"])
+def test_no_import_cycles_inside_a_layer(layer):
+    """Not even under TYPE_CHECKING: a cycle there still means two modules that cannot be read apart."""
+    modules = {module_name(path): path for path in files(layer)}
+    graph = {name: {imported for imported in runtime_imports(path, type_checking=True) if imported in modules
+                    and imported != name and not name.startswith(imported + ".")}
+             for name, path in modules.items()}
+    cycles = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        for nxt in sorted(graph[name]):
+            if nxt in trail:
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+            elif len(trail) < len(modules):
+                visit(nxt, trail + [nxt])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    assert not cycles, sorted(set(cycles))[:5]
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED) + ["formats"])
 def test_layer_imports_only_what_it_may(layer):
     wrong = []
-    for path in files(layer):
+    for path in files(layer) if layer != "formats" else [PACKAGE / "formats.py"]:
         if path.parent.name == "fonts":  # the font-subsetting tool script, not part of the package's code
             continue
         for name in runtime_imports(path):
             if name.startswith("convgif.") and not name.startswith(f"convgif.{layer}"):
-                if not any(name == ok or name.startswith(ok + ".") for ok in ALLOWED[layer]):
+                if not any(name == ok or name.startswith(ok + ".") for ok in ALLOWED.get(layer, {"convgif.errors"})):
                     wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert not wrong, wrong
 

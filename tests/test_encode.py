@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from convgif.encode import (
+    ApngWriter,
     GifWriter,
     Palette,
     PngFramesWriter,
-    UnknownWriterError,
     atomic_write,
     clean_stale_parts,
-    get_writer,
 )
+from convgif.encode.palette import OffPaletteColour
 from convgif.errors import ConvgifError
 
 
@@ -138,9 +138,20 @@ def test_colours_one_step_apart_stay_distinct():
     assert palette.index(frame).tolist() == [[0, 1, 2, 3, 4]]
 
 
-def test_off_palette_colours_map_to_the_nearest_colour():
+def test_an_off_palette_colour_is_an_error():
+    """A colour the palette lacks is one a layout forgot to declare: refused, naming it, never drawn as another."""
+    palette = Palette([(0, 0, 0), (255, 255, 255)])
+    frame = np.zeros((2, 3, 3), dtype=np.uint8)
+    frame[1, 2] = (0, 0, 1)
+    with pytest.raises(OffPaletteColour, match="1 frame colour.* not in the palette of 2: #000001"):
+        palette.index(frame)
+    with pytest.raises(OffPaletteColour):  # also the second time: nothing was remembered
+        palette.index(frame)
+
+
+def test_off_palette_colours_map_to_the_nearest_colour_when_asked():
     colors = distinct_colors(40, seed=2)
-    palette = Palette(colors)
+    palette = Palette(colors, nearest=True)
     pixels = np.random.default_rng(3).integers(0, 256, size=(300, 3), dtype=np.uint8)
     indices = palette.index(pixels.reshape(10, 30, 3)).reshape(-1)
     assert np.array_equal(indices, brute_force_nearest(colors, pixels))
@@ -200,10 +211,10 @@ def test_gif_round_trip_is_exact_and_merges_identical_frames(tmp_path):
 
 def test_one_buffer_repainted_in_place_with_off_palette_colours(tmp_path):
     """The writer looks up only what changed since the last frame, so it must keep its own copy: a caller may
-    repaint one buffer in place. Off-palette colours in the changed part map to their nearest colour, exactly as
-    a lookup of the whole frame does."""
+    repaint one buffer in place. Off-palette colours in the changed part (a palette built with nearest=True) map to
+    their nearest colour, exactly as a lookup of the whole frame does."""
     colors = distinct_colors(6, seed=21)
-    palette = Palette(colors)
+    palette = Palette(colors, nearest=True)
     rng = np.random.default_rng(22)
     buffer = colors[rng.integers(0, 6, size=(30, 40))]
     expected = []
@@ -220,6 +231,22 @@ def test_one_buffer_repainted_in_place_with_off_palette_colours(tmp_path):
     merged = [frame for i, frame in enumerate(expected) if i == 0 or not np.array_equal(frame, expected[i - 1])]
     assert len(decoded) == len(merged)
     assert all(np.array_equal(got, want) for got, want in zip(decoded, merged))
+
+
+@pytest.mark.parametrize("writer_type, name, holder", [(GifWriter, "a.gif", "a.gif"),
+                                                       (PngFramesWriter, "frames", "frames/frame_0002.png"),
+                                                       (ApngWriter, "a.apng", "a.apng")])
+def test_palette_writers_refuse_an_off_palette_colour(tmp_path, writer_type, name, holder):
+    """A colour missing from an exact palette stops the gif, png-frames and apng writers: the frame never reaches a
+    file as its nearest palette colour, though only the part it changes since the last frame is looked up."""
+    colors = distinct_colors(6, seed=23)
+    frames = scene_like_frames(colors, 3)
+    frames[2][5, 7] = colors[0] ^ np.uint8(1)  # one pixel one level off a palette colour
+    with pytest.raises(OffPaletteColour):
+        with writer_type(tmp_path / name, Palette(colors)) as writer:
+            for frame in frames:
+                writer.write(frame, 100)
+    assert not (tmp_path / holder).exists()
 
 
 def test_gif_with_every_index_in_use(tmp_path):
@@ -468,15 +495,6 @@ def test_png_frames_error_leaves_complete_files_only(tmp_path):
             writer.write(frames[0], 50)
             raise RuntimeError("killed")
     assert [p.name for p in tmp_path.iterdir()] == ["frame_0000.png"]
-
-
-def test_get_writer_by_name():
-    assert get_writer("gif") is GifWriter
-    assert get_writer("png") is PngFramesWriter
-    with pytest.raises(UnknownWriterError) as caught:
-        get_writer("gfi")
-    assert str(caught.value) == "unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, mp4, pdf, png, strip, svg, webp"
-    assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
 
 
 def test_encode_does_not_import_drawing_code():

@@ -13,23 +13,21 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from convgif import encode
-from convgif.cli import main
+from convgif.cli import build_parser, main
 from convgif.encode import (
     ApngWriter,
     FrameBufferLimitError,
-    MissingExtraError,
     Palette,
     PdfWriter,
     StripWriter,
     WebpWriter,
-    get_writer,
+    Writer,
 )
 from convgif.encode.mp4 import even_frame
-from convgif.errors import SceneError
+from convgif.errors import ConvgifError, MissingExtraError, SceneError
+from convgif.formats import UnknownFormatError, format_names, output_format, suffixes
 from convgif.pipeline import build_trace, drawable_view, render_scene
 from convgif.scene import load_scene, parse_scene
-from convgif.scene.spec import FORMATS
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 WIDTH = 480
@@ -42,6 +40,7 @@ TINY = {
     "render": {"width": WIDTH, "duration_ms": 300, "hold_ms": 1000},
 }
 STEPS = 9
+FORMATS = format_names()
 NON_MP4 = [f for f in FORMATS if f != "mp4"]
 
 
@@ -68,11 +67,41 @@ def every_format(tmp_path_factory):
     return scene, result, out, view
 
 
-def test_registry_matches_the_scene_format_list():
-    assert set(encode.WRITERS) == set(FORMATS)
-    assert set(encode.ANIMATED_FORMATS) | set(encode.KEY_STEP_FORMATS) == set(FORMATS)
+def test_every_format_record_names_a_writer_and_is_offered_everywhere():
+    """Validation, the CLI's help and the API's suffixes all come from the records."""
+    from convgif.scene.spec import FORMATS as VALIDATED
+
+    assert VALIDATED == FORMATS
+    help_text = " ".join(build_parser()._subparsers._group_actions[0].choices["render"].format_help().split())
+    assert ", ".join(FORMATS) in help_text
     for name in FORMATS:
-        assert get_writer(name) is encode.WRITERS[name]
+        record = output_format(name)
+        assert issubclass(record.writer_type(), Writer), name
+        assert record.frames in ("steps", "key_steps", "one")
+    assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4"}
+
+
+def test_an_unknown_format_name_gets_a_suggestion():
+    with pytest.raises(UnknownFormatError) as caught:
+        output_format("gfi")
+    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, mp4, pdf, "
+                                 "png, strip, svg, webp")
+    assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
+
+
+def test_writers_get_each_frame_with_its_step(tmp_path, monkeypatch):
+    """A writer is handed every frame with the trace step it shows (None: the finished picture)."""
+    from convgif.encode import GifWriter
+
+    seen, write_frame = [], GifWriter.write_frame
+
+    def watched(self, frame):
+        seen.append((frame.step, frame.duration_ms))
+        write_frame(self, frame)
+
+    monkeypatch.setattr(GifWriter, "write_frame", watched)
+    render_scene(tiny(formats=["gif"]), tmp_path)
+    assert seen == [(i, 300) for i in range(STEPS)] + [(None, 1000)]
 
 
 def test_every_format_is_written_and_named_after_the_scene(every_format):
@@ -227,8 +256,7 @@ def test_output_key_messages(output, expected):
 
 def still(name: str, **output):
     scene = load_scene(str(SCENES / name))
-    return scene.__class__(**{**{f: getattr(scene, f) for f in scene.__dataclass_fields__},
-                              "output": scene.output.model_copy(update=output)})
+    return scene.model_copy(update={"output": scene.output.model_copy(update=output)})
 
 
 def test_single_picture_still_writes_png_pdf_svg(tmp_path):

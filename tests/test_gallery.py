@@ -13,7 +13,6 @@ from PIL import Image
 
 from convgif.pipeline import render_scene
 from convgif.scene import load_scene
-from convgif.scene.still import StillScene
 
 SCENES = sorted(Path(__file__).resolve().parent.parent.joinpath("scenes").glob("*.toml"))
 
@@ -22,7 +21,7 @@ SCENES = sorted(Path(__file__).resolve().parent.parent.joinpath("scenes").glob("
 def test_scene_renders_with_steps_plus_hold(path, tmp_path):
     scene = load_scene(str(path))
     result = render_scene(scene, tmp_path)
-    still = isinstance(scene, StillScene)
+    still = scene.scene_type == "still"
     assert result.path.parent == tmp_path and result.path.stem == path.stem
     assert result.path.suffix == (".png" if still and result.frames == 1 else ".gif")
     with Image.open(result.path) as image:
@@ -67,7 +66,7 @@ def test_memory_flat_in_frame_count(tmp_path):
     assert peaks[1000] <= peaks[100] * 1.10, peaks
 
 
-ANIMATED = [path for path in SCENES if not isinstance(load_scene(path), StillScene)]
+ANIMATED = [path for path in SCENES if load_scene(path).scene_type == "op"]
 
 
 @pytest.mark.parametrize("path", ANIMATED, ids=[p.stem for p in ANIMATED])

@@ -27,7 +27,6 @@ from convgif.render import fonts
 from convgif.render.layout_common import cjk_wrap, greedy_wrap, wrap_text
 from convgif.render.primitives import Text
 from convgif.scene import load_scene, parse_scene
-from convgif.scene.still import StillScene
 from test_looks import _font  # one cached font reader for both files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,7 +173,7 @@ def drawn_strings(monkeypatch) -> list[str]:
 def test_a_chinese_still_draws_no_english_word(name, drawn_strings):
     document = _document(name, language="zh")
     scene = parse_scene(document, str(SCENES / name))
-    assert isinstance(scene, StillScene) and scene.language == "zh"
+    assert scene.scene_type == "still" and scene.language == "zh"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a warning in matplotlib
         frames = still_frames(scene)
@@ -268,7 +267,7 @@ def test_the_chinese_pipeline_scene_is_d03_in_chinese(drawn_strings):
 
 def test_still_scenes_take_a_language_key():
     scene = load_scene(SCENES / "zh_receptive_field.toml")
-    assert isinstance(scene, StillScene) and scene.language == "zh"
+    assert scene.scene_type == "still" and scene.language == "zh"
     assert load_scene(SCENES / "b04_receptive_field.toml").language == "en"
     document = _document("b04_receptive_field.toml", language="fr")
     with pytest.raises(SceneError) as caught:

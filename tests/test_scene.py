@@ -111,7 +111,7 @@ def test_defaults_and_stem_from_the_file_name(tmp_path):
     assert scene.op.out_channels == 1 and scene.op.padding == 0 and scene.op.bias is True
     assert scene.weights is not None and scene.weights.values == "random"
     assert scene.render.max_frames == 2000 and scene.render.steps == "all"
-    assert scene.view_name() is None
+    assert scene.view_name() == "conv"  # the family's default view, named
 
 
 def test_info_matches_hand_computed_geometry(tmp_path):
@@ -456,8 +456,9 @@ def test_keys_and_tables_that_do_not_apply_to_pools():
 
 def test_views_are_checked_per_kind():
     assert problems_of(base(render={"view": "scatter"})) == [
-        "scenes/x.toml: render.view: 'scatter' is not a view of conv2d (conv2d has a single view: remove render.view)"
+        "scenes/x.toml: render.view: 'scatter' is not a view of conv2d (one of conv)"
     ]
+    assert parse_scene(base(render={"view": "conv"}), "x.toml").view_name() == "conv"  # the default has a name too
     transposed = {"op": {"kind": "conv_transpose2d", "kernel_size": 2}, "input": {"shape": [1, 2, 2]},
                   "render": {"view": "scater"}}
     assert problems_of(transposed) == [

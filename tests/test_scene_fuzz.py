@@ -11,7 +11,7 @@ from convgif.errors import SceneError
 from convgif.scene import parse_scene
 from convgif.scene import caption as captions
 from convgif.scene.load import TOP_KEYS
-from convgif.scene.ops import op_keys
+from convgif.ops import family_of
 from convgif.scene.spec import OpSpec
 from convgif.scene.spec import SECTIONS
 
@@ -98,7 +98,7 @@ def near_valid(draw):
     """Plausible scenes: mostly keys that apply to the kind with sensible values, sometimes off."""
     kind = draw(st.sampled_from(KIND_CHOICES))
     ndim = int(kind[-2])
-    keys = list(op_keys(kind)[1:])
+    keys = list(family_of(kind).keys[1:])
     if draw(st.integers(0, 9)) == 0:
         keys = sorted(set(OpSpec.model_fields) - {"kind"})
     op = {"kind": kind, "kernel_size": draw(st.integers(1, 3))}

@@ -83,12 +83,10 @@ def test_other_width_and_theme_object():
 
 
 def test_models_and_renderers_cover_the_same_kinds():
-    from convgif.render.stills import shapes, views
     from convgif.scene.stills_views import STILL_MODELS as VIEW_MODELS
 
     assert set(STILL_MODELS) == set(SCENE_FILES.values())
     assert set(STILL_MODELS) | set(VIEW_MODELS) == set(STILL_RENDERERS)
-    assert shapes.STILL_RENDERERS is views.STILL_RENDERERS is STILL_RENDERERS  # the old names, one mapping
     for kind, model in STILL_MODELS.items():
         assert model.model_config["extra"] == "forbid" and model.model_config["frozen"]
 

@@ -13,6 +13,7 @@ from PIL import Image
 
 from convgif.encode.atomic import atomic_write
 from convgif.encode.buffered import DEFAULT_MAX_BYTES, BufferedWriter
+from convgif.encode.frame import WriterOptions
 from convgif.encode.palette import Palette
 
 WEBP_METHOD = 2  # libwebp effort 0..6: 2 is ~2x faster than the default 4 at about the same size on our frames
@@ -61,6 +62,10 @@ class ApngWriter(BufferedWriter):
         super().__init__(path, max_bytes=max_bytes)
         self.palette = palette
         self.loop = _play_count(loop)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> ApngWriter:
+        return cls(path, options.palette)
 
     def store(self, frame_rgb: np.ndarray) -> np.ndarray:
         return self.palette.index(frame_rgb) if self.palette is not None else np.array(frame_rgb, copy=True)

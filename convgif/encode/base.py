@@ -3,9 +3,29 @@ that always ends with finish on success or abort on an exception (as matplotlib'
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convgif.encode.frame import Frame, WriterOptions
+
 
 class Writer:
-    """Base of the writers: subclasses implement setup(), write(...), finish() and abort(...)."""
+    """Base of the writers: subclasses implement setup(), write(...), finish() and abort(...).
+
+    `open(path, options)` is the one constructor the pipeline calls (each format's record names its writer);
+    `write_frame(frame)` is what it hands each picture to.
+    """
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> Writer:
+        return cls(path)
+
+    def write_frame(self, frame: Frame) -> None:
+        self.write(frame.pixels, frame.duration_ms)
+
+    def write(self, frame_rgb, duration_ms: float) -> None:
+        raise NotImplementedError
 
     def setup(self) -> None:
         raise NotImplementedError

@@ -19,6 +19,7 @@ from PIL import Image
 from convgif.encode.atomic import atomic_write
 from convgif.encode.palette import Palette
 from convgif.encode.base import Writer
+from convgif.encode.frame import WriterOptions
 
 MIN_DURATION_MS = 20  # browsers replace shorter delays (0 or 10 ms) by ~100 ms
 MAX_DELAY_CS = 0xFFFF  # the Graphic Control Extension stores the delay in 16 bits
@@ -120,6 +121,10 @@ class GifWriter(Writer):
         self._on_screen: np.ndarray | None = None  # composited picture after the last stored frame
         self._last_rgb: np.ndarray | None = None  # the last frame given, and its palette indices
         self._last_indices: np.ndarray | None = None
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> GifWriter:
+        return cls(path, options.palette)
 
     # matplotlib-style verbs: setup, write (grab_frame), finish; the context manager calls them.
     def setup(self) -> None:

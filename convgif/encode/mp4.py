@@ -14,15 +14,11 @@ import numpy as np
 
 from convgif.encode.atomic import _fsync_directory, part_path_for
 from convgif.encode.buffered import check_frame
-from convgif.errors import UsageError
 from convgif.encode.base import Writer
+from convgif.errors import MissingExtraError
 
 DEFAULT_FPS = 20  # 50 ms resolution: enough for step durations, cheap since x264 codes repeats as near-nothing
 INSTALL_HINT = "pip install 'convgif[mp4]'"
-
-
-class MissingExtraError(UsageError):
-    """An output format whose optional dependency is not installed (exit 2: the fix is an install)."""
 
 
 def load_ffmpeg():

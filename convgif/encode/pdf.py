@@ -16,6 +16,7 @@ import numpy as np
 from convgif.encode.atomic import atomic_write
 from convgif.encode.buffered import check_frame
 from convgif.encode.base import Writer
+from convgif.encode.frame import Frame, WriterOptions
 
 # TrueType (Type 42) fonts keep the text selectable and searchable; Type 3 (matplotlib's default) does not.
 PDF_RC = {"pdf.fonttype": 42, "pdf.compression": 6}
@@ -56,6 +57,17 @@ class PdfWriter(Writer):
             file = stack.enter_context(atomic_write(self.path, "wb"))
             self._pdf = PdfPages(file, metadata={"CreationDate": None, "Creator": "convgif"})
             self._cleanup = stack.pop_all()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> PdfWriter:
+        return cls(path, dpi=options.dpi)
+
+    def write_frame(self, frame: Frame) -> None:
+        """A page of the frame as vectors where the frame can be drawn so, else as its pixels."""
+        if frame.vector is None:
+            self.write(frame.pixels)
+        else:
+            self.write_figure(frame.vector(self.dpi))
 
     def write_figure(self, figure) -> None:
         """Add one page drawn from a matplotlib Figure (vector: rectangles and text stay shapes)."""

@@ -11,6 +11,8 @@ import numpy as np
 from PIL import Image
 
 from convgif.encode.atomic import atomic_write
+from convgif.encode.base import Writer
+from convgif.encode.frame import WriterOptions
 from convgif.encode.palette import Palette
 
 FRAME_NAME = re.compile(r"^frame_(\d{4,})\.png$")
@@ -20,7 +22,7 @@ def frame_name(number: int) -> str:
     return f"frame_{number:04d}.png"
 
 
-class PngFramesWriter:
+class PngFramesWriter(Writer):
     """Write each frame as `directory/frame_NNNN.png`; the same three verbs as `GifWriter`.
 
     With a palette, frames are stored as indexed PNGs (exact for palette colours, nearest otherwise,
@@ -35,6 +37,11 @@ class PngFramesWriter:
         self.durations_ms: list[float] = []  # one number per frame: the only state that grows
         self._size: tuple[int, int] | None = None
         self._open = False
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> Writer:
+        """Frames into the folder `path`; a single picture (a still figure) is one PNG file at `path` instead."""
+        return PngFileWriter(path) if options.frame_count == 1 else cls(path, options.palette)
 
     def setup(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -101,3 +108,28 @@ def _indexed_image(indices: np.ndarray, palette: Palette) -> Image.Image:
     image = Image.frombytes("P", (width, height), np.ascontiguousarray(indices).tobytes())
     image.putpalette(palette.colors.tobytes(), rawmode="RGB")
     return image
+
+
+class PngFileWriter(Writer):
+    """One picture as one RGB PNG file (optimized), written atomically: a still figure's `png` output."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self._frame: np.ndarray | None = None
+
+    def setup(self) -> None:
+        self._frame = None
+
+    def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
+        if self._frame is not None:
+            raise ValueError(f"a PNG file holds one picture; a second one was written to {self.path}")
+        self._frame = frame_rgb
+
+    def finish(self) -> None:
+        if self._frame is None:
+            raise ValueError(f"no picture was written to {self.path}")
+        with atomic_write(self.path) as handle:
+            Image.fromarray(self._frame).save(handle, format="PNG", optimize=True)
+
+    def abort(self, exc_type=None, exc=None, traceback=None) -> None:
+        self._frame = None

@@ -10,6 +10,7 @@ from PIL import Image
 
 from convgif.encode.atomic import atomic_write
 from convgif.encode.buffered import BufferedWriter
+from convgif.encode.frame import WriterOptions
 
 DEFAULT_GAP = 16  # px between frames and around the strip
 DEFAULT_MAX_WIDTH = 2400  # px: three 720 px frames fit a row, four wrap into 2 x 2
@@ -38,6 +39,10 @@ class StripWriter(BufferedWriter):
         if gap < 0:
             raise ValueError(f"gap must be >= 0 px, got {gap}")
         self.dpi, self.gap, self.max_width, self.background = dpi, gap, max_width, background
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> StripWriter:
+        return cls(path, dpi=options.dpi)
 
     def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
         if len(self.frames) >= MAX_STRIP_FRAMES:

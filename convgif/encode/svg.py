@@ -14,6 +14,7 @@ import numpy as np
 from convgif.encode.atomic import atomic_write
 from convgif.encode.pdf import raster_figure
 from convgif.encode.base import Writer
+from convgif.encode.frame import Frame
 
 SVG_RC = {"svg.fonttype": "path", "svg.hashsalt": "convgif", "svg.image_inline": True}
 
@@ -29,6 +30,13 @@ class SvgWriter(Writer):
 
     def setup(self) -> None:
         self._open = True
+
+    def write_frame(self, frame: Frame) -> None:
+        """The frame as vectors where it can be drawn so, else as its pixels."""
+        if frame.vector is None:
+            self.write(frame.pixels)
+        else:
+            self.write_figure(frame.vector(self.dpi))
 
     def write_figure(self, figure) -> None:
         if not self._open:

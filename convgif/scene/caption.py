@@ -20,31 +20,16 @@ from __future__ import annotations
 
 import difflib
 import string
-from typing import TYPE_CHECKING
+from typing import Any
 
-from convgif.scene.ops import CONV_KINDS, TRANSPOSED_KINDS, family
+from convgif.engine.geometry import Geometry
+from convgif.ops import FAMILIES, family_of
 from convgif.scene.values import number_text, padding_text, per_dim_text, shape_text, size_text
 
-if TYPE_CHECKING:
-    from convgif.engine.geometry import Geometry
-    from convgif.scene.spec import OpSpec
-
+# placeholders every op has; each family's record adds its own (OpFamily.placeholders)
 COMMON = ("input_shape", "output_shape", "kernel_size", "stride", "padding", "dilation", "in_channels",
           "out_channels", "params", "macs", "formula", "effective_kernel_size", "kind")
-CONV_ONLY = ("weight_shape", "groups", "bias", "padding_mode")
-TRANSPOSED_ONLY = ("weight_shape", "groups", "bias", "output_padding")
-POOL_ONLY = {"max_pool": ("ceil_mode",), "avg_pool": ("ceil_mode", "count_include_pad"),
-             "lp_pool": ("ceil_mode", "norm_type")}
-ALL = tuple(dict.fromkeys(COMMON + CONV_ONLY + TRANSPOSED_ONLY + sum(POOL_ONLY.values(), ())))
-
-_DEFAULTS = {
-    "conv": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} G {groups}",
-    "conv_transpose": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} "
-                      "D {dilation} G {groups} OP {output_padding}",
-    "max_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation}",
-    "avg_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride}",
-    "lp_pool": "Input {input_shape} -> Output {output_shape}  K {kernel_size} S {stride} p {norm_type}",
-}
+ALL = tuple(dict.fromkeys(COMMON + tuple(name for family in FAMILIES for name in family.placeholders)))
 
 
 def did_you_mean(word: object, choices: list[str] | tuple[str, ...], *, braces: bool = False) -> str:
@@ -59,15 +44,11 @@ def did_you_mean(word: object, choices: list[str] | tuple[str, ...], *, braces: 
 
 def applicable(kind: str) -> tuple[str, ...]:
     """The placeholders that mean something for `kind`."""
-    if kind in CONV_KINDS:
-        return COMMON + CONV_ONLY
-    if kind in TRANSPOSED_KINDS:
-        return COMMON + TRANSPOSED_ONLY
-    return COMMON + POOL_ONLY[family(kind)]
+    return COMMON + family_of(kind).placeholders
 
 
 def default_caption(kind: str) -> str:
-    return _DEFAULTS[family(kind)]
+    return family_of(kind).caption
 
 
 def _parts(template: str) -> list[tuple[str, str | None]]:
@@ -99,8 +80,8 @@ def placeholders(template: str) -> list[str]:
     return [name for _, name in _parts(template) if name is not None]
 
 
-def values(op: OpSpec, geometry: Geometry) -> dict[str, str]:
-    """Every applicable placeholder's text for this op and geometry."""
+def values(op: Any, geometry: Geometry) -> dict[str, str]:
+    """Every applicable placeholder's text for this op (its `[op]` table) and geometry."""
     flag = {True: "yes", False: "no"}
     texts = {
         "input_shape": shape_text(geometry.input_shape),

@@ -1,4 +1,4 @@
-"""Reading a scene: file -> TOML -> per-key checks -> cross-key rules -> frozen Scene, or one SceneError.
+"""Reading a scene: file -> TOML -> per-key checks -> cross-key rules -> a frozen SceneSpec, or one SceneError.
 
 Every problem in a file is collected and raised together, each as `FILE: dotted.key: message`.
 """
@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError
-from convgif.scene.ops import has_weights
+from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_values_rule
 from convgif.scene.image_input import image_problem, resolve_image_path
-from convgif.scene.spec import SECTIONS, Scene, SceneFile, WeightsSpec, _caption, _language
+from convgif.scene.spec import SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language
+from convgif.scene.still import parse_still_scene
 from convgif.scene.values import show
 
 TOP_KEYS = tuple(SceneFile.model_fields)
@@ -25,7 +26,7 @@ REQUIRED_SECTIONS = ("op", "input")
 MAX_SCENE_BYTES = 16 * 1024 * 1024  # a 1,000,000-value input written out is ~10 MB; beyond that is a mistake
 
 
-def load_scene(path: str | Path) -> Scene:
+def load_scene(path: str | Path) -> SceneSpec:
     """Read and validate the scene file at `path` (SceneError lists every problem in it)."""
     return parse_scene(read_document(path), str(path))
 
@@ -70,13 +71,11 @@ def _syntax_message(error: tomllib.TOMLDecodeError) -> str:
     return f"TOML syntax error: {text}"
 
 
-def parse_scene(document: dict, source: str) -> Scene:
+def parse_scene(document: dict, source: str) -> SceneSpec:
     """Validate an already-parsed TOML `document` (for code and tests); `source` names it in messages."""
     if not isinstance(document, dict):
         raise SceneError(source, [("", f"the document is {show(document)}, not a table of keys")])
     if "still" in document and "op" not in document:
-        from convgif.scene.still import parse_still_scene
-
         return parse_still_scene(document, source)
     problems: list[Problem] = []
     failed: set[str] = set()
@@ -127,7 +126,7 @@ def parse_scene(document: dict, source: str) -> Scene:
 
     op = sections["op"]
     weights = sections["weights"]
-    if weights is None and op is not None and has_weights(op.kind) and "weights" not in failed:
+    if weights is None and op is not None and family_of(op.kind).has_weights and "weights" not in failed:
         weights = WeightsSpec()
     parts = Parts(
         op=op,
@@ -151,7 +150,7 @@ def parse_scene(document: dict, source: str) -> Scene:
     output = sections["output"]
     # a file stem can hold anything a file system allows; output names stay plain
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
-    return Scene(
+    return OpSceneSpec(
         source=source,
         stem=stem,
         title=texts["title"],
@@ -160,7 +159,7 @@ def parse_scene(document: dict, source: str) -> Scene:
         language=language,
         op=op,
         input=sections["input"],
-        weights=weights if has_weights(op.kind) else None,
+        weights=weights if family_of(op.kind).has_weights else None,
         render=sections["render"],
         output=output,
     )

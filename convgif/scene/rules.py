@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from convgif.engine.geometry import Geometry
 from convgif.errors import GeometryError
 from convgif.scene import caption as captions
-from convgif.scene.ops import TRANSPOSED_KINDS, VIEWS, has_weights, op_geometry, op_keys
+from convgif.ops import OpFamily, family_of
 from convgif.scene.problems import Problem
 from convgif.scene.spec import (
     MAX_INPUT_ELEMENTS,
@@ -53,20 +53,20 @@ def cross_check(parts: Parts) -> list[Problem]:
     if op is None:
         return problems
     kind = op.kind
+    family = family_of(kind)
     for key in parts.op_keys_given:
-        if key in OpSpec.model_fields and key not in op_keys(kind) and f"op.{key}" not in failed:
-            problems.append((f"op.{key}", f"not used by {kind} (its keys: {', '.join(op_keys(kind))})"))
+        if key in OpSpec.model_fields and key not in family.keys and f"op.{key}" not in failed:
+            problems.append((f"op.{key}", f"not used by {kind} (its keys: {', '.join(family.keys)})"))
 
-    if parts.weights_given and not has_weights(kind):
+    if parts.weights_given and not family.has_weights:
         problems.append(("weights", f"{kind} has no weights (remove the [weights] table)"))
 
     render = parts.render
-    if render is not None and render.view is not None and "render.view" not in failed:
-        views = VIEWS.get(kind, ())
-        if render.view not in views:
-            allowed = f"one of {', '.join(views)}" if views else f"{kind} has a single view: remove render.view"
-            problems.append(("render.view", f"{render.view!r} is not a view of {kind} ({allowed})"
-                             + captions.did_you_mean(render.view, views)))
+    view_known = render is not None and "render.view" not in failed and render.view in (None, *family.view_names)
+    if render is not None and not view_known and "render.view" not in failed:
+        views = family.view_names
+        problems.append(("render.view", f"{render.view!r} is not a view of {kind} (one of {', '.join(views)})"
+                         + captions.did_you_mean(render.view, views)))
 
     if parts.caption is not None:
         for name in dict.fromkeys(captions.placeholders(parts.caption)):
@@ -77,27 +77,32 @@ def cross_check(parts: Parts) -> list[Problem]:
     geometry_ready = (
         parts.input is not None
         and "input.shape" not in failed
-        and not any(f"op.{key}" in failed for key in op_keys(kind))
+        and not any(f"op.{key}" in failed for key in family.keys)
     )
     if not geometry_ready:
         return problems
     try:
-        geometry = op_geometry(op, parts.input.shape)
+        geometry = family.geometry(op, parts.input.shape)
     except GeometryError as error:
         problems.append((geometry_key(error.argument), error.message))
         return problems
-    size_problems = _size_limits(op, geometry)
+    size_problems = _size_limits(family, geometry)
     problems += size_problems
     if size_problems:
         return problems
-    problems += _weight_rules(op, geometry, parts)
-    if render is not None:
-        problems += _step_rules(geometry, render, parts)
-        if parts.output is not None and "render.view" not in failed:
-            view = render.view or (VIEWS[kind][0] if kind in VIEWS else None)
-            total = math.prod(geometry.input_shape if view == "scatter" else geometry.output_shape)
+    problems += _weight_rules(family, geometry, parts)
+    if view_known:
+        total = step_count(family, geometry, render.view)
+        problems += _step_rules(total, render, parts)
+        if parts.output is not None:
             problems += output_step_problems(parts.output, total)
     return problems
+
+
+def step_count(family: OpFamily, geometry: Geometry, view: str | None) -> int:
+    """Steps before sampling: one per output element, or per input element where the view steps over the input."""
+    over_input = family.view(view).steps_over == "input"
+    return math.prod(geometry.input_shape if over_input else geometry.output_shape)
 
 
 def output_step_problems(output: OutputSpec, total: int) -> list[Problem]:
@@ -141,7 +146,7 @@ def _too_big(what: str, shape: tuple[int, ...], advice: str) -> str | None:
     return None
 
 
-def _size_limits(op: OpSpec, geometry: Geometry) -> list[Problem]:
+def _size_limits(family: OpFamily, geometry: Geometry) -> list[Problem]:
     """Derived arrays must stay drawable: output, padded input, weight, window span, zero-inserted input."""
     problems: list[Problem] = []
     for n, k, d in zip(geometry.effective_kernel_size, geometry.kernel_size, geometry.dilation):
@@ -153,8 +158,7 @@ def _size_limits(op: OpSpec, geometry: Geometry) -> list[Problem]:
     message = _too_big("the output", geometry.output_shape, "a fixed limit: use a smaller input or op")
     if message:
         problems.append(("op", message))
-    # a transposed conv's padding crops its output instead of growing its input
-    message = None if op.kind in TRANSPOSED_KINDS else _too_big(
+    message = None if not family.padding_grows_input else _too_big(
         "the padded input", geometry.padded_input_shape, "a fixed limit: use less padding")
     if message:
         problems.append(("op.padding", message))
@@ -162,19 +166,14 @@ def _size_limits(op: OpSpec, geometry: Geometry) -> list[Problem]:
         message = _too_big("the weight", geometry.weight_shape, "a fixed limit: use fewer channels or a smaller kernel")
         if message:
             problems.append(("op", message))
-    if op.kind in TRANSPOSED_KINDS:
-        for n, s in zip(geometry.input_shape[1:], geometry.stride):
-            spread = (n - 1) * s + 1
-            if spread > MAX_SPATIAL_SIZE:
-                problems.append(("op.stride", f"the zero-inserted input would span {spread} cells ((n - 1)*s + 1 = "
-                                 f"({n} - 1)*{s} + 1), more than the {MAX_SPATIAL_SIZE} allowed (a fixed limit)"))
-                break
+    if family.size_problems is not None:
+        problems += family.size_problems(geometry, MAX_SPATIAL_SIZE)
     return problems
 
 
-def _weight_rules(op: OpSpec, geometry: Geometry, parts: Parts) -> list[Problem]:
-    weights, failed = parts.weights, parts.failed
-    if weights is None or not has_weights(op.kind):
+def _weight_rules(family: OpFamily, geometry: Geometry, parts: Parts) -> list[Problem]:
+    op, weights, failed = parts.op, parts.weights, parts.failed
+    if weights is None or not family.has_weights:
         return []
     problems: list[Problem] = []
     values = weights.values
@@ -187,8 +186,7 @@ def _weight_rules(op: OpSpec, geometry: Geometry, parts: Parts) -> list[Problem]
         elif not isinstance(values, str):
             shape = _nested_shape(values)
             if shape != geometry.weight_shape:
-                layout = ("(C_in, C_out/groups, " if op.kind in TRANSPOSED_KINDS else "(C_out, C_in/groups, ")
-                layout += ("kH, kW)" if geometry.ndim == 2 else "k)")
+                layout = family.weight_layout.format(kernel="kH, kW" if geometry.ndim == 2 else "k")
                 problems.append(("weights.values", f"shape {shape_text(shape)} does not match the weight shape "
                                  f"{shape_text(geometry.weight_shape)} of this {op.kind} {layout}"))
     bias = weights.bias
@@ -201,12 +199,9 @@ def _weight_rules(op: OpSpec, geometry: Geometry, parts: Parts) -> list[Problem]
     return problems
 
 
-def _step_rules(geometry: Geometry, render: RenderSpec, parts: Parts) -> list[Problem]:
-    failed = parts.failed
-    if {"render.steps", "render.max_frames", "render.view"} & failed:
+def _step_rules(total: int, render: RenderSpec, parts: Parts) -> list[Problem]:
+    if {"render.steps", "render.max_frames"} & parts.failed:
         return []
-    view = render.view or (VIEWS[parts.op.kind][0] if parts.op.kind in VIEWS else None)
-    total = math.prod(geometry.input_shape if view == "scatter" else geometry.output_shape)
     steps = render.steps
     if steps == "all":
         chosen = total

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 
 from convgif.engine.geometry import Geometry
 from convgif.scene import caption as captions
-from convgif.scene.ops import KINDS, default_view, has_weights, op_geometry
+from convgif.formats import format_names
+from convgif.ops import KINDS, OpFamily, OpView, family_of
 from convgif.scene.values import (
     PRESETS,
     arange_values,
@@ -183,8 +184,7 @@ def _caption(value: Any) -> str | None:
     return value
 
 
-# Output formats by name (the writers registered in convgif.encode.WRITERS; a test keeps the two equal).
-FORMATS = ("gif", "png", "strip", "pdf", "svg", "webp", "apng", "mp4")
+FORMATS = format_names()  # the output formats by name, from their records (convgif.formats), for the schema
 FINAL = "final"  # in key_steps / svg_step: the hold frame after the last step
 
 
@@ -193,11 +193,11 @@ def _formats(value: Any) -> tuple[str, ...] | None:
         return None
     if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
         raise ValueError(f"{show(value)} is not a list of format names (e.g. [\"gif\", \"pdf\"]; "
-                         f"formats: {', '.join(FORMATS)})")
+                         f"formats: {', '.join(format_names())})")
     for name in value:
-        if name not in FORMATS:
-            raise ValueError(f"{show(name)} is not an output format (one of {', '.join(FORMATS)})"
-                             + captions.did_you_mean(name, FORMATS))
+        if name not in format_names():
+            raise ValueError(f"{show(name)} is not an output format (one of {', '.join(format_names())})"
+                             + captions.did_you_mean(name, format_names()))
     if len(set(value)) != len(value):
         twice = next(v for i, v in enumerate(value) if v in value[:i])
         raise ValueError(f"lists {twice!r} twice (each format is written once)")
@@ -379,25 +379,57 @@ SECTIONS: dict[str, type[_Spec]] = {
 }
 
 
-class Scene(SceneFile):
-    """A validated scene: every array, shape, caption and step choice derives from it deterministically.
+class SceneSpec(_Spec):
+    """What every validated scene has, op or still: where it came from, its words and how it is rendered.
+
+    Built by the loader from values it has already checked; everything after loading trusts it.
+    """
+
+    scene_type: ClassVar[str]  # "op" or "still": which frame source draws it (convgif.sources)
+    source: str  # the path as given
+    stem: str  # base name of the output files
+    title: str | None = None
+    description: str | None = None
+    caption: str | None = None
+    language: str = "en"  # frame labels: a column of convgif.render.labels
+    render: RenderSpec = RenderSpec()
+    output: OutputSpec = OutputSpec()
+
+
+class OpSceneSpec(SceneSpec):
+    """A validated op scene: every array, shape, caption and step choice derives from it deterministically.
 
     `weights` is None for pools and the `[weights]` defaults for convolutions without that table.
     """
 
-    source: str  # the path as given
-    stem: str  # base name of the output files
+    scene_type: ClassVar[str] = "op"
+    op: OpSpec
+    input: InputSpec
+    weights: WeightsSpec | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.op.kind
+
+    @property
+    def family(self) -> OpFamily:
+        """The record of this scene's op family (its keys, geometry, caption and views)."""
+        return family_of(self.op.kind)
 
     def geometry(self) -> Geometry:
-        return op_geometry(self.op, self.input.shape)
+        return self.family.geometry(self.op, self.input.shape)
 
-    def view_name(self) -> str | None:
-        """The chosen (or default) view for ops drawn several ways; None for the others."""
-        return self.render.view or default_view(self.op.kind)
+    def view(self) -> OpView:
+        """The chosen view (`render.view`), or the family's default one."""
+        return self.family.view(self.render.view)
+
+    def view_name(self) -> str:
+        return self.view().name
 
     def total_steps(self) -> int:
-        """Step frames before sampling: one per output element, or per input element in the scatter view."""
-        shape = self.input.shape if self.view_name() == "scatter" else self.geometry().output_shape
+        """Step frames before sampling: one per output element, or per input element (the scatter view)."""
+        geometry = self.geometry()
+        shape = geometry.input_shape if self.view().steps_over == "input" else geometry.output_shape
         return math.prod(shape)
 
     def step_indices(self, total: int | None = None) -> list[int]:
@@ -426,7 +458,7 @@ class Scene(SceneFile):
 
     def weight_array(self) -> np.ndarray | None:
         """The weight in torch's layout (None for pools): (C_out, C_in/groups, *k), transposed (C_in, C_out/groups, *k)."""
-        if self.weights is None or not has_weights(self.op.kind):
+        if self.weights is None or not self.family.has_weights:
             return None
         values = self.weights.values
         shape = self.geometry().weight_shape
@@ -438,7 +470,7 @@ class Scene(SceneFile):
 
     def bias_array(self) -> np.ndarray | None:
         """(C_out,) float64 bias, or None when the op has none."""
-        if self.weights is None or not has_weights(self.op.kind) or not self.op.bias:
+        if self.weights is None or not self.family.has_weights or not self.op.bias:
             return None
         bias = self.weights.bias
         shape = (self.op.out_channels,)

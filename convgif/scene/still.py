@@ -4,15 +4,14 @@ instead of `[op]`, validated by the still kind's own model, every problem report
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
-from convgif.scene.spec import OutputSpec, RenderSpec, _language
+from convgif.scene.spec import OutputSpec, RenderSpec, SceneSpec, _language
 from convgif.scene.values import show
 
 STILL_TOP_KEYS = ("title", "description", "caption", "language", "still", "render", "output")
@@ -25,19 +24,11 @@ def still_models() -> dict[str, type[BaseModel]]:
     return {**stills_shapes.STILL_MODELS, **stills_views.STILL_MODELS}
 
 
-@dataclass(frozen=True, slots=True)
-class StillScene:
+class StillSceneSpec(SceneSpec):
     """A validated still scene: `still` is the kind's frozen model."""
 
-    source: str
-    stem: str
-    title: str | None
-    description: str | None
-    caption: str | None
-    still: BaseModel
-    render: RenderSpec
-    output: OutputSpec
-    language: str = "en"  # the figure's words: a column of convgif.render.labels
+    scene_type: ClassVar[str] = "still"
+    still: Any  # the frozen model of its kind (see still_models)
 
     @property
     def kind(self) -> str:
@@ -51,7 +42,7 @@ class StillScene:
         return {"still": self.still.kind, "frames": None}
 
 
-def parse_still_scene(document: dict, source: str) -> StillScene:
+def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
     problems: list[Problem] = []
     for key in document:
         if key not in STILL_TOP_KEYS:
@@ -97,10 +88,15 @@ def parse_still_scene(document: dict, source: str) -> StillScene:
             sections[name] = model.model_validate(section)
         except ValidationError as error:
             problems += translate(error, model, name)
+    if sections.get("output") is not None:
+        for key in ("key_steps", "svg_step"):
+            if getattr(sections["output"], key) is not None:
+                problems.append((f"output.{key}", "a still scene has no steps (its strip and pdf show every "
+                                 "picture, its svg the last one): remove this key"))
     if problems:
         raise SceneError(source, list(dict.fromkeys((one_line(k), one_line(m)) for k, m in problems)))
     output = sections["output"]
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
-    return StillScene(source=source, stem=stem, title=texts["title"], description=texts["description"],
+    return StillSceneSpec(source=source, stem=stem, title=texts["title"], description=texts["description"],
                       caption=texts["caption"], still=still, render=sections["render"], output=output,
                       language=language)

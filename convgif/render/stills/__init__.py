@@ -26,6 +26,3 @@ STILL_RENDERERS: dict[str, Callable[..., Frames]] = {
     "multichannel_3d": views.render_multichannel_3d,
     "feature_maps": views.render_feature_maps,
 }
-
-# the old per-family names, kept until convgif's still renderer reads STILL_RENDERERS from here
-shapes.STILL_RENDERERS = views.STILL_RENDERERS = STILL_RENDERERS

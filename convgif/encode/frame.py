@@ -1,0 +1,31 @@
+"""What a writer is handed: each picture with the step it shows, and the options every writer is opened with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from convgif.encode.palette import Palette
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One picture of a scene, in the order it is shown."""
+
+    pixels: np.ndarray  # (H, W, 3) uint8 RGB
+    duration_ms: float
+    step: int | None  # the trace step it shows; None: the finished picture (an animation's hold frame)
+    text: str = ""  # what the step computes, as plain text (the frame's arithmetic), for notes and screen readers
+    vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterOptions:
+    """Everything a writer may need besides its path; each writer takes what applies to it."""
+
+    palette: Palette | None = None  # the scene's colours (gif, png frames, apng)
+    dpi: int = 150  # print resolution (strip, pdf)
+    frame_count: int = 0  # how many frames it will be handed (0: not known)

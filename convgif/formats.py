@@ -1,0 +1,118 @@
+"""The output formats, one record each: the one list to extend with a new format.
+
+The CLI's choices, scene validation, the API's suffixes, the pipeline and its progress total all read these
+records. A record names its writer as "module:Class" (imported on first use, so a GIF render never loads
+matplotlib or ffmpeg); every writer is opened as `Writer.open(path, WriterOptions)` and handed
+`convgif.encode.Frame`s, each with its step.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Literal
+
+from convgif.errors import MissingExtraError, UsageError
+
+# which frames a format is handed:
+#   "steps": every chosen step frame, in order, then the finished picture (a still: each of its pictures)
+#   "key_steps": `output.key_steps` (a still: each of its pictures)
+#   "one": the single frame `output.svg_step` names (a still: its last picture)
+Selection = Literal["steps", "key_steps", "one"]
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    name: str
+    file: str  # the output's name from the scene's stem, e.g. "{stem}.gif" (png frames: a folder)
+    writer: str  # "module:Class" of its convgif.encode writer
+    frames: Selection
+    description: str
+    animated: bool = False  # plays its frames with their durations
+    several_pictures: bool = False  # makes no sense for a single picture (an animation, a strip)
+    holds_frames: bool = False  # keeps every frame in memory until it finishes, instead of streaming them
+    indexed: bool = False  # stores palette indices: its writer is opened with the scene's palette
+    scene_types: tuple[str, ...] = ("op", "still")
+    needs: str | None = None  # a module only an extra installs (checked before anything is drawn)
+    extra: str | None = None  # the pip extra that installs it
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.file).suffix
+
+    def path(self, out_dir: str | Path, stem: str, frame_count: int = 0) -> Path:
+        """Where this format writes a scene: a single picture in `png` is one file, not a folder of frames."""
+        if self.name == "png" and frame_count == 1:
+            return Path(out_dir) / f"{stem}.png"
+        return Path(out_dir) / self.file.format(stem=stem)
+
+    def writer_type(self) -> type:
+        module, _, name = self.writer.partition(":")
+        return getattr(import_module(module), name)
+
+    def check_available(self) -> None:
+        """Raise MissingExtraError (exit 2) with the install command when the writer's extra is missing."""
+        if self.needs is None:
+            return
+        try:
+            import_module(self.needs)
+        except ImportError:
+            raise MissingExtraError(f"{self.name} output needs the {self.extra} extra: "
+                                    f"pip install 'convgif[{self.extra}]'") from None
+
+
+FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat("gif", "{stem}.gif", "convgif.encode.gif:GifWriter", "steps", "the looping animation",
+                 animated=True, several_pictures=True, indexed=True),
+    OutputFormat("png", "{stem}", "convgif.encode.png:PngFramesWriter", "steps",
+                 "numbered PNG frames and frames.json (a single picture: one PNG)", animated=True, indexed=True),
+    OutputFormat("strip", "{stem}_strip.png", "convgif.encode.strip:StripWriter", "key_steps",
+                 "the key steps side by side in one PNG", several_pictures=True, holds_frames=True),
+    OutputFormat("pdf", "{stem}.pdf", "convgif.encode.pdf:PdfWriter", "key_steps",
+                 "a vector page per key step"),
+    OutputFormat("svg", "{stem}.svg", "convgif.encode.svg:SvgWriter", "one", "one vector picture"),
+    OutputFormat("webp", "{stem}.webp", "convgif.encode.animated:WebpWriter", "steps",
+                 "lossless animated WebP", animated=True, several_pictures=True, holds_frames=True),
+    OutputFormat("apng", "{stem}.apng", "convgif.encode.animated:ApngWriter", "steps", "animated PNG",
+                 animated=True, several_pictures=True, holds_frames=True, indexed=True),
+    OutputFormat("mp4", "{stem}.mp4", "convgif.encode.mp4:Mp4Writer", "steps", "H.264 video",
+                 animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
+)
+_BY_NAME = {fmt.name: fmt for fmt in FORMATS}
+
+
+def register(fmt: OutputFormat) -> None:
+    """Add a format whose record lives outside this list (a plugin, a notebook): it is offered everywhere these
+    records are read from then on. A name that exists already is refused."""
+    if fmt.name in _BY_NAME:
+        raise ValueError(f"an output format named {fmt.name!r} exists already")
+    _BY_NAME[fmt.name] = fmt
+
+
+def format_names() -> tuple[str, ...]:
+    return tuple(_BY_NAME)
+
+
+def suffixes() -> dict[str, str]:
+    """A file suffix -> the format that writes files with it (png frames, a folder, has none; the strip's is png's)."""
+    return {fmt.suffix: fmt.name for fmt in _BY_NAME.values() if fmt.suffix and fmt.file == "{stem}" + fmt.suffix}
+
+
+class UnknownFormatError(UsageError):
+    """An output format name that no record has."""
+
+    def __init__(self, name: str):
+        self.name = name
+        close = difflib.get_close_matches(name, format_names(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        super().__init__(f"unknown output format {name!r}{hint}; available: {', '.join(sorted(format_names()))}")
+
+
+def output_format(name: str) -> OutputFormat:
+    """The record of the format `name`; UnknownFormatError (exit 2, with a suggestion) otherwise."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownFormatError(name) from None

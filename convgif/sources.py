@@ -1,0 +1,234 @@
+"""What a validated scene shows, as frames: one frame source per scene type, both behind one interface.
+
+- `OpFrames`: an op scene's trace (built by its op family's view) drawn by that view's layout, step by step;
+- `StillFrames`: a still scene's pictures, drawn by its still kind's renderer.
+
+A source says how many frames it has, hands out `convgif.encode.Frame`s for a selection ("steps",
+"key_steps" or "one", see `convgif.formats`) and builds the palette of its colours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from convgif.encode import Frame, Palette
+from convgif.errors import DoesNotFitError, LayoutError, SceneError, TooNarrowError
+
+MAX_WIDTH = 4096  # render.width's upper bound: the widest frame a scene may ask for
+
+
+def scene_theme(scene):
+    """The scene's look (op and still scenes alike): its `[render] theme`, in its label `language`, at its
+    `[render] font_scale` and `[render] text` style, with its `[render] colours` overrides."""
+    from convgif.render import get_theme
+
+    render = scene.render
+    return get_theme(render.theme, language=scene.language, colours=dict(render.colours or ()),
+                     font_scale=render.font_scale, crisp_text=render.text == "crisp",
+                     fill_dense_taps=render.taps == "fill")
+
+
+# ---- op scenes ------------------------------------------------------------------------------------------
+
+def scene_caption(scene) -> str:
+    """The caption frames show: the scene's own, or the default one for its kind with the default's two words
+    ("Input", "Output") in the scene's label language (the scene layer knows no labels: render owns them)."""
+    if scene.caption is not None or scene.language == "en":
+        return scene.caption_text()
+    from convgif.render.labels import label
+    from convgif.scene import caption as captions
+
+    template = scene.family.caption
+    template = template.replace("Input", label(scene.language, "caption_input")).replace(
+        "Output", label(scene.language, "caption_output"))
+    return captions.fill(template, captions.values(scene.op, scene.geometry()))
+
+
+def build_trace(scene):
+    """The engine trace of an op scene, as its view (the chosen one or the family's default) needs it."""
+    return scene.view().trace(scene.input_array(), scene.weight_array(), scene.bias_array(), scene.geometry(),
+                              scene.op)
+
+
+def build_view(scene, trace):
+    """The frames of `trace`, drawn by the layout of the scene's view."""
+    from convgif.render import make_view
+
+    return make_view(trace, view=scene.view_name(), title=scene.title, caption=scene_caption(scene),
+                     theme=scene_theme(scene), width=scene.render.width)
+
+
+def drawable_view(scene, trace=None):
+    """The view that draws `scene`; a valid scene too big to draw is a SceneError naming the key to change.
+
+    Layouts only find out whether the grids fit once they measure them; that happens here, before any
+    file is opened, so `convgif check` and `convgif render` report it like any other scene problem.
+    """
+    trace = build_trace(scene) if trace is None else trace
+    try:
+        return build_view(scene, trace)
+    except LayoutError as error:
+        raise SceneError(scene.source, [_layout_problem(scene, trace, error)]) from None
+
+
+def _layout_problem(scene, trace, error: LayoutError) -> tuple[str, str]:
+    width = scene.render.width
+    if isinstance(error, TooNarrowError):
+        return error.key, f"{width} px is too narrow to draw {scene.op.kind} (at least {error.minimum} px)"
+    assert isinstance(error, DoesNotFitError), error
+    font_scale = scene.render.font_scale
+    scaled = f" at font_scale {font_scale:g}" if font_scale != 1.0 else ""
+    needed = _narrowest_fitting_width(scene, trace, width)
+    if needed is not None:
+        smaller_text = ", a smaller font_scale" if font_scale > 1.0 else ""
+        return error.key, (f"{error}{scaled}: it needs render.width = {needed} or more "
+                           f"(up to {MAX_WIDTH}){smaller_text}, or a smaller input")
+    remedies = "a smaller input, fewer channels or a smaller font_scale" if font_scale > 1.0 else (
+        "a smaller input or fewer channels")
+    widest = ", the widest frame" if width >= MAX_WIDTH else f", nor in {MAX_WIDTH} px, the widest frame"
+    return "input.shape", f"{error}{scaled}{widest} (use {remedies})"
+
+
+def _narrowest_fitting_width(scene, trace, width: int) -> int | None:
+    """The narrowest frame width (px, a multiple of 10, up to MAX_WIDTH) this scene fits in, or None.
+
+    Whether grids fit grows with the width, so a bisection over widths finds the edge in about ten layouts.
+    """
+    def fits(candidate: int) -> bool:
+        render = scene.render.model_copy(update={"width": candidate})
+        try:
+            build_view(scene.model_copy(update={"render": render}), trace)
+        except LayoutError:
+            return False
+        return True
+
+    if width >= MAX_WIDTH or not fits(MAX_WIDTH):
+        return None
+    low, high = width // 10, MAX_WIDTH // 10  # low*10 does not fit, high*10 does
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle * 10):
+            high = middle
+        else:
+            low = middle
+    return high * 10
+
+
+# An SVG is sized in CSS pixels (96 per inch), one per frame pixel: it drops into a web page at the frame's
+# width and scales freely, so output.dpi (a print size) does not apply to it (SvgWriter's dpi is 96).
+
+
+class OpFrames:
+    """An op scene's frames: each chosen step, then the finished picture (the hold frame)."""
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.trace = build_trace(scene)
+        self.view = drawable_view(scene, self.trace)
+        self.steps = scene.step_indices(len(self.trace))
+        self.frame_count = len(self.steps) + 1
+
+    @staticmethod
+    def check_drawable(scene) -> None:
+        drawable_view(scene)
+
+    @staticmethod
+    def default_formats() -> tuple[str, ...]:
+        return ("gif",)
+
+    def palette(self) -> Palette:
+        return Palette(self.view.palette_colors())
+
+    def _chosen(self, selection: str) -> list[int | None]:
+        total = len(self.trace)
+        if selection == "key_steps":
+            return self.scene.key_steps(total)
+        if selection == "one":
+            return [self.scene.svg_step(total)]
+        return [*self.steps, None]
+
+    def count(self, selection: str) -> int:
+        return len(self._chosen(selection))
+
+    def frames(self, selection: str) -> Iterator[Frame]:
+        render = self.scene.render
+        chosen = self._chosen(selection)
+        steps = [s for s in chosen if s is not None]
+        pictures = iter(self.view.frames(steps))  # one pass: done cells are painted once, in step order
+        for step in chosen:
+            pixels = self.view.final_frame() if step is None else next(pictures)
+            yield Frame(pixels, render.hold_ms if step is None else render.duration_ms, step,
+                        vector=self._vector(step))
+
+    def _vector(self, step: int | None):
+        def figure(dpi: int):
+            from convgif.render.paint import mpl_figure
+
+            return mpl_figure(self.view.size, self.view.theme.background, self.view.primitives(step), dpi=dpi)
+
+        return figure
+
+
+# ---- still scenes ---------------------------------------------------------------------------------------
+
+def still_frames(scene) -> list[tuple[np.ndarray, int]]:
+    """The (frame, duration_ms) pairs of a still scene, drawn by its kind's renderer."""
+    from convgif.render.stills import STILL_RENDERERS
+    from convgif.render.stills.measure import measuring_at
+
+    theme = scene_theme(scene)
+    with measuring_at(theme.font_scale):  # text is measured as drawn at the scale's pixel size
+        return STILL_RENDERERS[scene.kind](scene.still, theme=theme, width=scene.render.width,
+                                     title=scene.title, caption=scene.caption)
+
+
+class StillFrames:
+    """A still scene's pictures (one, or a few shown in turn), each with its own duration.
+
+    Stills are drawn entirely by matplotlib (antialiased lines and curves, not a fixed cell grid), so their
+    palette is built from the pictures' own colours rather than from declared ones.
+    """
+
+    def __init__(self, scene):
+        self.scene = scene
+        self.pictures = still_frames(scene)
+        self.frame_count = len(self.pictures)
+
+    @staticmethod
+    def check_drawable(scene) -> None:
+        """Stills draw whatever validates."""
+
+    def default_formats(self) -> tuple[str, ...]:
+        return ("png",) if self.frame_count == 1 else ("gif",)
+
+    def palette(self) -> Palette:
+        """One palette for all the pictures, from their own colours (median cut, no dithering)."""
+        from PIL import Image
+
+        stacked = Image.fromarray(np.concatenate([frame for frame, _ in self.pictures], axis=0))
+        quantized = stacked.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        colours = np.array(quantized.getpalette()[: 3 * 255], dtype=np.uint8).reshape(-1, 3)
+        used = np.unique(np.asarray(quantized))
+        return Palette([tuple(int(c) for c in colours[i]) for i in used])
+
+    def count(self, selection: str) -> int:
+        return 1 if selection == "one" else self.frame_count
+
+    def frames(self, selection: str) -> Iterator[Frame]:
+        numbered = list(enumerate(self.pictures))
+        for number, (pixels, duration_ms) in numbered[-1:] if selection == "one" else numbered:
+            yield Frame(pixels, duration_ms, number)
+
+
+SOURCES = {"op": OpFrames, "still": StillFrames}  # by SceneSpec.scene_type
+
+
+def source_type(scene) -> type:
+    return SOURCES[scene.scene_type]
+
+
+def frame_source(scene):
+    """The frames of a validated scene, op or still."""
+    return source_type(scene)(scene)
