@@ -123,6 +123,8 @@ REJECTED = [  # (document, the key the loader names, the failure in the schema: 
     (changed(OP_SCENE, "render.width", 100), "render.width", ("render.width", "minimum")),
     (changed(OP_SCENE, "render.width", 5000), "render.width", ("render.width", "maximum")),
     (changed(STILL_SCENE, "render.width", 5000), "render.width", ("render.width", "maximum")),
+    (changed(STILL_SCENE, "output.key_steps", [0]), "output.key_steps", ("output", "additionalProperties")),
+    (changed(STILL_SCENE, "output.svg_step", "final"), "output.svg_step", ("output", "additionalProperties")),
     (changed(OP_SCENE, "render.colours", {"window": "#0072b2ff"}), "render.colours",
      ("render.colours.window", "pattern")),
 ]

@@ -11,7 +11,7 @@ from typing import Annotated, Union
 from pydantic import BaseModel, Field, TypeAdapter, create_model
 
 from convgif.scene.spec import SceneFile, _Spec
-from convgif.scene.still import STILL_TOP_KEYS, still_models
+from convgif.scene.still import STEP_OUTPUT_KEYS, STILL_TOP_KEYS, still_models
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -29,4 +29,12 @@ def still_scene_model() -> type[BaseModel]:
 def scene_json_schema() -> dict:
     """A JSON Schema (Draft 2020-12) of the scene format, for editors: an op scene or a still scene."""
     schema = TypeAdapter(Union[SceneFile, still_scene_model()]).json_schema()
+    # a still scene's [output] is an op scene's without the keys about steps
+    defs = schema["$defs"]
+    still_output = {**defs["OutputSpec"], "title": "StillOutputSpec",
+                    "properties": {key: value for key, value in defs["OutputSpec"]["properties"].items()
+                                   if key not in STEP_OUTPUT_KEYS}}
+    defs["StillOutputSpec"] = still_output
+    still_file = defs["StillSceneFile"]["properties"]
+    still_file["output"] = {"$ref": "#/$defs/StillOutputSpec"}
     return {"$schema": DIALECT, "title": "convgif scene", **schema}

@@ -15,6 +15,7 @@ from convgif.scene.spec import OutputSpec, RenderSpec, SceneSpec, _language
 from convgif.scene.values import show
 
 STILL_TOP_KEYS = ("title", "description", "caption", "language", "still", "render", "output")
+STEP_OUTPUT_KEYS = ("key_steps", "svg_step")  # [output] keys about steps, which a still scene has none of
 
 
 def still_models() -> dict[str, type[BaseModel]]:
@@ -89,7 +90,7 @@ def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
         except ValidationError as error:
             problems += translate(error, model, name)
     if sections.get("output") is not None:
-        for key in ("key_steps", "svg_step"):
+        for key in STEP_OUTPUT_KEYS:
             if getattr(sections["output"], key) is not None:
                 problems.append((f"output.{key}", "a still scene has no steps (its strip and pdf show every "
                                  "picture, its svg the last one): remove this key"))
