@@ -33,16 +33,16 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
     """Scene keys the output flags replace, by table: --format -> output.formats, --width -> render.width,
     --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
     overrides: dict[str, dict] = {}
-    if getattr(args, "format", None):
+    if args.format:
         from convgif.formats import output_format
 
         names = [name.strip() for value in args.format for name in value.split(",") if name.strip()]
         for name in names:
             output_format(name)  # UnknownFormatError (exit 2) with a suggestion
         overrides.setdefault("output", {})["formats"] = list(dict.fromkeys(names))
-    if getattr(args, "width", None) is not None:
+    if args.width is not None:
         overrides.setdefault("render", {})["width"] = args.width
-    if getattr(args, "dpi", None) is not None:
+    if args.dpi is not None:
         overrides.setdefault("output", {})["dpi"] = args.dpi
     return overrides
 

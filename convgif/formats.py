@@ -37,16 +37,16 @@ class OutputFormat:
     scene_types: tuple[str, ...] = ("op", "still")
     needs: str | None = None  # a module only an extra installs (checked before anything is drawn)
     extra: str | None = None  # the pip extra that installs it
+    single_picture_file: str | None = None  # the name when a scene has a single picture, if not `file`
 
     @property
     def suffix(self) -> str:
         return Path(self.file).suffix
 
     def path(self, out_dir: str | Path, stem: str, frame_count: int = 0) -> Path:
-        """Where this format writes a scene: a single picture in `png` is one file, not a folder of frames."""
-        if self.name == "png" and frame_count == 1:
-            return Path(out_dir) / f"{stem}.png"
-        return Path(out_dir) / self.file.format(stem=stem)
+        """Where this format writes a scene of `frame_count` pictures."""
+        single = frame_count == 1 and self.single_picture_file is not None
+        return Path(out_dir) / (self.single_picture_file if single else self.file).format(stem=stem)
 
     def writer_type(self) -> type:
         module, _, name = self.writer.partition(":")
@@ -67,7 +67,8 @@ FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat("gif", "{stem}.gif", "convgif.encode.gif:GifWriter", "steps", "the looping animation",
                  animated=True, several_pictures=True, indexed=True),
     OutputFormat("png", "{stem}", "convgif.encode.png:PngFramesWriter", "steps",
-                 "numbered PNG frames and frames.json (a single picture: one PNG)", animated=True, indexed=True),
+                 "numbered PNG frames and frames.json (a single picture: one PNG)", animated=True, indexed=True,
+                 single_picture_file="{stem}.png"),
     OutputFormat("strip", "{stem}_strip.png", "convgif.encode.strip:StripWriter", "key_steps",
                  "the key steps side by side in one PNG", several_pictures=True, holds_frames=True),
     OutputFormat("pdf", "{stem}.pdf", "convgif.encode.pdf:PdfWriter", "key_steps",
