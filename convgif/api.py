@@ -157,11 +157,19 @@ class Scene:
         """Shapes, formula, parameters, multiply-adds and frames (as `convgif info` prints them)."""
         return self.spec.info()
 
+    def arrays(self) -> dict[str, Any]:
+        """The numbers as NumPy arrays: `input`, `weight`, `bias` (None where the op has none) and `output`,
+        to check against torch (`convgif info --json --values` prints the same)."""
+        return self.spec.arrays()
+
     def replace(self, **render_options: Any) -> Scene:
         """A copy with `[render]` keys replaced (theme, width, duration_ms, hold_ms, steps, view)."""
         unknown = sorted(set(render_options) - set(RENDER_OVERRIDES))
         if unknown:
-            raise UsageError(f"unknown render option(s) {', '.join(unknown)}; "
+            from convgif.scene.caption import did_you_mean
+
+            hints = "".join(did_you_mean(name, RENDER_OVERRIDES) for name in unknown)
+            raise UsageError(f"unknown render option(s) {', '.join(unknown)}{hints}; "
                              f"available: {', '.join(RENDER_OVERRIDES)}")
         document = copy.deepcopy(self.document)
         section = document.setdefault("render", {})

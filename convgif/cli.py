@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import get_args
 
 from convgif.errors import ConvgifError, SceneError, UsageError
 from convgif.formats import format_names
@@ -29,6 +30,21 @@ def _scene_paths(paths: list[str]) -> list[Path]:
     return found
 
 
+def _writable_folder(raw: str) -> Path:
+    """The output folder, created if missing; one clear UsageError (exit 2) when it cannot be written to, before
+    any scene is rendered (instead of the same OS error once per scene)."""
+    path = Path(raw)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"-o {raw}: is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"-o {raw}: cannot create the output folder ({error.strerror or error})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {raw}: the output folder is not writable")
+    return path
+
+
 def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
     """Scene keys the output flags replace, by table: --format -> output.formats, --width -> render.width,
     --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
@@ -42,6 +58,8 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
         overrides.setdefault("output", {})["formats"] = list(dict.fromkeys(names))
     if args.width is not None:
         overrides.setdefault("render", {})["width"] = args.width
+    if args.theme is not None:
+        overrides.setdefault("render", {})["theme"] = args.theme
     if args.dpi is not None:
         overrides.setdefault("output", {})["dpi"] = args.dpi
     return overrides
@@ -167,6 +185,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         return _check_output(paths, args)
     from convgif.pipeline import clean_stale_parts
 
+    _writable_folder(args.output)
     for removed in clean_stale_parts(args.output):  # left by a killed run (a live run's files stay)
         if not args.quiet:
             print(f"removed {removed} (left by an interrupted run)")
@@ -235,27 +254,46 @@ def cmd_check(args: argparse.Namespace) -> int:
     from convgif.pipeline import check_drawable
     from convgif.scene import load_scene
 
-    worst = 0
-    for path in _scene_paths(args.paths):
+    worst, failed, paths = 0, 0, _scene_paths(args.paths)
+    for path in paths:
         try:
             check_drawable(load_scene(str(path)))  # a scene too big to draw fails here, as in `render`
         except SceneError as error:
             for line in error.lines():
                 print(line, file=sys.stderr)
-            worst = max(worst, error.exit_code)
+            worst, failed = max(worst, error.exit_code), failed + 1
+        else:
+            if not args.quiet:
+                print(f"{path}: ok")
+    if not args.quiet:
+        print(f"checked {len(paths)} scene(s): " + (f"{failed} with problems" if failed else "all valid"))
     return worst
+
+
+def _plain(value):
+    """JSON for info: tuples and arrays as (nested) lists."""
+    return value.tolist() if hasattr(value, "tolist") else list(value)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     from convgif.scene import load_scene
 
-    scene = load_scene(args.path)
-    info = scene.info()
+    paths = [str(p) for p in _scene_paths(args.paths)]
+    infos = {}
+    for path in paths:
+        scene = load_scene(path)
+        infos[path] = {key: value for key, value in scene.info().items() if value is not None}
+        if args.values:
+            infos[path].update(scene.arrays())
     if args.json:
-        print(json.dumps(info, indent=2, default=list))
-    else:
+        print(json.dumps(infos[paths[0]] if len(paths) == 1 else infos, indent=2, default=_plain))
+        return 0
+    for path, info in infos.items():
+        if len(paths) > 1:
+            print(f"{path}:")
         for key, value in info.items():
-            print(f"{key}: {value}")
+            shown = value.tolist() if hasattr(value, "tolist") else value
+            print(f"{'  ' if len(paths) > 1 else ''}{key}: {shown}")
     return 0
 
 
@@ -268,6 +306,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_gallery(args: argparse.Namespace) -> int:
     from convgif.gallery import build_gallery
+
+    _writable_folder(args.output)
 
     def progress(path: str, outcome: str) -> None:
         if not args.quiet and outcome != "fresh":
@@ -295,6 +335,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from convgif.scene.spec import RenderSpec
     parser = argparse.ArgumentParser(prog="convgif", description="Scene files to convolution-teaching GIFs.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render scene files (a directory means its *.toml)")
@@ -307,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-f", "--format", action="append", metavar="FMT",
                         help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
                              "(repeat the flag or separate with commas: --format gif,pdf)")
+    themes = get_args(RenderSpec.model_fields["theme"].annotation)
+    render.add_argument("--theme", choices=themes, default=None,
+                        help="colours, replacing render.theme: " + ", ".join(themes))
     render.add_argument("--width", type=int, default=None, metavar="PX",
                         help="frame width in px, replacing render.width (default 720: a blog column)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",
@@ -317,10 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(run=cmd_render)
     check = commands.add_parser("check", help="validate scene files only")
     check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     check.set_defaults(run=cmd_check)
     info = commands.add_parser("info", help="shapes, formula, parameters, multiply-adds, frames")
-    info.add_argument("path", metavar="PATH")
-    info.add_argument("--json", action="store_true")
+    info.add_argument("paths", nargs="+", metavar="PATH")
+    info.add_argument("--json", action="store_true", help="one JSON object (several scenes: keyed by path)")
+    info.add_argument("--values", action="store_true",
+                      help="also the input, weight, bias and output values (nested lists), to check against torch")
     info.set_defaults(run=cmd_info)
     schema = commands.add_parser("schema", help="print the JSON Schema of the scene format")
     schema.set_defaults(run=cmd_schema)

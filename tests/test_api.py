@@ -115,6 +115,8 @@ def test_render_options_and_dark_theme():
     assert dark.size[0] == 640
     luminance = [np.asarray(Image.open(io.BytesIO(r.png_bytes)).convert("L")).mean() for r in (light, dark)]
     assert luminance[0] > 150 > luminance[1]  # a light background, then a dark one
+    with pytest.raises(UsageError, match=r"unknown render option\(s\) widht \(did you mean 'width'\?\)"):
+        convgif.Scene.from_dict(SMALL).render(widht=480)
     with pytest.raises(UsageError, match="unknown render option"):
         convgif.Scene.from_dict(SMALL).render(colour="red")
     with pytest.raises(SceneError):

@@ -84,6 +84,7 @@ def test_one_bad_scene_does_not_stop_the_others(tmp_path, capsys):
 def test_check_and_info(tmp_path, capsys):
     scene = write(tmp_path, "s.toml", GOOD)
     assert main(["check", str(scene)]) == 0
+    capsys.readouterr()
     assert main(["info", str(scene), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["input_shape"] == [2, 5, 5]
@@ -93,6 +94,67 @@ def test_check_and_info(tmp_path, capsys):
     assert info["macs"] == 2 * 5 * 5 * 2 * 3 * 3
     assert info["frames"] == 2 * 5 * 5 + 1
     assert main(["check", str(write(tmp_path, "x.toml", GOOD.replace("seed = 3", "seed = -1")))]) == 2
+
+
+def test_check_says_what_it_checked(tmp_path, capsys):
+    good, bad = write(tmp_path, "a.toml", GOOD), write(tmp_path, "b.toml", GOOD.replace("seed = 3", "seed = -1"))
+    assert main(["check", str(good)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{good}: ok", "checked 1 scene(s): all valid"]
+    assert main(["check", str(good), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [f"{good}: ok", "checked 2 scene(s): 1 with problems"]
+    assert captured.err.startswith(f"{bad}: input.seed:")
+    assert main(["check", "-q", str(good)]) == 0 and capsys.readouterr().out == ""
+
+
+def test_info_takes_several_scenes_and_prints_no_empty_values(tmp_path, capsys):
+    still = Path(__file__).resolve().parent.parent / "scenes" / "e01_weight_tensor.toml"
+    scene = write(tmp_path, "s.toml", GOOD)
+    assert main(["info", str(scene), str(still)]) == 0
+    out = capsys.readouterr().out
+    assert f"{scene}:\n  input_shape: (2, 5, 5)" in out and f"{still}:\n  still: weight_tensor" in out
+    assert "None" not in out
+    assert main(["info", "--json", str(scene), str(still)]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {str(scene), str(still)}
+
+
+def test_info_values_match_torch_for_a_random_scene(tmp_path, capsys):
+    """A user can check a `values = "random"` scene against torch from what `info --json --values` prints."""
+    torch = pytest.importorskip("torch")
+    scene = write(tmp_path, "s.toml", GOOD.replace("padding = 1", "padding = 1\nstride = 2"))
+    assert main(["info", "--json", "--values", str(scene)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    x, w, b = (torch.tensor(info[key], dtype=torch.float64) for key in ("input", "weight", "bias"))
+    expected = torch.nn.functional.conv2d(x[None], w, b, stride=2, padding=1)[0]
+    assert list(expected.shape) == info["output_shape"]
+    assert torch.allclose(torch.tensor(info["output"], dtype=torch.float64), expected)
+    pool = write(tmp_path, "p.toml", '[op]\nkind = "max_pool2d"\nkernel_size = 2\n[input]\nshape = [1, 4, 4]\n')
+    assert main(["info", "--json", "--values", str(pool)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["weight"] is None and info["bias"] is None
+    expected = torch.nn.functional.max_pool2d(torch.tensor(info["input"])[None], 2)[0]
+    assert torch.equal(torch.tensor(info["output"]), expected)
+
+
+def test_theme_flag_replaces_the_scene_theme(tmp_path):
+    scene = write(tmp_path, "s.toml", GOOD)
+    dark = write(tmp_path, "d.toml", GOOD + 'theme = "dark"\n')
+    assert main(["render", str(scene), "-o", str(tmp_path / "flag"), "--theme", "dark", "-q"]) == 0
+    assert main(["render", str(dark), "-o", str(tmp_path / "file"), "-q"]) == 0
+    assert (tmp_path / "flag" / "s.gif").read_bytes() == (tmp_path / "file" / "d.gif").read_bytes()
+
+
+@pytest.mark.parametrize("output, message", [
+    ("a_file", "-o {out}: is a file, not a folder"),
+    ("/proc/convgif-x", "-o {out}: cannot create the output folder (No such file or directory)"),
+])
+def test_an_unusable_output_folder_is_one_line_exit_2(tmp_path, capsys, output, message):
+    (tmp_path / "a_file").write_text("x")
+    out = str(tmp_path / output) if output == "a_file" else output
+    scenes = [str(write(tmp_path, f"s{i}.toml", GOOD)) for i in range(2)]
+    for command in (["render", *scenes, "-o", out], ["gallery", *scenes, "-o", out]):
+        assert main(command) == 2
+        assert capsys.readouterr().err.splitlines() == ["convgif: " + message.format(out=out)]
 
 
 def test_schema_is_json(capsys):

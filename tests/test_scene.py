@@ -454,6 +454,13 @@ def test_keys_and_tables_that_do_not_apply_to_pools():
     ]
 
 
+def test_a_batched_shape_gets_the_shape_without_its_batch_dimension():
+    assert problems_of(base(input={"shape": [1, 1, 5, 5]})) == [
+        "scenes/x.toml: input.shape: [1, 1, 5, 5] is not a shape (write [C, L] or [C, H, W] with positive integers; "
+        "without the batch dimension: [1, 5, 5])"
+    ]
+
+
 def test_views_are_checked_per_kind():
     assert problems_of(base(render={"view": "scatter"})) == [
         "scenes/x.toml: render.view: 'scatter' is not a view of conv2d (one of conv)"

@@ -86,7 +86,10 @@ def _norm_type(value: Any) -> float:
 
 def _input_shape(value: Any) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(is_int(v) for v in value) or len(value) not in (2, 3):
-        raise ValueError(f"{show(value)} is not a shape (write [C, L] or [C, H, W] with positive integers)")
+        batch = ""
+        if isinstance(value, (list, tuple)) and len(value) == 4 and all(is_int(v) for v in value):
+            batch = f"; without the batch dimension: {show(list(value[1:]))}"
+        raise ValueError(f"{show(value)} is not a shape (write [C, L] or [C, H, W] with positive integers{batch})")
     shape = tuple(int(v) for v in value)
     if any(n <= 0 for n in shape):
         raise ValueError(f"{show(value)} has a size below 1 (sizes must be positive)")
@@ -482,6 +485,14 @@ class OpSceneSpec(SceneSpec):
         if isinstance(bias, float):
             return np.full(shape, bias, dtype=np.float64)
         return np.array(bias, dtype=np.float64)
+
+    def arrays(self) -> dict[str, np.ndarray | None]:
+        """The scene's numbers as NumPy arrays, unbatched as the file writes them: `input`, `weight` and `bias`
+        (None where the op has none) and the `output` the engine computes (what the frames show)."""
+        x, weight, bias, geometry = self.input_array(), self.weight_array(), self.bias_array(), self.geometry()
+        trace = self.family.default_view.trace(x, weight, bias, geometry, self.op)
+        return {"input": x, "weight": weight, "bias": bias,
+                "output": np.asarray(trace.output()).reshape(geometry.output_shape)}
 
     def caption_text(self) -> str:
         """The caption (or the default one for this kind) with its placeholders filled."""

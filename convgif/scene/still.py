@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
-from convgif.errors import SceneError
+from convgif.errors import SceneError, UsageError
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
 from convgif.scene.spec import OutputSpec, RenderSpec, SceneSpec, _language
 from convgif.scene.values import show
@@ -39,8 +39,13 @@ class StillSceneSpec(SceneSpec):
         """Still captions are plain text (no placeholders: a still has no single op to fill them from)."""
         return self.caption
 
+    def arrays(self) -> dict[str, Any]:
+        raise UsageError(f"{self.source}: a {self.kind} still has no input, weight or output arrays "
+                         "(arrays() is for op scenes)")
+
     def info(self) -> dict[str, Any]:
-        return {"still": self.still.kind, "frames": None}
+        """Its kind: a still's pictures are counted only when it is drawn."""
+        return {"still": self.still.kind}
 
 
 def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
