@@ -128,6 +128,7 @@ class OpFrames:
         self.trace = build_trace(scene)
         self.view = drawable_view(scene, self.trace)
         self.steps = scene.step_indices(len(self.trace))
+        self.durations = dict(zip(self.steps, scene.step_durations(len(self.steps))))
         self.frame_count = len(self.steps) + 1
 
     @staticmethod
@@ -159,8 +160,8 @@ class OpFrames:
         pictures = iter(self.view.frames(steps))  # one pass: done cells are painted once, in step order
         for step in chosen:
             pixels = self.view.final_frame() if step is None else next(pictures)
-            yield Frame(pixels, render.hold_ms if step is None else render.duration_ms, step,
-                        vector=self._vector(step))
+            duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
+            yield Frame(pixels, duration_ms, step, vector=self._vector(step))
 
     def _vector(self, step: int | None):
         def figure(dpi: int):

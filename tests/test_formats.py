@@ -81,6 +81,13 @@ def test_every_format_record_names_a_writer_and_is_offered_everywhere():
     assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4"}
 
 
+def test_the_gif_plays_the_paced_durations(tmp_path):
+    scene = parse_scene({**TINY, "render": {**TINY["render"], "loop_ms": 3100}}, "tiny.toml")
+    with Image.open(render_scene(scene, tmp_path).path) as image:
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(image)]
+    assert durations == scene.step_durations(STEPS) + [1000] == [300] * 3 + [200] * 6 + [1000]
+
+
 def test_an_unknown_format_name_gets_a_suggestion():
     with pytest.raises(UnknownFormatError) as caught:
         output_format("gfi")

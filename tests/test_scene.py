@@ -534,3 +534,24 @@ def test_read_document_lets_callers_override_keys_before_validation(tmp_path):
     assert caught.value.lines() == [f"{path}: render.duration_ms: 0 is out of range (must be at least 1)"]
     document["render"]["duration_ms"] = 250
     assert parse_scene(document, str(path)).render.duration_ms == 250
+
+
+def test_long_loops_speed_up_after_the_first_row_to_stay_within_loop_ms():
+    scene = parse_scene(base(input={"shape": [1, 12, 12]}, render={"duration_ms": 500, "hold_ms": 2000}), "x.toml")
+    durations = scene.step_durations(100)  # 10×10 outputs
+    assert durations[:10] == [500] * 10  # the first row at the scene's pace, while the reader learns a step
+    assert len(set(durations[10:])) == 1 and durations[10] % 10 == 0 and durations[10] >= 120
+    assert sum(durations) + 2000 <= 20_000
+    assert parse_scene(base(render={"loop_ms": 0}), "x.toml").step_durations(9) == [600] * 9
+    short = parse_scene(base(), "x.toml")
+    assert short.step_durations(9) == [600] * 9  # a loop that fits keeps every step at duration_ms
+
+
+def test_every_gallery_animation_loops_in_20_s_or_less():
+    longest = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "scenes").glob("*.toml")):
+        scene = load_scene(path)
+        if scene.scene_type == "op":
+            count = len(scene.step_indices())
+            longest[path.name] = sum(scene.step_durations(count)) + scene.render.hold_ms
+    assert max(longest.values()) <= 20_000, sorted(longest.items(), key=lambda item: -item[1])[:3]

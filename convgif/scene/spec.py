@@ -34,6 +34,8 @@ from convgif.scene.values import (
 MAX_INPUT_ELEMENTS = 1_000_000
 MAX_SPATIAL_SIZE = 4096
 DEFAULT_MAX_FRAMES = 2000
+MIN_STEP_MS = 120  # steps sped up to fit render.loop_ms stay this long at least: a number can still be read
+SLOW_STEPS = 12  # at most this many first steps (the first row) keep render.duration_ms
 
 
 class _Spec(BaseModel):
@@ -325,8 +327,11 @@ class WeightsSpec(_Spec):
 class RenderSpec(_Spec):
     """`[render]`: timing, size, look and which steps become frames."""
 
-    duration_ms: int = Field(600, ge=1, le=60_000)
+    duration_ms: int = Field(600, ge=1, le=60_000)  # each step of the first row (all steps when the loop is short)
     hold_ms: int = Field(2000, ge=0, le=600_000)
+    # the longest a loop may run (hold included) before the steps after the first row speed up (down to
+    # MIN_STEP_MS each); 0: every step lasts duration_ms
+    loop_ms: int = Field(20_000, ge=0, le=3_600_000)
     width: int = Field(720, ge=160, le=4096)
     theme: Literal["light", "dark", "print", "colorblind"] = "light"
     colours: Annotated[Any, *_custom(_colours, {"type": "object", "propertyNames": {"enum": list(COLOUR_ROLES)},
@@ -445,6 +450,20 @@ class OpSceneSpec(SceneSpec):
             how, count = steps
             return list(range(min(count, total))) if how == "first" else list(range(0, total, count))
         return [i for i in steps if i < total]
+
+    def step_durations(self, count: int) -> list[int]:
+        """How long each of `count` shown steps lasts: the first row (at most SLOW_STEPS steps) at
+        render.duration_ms, while the reader learns what a step does; later steps faster where that keeps the
+        loop (hold included) within render.loop_ms. In whole centiseconds, as a GIF stores them."""
+        render = self.render
+        if render.loop_ms == 0 or count * render.duration_ms + render.hold_ms <= render.loop_ms:
+            return [render.duration_ms] * count
+        geometry = self.geometry()
+        stepped = geometry.input_shape if self.view().steps_over == "input" else geometry.output_shape
+        slow = min(count, stepped[-1], SLOW_STEPS)
+        room = render.loop_ms - render.hold_ms - slow * render.duration_ms
+        fast = max(MIN_STEP_MS, min(render.duration_ms, room // (count - slow) // 10 * 10))
+        return [render.duration_ms] * slow + [fast] * (count - slow)
 
     def input_array(self) -> np.ndarray:
         """(C, *spatial) float64 input values."""
