@@ -14,12 +14,27 @@ import time
 import numpy as np
 
 from convgif.engine.trace import conv_trace
+from convgif.engine.trace_pool import pool_trace
+from convgif.engine.trace_transpose import scatter_trace, zero_insertion_trace
 
 
 def peak_rss_mib() -> float:
     """Peak resident set size of this process so far (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def first_steps(rng: np.random.Generator) -> None:
+    """Time to the first step of the other trace kinds on large inputs (each should be well under a second)."""
+    x = rng.standard_normal((2, 16, 256, 256))
+    start = time.perf_counter()
+    next(pool_trace("max_pool2d", x, 3, 2, 1).steps())
+    print(f"max_pool2d (2, 16, 256, 256): first step in {time.perf_counter() - start:.3f} s")
+    x, w = rng.standard_normal((1, 8, 96, 96)), rng.standard_normal((8, 4, 3, 3))
+    for name, make in (("scatter", scatter_trace), ("zero insertion", zero_insertion_trace)):
+        start = time.perf_counter()
+        next(make(x, w, stride=2, padding=1, output_padding=1).steps())
+        print(f"conv_transpose2d {name} (1, 8, 96, 96): first step in {time.perf_counter() - start:.3f} s")
 
 
 def main() -> None:
@@ -38,6 +53,7 @@ def main() -> None:
     first = next(iter(trace))
     print(f"trace of {len(trace):,} steps built and first step out in {time.perf_counter() - start:.3f} s; "
           f"peak RSS {peak_rss_mib():.0f} MiB")
+    first_steps(rng)
     del first
 
     checkpoints = [n for n in (1_000, 10_000, 100_000) if n <= args.steps] or [args.steps]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import require
 from convgif.cli import main
 
 GOOD = """
@@ -120,7 +121,7 @@ def test_info_takes_several_scenes_and_prints_no_empty_values(tmp_path, capsys):
 
 def test_info_values_match_torch_for_a_random_scene(tmp_path, capsys):
     """A user can check a `values = "random"` scene against torch from what `info --json --values` prints."""
-    torch = pytest.importorskip("torch")
+    torch = require("torch", "pip install -e '.[test]'")
     scene = write(tmp_path, "s.toml", GOOD.replace("padding = 1", "padding = 1\nstride = 2"))
     assert main(["info", "--json", "--values", str(scene)]) == 0
     info = json.loads(capsys.readouterr().out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 
 import numpy as np
 import pytest
@@ -199,10 +198,8 @@ def test_rejections_name_the_argument(call, argument):
 
 def test_pool_trace_is_lazy_and_frozen():
     x = np.random.default_rng(0).standard_normal((2, 16, 256, 256))
-    start = time.perf_counter()
-    trace = pool_trace("max_pool2d", x, 3, 2, 1)
+    trace = pool_trace("max_pool2d", x, 3, 2, 1)  # how fast: benchmarks/trace_bench.py
     step = next(trace.steps())
-    assert time.perf_counter() - start < 2.0
     assert step.index == 0 and step.window_origin == (0, 0)
     assert step.padding_mask.tolist() == [[True, True, True], [True, False, False], [True, False, False]]
     with pytest.raises(dataclasses.FrozenInstanceError):

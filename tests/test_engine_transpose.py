@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import numpy as np
 import pytest
@@ -194,12 +193,10 @@ def test_traces_are_lazy_and_frozen():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 8, 96, 96))
     w = rng.standard_normal((8, 4, 3, 3))
-    start = time.perf_counter()
-    scatter = scatter_trace(x, w, stride=2, padding=1, output_padding=1)
+    scatter = scatter_trace(x, w, stride=2, padding=1, output_padding=1)  # how fast: benchmarks/trace_bench.py
     first = next(scatter.steps())
     zero = zero_insertion_trace(x, w, stride=2, padding=1, output_padding=1)
     next(zero.steps())
-    assert time.perf_counter() - start < 2.0
     assert len(scatter) == x.size
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.value = 0.0

@@ -149,12 +149,10 @@ def test_a_failing_scene_does_not_stop_the_batch(tmp_path, monkeypatch):
 
 # ---- limits and paths --------------------------------------------------------------------------
 
-def test_absurd_shape_is_refused_in_well_under_a_second(tmp_path):
+def test_absurd_shape_is_refused_before_anything_is_allocated(tmp_path):
     scene = tmp_path / "typo.toml"
     scene.write_text("[op]\nkind = 'conv2d'\nkernel_size = 3\n[input]\nshape = [3, 7000, 7000]\n")
-    started = time.perf_counter()
     code, _, err = run_cli("render", str(scene), "-o", str(tmp_path / "out"))
-    assert time.perf_counter() - started < 0.5
     assert code == 2 and err.startswith(f"{scene}: input.shape: ") and "maximum of 4096" in err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 

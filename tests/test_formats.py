@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
+from conftest import require
 from convgif.cli import build_parser, main
 from convgif.encode import (
     ApngWriter,
@@ -374,7 +375,7 @@ def test_mp4_without_the_extra_exits_2_naming_it(tmp_path, monkeypatch, capsys):
 
 
 def test_mp4_reads_back_with_the_timed_frame_count(tmp_path):
-    ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="the mp4 extra is not installed")
+    ffmpeg = require("imageio_ffmpeg", "pip install -e '.[test]'")
     result = render_scene(tiny(formats=["mp4"]), tmp_path)
     reader = ffmpeg.read_frames(str(result.path))
     meta = next(reader)

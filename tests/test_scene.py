@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -490,8 +489,7 @@ def test_step_indices_out_of_range():
     ]
 
 
-def test_huge_input_fails_fast_before_allocating():
-    start = time.perf_counter()
+def test_huge_input_is_refused_naming_the_limit():
     assert problems_of(base(input={"shape": [3, 7000, 7000]})) == [
         "scenes/x.toml: input.shape: 7000 cells on H exceed the maximum of 4096 (a fixed limit)"
     ]
@@ -499,7 +497,6 @@ def test_huge_input_fails_fast_before_allocating():
         "scenes/x.toml: input.shape: (100, 400, 400) has 16000000 elements, more than the 1000000 allowed "
         "(a fixed limit: use a smaller input)"
     ]
-    assert time.perf_counter() - start < 0.5
 
 
 def test_derived_sizes_are_limited():

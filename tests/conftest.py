@@ -1,0 +1,24 @@
+"""Shared test helpers: an oracle or reader that is missing skips locally but fails under CI=true, so a skipped
+check is never counted as a pass where `.ci/run` installs everything."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+
+def missing(reason: str):
+    """Skip (locally) or fail (CI=true) because `reason`: a tool the test needs is not installed."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def require(module: str, install: str):
+    """The imported `module`, or `missing(...)` naming how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        missing(f"{module} is not installed ({install})")
