@@ -441,6 +441,37 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
             pass
 
 
+def test_an_interrupt_while_the_part_file_is_being_created_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C under -j 2 once left a `.second.gif.*.part`: the interrupt landed between the part file's creation
+    and the block that removes it on failure."""
+    from convgif.encode import atomic
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(atomic, "_lock_as_live", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_write(tmp_path / "second.gif"):
+            pass
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_during_a_writers_setup_leaves_nothing(tmp_path, monkeypatch):
+    setup = GifWriter.setup
+
+    def interrupted_setup(self):
+        setup(self)  # the part file exists now
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GifWriter, "setup", interrupted_setup)
+    writer = GifWriter(tmp_path / "second.gif", Palette([(0, 0, 0), (255, 255, 255)]))
+    with pytest.raises(KeyboardInterrupt):
+        with writer:
+            pass
+    assert list(tmp_path.iterdir()) == []  # at once, not when the writer happens to be collected
+    del writer
+
+
 def test_atomic_write_respects_the_umask(tmp_path):
     with atomic_write(tmp_path / "f.bin") as file:
         file.write(b"x")

@@ -57,24 +57,29 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write mode must be 'wb' or 'w', not {mode!r}")
     path = Path(path)
-    while True:
-        part = part_path_for(path)
-        try:
-            # os.open with 0o666 lets the umask decide the final permissions (mkstemp would force 0o600).
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:  # a 1-in-4-billion name clash: draw another name
-            continue
-        if _lock_as_live(fd):
-            break
-        os.close(fd)  # a cleaner removed the file between its creation and our lock: draw another name
+    part: Path | None = None
     try:
+        while True:
+            # named before it exists, so that an interrupt (Ctrl-C in a -j worker) arriving anywhere from here on
+            # removes it: between creating the file and entering the block was once a window that leaked it
+            part = part_path_for(path)
+            try:
+                # os.open with 0o666 lets the umask decide the final permissions (mkstemp would force 0o600).
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+            except FileExistsError:  # a 1-in-4-billion name clash with another writer's file: draw another name
+                part = None
+                continue
+            if _lock_as_live(fd):
+                break
+            os.close(fd)  # a cleaner removed the file between its creation and our lock: draw another name
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(part, path)
     except BaseException:
-        part.unlink(missing_ok=True)
+        if part is not None:
+            part.unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
 

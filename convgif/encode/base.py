@@ -37,7 +37,11 @@ class Writer:
         raise NotImplementedError
 
     def __enter__(self):
-        self.setup()
+        try:
+            self.setup()
+        except BaseException as error:  # an interrupt during setup too: drop whatever setup had created
+            self.abort(type(error), error, error.__traceback__)
+            raise
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> bool:
