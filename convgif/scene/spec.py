@@ -17,6 +17,7 @@ from convgif.engine.geometry import Geometry
 from convgif.scene import caption as captions
 from convgif.formats import format_names
 from convgif.ops import KINDS, OpFamily, OpView, family_of
+from convgif.scene.draws import fair_draws
 from convgif.scene.values import (
     PRESETS,
     arange_values,
@@ -27,7 +28,6 @@ from convgif.scene.values import (
     is_number,
     nested_numbers,
     preset_weight,
-    random_integers,
     show,
 )
 
@@ -473,7 +473,7 @@ class OpSceneSpec(SceneSpec):
 
             return image_values(self.input.image, self.input.shape)
         if values == "random":
-            return random_integers(self.input.seed, self.input.range, self.input.shape)
+            return fair_draws(self)[0].copy()
         if values == "arange":
             return arange_values(self.input.shape)
         return np.array(values, dtype=np.float64)
@@ -485,7 +485,7 @@ class OpSceneSpec(SceneSpec):
         values = self.weights.values
         shape = self.geometry().weight_shape
         if values == "random":
-            return random_integers(self.weights.seed, self.weights.range, shape)
+            return fair_draws(self)[1].copy()
         if isinstance(values, str):
             return preset_weight(values, shape)
         return np.array(values, dtype=np.float64)

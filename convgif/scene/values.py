@@ -142,9 +142,13 @@ def int_range(value: Any) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def random_integers(seed: int, value_range: tuple[int, int], shape: tuple[int, ...]) -> np.ndarray:
-    """Integers drawn uniformly from the inclusive range, as float64, from `np.random.default_rng(seed)`."""
-    rng = np.random.default_rng(seed)
+REDRAW_STREAM = 2  # spawn key of redraws ([seed, 2, n]); the bias draws from [seed, 1]
+
+
+def random_integers(seed: int, value_range: tuple[int, int], shape: tuple[int, ...], redraw: int = 0) -> np.ndarray:
+    """Integers drawn uniformly from the inclusive range, as float64, from `np.random.default_rng(seed)`;
+    redraw n > 0 draws from its own stream `default_rng([seed, 2, n])` (see `convgif.scene.draws`)."""
+    rng = np.random.default_rng(seed if redraw == 0 else [seed, REDRAW_STREAM, redraw])
     low, high = value_range
     return rng.integers(low, high, size=shape, endpoint=True).astype(np.float64)
 
