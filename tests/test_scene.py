@@ -200,15 +200,15 @@ def test_caption_fill_and_formatting():
 
 def test_caption_formula_writes_a_shared_axis_formula_once():
     square = parse_scene(base(op={"padding": 1}, caption="{formula}"), "x.toml")
-    assert square.caption_text() == "H, W: floor((5 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 5"
+    assert square.caption_text() == "H, W: floor((5 + 2×1 − 1×(3−1) − 1) / 1) + 1 = 5"  # typeset: × and −
     oblong = parse_scene(base(op={"kernel_size": [3, 1]}, caption="{formula}"), "x.toml")
-    assert oblong.caption_text() == ("H: floor((5 + 2*0 - 1*(3-1) - 1) / 1) + 1 = 3; "
-                                     "W: floor((5 + 2*0 - 1*(1-1) - 1) / 1) + 1 = 5")
+    assert oblong.caption_text() == ("H: floor((5 + 2×0 − 1×(3−1) − 1) / 1) + 1 = 3; "
+                                     "W: floor((5 + 2×0 − 1×(1−1) − 1) / 1) + 1 = 5")
 
 
 def test_default_caption_when_none_is_given():
     scene = parse_scene(base(op={"padding": 1, "stride": 2}), "x.toml")
-    assert scene.caption_text() == "Input (1, 5, 5) -> Output (1, 3, 3)  K 3×3 P 1 S 2 D 1 G 1"
+    assert scene.caption_text() == "Input (1, 5, 5) → Output (1, 3, 3)  K 3×3 P 1 S 2 D 1 G 1"
 
 
 def test_step_choices():

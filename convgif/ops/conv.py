@@ -24,7 +24,7 @@ CONV = OpFamily(
     geometry=geometry,
     views=(OpView("conv", trace, "convgif.render.layout_conv:ConvLayout",
                   description="input channels, the current kernel slices and output channels side by side"),),
-    caption="Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
+    caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
             "G {groups}",
     placeholders=("weight_shape", "groups", "bias", "padding_mode"),
     has_weights=True,

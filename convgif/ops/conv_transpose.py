@@ -48,7 +48,7 @@ CONV_TRANSPOSE = OpFamily(
         OpView("scatter", scatter, "convgif.render.layout_transpose:ScatterLayout", steps_over="input",
                description="each input element scatters its kernel-weighted copy into the output"),
     ),
-    caption="Input {input_shape} -> Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
+    caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
             "G {groups} OP {output_padding}",
     placeholders=("weight_shape", "groups", "bias", "output_padding"),
     has_weights=True,

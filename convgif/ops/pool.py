@@ -38,7 +38,7 @@ def _pool(name: str, keys: tuple[str, ...], trace, caption: str, placeholders: t
     return OpFamily(
         name=name, kinds=(f"{name}1d", f"{name}2d"), keys=("kind", "kernel_size", "stride", *keys),
         geometry=geometry, views=(OpView("pool", trace, POOL_LAYOUT, description="window, taps and result"),),
-        caption="Input {input_shape} -> Output {output_shape}  K {kernel_size} " + caption,
+        caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} " + caption,
         placeholders=placeholders,
     )
 

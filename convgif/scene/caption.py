@@ -23,6 +23,7 @@ import string
 from typing import Any
 
 from convgif.engine.geometry import Geometry
+from convgif.engine.notation import typeset
 from convgif.ops import FAMILIES, family_of
 from convgif.scene.values import number_text, padding_text, per_dim_text, shape_text, size_text
 
@@ -111,12 +112,12 @@ def values(op: Any, geometry: Geometry) -> dict[str, str]:
 
 def formula_text(formulas: tuple[str, ...]) -> str:
     """Per-axis formulas ("H: ...", "W: ...") joined by "; ", with axes whose formula is the same written once:
-    a square case reads `H, W: floor(...) + 1 = 7` instead of the same arithmetic twice."""
+    a square case reads `H, W: floor(...) + 1 = 7` instead of the same arithmetic twice. Typeset (× −) for readers."""
     axes_of: dict[str, list[str]] = {}
     for line in formulas:
         axis, _, arithmetic = line.partition(": ")
         axes_of.setdefault(arithmetic, []).append(axis)
-    return "; ".join(f"{', '.join(axes)}: {arithmetic}" for arithmetic, axes in axes_of.items())
+    return "; ".join(f"{', '.join(axes)}: {typeset(arithmetic)}" for arithmetic, axes in axes_of.items())
 
 
 def fill(template: str, texts: dict[str, str]) -> str:
