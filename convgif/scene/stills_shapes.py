@@ -176,6 +176,15 @@ class PipelineStage:
     def keras_output_shape(self) -> tuple[int, ...]:
         return keras_layout(self.output_shape)
 
+    def flat_positions(self) -> np.ndarray:
+        """Flatten: where each value of the merged (C, H, W) block lands in the vector, as the engine's flatten
+        lays it out (C order: channel, then row, then column)."""
+        count = math.prod(self.merged_shape)
+        laid_out = flatten(np.arange(count).reshape(self.merged_shape), 0, -1)  # the id of each vector slot
+        positions = np.empty(count, dtype=np.int64)
+        positions[laid_out.astype(np.int64)] = np.arange(count)
+        return positions.reshape(self.merged_shape)
+
 
 def keras_layout(shape: tuple[int, ...]) -> tuple[int, ...]:
     """(C, H, W) -> (H, W, C); a flat vector stays as it is."""
@@ -419,6 +428,39 @@ class ConvConfig(_Still):
 
 
 @dataclass(frozen=True, slots=True)
+class GrowthLaw:
+    """How a count follows the swept value v, exactly at every point: a·v² + b·v + c ("constant", "linear",
+    "quadratic"), a/v + c ("inverse"), or "none" when no such law holds (a stride's rounding down)."""
+
+    kind: str
+    a: int = 0
+    b: int = 0
+    c: int = 0
+
+
+def growth_law(values: tuple[int, ...], counts: tuple[int, ...]) -> GrowthLaw:
+    """The simplest law of GrowthLaw's that gives `counts` at `values` with whole-number coefficients."""
+    if len(set(counts)) == 1:
+        return GrowthLaw("constant", c=counts[0])
+    v, n = np.array(values, dtype=np.float64), np.array(counts, dtype=np.float64)
+    laws = [("linear", [v, np.ones_like(v)]), ("quadratic", [v * v, v, np.ones_like(v)])]
+    if 0 not in values:
+        laws.append(("inverse", [1 / v, np.ones_like(v)]))
+    for kind, columns in laws:
+        if len(values) <= len(columns):  # too few points to tell this law from any other
+            continue
+        fitted = np.linalg.lstsq(np.stack(columns, axis=1), n, rcond=None)[0]
+        whole = [int(round(f)) for f in fitted]
+        if np.array_equal(np.stack(columns, axis=1) @ np.array(whole, dtype=np.float64), n):
+            if kind == "linear":
+                return GrowthLaw(kind, b=whole[0], c=whole[1])
+            if kind == "quadratic":
+                return GrowthLaw(kind, a=whole[0], b=whole[1], c=whole[2])
+            return GrowthLaw(kind, a=whole[0], c=whole[1])
+    return GrowthLaw("none")
+
+
+@dataclass(frozen=True, slots=True)
 class Curve:
     """Parameter count and multiply-adds of the base conv with one argument swept (invalid values skipped)."""
 
@@ -428,6 +470,14 @@ class Curve:
     params: tuple[int, ...]
     macs: tuple[int, ...]
     skipped: tuple[int, ...]
+
+    @property
+    def params_law(self) -> GrowthLaw:
+        return growth_law(self.values, self.params)
+
+    @property
+    def macs_law(self) -> GrowthLaw:
+        return growth_law(self.values, self.macs)
 
 
 def sweep_values(argument: str, base: ConvConfig) -> range:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from convgif.render.fonts import mpl_family
+from convgif.render.primitives import MINUS, TIMES
 from convgif.render.stills.toolkit import (
     SHAPES_PAGE,
     STILL_MS,
@@ -100,6 +101,7 @@ def elide(count: int, room: int) -> list[int | None]:
     return list(range(room - 2)) + [None, count - 1]
 
 
+LEGEND_SWATCH = 28  # a legend entry's mark, before its words
 LEGEND_COLUMNS = (0, 230, 420)  # where the ReLU legend's three entries go when each fits its column
 
 
@@ -292,9 +294,93 @@ def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> lis
     if stage.layer_type == "flatten":
         lines.append(("note", say("cnn_flatten_note", merged=" · ".join(str(n) for n in stage.merged_shape),
                                   count=number(stage.output_shape[0]))))
+        _, rows, cols = stage.merged_shape
+        lines.append(("note", say("cnn_flatten_order", hw=rows * cols, ww=cols)))
         if convention == "both":
             lines.append(("note", say("cnn_keras_flatten")))
     return lines
+
+
+PAD_GRID_MAX = 16  # a 'same' conv's padded input is drawn cell by cell up to this many cells a side
+PAD_CELL = 11
+ORDER_W, ORDER_H = 38, 20  # a flatten-order cell: room for a 4-digit index at SMALL_PT
+
+
+def padded_grid_size(stage) -> tuple[int, int] | None:
+    """(rows, cols) of a TF-'same' conv's padded input when small enough to draw, else None."""
+    if stage.same_rule != "tf":
+        return None
+    size = tuple(axis.size + axis.total for axis in stage.same_axes)
+    return size if max(size) <= PAD_GRID_MAX else None
+
+
+def layer_picture_height(stage) -> float:
+    """Room under a layer's lines for its picture: flatten's order, a 'same' conv's padded input."""
+    if stage.layer_type == "flatten":
+        return line_height(SMALL_PT) + 2 + 2 * ORDER_H + 8 + ORDER_H + 8
+    size = padded_grid_size(stage)
+    return size[0] * PAD_CELL + 12 if size else 0
+
+
+def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str]) -> None:
+    """The input of a 'same' conv with TF's pads around it, cell by cell: padding grey and dashed, and the pads
+    before and after each axis written beside it."""
+    theme = sheet.theme
+    height, width = stage.same_axes
+    rows, cols = padded_grid_size(stage)
+    for r, c in np.ndindex(rows, cols):
+        pad = not (height.before <= r < height.before + height.size and width.before <= c < width.before + width.size)
+        sheet.rect(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, fill=theme.padding if pad else theme.input,
+                   edge=theme.padding_edge if pad else theme.grid, lw=0.6, dashed=pad)
+    text_x = x + cols * PAD_CELL + 10
+    lines = [say("cnn_pad_grid", rows=rows, cols=cols, h=height.size, w=width.size),
+             say("cnn_pad_rows", before=height.before, after=height.after),
+             say("cnn_pad_cols", before=width.before, after=width.after)]
+    for i, line in enumerate(lines):
+        sheet.text(text_x, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.text if i else theme.muted_text)
+
+
+def draw_flatten_order(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str]) -> None:
+    """Where flatten puts the values: the first rows of the first two channels, each cell holding its place in
+    the vector, then the vector itself with the same places (C order: channel, then row, then column)."""
+    theme = sheet.theme
+    positions = stage.flat_positions()
+    channels, rows, cols = positions.shape
+    shown_c, shown_r, shown_c_cols = min(channels, 2), min(rows, 2), min(cols, 3)
+    fills = [mix(theme.group_colour(c), theme.background, 0.25) for c in range(shown_c)]
+    lh = line_height(SMALL_PT)
+    grid_top = y + lh + 2
+    block_x = x
+    for c in range(shown_c):
+        sheet.text(block_x, grid_top - lh, say("cnn_flatten_channel", c=c), pt=SMALL_PT, colour=theme.muted_text)
+        for r, col in np.ndindex(shown_r, shown_c_cols):
+            cx, cy = block_x + col * ORDER_W, grid_top + r * ORDER_H
+            sheet.rect(cx, cy, ORDER_W, ORDER_H, fill=fills[c], edge=theme.grid, lw=0.6)
+            sheet.text(cx + ORDER_W / 2, cy + ORDER_H / 2, str(positions[c, r, col]), pt=SMALL_PT, ha="center",
+                       va="center")
+        sheet.text(block_x + shown_c_cols * ORDER_W + 4, grid_top + ORDER_H / 2, "…", pt=SMALL_PT, va="center")
+        block_x += max(shown_c_cols * ORDER_W + 24, measure(say("cnn_flatten_channel", c=c), SMALL_PT) + 12)
+    # the vector: channel 0's first row, its next row, then channel 1, then the very last value
+    vector_y = grid_top + shown_r * ORDER_H + 8
+    sheet.text(x, vector_y + ORDER_H / 2, say("cnn_flatten_vector"), pt=SMALL_PT, colour=theme.muted_text,
+               va="center")
+    vx = x + measure(say("cnn_flatten_vector"), SMALL_PT) + 6
+    slots: list[tuple[int, int] | None] = [(0, i) for i in range(shown_c_cols)] + [None]
+    if rows > 1:
+        slots += [(0, cols)] + [None]
+    if channels > 1:
+        slots += [(1, rows * cols), None]
+    slots.append((channels - 1, positions.size - 1))
+    for slot in slots:
+        if slot is None:
+            sheet.text(vx + 8, vector_y + ORDER_H / 2, "…", pt=SMALL_PT, ha="center", va="center")
+            vx += 16
+            continue
+        channel, index = slot
+        fill = fills[channel] if channel < shown_c else theme.input  # a channel not drawn above: no tint
+        sheet.rect(vx, vector_y, ORDER_W, ORDER_H, fill=fill, edge=theme.grid, lw=0.6)
+        sheet.text(vx + ORDER_W / 2, vector_y + ORDER_H / 2, str(index), pt=SMALL_PT, ha="center", va="center")
+        vx += ORDER_W
 
 
 def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
@@ -343,7 +429,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
         if row[0] == "tensor":
             icon_h = cuboid_size(*icon_face(row[2]), row[2][0] if len(row[2]) == 3 else 1)[1]
             return max(icon_h, (len(row[3]) + 1) * lh) + 10
-        return len(row[2]) * lh + 12
+        return len(row[2]) * lh + 12 + layer_picture_height(row[1])
 
     def icon_face(shape) -> tuple[float, float]:
         if len(shape) == 1:
@@ -384,6 +470,11 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                               }.get(style, theme.text)
                     sheet.text(text_x, y + 6 + i * lh, line, pt=BODY_PT if style != "note" else SMALL_PT,
                               bold=style in ("head", "params"), colour=colour)
+                picture_top = y + 6 + len(row[2]) * lh + 2
+                if row[1].layer_type == "flatten":
+                    draw_flatten_order(sheet, text_x, picture_top, row[1], say)
+                elif padded_grid_size(row[1]):
+                    draw_padded_input(sheet, text_x, picture_top, row[1], say)
             y += h
         y += 8
         for i, (line, pt, bold, colour) in enumerate(footer):
@@ -489,38 +580,66 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     if spec.hidden_units > 1:
         bars.append((say("pn_dense_layer", units=number(spec.hidden_units), each=number(cmp.dense_weights_per_unit),
                          biases=number(cmp.dense_biases), count=number(cmp.dense_params)), cmp.dense_params, True))
-    # a large font scale zooms only as far as the bars' texts still fit in the plot (it starts MARGIN + 6 in,
-    # and its 1.15 start on a log axis is a few px right of the left edge)
+    # a large font scale zooms only as far as the bars' texts still fit in the plot (it starts MARGIN + 6 in)
     width = layout_width(pixels, theme, needs=2 * MARGIN + 40 + max(measure(text, BODY_PT, bold=dense)
                                                                     for text, _, dense in bars))
     oh, ow = conv.output_shape[1:]
-    summary = say("pn_summary", ratio=f"{cmp.dense_to_conv:,.0f}", weights=number(cmp.kernel_weights), oh=oh, ow=ow,
+    ratio = f"{cmp.dense_to_conv:,.0f}"
+    summary = say("pn_summary", ratio=ratio, weights=number(cmp.kernel_weights), oh=oh, ow=ow,
                   positions=number(cmp.conv_positions))
     inner = width - 2 * MARGIN
     summary_lines = wrap(summary, BODY_PT, inner, bold=True)
-    row_h = 50
-    plot_h = len(bars) * row_h + 52
     lh = line_height(BODY_PT)
-    body_h = plot_h + 10 + len(summary_lines) * lh
+    row_h, zoom_row_h = 50, 40
+    plot_h = len(bars) * row_h + 52
+    # the conv bars are slivers beside the dense one when drawn to scale: the same bars again, zoomed in
+    step = 10 ** math.floor(math.log10(conv.params * 1.3))
+    zoom_limit = math.ceil(conv.params * 1.3 / step) * step  # a round end: 7,000 for 5,376
+    zoom_head = wrap(say("pn_zoom", limit=number(zoom_limit)), BODY_PT, inner, bold=True)
+    zoom_h = len(zoom_head) * lh + 4 + len(bars) * zoom_row_h + 44
+    body_h = plot_h + zoom_h + 10 + len(summary_lines) * lh
+
+    def bar_axes(ax, limit: float) -> None:
+        """Linear bars from 0, one row per count, the dense ones hatched."""
+        ax.set_xscale("linear")
+        ax.set_xlim(0, limit)
+        ax.set_ylim(len(bars) - 0.35, -0.8)
+        for i, (_, value, dense) in enumerate(bars):
+            colour = theme.output_current if dense else theme.window
+            ax.barh(i + 0.12, value, height=0.42, left=0, color=unit(mix(colour, theme.background, 0.8)),
+                    edgecolor=unit(colour), hatch="//" if dense else None, linewidth=1.2)
+        ax.set_yticks([])
+        ax.xaxis.set_major_formatter(compact)
+        ax.tick_params(axis="x", labelsize=SMALL_PT)
+        ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
+        ax.set_axisbelow(True)
+
+    def label(ax, x: float, y: float, text: str, *, bold: bool = False, **kw) -> None:
+        ax.text(x, y, text, fontsize=BODY_PT, color=unit(theme.text), fontweight="bold" if bold else "normal",
+                family=list(mpl_family()), transform=ax.get_yaxis_transform(),
+                bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0), **kw)
 
     def draw(sheet: Sheet, top: float) -> None:
         ax = sheet.axes(MARGIN + 6, top, inner - 24, plot_h - 52)
-        ax.set_xscale("log")
-        top_value = max(v for _, v, _ in bars)
-        ax.set_xlim(1, 10 ** math.ceil(math.log10(top_value) + 0.3))
-        ax.set_ylim(len(bars) - 0.35, -0.8)
-        for i, (text, value, dense) in enumerate(bars):
-            colour = theme.output_current if dense else theme.window
-            ax.barh(i + 0.12, value, height=0.42, left=1, color=unit(mix(colour, theme.background, 0.8)),
-                    edgecolor=unit(colour), hatch="//" if dense else None, linewidth=1.2)
-            ax.text(1.15, i - 0.3, text, fontsize=BODY_PT, color=unit(theme.text), va="center",
-                    fontweight="bold" if dense else "normal", family=list(mpl_family()),
-                    bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
-        ax.set_yticks([])
+        bar_axes(ax, max(v for _, v, _ in bars) * 1.05)
+        for i, (text, _, dense) in enumerate(bars):
+            label(ax, 0.005, i - 0.3, text, bold=dense, va="center")
         ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=unit(theme.muted_text), family=list(mpl_family()))
-        ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
-        ax.set_axisbelow(True)
-        y = top + plot_h + 10
+        y = top + plot_h
+        for i, line in enumerate(zoom_head):
+            sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, bold=True)
+        zoom = sheet.axes(MARGIN + 6, y + len(zoom_head) * lh + 4, inner - 24, len(bars) * zoom_row_h)
+        bar_axes(zoom, zoom_limit)
+        for i, (_, value, dense) in enumerate(bars):
+            if value <= zoom_limit:
+                label(zoom, value / zoom_limit + 0.01, i + 0.12, number(value), va="center")
+            else:  # cut at the axis's end: a break mark, and how far it goes on
+                for dx in (-0.012, 0.0):
+                    zoom.plot([0.975 + dx, 0.99 + dx], [i + 0.45, i - 0.2], color=unit(theme.text), lw=1.2,
+                              transform=zoom.get_yaxis_transform(), clip_on=False)
+                label(zoom, 0.005, i - 0.36, say("pn_off_scale", count=number(value),
+                                                  ratio=f"{value / conv.params:,.0f}"), bold=True, va="center")
+        y += zoom_h + 10
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
 
@@ -528,6 +647,39 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
 
 
 # ---- 5. param_curves ----------------------------------------------------------------------------------------
+
+def law_formula(law, argument: str) -> str:
+    """A growth law with its numbers: '144 × in_channels + 16', '128 × kernel_size² + 16', '1,152 / groups + 16'."""
+    terms = {"linear": [(law.b, argument), (law.c, "")],
+             "quadratic": [(law.a, f"{argument}²"), (law.b, argument), (law.c, "")],
+             "inverse": [(law.a, f"/ {argument}"), (law.c, "")],
+             "constant": [(law.c, "")]}[law.kind]
+    text = ""
+    for coefficient, variable in terms:
+        if coefficient == 0 and (variable or text):
+            continue
+        sign = MINUS if coefficient < 0 else "+"
+        term = (number(abs(coefficient)) + (f" {variable}" if variable.startswith("/") else
+                                            f" {TIMES} {variable}" if variable else ""))
+        text = f"{text} {sign} {term}" if text else (MINUS if coefficient < 0 else "") + term
+    return text
+
+
+def law_text(what: str, law, argument: str, say: Callable[..., str]) -> str:
+    """'parameters = 144 × in_channels + 16: linear' (`argument`: its name in the theme's language), or that no
+    such law holds."""
+    if law.kind == "none":
+        return say("pc_law_none", what=what)
+    return say(f"pc_law_{law.kind}", what=what, formula=law_formula(law, argument))
+
+
+def compact(value: float, _position=None) -> str:
+    """An axis tick: 0, 500, 12k, 1.5M."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
+
 
 def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: int, title: str | None = None,
                         caption: str | None = None) -> Frames:
@@ -538,6 +690,7 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
     g = base.geometry_with()
     inner = width - 2 * MARGIN
     lh = line_height(BODY_PT)
+    small_lh = line_height(SMALL_PT)
     args = base.arguments()
     call = (f"Conv2d({args['in_channels']}, {args['out_channels']}, kernel_size={args['kernel_size']}, "
             f"stride={args['stride']}, padding={args['padding']}, dilation={args['dilation']}, "
@@ -548,9 +701,16 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
     columns = 2 if width >= 560 else 1
     rows = math.ceil(len(curves) / columns)
     cell_w = inner / columns
-    cell_h = 210
+    # each plot's growth laws, written out: linear axes show the shape, the formula says it exactly
+    laws = [[line for what, law in ((say("pc_parameters"), curve.params_law), (say("pc_macs_short"), curve.macs_law))
+             for line in wrap(law_text(what, law, say(f"arg_{curve.argument}"), say), SMALL_PT, cell_w - 8)]
+            for curve in curves]
+    law_h = max(len(lines) for lines in laws) * small_lh + 4
+    plot_h = 150
+    cell_h = lh + 4 + law_h + plot_h + 46
     # one legend for all plots, its entries left to right, wrapping when the next does not fit
-    legend_entries = [("params", say("pc_parameters")), ("macs", say("pc_macs")), ("base", say("pc_base_value"))]
+    legend_entries = [("params", say("pc_parameters_axis")), ("macs", say("pc_macs_axis")),
+                      ("base", say("pc_base_value"))]
     marks = [10 if kind == "base" else 38 for kind, _ in legend_entries]
     places = flow([mark + measure(text, BODY_PT) for mark, (_, text) in zip(marks, legend_entries)], inner, gap=24)
     legend_spots = [(kind, text, MARGIN + x, row, mark)
@@ -575,22 +735,30 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
                 sheet.ax.plot([x + 2, x + 2], [y, y + 14], color=unit(theme.muted_text), lw=1.2, ls=":")
             sheet.text(x + mark_w, y, text, pt=BODY_PT)
         y0 += legend_h
-        for index, curve in enumerate(curves):
+        for index, (curve, law_lines) in enumerate(zip(curves, laws)):
             r, c = divmod(index, columns)
-            x = MARGIN + c * cell_w + 56
-            y = y0 + r * cell_h + line_height(BODY_PT) + 4
-            w_ax, h_ax = cell_w - 56 - 14, cell_h - line_height(BODY_PT) - 4 - 52
+            left, cell_top = MARGIN + c * cell_w, y0 + r * cell_h
             name = say(f"arg_{curve.argument}")
             head = say("pc_head", argument=curve.argument, name=name, value=curve.base_value)
-            sheet.text(MARGIN + c * cell_w + 4, y0 + r * cell_h, head, pt=BODY_PT, bold=True)
+            sheet.text(left + 4, cell_top, head, pt=BODY_PT, bold=True)
             if curve.skipped:
                 shown = ", ".join(str(v) for v in curve.skipped[:4]) + (", …" if len(curve.skipped) > 4 else "")
-                sheet.text(MARGIN + c * cell_w + 10 + measure(head, BODY_PT, bold=True), y0 + r * cell_h + 1,
+                sheet.text(left + 10 + measure(head, BODY_PT, bold=True), cell_top + 1,
                           say("pc_skipped", values=shown), pt=SMALL_PT, colour=theme.muted_text)
-            ax = sheet.axes(x, y, w_ax, h_ax)
-            ax.plot(curve.values, curve.params, color=unit(params_colour), lw=2, marker="o", ms=4)
-            ax.plot(curve.values, curve.macs, color=unit(macs_colour), lw=2, ls="--", marker="s", ms=4)
-            ax.set_yscale("log")
+            for i, line in enumerate(law_lines):
+                sheet.text(left + 4, cell_top + lh + 2 + i * small_lh, line, pt=SMALL_PT, colour=theme.muted_text)
+            # parameters on the left axis, multiply-adds on the right, both linear and from 0
+            ax = sheet.axes(left + 46, cell_top + lh + 4 + law_h + 6, cell_w - 2 * 46, plot_h)
+            twin = ax.twinx()
+            for axis, counts, colour, style in ((ax, curve.params, params_colour, dict(marker="o")),
+                                                (twin, curve.macs, macs_colour, dict(ls="--", marker="s"))):
+                axis.plot(curve.values, counts, color=unit(colour), lw=2, ms=4, **style)
+                axis.set_yscale("linear")
+                axis.set_ylim(0, max(counts) * 1.08)
+                axis.yaxis.set_major_formatter(compact)
+                axis.tick_params(axis="y", labelsize=SMALL_PT, colors=unit(colour), labelcolor=unit(colour))
+            for spine in twin.spines.values():
+                spine.set_color(unit(theme.grid))
             ax.axvline(curve.base_value, color=unit(theme.muted_text), lw=1.2, ls=":")
             ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
             ax.grid(color=unit(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
@@ -627,9 +795,9 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
          weights_text(std, (kh, kw, cin, cout)), theme.input, theme.output_done),
         (say("ds_depthwise", groups=cin), dw,
          say("ds_kernels_per_channel", count=cin, shape=shape_text(dw.weight_shape[1:])),
-         weights_text(dw, (kh, kw, cin)), theme.input, theme.kernel),
+         weights_text(dw, (kh, kw, cin)), theme.input, theme.output_done),
         (say("ds_pointwise"), pw, say("ds_kernels", count=cout, shape=shape_text(pw.weight_shape[1:])),
-         weights_text(pw, (cin, cout)), theme.kernel, theme.output_done),
+         weights_text(pw, (cin, cout)), theme.output_done, theme.output_done),
     ]
     summary = [
         say("ds_params_summary", standard=stages[0][3], depthwise=stages[1][3].split(' = ')[0],
@@ -667,7 +835,13 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         row_hs = [max(line_height(HEAD_PT) + pictures_h(g), line_height(HEAD_PT) + len(t) * lh + 8) + 10
                   for (_, g, *_), t in zip(stages, stage_texts)]
     separator = 26 + (len(separator_lines) - 1) * line_height(SMALL_PT)
-    body_h = sum(row_hs) + separator + 12 + len(summary_lines) * lh
+    # every look named: the three tensor fills, and the outline colour that ties a depthwise kernel to its channel
+    legend = [("fill", theme.input, say("ds_legend_input")), ("fill", theme.kernel, say("ds_legend_kernels")),
+              ("fill", theme.output_done, say("ds_legend_output")),
+              ("outlines", None, say("ds_legend_channel", groups=cin))]
+    legend_spots = flow([LEGEND_SWATCH + 6 + measure(text, BODY_PT) for *_, text in legend], inner, gap=20)
+    legend_h = (legend_spots[-1][0] + 1) * lh + 8
+    body_h = sum(row_hs) + separator + 12 + legend_h + len(summary_lines) * lh
 
     def draw(sheet: Sheet, top: float) -> None:
         y = top
@@ -722,6 +896,16 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                           colour=theme.accent if bold else theme.text)
             y += row_h
         y += 12
+        for (kind, fill, text), (row, x) in zip(legend, legend_spots):
+            x, row_y = MARGIN + x, y + row * lh
+            if kind == "fill":
+                sheet.rect(x, row_y + 1, LEGEND_SWATCH, 12, fill=fill, edge=theme.grid)
+            else:  # the depthwise kernels' outlines, one colour per input channel
+                for i in range(3):
+                    sheet.rect(x + i * 9, row_y + 1 + i * 2, 10, 10, fill=theme.kernel, edge=theme.group_colour(i),
+                               lw=1.4)
+            sheet.text(x + LEGEND_SWATCH + 6, row_y, text, pt=BODY_PT)
+        y += legend_h
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
 

@@ -8,12 +8,14 @@ Renderers draw only what they are handed: every number a still shows comes from 
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from convgif.render.fonts import mpl_family
@@ -21,13 +23,29 @@ from convgif.render.labels import label
 from convgif.render.layout_common import greedy_wrap
 from convgif.render.primitives import fmt_number
 from convgif.render.stills.measure import still_text_width
-from convgif.render.stills.zoom import scaled_figure
+from convgif.render.stills.zoom import BASE_DPI, scaled_figure
 from convgif.render.theme import RGB, Theme, get_theme
 
 Frames = list[tuple[np.ndarray, int]]  # (RGB uint8 frame, duration_ms) pairs; one pair for a still
 
 STILL_MS = 4000  # a still is one frame; its duration matters only when it ends up in a GIF
 TITLE_PT = 13
+# Unicode subscript glyphs come out about 60% of the text's size (rₗ reads as n on a projector): a still draws
+# them as ordinary characters, smaller and lowered, at no less than SUBSCRIPT_MIN_PT (10.4 px at 1x)
+# (ₗ becomes the script ℓ: a plain l set small reads as | or 1)
+SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ", "0123456789+−=()aeoxhkℓmnpst")
+SUBSCRIPT_MIN_PT = 7.5
+SUBSCRIPT_DROP = 0.25  # how far a subscript's baseline sits below the line's, in the line's size
+
+
+def subscript_pt(points: float) -> float:
+    return max(0.75 * points, SUBSCRIPT_MIN_PT)
+
+
+def script_runs(text: str) -> list[tuple[str, bool]]:
+    """`text` as (characters, is a subscript) runs, the subscripts written as ordinary characters."""
+    grouped = itertools.groupby(text, key=lambda ch: ch.translate(SUBSCRIPTS) != ch)
+    return [("".join(chars).translate(SUBSCRIPTS), low) for low, chars in grouped]
 
 
 def px(points: float) -> float:
@@ -79,8 +97,10 @@ class PageStyle:
     round_height: Callable[[float], int]
 
     def measure(self, text: str, points: float, bold: bool = False) -> float:
-        """Width in layout px of `text` at `points` as drawn (see `measure.still_text_width`)."""
-        return still_text_width(text, max(1, self.measure_px(px(points))), bold)
+        """Width in layout px of `text` at `points` as drawn (see `measure.still_text_width`), subscripts at their
+        own size."""
+        return sum(still_text_width(run, max(1, self.measure_px(px(subscript_pt(points) if low else points))), bold)
+                   for run, low in script_runs(text))
 
     def wrap(self, text: str, points: float, width: float, bold: bool = False) -> list[str]:
         """`text` in lines no wider than `width` layout px at `points`, as measured."""
@@ -130,9 +150,57 @@ class Sheet:
 
     def text(self, x, y, s: str, *, pt: float = 10, colour: RGB | None = None, bold: bool = False, ha: str = "left",
              va: str = "top", z: float = 6.0, **kw):
-        """Words, above the shapes; `kw` goes to matplotlib (a bbox)."""
-        return self.ax.text(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), ha=ha, va=va,
-                            fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()), **kw)
+        """Words, above the shapes; `kw` goes to matplotlib (a bbox). Subscripts are set as smaller, lowered
+        runs (see SUBSCRIPTS); the returned artist's `remove()` takes the whole line away."""
+        runs = script_runs(s)
+        if not any(low for _, low in runs):
+            return self.ax.text(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), ha=ha, va=va,
+                                fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()), **kw)
+        sizes = [subscript_pt(pt) if low else pt for _, low in runs]
+        widths = [self._drawn_size(run, size, bold)[0] for (run, _), size in zip(runs, sizes)]  # butted exactly
+        baseline = y + self._baseline_offset(pt, va, bold)
+        x -= {"left": 0.0, "center": 0.5, "right": 1.0}[ha] * sum(widths)
+        parts = []
+        for (run, low), size, width in zip(runs, sizes, widths):
+            parts.append(self.ax.text(x, baseline + (SUBSCRIPT_DROP * px(pt) if low else 0), run, fontsize=size,
+                                      color=unit(colour or self.theme.text), ha="left", va="baseline",
+                                      fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()),
+                                      **kw))
+            x += width
+        return TextRuns(parts)
+
+    def _drawn_size(self, text: str, points: float, bold: bool) -> tuple[float, float, float]:
+        """(width, height, descent) in layout px of `text` as matplotlib draws it on this sheet."""
+        props = FontProperties(family=list(mpl_family()), size=points, weight="bold" if bold else "normal")
+        size = self.canvas.get_renderer().get_text_width_height_descent(text, props, ismath=False)
+        scale = self.figure.dpi / BASE_DPI  # renderer pixels per layout px
+        return size[0] / scale, size[1] / scale, size[2] / scale
+
+    def _baseline_offset(self, points: float, va: str, bold: bool) -> float:
+        """How far below y a line's baseline sits when matplotlib aligns it `va` at y (its box is that of "lp")."""
+        if va == "baseline":
+            return 0.0
+        _, height, descent = self._drawn_size("lp", points, bold)
+        return {"top": height - descent, "center": height / 2 - descent, "bottom": -descent}[va]
+
+    def text_boxes(self, pad: float = 0.0) -> list[tuple[float, float, float, float]]:
+        """(x0, y0, x1, y1) in layout px of every text on the sheet as drawn, grown by `pad` on each side."""
+        renderer = self.canvas.get_renderer()
+        to_layout = self.ax.transData.inverted()
+        boxes = []
+        for artist in self.ax.texts:
+            if artist.get_text():
+                (xa, ya), (xb, yb) = to_layout.transform(artist.get_window_extent(renderer).get_points())
+                boxes.append((min(xa, xb) - pad, min(ya, yb) - pad, max(xa, xb) + pad, max(ya, yb) + pad))
+        return boxes
+
+    def lines_clear_of_text(self, segments: Iterable[tuple[float, float, float, float]], *, colour: RGB,
+                            lw: float = 1.0, z: float = 5.0, dashed: bool = False, pad: float = 2.0) -> list:
+        """Straight segments (x0, y0, x1, y1), each drawn only where it crosses no text already on the sheet
+        (`pad` px clear of it): lines that would run through digits and labels break around them."""
+        boxes = self.text_boxes(pad + lw / 2)
+        return [self.line([xa, xb], [ya, yb], colour=colour, lw=lw, z=z, dashed=dashed)
+                for segment in segments for xa, ya, xb, yb in outside_boxes(segment, boxes)]
 
     def centred_text(self, centre: float, y, s: str, *, inset: float, pt: float = 10, bold: bool = False, **kw):
         """Text centred on `centre` but moved inwards so it stays `inset` inside the sheet's edges."""
@@ -197,6 +265,45 @@ class Sheet:
         return np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
 
 
+class TextRuns:
+    """A line drawn as several text artists (subscripts set apart): removed together."""
+
+    def __init__(self, parts: list):
+        self.parts = parts
+
+    def remove(self) -> None:
+        for part in self.parts:
+            part.remove()
+
+
+def outside_boxes(segment: tuple[float, float, float, float],
+                  boxes: list[tuple[float, float, float, float]]) -> list[tuple[float, float, float, float]]:
+    """The pieces of `segment` (x0, y0, x1, y1) outside every box (x0, y0, x1, y1)."""
+    xa, ya, xb, yb = segment
+    dx, dy = xb - xa, yb - ya
+    inside = []  # (t_in, t_out) along the segment, t in 0..1
+    for bx0, by0, bx1, by1 in boxes:
+        low, high = 0.0, 1.0
+        for delta, start, lo, hi in ((dx, xa, bx0, bx1), (dy, ya, by0, by1)):
+            if delta == 0:
+                if not lo <= start <= hi:
+                    low, high = 1.0, 0.0
+                continue
+            t0, t1 = sorted(((lo - start) / delta, (hi - start) / delta))
+            low, high = max(low, t0), min(high, t1)
+        if low < high:
+            inside.append((low, high))
+    pieces, t = [], 0.0
+    for low, high in sorted(inside):
+        if low > t:
+            pieces.append((t, low))
+        t = max(t, high)
+    if t < 1.0:
+        pieces.append((t, 1.0))
+    length = math.hypot(dx, dy)
+    return [(xa + dx * t0, ya + dy * t0, xa + dx * t1, ya + dy * t1) for t0, t1 in pieces if (t1 - t0) * length > 1]
+
+
 def page(width: float, theme: Theme, style: PageStyle, title: str | None, caption: str | None, body_end: float,
          zoom: float | None = None) -> Sheet:
     """A sheet holding `title` above a body that ends at `body_end` (drawn by the caller) and `caption` below."""
@@ -216,5 +323,6 @@ SHAPES_PAGE = PageStyle(margin=16, measure_px=math.ceil, title_centred=False, ti
                         title_line=line_height(TITLE_PT), title_gap=8, caption_pt=9, caption_line=line_height(9),
                         caption_gap=10, bottom=16, round_height=math.ceil)
 # The view stills (receptive field, conv matrix, upsampling, 3D window, feature maps): title centred, 20 px margin.
-VIEWS_PAGE = PageStyle(margin=20, measure_px=round, title_centred=True, title_top=12, title_line=22, title_gap=6,
+# (text measured at the whole px size above its own: 9 pt is 12.5 px, measured at 12 it came out 6% short)
+VIEWS_PAGE = PageStyle(margin=20, measure_px=math.ceil, title_centred=True, title_top=12, title_line=22, title_gap=6,
                        caption_pt=9.5, caption_line=17, caption_gap=0, bottom=14, round_height=int)

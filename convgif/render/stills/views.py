@@ -31,17 +31,25 @@ def _fits_numbers(values: np.ndarray, cell: int, points: float = 9) -> bool:
     return longest <= cell - 3
 
 
+LEGEND_PT, LEGEND_ROW = 9, 20
+
+
+def _legend_places(entries: list[tuple[dict, str]], x: float, width: float) -> list[tuple[int, float]]:
+    """(row, x) of each swatch and its label, left to right from `x`, wrapping inside a page `width` wide."""
+    return flow([16 + 6 + measure(text, LEGEND_PT) + 18 for _, text in entries], width - MARGIN, start=x)
+
+
+def _legend_height(entries: list[tuple[dict, str]], x: float, width: float) -> float:
+    return (_legend_places(entries, x, width)[-1][0] + 1) * LEGEND_ROW + 2
+
+
 def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]]) -> float:
     """Swatches with labels left to right, wrapping; returns the y below the legend."""
-    size = 9
-    needs = [16 + 6 + measure(text, size) + 18 for _, text in entries]
-    row = 0
-    for (style, text), (place_row, cursor) in zip(entries, flow(needs, sheet.width - MARGIN, start=x)):
-        if place_row > row:
-            row, y = place_row, y + 20
-        sheet.rect(cursor, y, 16, 14, **style)
-        sheet.text(cursor + 22, y + 7, text, pt=size, colour=sheet.theme.muted_text, va="center")
-    return y + 22
+    for (style, text), (row, cursor) in zip(entries, _legend_places(entries, x, sheet.width)):
+        sheet.rect(cursor, y + row * LEGEND_ROW, 16, 14, **style)
+        sheet.text(cursor + 22, y + row * LEGEND_ROW + 7, text, pt=LEGEND_PT, colour=sheet.theme.muted_text,
+                   va="center")
+    return y + _legend_height(entries, x, sheet.width)
 
 
 def growth_text(index: int, growth) -> str:
@@ -104,7 +112,7 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
     note_y = label_y + static_h + 2
     note_h = 17 * max(len(n) for per_grid in notes for n in per_grid)
     formula = say("rf_formula", r0="r₀ = 1", rule="rₗ = rₗ₋₁ + (kₗ − 1)·dₗ·jₗ₋₁", jump="jₗ₋₁ = s₁···sₗ₋₁",
-                  previous="l−1", j0="j₀ = 1")
+                  previous="ℓ−1", j0="j₀ = 1")
     formula_lines = wrap(formula, 9.5, width - 2 * MARGIN)
     legend_y = note_y + note_h + 10
     after_legend = legend_y + 44 + 17 * len(formula_lines) + 8
@@ -380,7 +388,28 @@ def render_upsample_compare(spec, *, theme: Theme | str, width: int, title: str 
 
 # ---- multichannel_3d ------------------------------------------------------------------------------
 
-_CHANNEL_COLOURS = {"R": (213, 94, 0), "G": (0, 158, 115), "B": (0, 114, 178)}
+_PURE_HUES = {"R": (255, 0, 0), "G": (0, 255, 0), "B": (0, 0, 255)}
+_NEAR = 60  # RGB distance under which two outlines read as the same colour
+
+
+def _distance(a: RGB, b: RGB) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
+
+
+def channel_colours(theme: Theme, names: list[str]) -> list[RGB]:
+    """A colour per channel from the theme's group colours, none near a colour with another role in the still
+    (the window box, tapped cells, the output cell); channels named R, G and B take the free hue nearest theirs.
+    """
+    others = (theme.window, theme.tap, theme.output_current)
+    free = ([c for c in theme.groups if min(_distance(c, other) for other in others) > _NEAR]
+            or [c for c in theme.groups if c != theme.window])  # a grey theme: its names tell channels apart
+    colours: list[RGB] = []
+    for name in names:
+        unused = [c for c in free if c not in colours] or free
+        pure = _PURE_HUES.get(name)
+        colours.append(min(unused, key=lambda c: _distance(c, pure)) if pure else unused[0])
+    return colours
+
 
 
 def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str | None = None,
@@ -395,7 +424,7 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
     k = spec.kernel_size
     _, ho, wo = g.output_shape
     names = list(spec.channel_names) if spec.channel_names else [say("channel_name", channel=c) for c in range(m)]
-    colours = [_CHANNEL_COLOURS.get(n, theme.group_colour(c)) for c, n in enumerate(names)]
+    colours = channel_colours(theme, names)
     padded = trace.padded_input[0]
     pad_cells = trace.padding_cells
     ph, pw = padded.shape[1:]
@@ -423,7 +452,12 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
                           width - 2 * MARGIN)
     explain_top = sum_top + 22 + (len(output_lines) - 1) * 20
     caption_top = explain_top + 30 + (len(explain_lines) - 1) * 17
-    sheet = page(width, theme, VIEWS_PAGE, title, caption, caption_top, zoom=pixels / width)
+    channels = [say("mc_legend_channel", name=n) for n in names] if spec.channel_names else names  # not "channel ch 0"
+    legend = _window_legend(theme, say, channels, colours, k, m, padded=bool(spec.padding))
+    legend_top = caption_top + 4
+    legend_end = legend_top + _legend_height(legend, MARGIN, width)
+    sheet = page(width, theme, VIEWS_PAGE, title, caption, legend_end, zoom=pixels / width)
+    hidden: list[tuple[float, float, float, float]] = []  # the window box's hidden edges, drawn last
 
     def card_stack(left: float, values: np.ndarray, fill: RGB, front_text: RGB, window: tuple | None,
                    pads: np.ndarray | None, label: str, *, named: bool) -> float:
@@ -447,17 +481,17 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
                 sheet.text(left + dx - 3, stack_top + dy + depth / 2, names[c], pt=9, colour=colours[c],
                            ha="right", va="center", bold=True, z=z + 2)
             if window is not None:
-                sheet.rect(left + dx + window[1] * cell3, stack_top + dy + window[0] * cell3, k * cell3, k * cell3,
-                           edge=theme.window, lw=2.2, z=z + 3)
-                if c > 0:  # the box's hidden back faces, drawn dashed through the cards in front
-                    sheet.rect(left + dx + window[1] * cell3, stack_top + dy + window[0] * cell3, k * cell3,
-                               k * cell3, edge=theme.window, lw=1.2, dashed=True, z=100)
+                wx, wy = left + dx + window[1] * cell3, stack_top + dy + window[0] * cell3
+                sheet.rect(wx, wy, k * cell3, k * cell3, edge=theme.window, lw=2.2, z=z + 3)
+                if c > 0:  # the box's back faces, hidden by the cards in front
+                    side = k * cell3
+                    hidden.extend([(wx, wy, wx + side, wy), (wx + side, wy, wx + side, wy + side),
+                                   (wx + side, wy + side, wx, wy + side), (wx, wy + side, wx, wy)])
         if window is not None and m > 1:  # the box's depth edges, front corners to back corners
             back = (m - 1) * depth
             x0, y0 = left + window[1] * cell3, stack_top + window[0] * cell3
-            for cx, cy in [(0, 0), (k, 0), (k, k), (0, k)]:
-                sheet.line([x0 + cx * cell3, x0 + cx * cell3 + back], [y0 + cy * cell3, y0 + cy * cell3 - back],
-                           colour=theme.window, lw=1.2, z=100, dashed=True)
+            hidden.extend((x0 + cx * cell3, y0 + cy * cell3, x0 + cx * cell3 + back, y0 + cy * cell3 - back)
+                          for cx, cy in [(0, 0), (k, 0), (k, k), (0, k)])
         sheet.text(left + cols * cell3 / 2 + (m - 1) * depth / 2, stack_top + rows * cell3 + 8, label, pt=10,
                    bold=True, va="top", ha="center")
         return left + cols * cell3 + (m - 1) * depth
@@ -510,8 +544,7 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         sheet.text(left + 8, row_top + k * scell / 2, "=", pt=14, bold=True, ha="center", va="center")
         left += 24
         pcell = _product_cell(step.tap_products[c], scell)
-        sheet.grid(left, row_top, pcell, step.tap_products[c], fill=mix(theme.tap, theme.background, 0.45),
-                   pt=8.5)
+        sheet.grid(left, row_top, pcell, step.tap_products[c], fill=_products_fill(theme), pt=8.5)
         left += k * pcell + 12
         sheet.text(left, row_top + k * scell / 2, say("mc_sum", name=names[c], value=fmt_number(step.channel_sums[c])),
                    pt=10.5,
@@ -523,7 +556,34 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         sheet.text(MARGIN, sum_top + 20 * i, line, pt=11, bold=True, colour=theme.accent, ha="left", va="top")
     for i, line in enumerate(explain_lines):
         sheet.text(MARGIN, explain_top + 17 * i, line, pt=9.5, colour=theme.muted_text, ha="left", va="top")
+    _legend(sheet, MARGIN, legend_top, legend)
+    # dashed through the cards in front, but broken wherever a digit or a name is in the way
+    sheet.lines_clear_of_text(hidden, colour=theme.window, lw=1.2, z=100, dashed=True)
     return [(sheet.frame(), STILL_MS)]
+
+
+def _window_legend(theme: Theme, say, channels: list[str], colours: list[RGB], k: int, m: int,
+                   padded: bool) -> list[tuple[dict, str]]:
+    """What each look of the 3D-window still means: the window box, its cells, padding, kernel, products, output
+    and each channel's colour (`channels`: their legend texts)."""
+    entries = [
+        (dict(edge=theme.window, lw=2.2), say("mc_legend_window", window=f"{k}{TIMES}{k}{TIMES}{m}")),
+        (dict(fill=theme.tap, edge=theme.grid), say("mc_legend_taps")),
+    ]
+    if padded:
+        entries.append((dict(fill=theme.padding, edge=theme.padding_edge, dashed=True), say("mc_legend_padding")))
+    entries += [
+        (dict(fill=theme.kernel, edge=theme.grid), say("mc_legend_kernel")),
+        (dict(fill=_products_fill(theme), edge=theme.grid), say("mc_legend_products")),
+        (dict(fill=theme.output_current, edge=theme.grid), say("mc_legend_output")),
+    ]
+    entries += [(dict(fill=mix(colour, theme.input, 0.18), edge=colour, lw=2), text)
+                for text, colour in zip(channels, colours)]
+    return entries
+
+
+def _products_fill(theme: Theme) -> RGB:
+    return mix(theme.tap, theme.background, 0.45)
 
 
 def _product_cell(products: np.ndarray, cell: int) -> int:

@@ -1,0 +1,219 @@
+"""Issue 13, the stills: every mark named, no line through text, text a projector can show, and the catalogue
+rows taught with honest pictures (linear axes and bars, a real photo with its licence, flatten's order, the
+padded grid). Each test reads the drawing's own elements: the sheets a renderer drew, caught as it draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+from convgif.render.stills import toolkit
+from convgif.render.theme import get_theme, mix
+from convgif.scene.load import load_scene
+from convgif.sources import still_frames
+
+SCENES = Path(__file__).resolve().parent.parent / "scenes"
+STILL_SCENES = sorted(p.stem for p in SCENES.glob("*.toml") if "\n[still]" in p.read_text(encoding="utf-8"))
+LIGHT = get_theme("light")
+SUBSCRIPT_GLYPHS = set("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ")
+
+
+def drawn(name: str, monkeypatch) -> tuple[object, list[toolkit.Sheet]]:
+    """The scene and every sheet its renderer drew (caught when each frame is taken)."""
+    sheets = []
+    frame = toolkit.Sheet.frame
+
+    def caught(self):
+        sheets.append(self)
+        return frame(self)
+
+    monkeypatch.setattr(toolkit.Sheet, "frame", caught)
+    scene = load_scene(SCENES / f"{name}.toml")
+    still_frames(scene)
+    return scene, sheets
+
+
+def rgb(colour) -> tuple[int, int, int]:
+    return tuple(round(v * 255) for v in colour[:3])
+
+
+def texts(sheet) -> list[Text]:
+    return [t for t in sheet.figure.findobj(Text) if t.get_text() and t.get_visible()]
+
+
+def is_dashed(artist) -> bool:
+    return artist.get_linestyle() not in ("-", "solid", "None", "none", "")
+
+
+def segments_of(artist) -> list[tuple[float, float, float, float]]:
+    if isinstance(artist, Rectangle):
+        x, y, w, h = artist.get_x(), artist.get_y(), artist.get_width(), artist.get_height()
+        corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
+    else:
+        corners = list(zip(artist.get_xdata(), artist.get_ydata()))
+    return [(*a, *b) for a, b in zip(corners, corners[1:])]
+
+
+# ---- item 7: hidden edges cross no text ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])
+def test_window_box_hidden_edges_cross_no_text(name, monkeypatch):
+    _, (sheet,) = drawn(name, monkeypatch)
+    hidden = [a for a in [*sheet.ax.lines, *sheet.ax.patches]
+              if is_dashed(a) and rgb(a.get_edgecolor() if isinstance(a, Rectangle) else a.get_color()) == LIGHT.window]
+    assert hidden, "the window box's hidden edges are drawn"
+    renderer, to_layout = sheet.canvas.get_renderer(), sheet.ax.transData.inverted()
+    boxes = []
+    for t in texts(sheet):
+        (xa, ya), (xb, yb) = to_layout.transform(t.get_window_extent(renderer).get_points())
+        boxes.append((min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb)))
+    crossings = []
+    for artist in hidden:
+        for xa, ya, xb, yb in segments_of(artist):
+            for t in np.linspace(0, 1, max(2, int(math.hypot(xb - xa, yb - ya) * 2))):
+                x, y = xa + (xb - xa) * t, ya + (yb - ya) * t
+                crossings += [(round(x), round(y)) for x0, y0, x1, y1 in boxes if x0 < x < x1 and y0 < y < y1]
+    assert not crossings, f"hidden edges run through text at {sorted(set(crossings))[:8]}"
+
+
+def test_segment_pieces_outside_boxes():
+    outside_boxes = toolkit.outside_boxes
+    assert outside_boxes((0, 0, 10, 0), [(2, -1, 4, 1), (3, -1, 6, 1)]) == [(0, 0, 2, 0), (6, 0, 10, 0)]
+    assert outside_boxes((0, 0, 10, 10), [(-1, -1, 11, 11)]) == []
+    assert outside_boxes((0, 5, 10, 5), [(2, 0, 4, 3)]) == [(0, 5, 10, 5)]
+
+
+# ---- item 8: text a projector shows --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", STILL_SCENES)
+def test_no_still_text_under_10_px(name, monkeypatch):
+    """Every word, digit and tick label is at least 10 px at the scene's width, and no Unicode subscript glyph
+    (drawn ~60% size: rₗ read as n) is left: subscripts are set as their own, larger, lowered runs."""
+    _, sheets = drawn(name, monkeypatch)
+    for sheet in sheets:
+        for t in texts(sheet):
+            pixels = t.get_fontsize() * sheet.figure.dpi / 72
+            assert pixels >= 10, f"{t.get_text()!r} is {pixels:.1f} px"
+            assert not set(t.get_text()) & SUBSCRIPT_GLYPHS, f"subscript glyphs in {t.get_text()!r}"
+
+
+def test_receptive_field_subscripts_are_drawn_as_runs(monkeypatch):
+    _, sheets = drawn("b04_receptive_field", monkeypatch)
+    words = [t.get_text() for t in texts(sheets[0])]
+    assert "ℓ−1" in words and "ℓ" in words  # rₗ₋₁ and rₗ: the index as its own run, the script ℓ
+
+
+# ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
+
+@pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])
+def test_window_still_legend_names_every_mark(name, monkeypatch):
+    scene, (sheet,) = drawn(name, monkeypatch)
+    swatches = [p for p in sheet.ax.patches if (p.get_width(), p.get_height()) == (16, 14)]
+    looks = [(rgb(p.get_facecolor()) if p.get_fill() and p.get_facecolor()[3] else None, rgb(p.get_edgecolor()))
+             for p in swatches]
+    assert len(set(looks)) == len(looks), "two legend entries look the same"
+    fills = {fill for fill, _ in looks}
+    body_fills = {rgb(p.get_facecolor()) for p in sheet.ax.patches
+                  if p not in swatches and p.get_facecolor()[3] and p.get_width() >= 20}
+    named = {LIGHT.tap, LIGHT.kernel, mix(LIGHT.tap, LIGHT.background, 0.45), LIGHT.output_current}  # products
+    named |= {LIGHT.padding} if scene.still.padding else set()
+    assert named <= fills
+    assert named & body_fills == named, "the legend names looks the figure uses"
+    assert (None, LIGHT.window) in looks  # the window box
+    channel_edges = {edge for fill, edge in looks if fill not in named and fill is not None}
+    assert len(channel_edges) == scene.still.input_shape[0]
+    assert LIGHT.window not in channel_edges, "a channel's outline looks like the window box"
+
+
+def test_depthwise_still_names_its_kernel_outlines(monkeypatch):
+    _, (sheet,) = drawn("b06_depthwise_separable", monkeypatch)
+    groups = {LIGHT.group_colour(i) for i in range(3)}
+    outlined = [p for p in sheet.ax.patches if isinstance(p, Rectangle) and rgb(p.get_edgecolor()) in groups]
+    legend_marks = {rgb(p.get_edgecolor()) for p in outlined if (p.get_width(), p.get_height()) == (10, 10)}
+    assert legend_marks == groups, "the depthwise kernels' outline colours are in the legend"
+    words = " ".join(t.get_text() for t in texts(sheet))
+    assert "outline colour" in words
+    kernel_fill = {rgb(p.get_facecolor()) for p in outlined if (p.get_width(), p.get_height()) != (10, 10)}
+    assert kernel_fill == {LIGHT.kernel}
+    # the depthwise output is an output, not a kernel: it no longer shares the kernels' fill
+    big = [p for p in sheet.ax.patches if isinstance(p, Rectangle) and p.get_width() > 30 and p.get_facecolor()[3]]
+    assert LIGHT.kernel not in {rgb(p.get_facecolor()) for p in big}
+
+
+# ---- item 12: catalogue rows ---------------------------------------------------------------------------
+
+def test_param_curves_on_linear_axes_with_the_growth_law(monkeypatch):
+    scene, (sheet,) = drawn("a11_param_curves", monkeypatch)
+    plots = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
+    assert plots and all(ax.get_yscale() == "linear" and ax.get_xscale() == "linear" for ax in plots)
+    assert all(ax.get_ylim()[0] == 0 for ax in plots), "counts start at 0, so a line looks like a line"
+    laws = {curve.argument: (curve.params_law, curve.macs_law) for curve in scene.still.curves()}
+    base = torch.nn.Conv2d(8, 16, 3)
+    per_channel = base.weight[:, 0].numel()  # 3·3·16 weights per input channel
+    assert (laws["in_channels"][0].kind, laws["in_channels"][0].b) == ("linear", per_channel)
+    assert (laws["kernel_size"][0].kind, laws["kernel_size"][0].a) == ("quadratic", 8 * 16)
+    assert laws["stride"][0].kind == "constant" and laws["groups"][0].kind == "inverse"
+    words = [t.get_text() for t in texts(sheet)]
+    assert "parameters = 144 × in_channels + 16: linear" in words
+    assert "parameters = 128 × kernel_size² + 16: quadratic" in words
+
+
+def test_param_counts_bars_are_to_scale(monkeypatch):
+    scene, (sheet,) = drawn("e03_param_counts", monkeypatch)
+    cmp = scene.still.comparison()
+    counts = [cmp.kernel_weights, cmp.conv.weight_count, cmp.conv.params, cmp.dense_weights_per_unit]
+    panels = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
+    assert len(panels) == 2
+    for ax in panels:
+        assert ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0
+        bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert [(p.get_x(), p.get_width()) for p in bars] == [(0, c) for c in counts]
+    full, zoomed = panels
+    assert full.get_xlim()[1] >= max(counts) and zoomed.get_xlim()[1] < cmp.dense_weights_per_unit
+    words = " ".join(t.get_text() for t in texts(sheet))
+    ratio = f"{cmp.dense_weights_per_unit / cmp.conv.params:,.0f}×"
+    assert ratio == "439×" and words.count(ratio) == 2  # in the zoomed panel and in the summary
+
+
+def test_feature_maps_photo_has_its_licence_beside_it():
+    scene = load_scene(SCENES / "e04_feature_maps.toml")
+    image = Path(scene.still.image)
+    licence = image.with_name(f"{image.stem}.LICENCE.txt")
+    assert licence.is_file(), f"no licence beside {image.name}"
+    text = licence.read_text(encoding="utf-8")
+    assert "CC0" in text and "scikit-image" in text and image.name in text
+    assert image.stat().st_size < 16_000  # a small crop, not the original
+
+
+def test_pipeline_shows_the_flatten_order(monkeypatch):
+    scene, (sheet,) = drawn("c06_pipeline_flatten", monkeypatch)
+    stage = next(s for s in scene.still.stages() if s.layer_type == "flatten")
+    positions = stage.flat_positions()
+    ids = torch.arange(positions.size).reshape(stage.merged_shape)
+    assert np.array_equal(torch.flatten(ids).numpy()[positions.ravel()], ids.numpy().ravel())
+    c, h, w = stage.merged_shape
+    words = [t.get_text() for t in texts(sheet)]
+    for value in (positions[0, 0, 1], positions[0, 1, 0], positions[1, 0, 0], positions[-1, -1, -1]):
+        assert str(value) in words
+    assert (positions[0, 1, 0], positions[1, 0, 0], positions[-1, -1, -1]) == (w, h * w, c * h * w - 1)
+
+
+def test_same_stride_two_draws_the_padded_grid(monkeypatch):
+    scene, (sheet,) = drawn("d03_keras_same_stride2", monkeypatch)
+    padding = [p for p in sheet.ax.patches if p.get_facecolor()[3] and rgb(p.get_facecolor()) == LIGHT.padding]
+    expected = 0
+    for stage in scene.still.stages():
+        (top, bottom), (left, right) = stage.pads
+        height, width = (axis.size for axis in stage.same_axes)
+        expected += (height + top + bottom) * (width + left + right) - height * width
+    assert len(padding) == expected == (11 * 11 - 7 * 7) + (7 * 7 - 4 * 4)
+    words = [t.get_text() for t in texts(sheet)]
+    assert "rows: 1 padded on top, 2 at the bottom" in words
