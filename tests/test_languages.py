@@ -8,7 +8,6 @@ must find English words (so it is not vacuous).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 import warnings
@@ -284,8 +283,8 @@ def test_the_two_chinese_scenes_render(tmp_path):
     words = " ".join(t.text for t in frame_texts(build_view(transposed, build_trace(transposed))))
     for expected in ("插零网格", "翻转的卷积核", "原卷积核", "插入的零", "权重（翻转）", "每边填充", "已完成"):
         assert expected in words, expected
-    still = dataclasses.replace(load_scene(SCENES / "zh_receptive_field.toml"))
-    assert still.kind == "receptive_field"
+    still = load_scene(SCENES / "zh_receptive_field.toml")
+    assert still.kind == "receptive_field" and still.language == "zh"
 
 
 # ---- wrapping Chinese ---------------------------------------------------------------------------------
