@@ -140,7 +140,7 @@ class OpFrames:
         return ("gif",)
 
     def palette(self) -> Palette:
-        return Palette(self.view.palette_colors())
+        return Palette(self.view.palette_colors(), nearest=not self.view.exact_palette)
 
     def _chosen(self, selection: str) -> list[int | None]:
         total = len(self.trace)
@@ -212,7 +212,7 @@ class StillFrames:
         quantized = stacked.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
         colours = np.array(quantized.getpalette()[: 3 * 255], dtype=np.uint8).reshape(-1, 3)
         used = np.unique(np.asarray(quantized))
-        return Palette([tuple(int(c) for c in colours[i]) for i in used])
+        return Palette([tuple(int(c) for c in colours[i]) for i in used], nearest=True)  # colours it approximates
 
     def count(self, selection: str) -> int:
         return 1 if selection == "one" else self.frame_count

@@ -298,7 +298,7 @@ def test_chinese_labels_fit_the_frame():
     layout = view.layout
     for y, x, text, _ in layout.legend_rows:  # legend entries wrap inside the frame
         assert x + 19 + fonts.text_width(text, 11) <= layout.width - MARGIN + 16
-    headers = sorted(layout._headers())
+    headers = sorted(layout.column_headers())
     for (x, text), (next_x, _) in zip(headers, headers[1:]):
         assert x + fonts.text_width(text, 12, True) < next_x
     for item in _all_texts(view):

@@ -1,7 +1,8 @@
 """Animated WebP and APNG through Pillow: buffered (Pillow's encoders take every frame at once), atomic.
 
 Both keep frames exact: WebP is written lossless; APNG stores palette indices when given the scene's
-palette (exact for palette colours, nearest otherwise, as the GIF does) and RGB otherwise.
+palette (looked up as the GIF's are: an off-palette colour is an error unless the palette maps it to its
+nearest) and RGB otherwise.
 """
 
 from __future__ import annotations

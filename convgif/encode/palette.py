@@ -8,10 +8,13 @@ of a colour is the colour itself and two different colours can never share a bin
 bigger table does (about 1.4 ms per frame in total here, against about 2.8 ms with a 2^15 table).
 
 Entries start as UNKNOWN. Palette colours are filled in at construction (so they are exact by
-construction: no shift, no dithering). A colour that is not in the palette (an anti-aliasing blend the
-renderer did not list) is resolved the first time it is seen, to the nearest palette colour by
-squared Euclidean RGB distance (ties: lowest index), and remembered in the table, so each off-palette
-colour is searched once per scene.
+construction: no shift, no dithering). A colour that is not in the palette is an error (`OffPaletteColour`):
+the frames of an animated scene paint only the colours their layout declares, so one missing from the
+palette is a colour someone forgot to declare, which would otherwise show, silently, as another colour.
+Frames whose colours the palette only approximates (a still figure quantised by median cut, anti-aliased
+text) ask for that with `Palette(colours, nearest=True)`: an off-palette colour is then resolved the first
+time it is seen, to the nearest palette colour by squared Euclidean RGB distance (ties: lowest index),
+and remembered in the table, so each off-palette colour is searched once per scene.
 """
 
 from __future__ import annotations
@@ -35,14 +38,19 @@ def rgb_keys(frame_rgb: np.ndarray) -> np.ndarray:
     return keys
 
 
+class OffPaletteColour(ValueError):
+    """A frame holds a colour its exact palette does not."""
+
+
 class Palette:
     """Up to 255 RGB colours, plus one reserved transparent index right after them.
 
     Build it once per scene. `index(frame_rgb)` maps an (H, W, 3) uint8 frame to (H, W) uint8 indices.
-    If a colour is listed twice, its first position is the one used.
+    If a colour is listed twice, its first position is the one used. A frame colour not in the palette raises
+    `OffPaletteColour`, unless the palette is built with `nearest=True` (then it is drawn as its nearest colour).
     """
 
-    def __init__(self, colors: Sequence[tuple[int, int, int]] | np.ndarray):
+    def __init__(self, colors: Sequence[tuple[int, int, int]] | np.ndarray, *, nearest: bool = False):
         table = np.asarray(colors)
         if table.ndim != 2 or table.shape[1:] != (3,) or len(table) == 0:
             raise ValueError(f"a palette needs a list of (r, g, b) colours, got an array of shape {table.shape}")
@@ -53,6 +61,7 @@ class Palette:
             )
         if not np.issubdtype(table.dtype, np.integer) or table.min() < 0 or table.max() > 255:
             raise ValueError("palette colours must be integers in 0..255")
+        self.nearest_off_palette = nearest
         self.colors = table.astype(np.uint8)
         self.colors.setflags(write=False)
         self.transparent_index = len(table)
@@ -77,7 +86,8 @@ class Palette:
         return table.tobytes()
 
     def index(self, frame_rgb: np.ndarray) -> np.ndarray:
-        """Palette indices (H, W) uint8 of an (H, W, 3) uint8 frame: exact for palette colours, else nearest."""
+        """Palette indices (H, W) uint8 of an (H, W, 3) uint8 frame; an off-palette colour raises OffPaletteColour
+        (with `nearest=True`: takes its nearest colour's index)."""
         if frame_rgb.dtype != np.uint8 or frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
             raise ValueError(
                 f"a frame must be an (H, W, 3) uint8 RGB array, got {frame_rgb.dtype} {frame_rgb.shape}"
@@ -86,7 +96,12 @@ class Palette:
         indices = self._lookup[keys]
         unknown = indices == _UNKNOWN
         if unknown.any():
-            self._resolve(np.unique(keys[unknown]))
+            off_palette = np.unique(keys[unknown])
+            if not self.nearest_off_palette:
+                shown = ", ".join(f"#{int(key):06x}" for key in off_palette[:5])
+                raise OffPaletteColour(f"{len(off_palette)} frame colour(s) not in the palette of {len(self)}: "
+                                       f"{shown}{', ...' if len(off_palette) > 5 else ''}")
+            self._resolve(off_palette)
             indices[unknown] = self._lookup[keys[unknown]]
         return indices
 

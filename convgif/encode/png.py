@@ -25,7 +25,7 @@ def frame_name(number: int) -> str:
 class PngFramesWriter(Writer):
     """Write each frame as `directory/frame_NNNN.png`; the same three verbs as `GifWriter`.
 
-    With a palette, frames are stored as indexed PNGs (exact for palette colours, nearest otherwise,
+    With a palette, frames are stored as indexed PNGs (colours as `Palette.index` looks them up,
     and much smaller); without one, as RGB. Every frame is kept (no merging: a frame sequence is often
     fed to other tools that expect one file per step). `finish` writes `frames.json` with each file's
     duration and removes `frame_NNNN.png` files beyond the new count, left by an earlier, longer run.

@@ -17,17 +17,17 @@ import numpy as np
 
 from convgif.engine.trace import ConvStep
 from convgif.engine.trace_transpose import (
-    INPUT_VALUE, INSERTED_ZERO, OUTPUT_PADDING, PADDING, ScatterStep, ScatterTrace, ZeroInsertionTrace,
+    INPUT_VALUE, INSERTED_ZERO, OUTPUT_PADDING, PADDING, ScatterStep, ZeroInsertionTrace,
 )
-from convgif.errors import RenderError
 from convgif.render.fonts import text_width
 from convgif.render.labels import label
+from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, SLOT_GAP, Chrome, Grid, Sizes, cell_text, first_fitting, fitting_size,
-    gap_swatch, outline, palette_with_ramps, pretty_formula, shape_text, swatch, window_legend,
+    MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
+    pretty_formula, shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
-from convgif.render.primitives import MINUS, TIMES, Box, Primitive, Rect, Text, fmt_factor, fmt_number
+from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme, mix
 
 SMALL_CELL = 18  # the original (unflipped) kernel, drawn small beside the flipped one
@@ -70,6 +70,15 @@ def kind_pattern(kind: int, interior: Box, fill: RGB, mark: RGB, text_room: tupl
     return out
 
 
+def tap_mark(mark: RGB) -> RGB:
+    """A cell kind's pattern under the tap colour: darker, so it still shows."""
+    return mix(mark, (0, 0, 0), 0.8)
+
+
+def original_fill(theme: Theme) -> RGB:
+    """The original (unflipped) kernel's cells: the kernel colour, paler."""
+    return mix(theme.kernel, theme.background, 0.5)
+
 
 def transposed_subtitle_parts(g, has_bias: bool, bias_text: str, language: str = "en") -> list[str]:
     """The subtitle's pieces for a transposed conv: kind, shapes and every argument that is not a default."""
@@ -97,14 +106,14 @@ class ZeroInsertionLayout(ConvLayout):
     def __init__(self, trace: ZeroInsertionTrace, *, title: str | None, caption: str | None, theme: Theme,
                  width: int):
         self.zi = trace
-        self.colours = kind_colours(theme)
+        self.kind_colours = kind_colours(theme)
         super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width)
         self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
         self.small_cell = min(self._small_cell_max(), self.kernel_cell)
         self.small_value_size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell,
                                              largest=int(10 * theme.font_scale + 0.5))
 
-    # ---- sizing hooks -------------------------------------------------------------------------------
+    # ---- sizing -------------------------------------------------------------------------------------
     def _small_cell_max(self) -> int:
         """The original kernel's cell: small, but growing with the font scale so its digits grow too."""
         return int(SMALL_CELL * self.theme.font_scale + 0.5)
@@ -114,14 +123,17 @@ class ZeroInsertionLayout(ConvLayout):
         kh = self.kernel_hw[0]
         return kh * min(self._small_cell_max(), ck) + 1 + self.sz.label_h + 4
 
-    def _kernel_offset(self, c: int, ck: int) -> int:
+    def kernel_offset(self, c: int, ck: int) -> int:
+        """The flipped slice sits under the original one, the two centred on the input grid."""
         (ph, _), (kh, _) = self.padded_hw, self.kernel_hw
         block = self._original_block(ck)
         return max(0, (ph * c - block - kh * ck) // 2) + block
 
-    def _column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
-        in_w, k_w, out_w = super()._column_widths(c, ck)
-        original = max(text_width(self._t("zi_original_kernel"), self.sz.label),
+    def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        in_w, k_w, out_w = super().column_widths(c, ck)
+        if self.strips:  # 1D: the original kernel goes right of the partial sum only where there is room
+            return in_w, k_w, out_w
+        original = max(text_width(self.say("zi_original_kernel"), self.sz.label),
                        self.kernel_hw[1] * min(self._small_cell_max(), ck) + 1)
         return in_w, max(k_w, math.ceil(original)), out_w
 
@@ -129,28 +141,28 @@ class ZeroInsertionLayout(ConvLayout):
     def _single(self) -> bool:
         return self.in_channels == 1 and self.out_channels == 1
 
-    def _input_label(self, channel: int) -> str:
-        return self._t("zi_grid_channel", channel=channel, shape=shape_text(self.padded_hw[-self.ndim:]))
+    def input_label(self, channel: int) -> str:
+        return self.say("zi_grid_channel", channel=channel, shape=shape_text(self.padded_hw[-self.ndim:]))
 
-    def _kernel_label(self, out_channel: int, in_channel: int) -> str:
+    def kernel_label(self, out_channel: int, in_channel: int) -> str:
         if self._single():
-            return self._t("zi_kernel_flipped")
-        return self._t("zi_kernel_flipped_slice", out=out_channel, channel=in_channel)
+            return self.say("zi_kernel_flipped")
+        return self.say("zi_kernel_flipped_slice", out=out_channel, channel=in_channel)
 
-    def _headers(self) -> list[tuple[int, str]]:
-        return [(self.in_x, self._t("zi_grid")), (self.k_x, self._t("zi_flipped_to_sums")),
-                (self.out_x, self._t("output"))]
+    def column_headers(self) -> list[tuple[int, str]]:
+        return [(self.in_x, self.say("zi_grid")), (self.mid_x, self.say("zi_flipped_to_sums")),
+                (self.out_x, self.say("output"))]
 
-    def _subtitle(self) -> str:
-        parts = transposed_subtitle_parts(self.zi.geometry, self.zi.bias is not None, self._t("bias"),
+    def subtitle(self) -> str:
+        parts = transposed_subtitle_parts(self.zi.geometry, self.zi.bias is not None, self.say("bias"),
                                           self.theme.language)
         text = " \u00b7 ".join(parts)
         short = " \u00b7 ".join(parts[:1] + parts[3:])  # the grids' labels carry the shapes
         room = self.width - 2 * MARGIN
-        return first_fitting([text + self._t("zi_as_stride1"), text, short], self.sz.sub, room)
+        return first_fitting([text + self.say("zi_as_stride1"), text, short], self.sz.sub, room)
 
-    def _notes(self) -> list[str]:
-        g, t = self.zi.geometry, self._t
+    def notes(self) -> list[str]:
+        g, t = self.zi.geometry, self.say
         lines = []
         axes = ("L",) if self.ndim == 1 else ("H", "W")
         for axis, n, s, k, d, (p, _), q, op, size in zip(
@@ -166,15 +178,15 @@ class ZeroInsertionLayout(ConvLayout):
             lines.append(t("output_formula", formula=pretty_formula(formula)))
         return lines
 
-    def _legend_entries(self):
-        th, col = self.theme, self.colours
+    def legend_entries(self):
+        th, col = self.theme, self.kind_colours
         present = set(np.unique(self.zi.cell_kind).tolist())
 
         def patterned(kind, fill, mark):
             return lambda box: [Rect(box, fill=th.grid)] + kind_pattern(
                 kind, (box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1), fill, mark, None)
 
-        t = self._t
+        t = self.say
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if INSERTED_ZERO in present:
             items.append((t("inserted_zero"), patterned(INSERTED_ZERO, col["zero_fill"], col["zero_dot"])))
@@ -188,17 +200,25 @@ class ZeroInsertionLayout(ConvLayout):
                   (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
         return items
 
+    def grids_by_role(self) -> dict[str, list[Grid]]:
+        """"input" and "grid": the zero-inserted grid (grid coordinates); "kernel": the flipped slice, by input
+        channel; "output"."""
+        return {"input": self.input_grids, "grid": self.input_grids, "kernel": self.kernel_grids,
+                "output": self.output_grids}
+
     # ---- cells --------------------------------------------------------------------------------------
     def _text_room(self, text: str, size: int | None) -> tuple[int, int] | None:
         return None if size is None else (math.ceil(text_width(text, size)) + 4, size + 3)
 
     def _kind_fill(self, kind: int) -> tuple[RGB, RGB]:
-        col = self.colours
+        col = self.kind_colours
         if kind == INSERTED_ZERO:
             return col["zero_fill"], col["zero_dot"]
         return col["op_fill"], col["op_stripe"]
 
-    def _input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
+    def input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
+        """The grid's cells, each kind its own way: values solid, inserted zeros dotted, padding dashed, output
+        padding striped."""
         th, size = self.theme, self.input_value_size
         out: list[Primitive] = [Rect(grid.outer, fill=th.grid)]
         for r in range(grid.rows):
@@ -218,14 +238,13 @@ class ZeroInsertionLayout(ConvLayout):
                     out.append(cell_text(grid, r, col, text, size, colour))
         return out
 
-    def _tap_cell(self, grid: Grid, r: int, col: int, value: float, is_padding: bool) -> list[Primitive]:
+    def tap_cell(self, grid: Grid, r: int, col: int, value: float, is_padding: bool) -> list[Primitive]:
         th, size = self.theme, self.input_value_size
         kind = int(self.kinds[r, col])
         text = fmt_number(value)
         if kind in (INSERTED_ZERO, OUTPUT_PADDING):  # keep the kind's pattern visible under the tap colour
             _, mark = self._kind_fill(kind)
-            out = kind_pattern(kind, grid.interior(r, col), th.tap, mix(mark, (0, 0, 0), 0.8),
-                               self._text_room(text, size))
+            out = kind_pattern(kind, grid.interior(r, col), th.tap, tap_mark(mark), self._text_room(text, size))
         else:
             out = [Rect(grid.interior(r, col), fill=th.tap)]
         if size is not None:
@@ -233,9 +252,9 @@ class ZeroInsertionLayout(ConvLayout):
             out.append(cell_text(grid, r, col, text, size, colour))
         return out
 
-    def _kernels(self, step: ConvStep) -> list[Primitive]:
+    def kernel_marks(self, step: ConvStep) -> list[Primitive]:
         """The flipped slices (with their sums), each with the original slice drawn small beside it."""
-        th, out = self.theme, super()._kernels(step)
+        th, out = self.theme, super().kernel_marks(step)
         per_group_out = self.per_group_out
         local = step.out_channel - step.group * per_group_out
         sc, size = self.small_cell, self.small_value_size
@@ -249,71 +268,55 @@ class ZeroInsertionLayout(ConvLayout):
                     continue
             else:
                 grid = Grid(flipped.x, flipped.y - self._original_block(self.kernel_cell) + 0, rows, cols, sc)
-            text = self._t("zi_original_kernel") if self._single() else self._t("zi_original_slice", channel=ch,
+            text = self.say("zi_original_kernel") if self._single() else self.say("zi_original_slice", channel=ch,
                                                                                   out=local)
             out.append(Text(grid.x, grid.y - 5, text, self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             weights = np.asarray(self.zi.weight[ch, local]).reshape(rows, cols)
             for r in range(rows):
                 for col in range(cols):
-                    out.append(Rect(grid.interior(r, col), fill=mix(th.kernel, th.background, 0.5)))
+                    out.append(Rect(grid.interior(r, col), fill=original_fill(th)))
                     if size is not None:
                         out.append(cell_text(grid, r, col, fmt_number(float(weights[r, col])), size, th.kernel_text))
             if not self.strips:
                 out.append(Text(grid.outer[2] + 6, grid.outer[3] - 3, "\u21bb 180\u00b0", self.sz.label, th.muted_text))
         return out
 
-    def final_transient(self) -> list[Primitive]:
-        th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [Text(MARGIN, self._counter_baseline(),
-                                     self._t("done_counter", total=len(self.trace)), self.sz.sum, th.text, bold=True)]
-        lines = [(self._t("zi_complete", shape=shape_text(g.output_shape)), "")]
-        lines += [(pretty_formula(formula), "") for formula in g.formulas]
-        return out + self._arith_texts(lines, emphasise_last=False)
+    def final_lines(self) -> list[tuple[str, str]]:
+        g = self.trace.geometry
+        return [(self.say("zi_complete", shape=shape_text(g.output_shape)), "")] + [
+            (pretty_formula(formula), "") for formula in g.formulas]
 
-    def cell_box(self, role: str, channel: int, coord) -> Box:
-        return super().cell_box("input" if role == "grid" else role, channel, coord)
-
-    def palette_colors(self, base: list[RGB]) -> list[RGB]:
-        th, col = self.theme, self.colours
-        tap_marks = [mix(col["zero_dot"], (0, 0, 0), 0.8), mix(col["op_stripe"], (0, 0, 0), 0.8)]
+    def colours(self) -> list[RGB]:
+        """The conv palette after the grid's cell-kind colours, the tap-coloured patterns and the original kernel."""
+        th, col = self.theme, self.kind_colours
         extra = palette_with_ramps(
-            [*col.values(), *tap_marks, mix(th.kernel, th.background, 0.5)], [],
+            [*col.values(), tap_mark(col["zero_dot"]), tap_mark(col["op_stripe"]), original_fill(th)], [],
             [(th.padding_text, col["zero_fill"]), (th.padding_text, col["op_fill"]), (th.muted_text, th.tap),
-             (th.kernel_text, mix(th.kernel, th.background, 0.5))],
+             (th.kernel_text, original_fill(th))],
             [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background),
              (th.padding_text, th.padding)], crisp=th.crisp_text)
-        return list(dict.fromkeys(extra + base))[:250]
+        return list(dict.fromkeys(extra + super().colours()))[:MAX_PALETTE]
 
 
-def _as2(shape) -> tuple[int, int]:
-    shape = tuple(int(v) for v in shape)
-    return (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
-
-
-class ScatterLayout:
+class ScatterLayout(Layout):
     """Pixel layout of a scatter trace: input | kernel slices and products | uncropped output with running sums."""
 
-    def __init__(self, trace: ScatterTrace, *, title: str | None, caption: str | None, theme: Theme, width: int):
-        g = trace.geometry
-        if width < 320:
-            raise RenderError(f"frame width must be at least 320 px, got {width}")
-        self.trace, self.theme, self.width = trace, theme, width
-        self.sz = Sizes.at(theme.font_scale)
-        self.ndim = g.ndim
-        self.strips = self.ndim == 1
-        self.in_hw, self.kernel_hw = _as2(g.input_shape[1:]), _as2(g.kernel_size)
-        self.full_hw, self.out_hw = _as2(trace.full_shape), _as2(g.output_shape[1:])
+    def measure(self) -> None:
+        trace, g = self.trace, self.trace.geometry
+        self.in_hw, self.kernel_hw = self.hw(g.input_shape[1:]), self.hw(g.kernel_size)
+        self.full_hw, self.out_hw = self.hw(trace.full_shape), self.hw(g.output_shape[1:])
         before = [b for b, _ in g.padding]
         self.crop_origin = (0, before[0]) if self.ndim == 1 else (before[0], before[1])
         self.c_in, self.c_out = g.in_channels, g.out_channels
         self.c_out_g = g.out_channels // g.groups
         self.output = trace.output()  # the final output, bias included, for the hold frame
         self._collect()
-        self.chrome = Chrome(title=title, subtitle=self._subtitle(), legend=self._legend_entries(), caption=caption,
-                             theme=theme, width=width)
-        self._solve_cell_sizes()
-        self._place()
+        self.cell, self.kernel_cell = self.choose_cells(f"a {shape_text(self.full_hw)} output")
+        self.fit_values(self.input_strings, self.sum_strings)  # the output grid holds running sums
+        ck, digits = self.kernel_cell, self.sz.digits
+        self.weight_value_size = fitting_size(self.weight_strings, ck, largest=digits)
+        self.product_value_size = fitting_size(self.product_strings, ck, largest=digits)
 
     # ---- data from the trace ------------------------------------------------------------------------
     def _collect(self) -> None:
@@ -347,31 +350,19 @@ class ScatterLayout:
             return np.stack([np.zeros(len(coords), dtype=int), coords[:, 0]], axis=1)
         return coords.astype(int)
 
-    def _rc(self, coord) -> tuple[int, int]:
-        coord = tuple(int(v) for v in np.atleast_1d(coord))
-        return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
-
     def _cropped(self, r: int, col: int) -> bool:
         (r0, c0), (oh, ow) = self.crop_origin, self.out_hw
         return not (r0 <= r < r0 + oh and c0 <= col < c0 + ow)
 
     # ---- text ---------------------------------------------------------------------------------------
-    def _t(self, key: str, **values) -> str:
-        """A frame word in the theme's language (see convgif.render.labels)."""
-        return label(self.theme.language, key, **values)
-
-    def _subtitle(self) -> str:
-        parts = transposed_subtitle_parts(self.trace.geometry, self.trace.bias is not None, self._t("sc_bias_at_end"),
-                                          self.theme.language)
+    def subtitle(self) -> str:
+        parts = transposed_subtitle_parts(self.trace.geometry, self.trace.bias is not None,
+                                          self.say("sc_bias_at_end"), self.theme.language)
         text = " \u00b7 ".join(parts)
-        return first_fitting([text + self._t("sc_view"), text], self.sz.sub, self.width - 2 * MARGIN)
+        return first_fitting([text + self.say("sc_view"), text], self.sz.sub, self.width - 2 * MARGIN)
 
-    def _legend_entries(self):
-        th, t = self.theme, self._t
-
-        def swatch(**kw):
-            return lambda box: [Rect(box, **kw)]
-
+    def legend_entries(self):
+        th, t = self.theme, self.say
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid)),
                  (t("sc_current_input"), swatch(fill=th.tap, edge=th.window, line_width=2)),
                  (t("weight"), swatch(fill=th.kernel, edge=th.grid)),
@@ -382,124 +373,82 @@ class ScatterLayout:
             items.append((t("sc_cropped"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         return items
 
-    def _input_label(self, ch: int) -> str:
-        return self._t("input_channel", channel=ch, shape=shape_text(self.trace.geometry.input_shape[1:]))
+    def column_headers(self) -> list[tuple[int, str]]:
+        return [(self.in_x, self.say("input")), (self.mid_x, self.say("sc_header_kernel")),
+                (self.out_x, self.say("sc_header_output"))]
 
-    def _output_label(self, oc: int) -> str:
+    def output_label(self, oc: int) -> str:
         full = shape_text(self.trace.full_shape)
         out = shape_text(self.trace.geometry.output_shape[1:])
         if full == out:
-            return self._t("output_channel", channel=oc, shape=out)
-        return self._t("sc_output_cropped", channel=oc, full=full, shape=out)
+            return self.say("output_channel", channel=oc, shape=out)
+        return self.say("sc_output_cropped", channel=oc, full=full, shape=out)
 
     def _kernel_label(self, ci: int, local: int) -> str:
         if self.c_out > 1 or self.c_in > 1:
-            return self._t("sc_kernel_slice", channel=ci, out=local)
-        return self._t("kernel")
+            return self.say("sc_kernel_slice", channel=ci, out=local)
+        return self.say("kernel")
 
     def _products_label(self, value: float) -> str:
-        return self._t("sc_products_label", times=TIMES, value=fmt_factor(value))
+        return self.say("sc_products_label", times=TIMES, value=fmt_factor(value))
 
-    # ---- sizing -------------------------------------------------------------------------------------
+    # ---- sizing and placement -----------------------------------------------------------------------
     def _prod_gap(self) -> int:
         return int(PROD_GAP * self.theme.font_scale + 0.5)  # the arrow between the blocks grows with the text
 
-    def _widths(self, c: int, ck: int) -> tuple[int, int, int]:
-        (ih, iw), (kh, kw), (fh, fw) = self.in_hw, self.kernel_hw, self.full_hw
-        in_label = text_width(self._input_label(self.c_in - 1), self.sz.label)
-        out_label = text_width(self._output_label(self.c_out - 1), self.sz.label)
+    def _products_dx(self, ck: int) -> int:
+        """How far right of its kernel slice the block of products starts."""
         k_label = text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1), self.sz.label)
+        return max(self.kernel_hw[1] * ck + 1, math.ceil(k_label)) + self._prod_gap()
+
+    def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        (_, iw), (_, kw), (_, fw) = self.in_hw, self.kernel_hw, self.full_hw
+        in_label = text_width(self.input_label(self.c_in - 1), self.sz.label)
+        out_label = text_width(self.output_label(self.c_out - 1), self.sz.label)
         p_label = text_width(self._products_label(-888.88), self.sz.label)
-        block = kw * ck + 1
-        k_w = max(block, math.ceil(k_label)) + self._prod_gap() + max(block, math.ceil(p_label))
+        k_w = self._products_dx(ck) + max(kw * ck + 1, math.ceil(p_label))
         return max(iw * c + 1, math.ceil(in_label)), k_w, max(fw * c + 1, math.ceil(out_label))
 
-    def _heights(self, c: int, ck: int) -> int:
-        (ih, _), (kh, _), (fh, _) = self.in_hw, self.kernel_hw, self.full_hw
-        if self.strips:
-            return (self.c_in * (self.sz.label_h + c + 1 + SLOT_GAP) + self.c_out_g * (self.sz.label_h + ck + 1 + SLOT_GAP)
-                    + self.c_out * (self.sz.label_h + c + 1 + SLOT_GAP))
-        return max(self.c_in * (self.sz.label_h + ih * c + 1 + SLOT_GAP), self.c_out_g * (self.sz.label_h + kh * ck + 1 + SLOT_GAP),
-                   self.c_out * (self.sz.label_h + fh * c + 1 + SLOT_GAP))
+    def _pitches(self, c: int, ck: int) -> tuple[int, int, int]:
+        """How far apart the input channels, kernel slices and output channels stand (strips: rows)."""
+        (ih, _), (kh, _), (fh, _) = self.in_hw, self.kernel_hw, self.full_hw  # strips: one row each
+        return (self.sz.label_h + ih * c + 1 + SLOT_GAP, self.sz.label_h + kh * ck + 1 + SLOT_GAP,
+                self.sz.label_h + fh * c + 1 + SLOT_GAP)
 
-    def _solve_cell_sizes(self) -> None:
-        room = self.width - 2 * MARGIN
-        for c in range(self.sz.max_cell, 2, -1):
-            for ck in dict.fromkeys((min(max(c, self.sz.min_kernel_cell), self.sz.max_kernel_cell), c)):
-                in_w, k_w, out_w = self._widths(c, ck)
-                if self.strips:
-                    fits = max(in_w, k_w, out_w) <= room - 8
-                else:
-                    fits = in_w + k_w + out_w + 2 * MIN_GAP <= room
-                if fits and (self._heights(c, ck) <= MAX_LANES_HEIGHT or c <= 4):
-                    break
-            else:
-                continue
-            break
-        else:
-            raise RenderError(f"a {shape_text(self.full_hw)} output does not fit in {self.width} px")
-        self.cell, self.kernel_cell = c, ck
-        self.col_widths = self._widths(c, ck)
-        digits = self.sz.digits
-        self.input_value_size = fitting_size(self.input_strings, c, largest=digits)
-        self.sum_value_size = fitting_size(self.sum_strings, c, largest=digits)
-        self.current_value_size = fitting_size(self.sum_strings, c, largest=digits, bold=True) or self.sum_value_size
-        self.weight_value_size = fitting_size(self.weight_strings, ck, largest=digits)
-        self.product_value_size = fitting_size(self.product_strings, ck, largest=digits)
+    def grids_height(self, c: int, ck: int) -> int:
+        heights = [n * pitch for n, pitch in zip((self.c_in, self.c_out_g, self.c_out), self._pitches(c, ck))]
+        return sum(heights) if self.strips else max(heights)
 
-    def _place(self) -> None:
+    def place_grids(self, top: int) -> int:
+        """Columns side by side; strips one under the other (inputs, then kernels with products, then outputs)."""
         c, ck = self.cell, self.kernel_cell
         (ih, iw), (kh, kw), (fh, fw) = self.in_hw, self.kernel_hw, self.full_hw
-        in_w, k_w, out_w = self.col_widths
-        y = self.chrome.header_bottom
-        self.input_grids, self.kernel_grids, self.product_grids, self.output_grids = [], [], [], []
-        prod_dx = max(kw * ck + 1, math.ceil(text_width(self._kernel_label(self.c_in - 1, self.c_out_g - 1),
-                                                        self.sz.label))) + self._prod_gap()
-        if self.strips:
-            self.header_baseline = None
-            x = MARGIN + 4
-            self.in_x = self.k_x = self.out_x = x
-            row_y = y + self.sz.label_h
-            for _ in range(self.c_in):
-                self.input_grids.append(Grid(x, row_y, 1, iw, c))
-                row_y += self.sz.label_h + c + 1 + SLOT_GAP
-            for _ in range(self.c_out_g):
-                self.kernel_grids.append(Grid(x, row_y, 1, kw, ck))
-                self.product_grids.append(Grid(x + prod_dx, row_y, 1, kw, ck))
-                row_y += self.sz.label_h + ck + 1 + SLOT_GAP
-            for _ in range(self.c_out):
-                self.output_grids.append(Grid(x, row_y, 1, fw, c))
-                row_y += self.sz.label_h + c + 1 + SLOT_GAP
-            y = row_y - SLOT_GAP - self.sz.label_h + 12
-        else:
-            slack = self.width - 2 * MARGIN - in_w - k_w - out_w
-            gap = min(MAX_GAP, slack // 2)
-            left = MARGIN + (slack - 2 * gap) // 2
-            self.in_x, self.k_x, self.out_x = left, left + in_w + gap, left + in_w + gap + k_w + gap
-            self.header_baseline = y + self.sz.sub
-            top = y + self.sz.sub + 8 + self.sz.label_h
-            for i in range(self.c_in):
-                self.input_grids.append(Grid(self.in_x, top + i * (self.sz.label_h + ih * c + 1 + SLOT_GAP), ih, iw, c))
-            for j in range(self.c_out_g):
-                gy = top + j * (self.sz.label_h + kh * ck + 1 + SLOT_GAP)
-                self.kernel_grids.append(Grid(self.k_x, gy, kh, kw, ck))
-                self.product_grids.append(Grid(self.k_x + prod_dx, gy, kh, kw, ck))
-            for o in range(self.c_out):
-                self.output_grids.append(Grid(self.out_x, top + o * (self.sz.label_h + fh * c + 1 + SLOT_GAP), fh, fw, c))
-            y = top - self.sz.label_h + self._heights(c, ck) - SLOT_GAP + 12
-        self.chrome.place_footer(y, 3)
-        self.height = self.chrome.height
+        prod_dx = self._products_dx(ck)
+        in_pitch, k_pitch, out_pitch = self._pitches(c, ck)
+        in_top = top + self.sz.label_h
+        k_top = in_top + self.c_in * in_pitch if self.strips else in_top
+        out_top = k_top + self.c_out_g * k_pitch if self.strips else in_top
+        self.input_grids = [Grid(self.in_x, in_top + i * in_pitch, ih, iw, c) for i in range(self.c_in)]
+        self.kernel_grids = [Grid(self.mid_x, k_top + j * k_pitch, kh, kw, ck) for j in range(self.c_out_g)]
+        self.product_grids = [Grid(self.mid_x + prod_dx, grid.y, kh, kw, ck) for grid in self.kernel_grids]
+        self.output_grids = [Grid(self.out_x, out_top + o * out_pitch, fh, fw, c) for o in range(self.c_out)]
+        return top + self.grids_height(c, ck) - SLOT_GAP
+
+    def arith_line_count(self) -> int:
+        return 3
+
+    def grids_by_role(self) -> dict[str, list[Grid]]:
+        """"input" (input coordinates), "kernel"/"products" (out channel of the group), "output" (full-grid
+        coordinates)."""
+        return {"input": self.input_grids, "kernel": self.kernel_grids, "products": self.product_grids,
+                "output": self.output_grids}
 
     # ---- primitives ---------------------------------------------------------------------------------
-    def static(self, batch: int) -> list[Primitive]:
-        th, out = self.theme, self.chrome.static()
-        if self.header_baseline is not None:
-            for x, text in ((self.in_x, self._t("input")), (self.k_x, self._t("sc_header_kernel")),
-                            (self.out_x, self._t("sc_header_output"))):
-                out.append(Text(x, self.header_baseline, text, self.sz.sub, th.text, bold=True))
+    def static_marks(self, batch: int) -> list[Primitive]:
+        th, out = self.theme, []
         values = np.asarray(self.trace.input[batch])
         for ch, grid in enumerate(self.input_grids):
-            out.append(Text(grid.x, grid.y - 5, self._input_label(ch), self.sz.label, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self.input_label(ch), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             plane = values[ch].reshape(grid.rows, grid.cols)
             for r in range(grid.rows):
@@ -509,7 +458,7 @@ class ScatterLayout:
                         out.append(cell_text(grid, r, col, fmt_number(float(plane[r, col])), self.input_value_size,
                                              th.input_text))
         for oc, grid in enumerate(self.output_grids):
-            out.append(Text(grid.x, grid.y - 5, self._output_label(oc), self.sz.label, th.muted_text))
+            out.append(Text(grid.x, grid.y - 5, self.output_label(oc), self.sz.label, th.muted_text))
             out.append(Rect(grid.outer, fill=th.grid))
             for r in range(grid.rows):
                 for col in range(grid.cols):
@@ -530,7 +479,7 @@ class ScatterLayout:
             fill, colour, size = th.output_current, th.output_current_text, self.current_value_size
         else:
             fill = th.padding if cropped else th.output_done
-            colour, size = (th.muted_text if cropped else th.output_done_text), self.sum_value_size
+            colour, size = (th.muted_text if cropped else th.output_done_text), self.output_value_size
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=fill)]
         if size is not None:
             out.append(cell_text(grid, r, col, fmt_number(value), size, colour, bold=current))
@@ -554,13 +503,10 @@ class ScatterLayout:
         return list(range(group * self.c_out_g, (group + 1) * self.c_out_g))
 
     def transient(self, step: ScatterStep) -> list[Primitive]:
-        th, chrome = self.theme, self.chrome
-        counter = self._t("step_counter", step=step.index + 1, total=len(self.trace))
-        if self.trace.batch_size > 1:
-            counter = self._t("batch_counter", batch=step.batch) + counter
-        out: list[Primitive] = [chrome.counter(counter)]
+        th = self.theme
+        out: list[Primitive] = [self.step_counter(step)]
         grid = self.input_grids[step.in_channel]
-        r, col = self._rc(step.position)
+        r, col = self.rc(step.position)
         out.append(Rect(grid.interior(r, col), fill=th.tap))
         if self.input_value_size is not None:
             out.append(cell_text(grid, r, col, fmt_number(step.value), self.input_value_size, th.tap_text, bold=True))
@@ -574,8 +520,7 @@ class ScatterLayout:
             for t, (rr, cc) in enumerate(zip(rows, cols)):
                 out += self._sum_cell(grid, rr, cc, float(after[k, t]), current=True)
             out.append(outline(grid.span(rows, cols), th.window, 3))
-        out += chrome.arithmetic(self._lines(step, rc, before, after))
-        return out
+        return out + self.arithmetic(self._lines(step, rc, before, after))
 
     def _kernel_and_products(self, j: int, step: ScatterStep) -> list[Primitive]:
         th, out = self.theme, []
@@ -601,48 +546,42 @@ class ScatterLayout:
         where = ", ".join(str(p) for p in step.position)
         inside = ~np.array([self._cropped(int(r), int(c)) for r, c in rc])
         span = " \u00d7 ".join(str(k) for k in self.trace.geometry.kernel_size)
-        first = self._t("sc_step_line", channel=step.in_channel, where=where, value=fmt_number(step.value),
+        first = self.say("sc_step_line", channel=step.in_channel, where=where, value=fmt_number(step.value),
                         factor=fmt_factor(step.value), times=TIMES, span=span)
         if (~inside).any():
-            first += self._t("sc_in_border", count=int((~inside).sum()))
+            first += self.say("sc_in_border", count=int((~inside).sum()))
         lines = [(first, "")]
         weights = np.asarray(step.weights).reshape(len(step.out_channels), -1)
         for k, oc in enumerate(step.out_channels[:2]):
             terms = [f"{fmt_number(float(b))} + {fmt_factor(step.value)}{TIMES}{fmt_factor(float(w))} = "
                      f"{fmt_number(float(a))}" for b, w, a in zip(before[k], weights[k], after[k])]
-            prefix = self._t("sc_channel_sums", channel=oc) if self.c_out > 1 else self._t("sc_sums")
-            lines.append(self.chrome.elide(terms, prefix, "", "", joiner=", "))
+            prefix = self.say("sc_channel_sums", channel=oc) if self.c_out > 1 else self.say("sc_sums")
+            lines.append(self.elide(terms, prefix, "", "", joiner=", "))
         return lines
 
-    def final_transient(self) -> list[Primitive]:
-        th, g = self.theme, self.trace.geometry
-        out: list[Primitive] = [self.chrome.counter(self._t("done_counter", total=len(self.trace)))]
-        batch = self.trace.batch_size - 1
-        (r0, c0) = self.crop_origin
-        if self.trace.bias is not None:  # the kept cells become the output: running sum + bias
-            for oc, grid in enumerate(self.output_grids):
-                plane = np.asarray(self.output[batch, oc]).reshape(self.out_hw)
-                for r in range(self.out_hw[0]):
-                    for col in range(self.out_hw[1]):
-                        out += self._sum_cell(grid, r0 + r, c0 + col, float(plane[r, col]), current=False)
-        kept = self._t("sc_kept", shape=shape_text(g.output_shape))
+    def final_marks(self) -> list[Primitive]:
+        """With a bias, the kept cells become the output: running sum + bias."""
+        out: list[Primitive] = []
+        if self.trace.bias is None:
+            return out
+        batch, (r0, c0) = self.trace.batch_size - 1, self.crop_origin
+        for oc, grid in enumerate(self.output_grids):
+            plane = np.asarray(self.output[batch, oc]).reshape(self.out_hw)
+            for r in range(self.out_hw[0]):
+                for col in range(self.out_hw[1]):
+                    out += self._sum_cell(grid, r0 + r, c0 + col, float(plane[r, col]), current=False)
+        return out
+
+    def final_lines(self) -> list[tuple[str, str]]:
+        g = self.trace.geometry
+        kept = self.say("sc_kept", shape=shape_text(g.output_shape))
         if any(b for b, _ in g.padding):
-            kept += self._t("sc_kept_cropped", padding=TIMES.join(str(b) for b, _ in g.padding))
+            kept += self.say("sc_kept_cropped", padding=TIMES.join(str(b) for b, _ in g.padding))
         if self.trace.bias is not None:
-            kept += self._t("sc_kept_bias")
-        lines = [(kept, "")] + [(pretty_formula(f), "") for f in g.formulas]
-        return out + self.chrome.arithmetic(lines[:3], emphasise_last=False)
+            kept += self.say("sc_kept_bias")
+        return ([(kept, "")] + [(pretty_formula(f), "") for f in g.formulas])[:3]
 
-    def cell_box(self, role: str, channel: int, coord) -> Box:
-        """role "input" (input coords), "kernel"/"products" (out channel of the group), "output" (full coords)."""
-        grids = {"input": self.input_grids, "kernel": self.kernel_grids, "products": self.product_grids,
-                 "output": self.output_grids}
-        if role not in grids:
-            raise RenderError(f"role must be input, kernel, products or output, got {role!r}")
-        r, col = self._rc(coord)
-        return grids[role][channel].box(r, col)
-
-    def palette_colors(self) -> list[RGB]:
+    def colours(self) -> list[RGB]:
         th = self.theme
         fills = [th.background, th.input, th.padding, th.tap, th.kernel, th.output_empty, th.output_done,
                  th.output_current]

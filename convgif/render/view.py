@@ -1,8 +1,10 @@
 """Views: the frames of one trace, fast (static layer once + Pillow per frame) or by full matplotlib redraw.
 
-`LayeredView` holds the machinery every view shares; a layout gives it four kinds of primitives:
-`static(batch)` (painted once by matplotlib), `done_cell(i)` (what step i leaves behind, painted in step
-order onto a running image), `transient(step)` (only this frame) and `final_transient()` (the hold frame).
+`View(trace, layout_type, ...)` draws any trace its layout (a convgif.render.layout.Layout) lays out; the layout
+gives it four kinds of primitives: `static(batch)` (painted once by matplotlib), `done_cell(i)` (what step i
+leaves behind, painted in step order onto a running image), `transient(step)` (only this frame) and
+`final_transient()` (the hold frame), and declares the colours they paint. `ConvView`, `TransposeView`, `PoolView`
+and `make_view` pick the layout from the trace.
 """
 
 from __future__ import annotations
@@ -15,27 +17,28 @@ from PIL import Image
 from convgif.engine.trace import ConvTrace
 from convgif.engine.trace_pool import PoolTrace
 from convgif.engine.trace_transpose import ScatterTrace, ZeroInsertionTrace
-from convgif.render.layout_common import MAX_PALETTE, palette_with_ramps
+from convgif.errors import RenderError
+from convgif.render.layout import Layout
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.layout_pool import PoolLayout
 from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
 from convgif.render.paint import mpl_render, pil_paint
-from convgif.errors import RenderError
 from convgif.render.primitives import Box
-from convgif.render.theme import RGB, Theme, get_theme, mix
+from convgif.render.theme import RGB, Theme, get_theme
 
 
-class LayeredView:
-    """Frames of a trace whose steps carry `.index` and `.batch`, drawn by `self.layout`."""
+class View:
+    """Frames of a trace whose steps carry `.index` and `.batch`, drawn by a `layout_type` layout at `width` px
+    (the height follows the layout)."""
 
-    trace: object
-    theme: Theme
-    layout: object
-
-    def _init_layers(self) -> None:
+    def __init__(self, trace, layout_type: type[Layout], *, title: str | None = None, caption: str | None = None,
+                 theme: Theme | None = None, width: int = 720):
+        self.trace = trace
+        self.theme = theme or get_theme("light")
+        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width)
         self._static: dict[int, Image.Image] = {}  # per batch element: the matplotlib-rendered static layer
-        self._batches = int(self.trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input
-        self._steps_per_batch = len(self.trace) // self._batches
+        self._batches = int(trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input
+        self._steps_per_batch = len(trace) // self._batches
 
     @property
     def size(self) -> tuple[int, int]:
@@ -114,95 +117,56 @@ class LayeredView:
                           crisp_text=self.theme.crisp_text)
 
     def palette_colors(self) -> list[RGB]:
-        """<= 250 colours for a single GIF palette (the layout knows which colours it paints)."""
-        return self.layout.palette_colors()
+        """<= 250 colours for a single GIF palette: the colours the layout declares it paints."""
+        return self.layout.colours()
+
+    @property
+    def exact_palette(self) -> bool:
+        """Whether every pixel of a frame is one of `palette_colors()`. True with crisp (one-bit) text; smooth text's
+        anti-aliased glyph edges are blends that the palette's ramps only approximate, so an encoder must map those
+        to their nearest palette colour."""
+        return self.theme.crisp_text
 
 
-class ConvView(LayeredView):
-    """Frames of a conv1d/conv2d trace at `width` px; the height follows the layout."""
+class ConvView(View):
+    """Frames of a conv1d/conv2d trace. Roles for `cell_box`: "input" (padded coordinates), "kernel" (by the input
+    channel the slice reads), "output"."""
 
-    def __init__(self, trace: ConvTrace, *, title: str | None = None, caption: str | None = None,
-                 theme: Theme | None = None, width: int = 720):
-        self.trace = trace
-        self.theme = theme or get_theme("light")
-        self.layout = ConvLayout(trace, title=title, caption=caption, theme=self.theme, width=width)
-        self._init_layers()
-
-    def cell_box(self, role: str, channel: int, coord) -> Box:
-        """Pixel box (x0, y0, x1, y1), x1/y1 exclusive, of a cell including its border lines.
-
-        role "input" takes padded coordinates; "kernel" takes the input channel the slice reads.
-        """
-        return self.layout.cell_box(role, channel, coord)
-
-    # ---- palette ------------------------------------------------------------------------------------
-    def palette_colors(self) -> list[RGB]:
-        """<= 250 colours for a single GIF palette: theme colours, then text-over-fill anti-aliasing ramps."""
-        th = self.theme
-        lanes = [th.lane_colour(g) for g in range(self.layout.groups)] if self.layout.groups > 1 else []
-        fills = [th.background, th.input, th.padding, th.tap, th.kernel, th.output_empty, th.output_done,
-                 th.output_current, *lanes]
-        lines = [th.grid, th.padding_edge, th.window, th.gap, th.text,
-                 *[th.group_colour(g) for g in range(self.layout.groups)]]
-        pairs = [(th.input_text, th.input), (th.padding_text, th.padding), (th.tap_text, th.tap),
-                 (th.muted_text, th.tap), (th.kernel_text, th.kernel), (th.output_done_text, th.output_done),
-                 (th.output_current_text, th.output_current), (th.text, th.background),
-                 (th.muted_text, th.background), (th.accent, th.background), (th.output_current, th.background),
-                 (th.window, th.input), (th.window, th.padding), (th.window, th.tap), (th.grid, th.input),
-                 (th.padding_edge, th.padding)]
-        for lane in lanes:
-            pairs += [(th.text, lane), (th.accent, lane), (th.output_current, lane)]
-            pairs += [(self.layout._label_colour(g), lane) for g in range(self.layout.groups)]
-        colours = palette_with_ramps(fills, lines, pairs, crisp=th.crisp_text)
-        if self.layout.groups > 1:  # the same colours under the veil of a dimmed lane
-            colours += [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
-        return list(dict.fromkeys(colours))[:MAX_PALETTE]
+    def __init__(self, trace: ConvTrace, **options):
+        super().__init__(trace, ConvLayout, **options)
 
 
-TRANSPOSE_VIEWS = ("zero_insertion", "scatter")
+TRANSPOSE_VIEWS = {"zero_insertion": (ZeroInsertionTrace, ZeroInsertionLayout),
+                   "scatter": (ScatterTrace, ScatterLayout)}
 
 
-class TransposeView(LayeredView):
+class TransposeView(View):
     """Frames of a transposed convolution: `view="zero_insertion"` takes a ZeroInsertionTrace, "scatter" a
     ScatterTrace. Roles for `cell_box`: zero_insertion "input"/"grid" (grid coordinates), "kernel" (flipped
     slice, by input channel), "output"; scatter "input", "kernel"/"products" (by out channel within the group),
     "output" (uncropped full-grid coordinates)."""
 
-    def __init__(self, trace: ZeroInsertionTrace | ScatterTrace, *, view: str = "zero_insertion",
-                 title: str | None = None, caption: str | None = None, theme: Theme | None = None, width: int = 720):
+    def __init__(self, trace: ZeroInsertionTrace | ScatterTrace, *, view: str = "zero_insertion", **options):
         if view not in TRANSPOSE_VIEWS:
             raise RenderError(f"transposed-conv view must be one of {', '.join(TRANSPOSE_VIEWS)}, got {view!r}")
-        wanted = ZeroInsertionTrace if view == "zero_insertion" else ScatterTrace
+        wanted, layout_type = TRANSPOSE_VIEWS[view]
         if not isinstance(trace, wanted):
             raise RenderError(f"the {view} view draws a {wanted.__name__}, got {type(trace).__name__}")
         self.view = view
-        self.trace = trace
-        self.theme = theme or get_theme("light")
-        layout_type = ZeroInsertionLayout if view == "zero_insertion" else ScatterLayout
-        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width)
-        self._init_layers()
-
-    def palette_colors(self) -> list[RGB]:
-        if self.view == "zero_insertion":  # the conv palette plus the grid's cell-kind colours
-            return self.layout.palette_colors(ConvView.palette_colors(self))
-        return self.layout.palette_colors()
+        super().__init__(trace, layout_type, **options)
 
 
-class PoolView(LayeredView):
+class PoolView(View):
     """Frames of a max/avg/lp pool trace (1D or 2D). Roles: "input" (padded coordinates), "output"."""
 
-    def __init__(self, trace: PoolTrace, *, title: str | None = None, caption: str | None = None,
-                 theme: Theme | None = None, width: int = 720):
+    def __init__(self, trace: PoolTrace, **options):
         if not isinstance(trace, PoolTrace):
             raise RenderError(f"PoolView draws a PoolTrace, got {type(trace).__name__}")
-        self.trace = trace
-        self.theme = theme or get_theme("light")
-        self.layout = PoolLayout(trace, title=title, caption=caption, theme=self.theme, width=width)
-        self._init_layers()
+        super().__init__(trace, PoolLayout, **options)
 
 
 def make_view(trace, *, view: str | None = None, title: str | None = None, caption: str | None = None,
-              theme: Theme | None = None, width: int = 720) -> LayeredView:
+              theme: Theme | None = None, width: int = 720) -> View:
     """The view that draws `trace`, chosen by its type; `view` must match the trace when given."""
     options = dict(title=title, caption=caption, theme=theme, width=width)
     if isinstance(trace, ZeroInsertionTrace):

@@ -1,0 +1,280 @@
+"""The one frame layout every animated view shares (`Layout`), and the hooks through which a layout adds its own.
+
+A layout turns one trace, a theme and a frame width into pixel primitives. `Layout.__init__` places, top to
+bottom: title, subtitle, legend, column headers, the grids, the step counter, the arithmetic, the notes and the
+caption. The grids stand in three columns (input | middle | output), or, for 1D traces, in strips one under the
+other. A view (convgif.render.view.View) paints what `static(batch)`, `done_cell(i)`, `transient(step)` and
+`final_transient()` return, with the colours `colours()` declares.
+
+A layout supplies, as public methods: `measure()` (read the trace, then `choose_cells`), `column_widths` and
+`grids_height` (what `choose_cells` tries), `subtitle()`, `legend_entries()`, `column_headers()`, `notes()`,
+`place_grids(top)`, `arith_line_count()`, `static_marks(batch)`, `done_cell(i)`, `transient(step)`,
+`final_lines()`, `final_marks()`, `grids_by_role()` and `colours()`; grid labels `input_label(channel)` and
+`output_label(channel)`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import numpy as np
+
+from convgif.errors import DoesNotFitError, RenderError, TooNarrowError
+from convgif.render.labels import label
+from convgif.render.layout_common import (
+    MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, Grid, LegendItem, Sizes, arith_texts, cell_text, elide, fitting_size,
+    flow_legend, legend_height, legend_primitives, line_texts, outline, shape_text, wrap_text,
+)
+from convgif.render.primitives import Box, Primitive, Rect, Text
+from convgif.render.theme import RGB, Theme
+
+MIN_WIDTH = 320
+GRIDS_GAP = 12  # between the grids and the step counter
+
+
+class Layout(ABC):
+    """Pixel layout of one trace's frames: the shared frame around the grids a subclass places and marks."""
+
+    text_by_word = True  # arithmetic and notes as one Text per word (see layout_common.line_texts)
+    # Where notes and caption stand among the static primitives. Pixels do not depend on it (nothing overlaps),
+    # but pdf and svg pages store primitives in this order: conv frames list them last, the others after the legend.
+    footer_drawn_last = False
+
+    def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int):
+        if width < MIN_WIDTH:
+            raise TooNarrowError(width, MIN_WIDTH)
+        self.trace, self.theme, self.width = trace, theme, width
+        self.sz = sz = Sizes.at(theme.font_scale)
+        self.ndim = trace.geometry.ndim
+        self.strips = self.ndim == 1  # 1D: each channel a row, the grids top to bottom
+        self.measure()
+        self.in_x, self.mid_x, self.out_x = self._column_xs()
+        room = self.arith_width = width - 2 * MARGIN
+        y = MARGIN
+        self.title_lines = wrap_text(title, sz.title, room, bold=True) if title else []
+        self.title_baseline = y + sz.title if title else None
+        y += len(self.title_lines) * (sz.title + 8)
+        self.subtitle_lines = wrap_text(self.subtitle(), sz.sub, room) or [""]  # a long subtitle wraps
+        self.sub_baseline = y + sz.sub
+        y += len(self.subtitle_lines) * (sz.sub + 4) + 4
+        self.legend_rows = flow_legend(self.legend_entries(), y, width, sz)
+        y += legend_height(self.legend_rows, sz) + 6
+        self.header_baseline = None if self.strips else y + sz.sub  # strips have no column headers
+        if not self.strips:
+            y += sz.sub + 8
+        y = self.place_grids(y) + GRIDS_GAP
+        # the step counter heads the arithmetic it numbers: there it changes with pixels that change anyway, where
+        # at the top of the frame it stretched every GIF frame's changed box to the full height (~10% of its bytes)
+        self.counter_top = y
+        y += sz.arith_line
+        self.arith_top = y
+        self.arith_lines = self.arith_line_count()
+        y += self.arith_lines * sz.arith_line + 6
+        # static lines between the arithmetic and the caption, wrapped when wider than the frame
+        self.note_lines = [line for note in self.notes() for line in wrap_text(note, sz.arith, room)]
+        self.notes_top = y
+        y += len(self.note_lines) * sz.arith_line + (6 if self.note_lines else 0)
+        self.caption_lines = wrap_text(caption or "", sz.caption, room)
+        self.caption_top = y
+        y += len(self.caption_lines) * (sz.caption + 6)
+        self.height = y + MARGIN
+
+    # ---- hooks --------------------------------------------------------------------------------------
+    @abstractmethod
+    def measure(self) -> None:
+        """Read what the frames need from the trace and choose the cell sizes (`choose_cells`)."""
+
+    @abstractmethod
+    def column_widths(self, cell: int, kernel_cell: int) -> tuple[int, int, int]:
+        """Widths (px) of the input, middle and output columns (strips: of the widest row of each) at these cells."""
+
+    @abstractmethod
+    def grids_height(self, cell: int, kernel_cell: int) -> int:
+        """Height (px) of all the grids at these cell sizes."""
+
+    @abstractmethod
+    def subtitle(self) -> str:
+        """The line under the title: the operation and its arguments (wrapped when long)."""
+
+    @abstractmethod
+    def legend_entries(self) -> list[LegendItem]:
+        """(label, swatch) of every kind of cell and mark the frames show."""
+
+    def input_label(self, channel: int) -> str:
+        """The label over an input channel's grid."""
+        return self.say("input_channel", channel=channel, shape=shape_text(self.trace.geometry.input_shape[1:]))
+
+    def output_label(self, channel: int) -> str:
+        """The label over an output channel's grid."""
+        return self.say("output_channel", channel=channel, shape=shape_text(self.trace.geometry.output_shape[1:]))
+
+    def column_headers(self) -> list[tuple[int, str]]:
+        """(x, text) of each column's bold header (drawn only over columns, not strips)."""
+        return []
+
+    def notes(self) -> list[str]:
+        """Static lines under the arithmetic (wrapped to the frame width)."""
+        return []
+
+    @abstractmethod
+    def place_grids(self, top: int) -> int:
+        """Place the grids from `top` down; returns their bottom."""
+
+    @abstractmethod
+    def arith_line_count(self) -> int:
+        """How many arithmetic lines to make room for."""
+
+    @abstractmethod
+    def static_marks(self, batch: int) -> list[Primitive]:
+        """The grids and whatever else of this layout never changes between steps."""
+
+    @abstractmethod
+    def done_cell(self, index: int) -> list[Primitive]:
+        """What step `index` leaves behind (painted in step order onto a running image)."""
+
+    @abstractmethod
+    def transient(self, step) -> list[Primitive]:
+        """What only this step's frame shows: `step_counter(step)` first, `arithmetic(...)` last."""
+
+    @abstractmethod
+    def final_lines(self) -> list[tuple[str, str]]:
+        """The hold frame's arithmetic lines: what was computed and how its size came about."""
+
+    def final_marks(self) -> list[Primitive]:
+        """The hold frame's marks besides its lines."""
+        return []
+
+    @abstractmethod
+    def grids_by_role(self) -> dict[str, list[Grid]]:
+        """The grids `cell_box` finds a cell in, by role ("input", "output", ...), one per channel."""
+
+    @abstractmethod
+    def colours(self) -> list[RGB]:
+        """<= 250 colours for one GIF palette, in palette order: every colour the primitives paint, built from the
+        fills, lines and text-over-fill pairs the layout draws (layout_common.palette_with_ramps). A frame colour
+        missing here is an error when the frames are encoded (with crisp text; see View.exact_palette)."""
+
+    # ---- shared pieces ------------------------------------------------------------------------------
+    def say(self, key: str, **values) -> str:
+        """A frame word in the theme's language (see convgif.render.labels)."""
+        return label(self.theme.language, key, **values)
+
+    def rc(self, coord) -> tuple[int, int]:
+        """(row, col) of a trace coordinate: 1D coordinates are columns of row 0."""
+        coord = tuple(int(v) for v in np.atleast_1d(coord))
+        return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
+
+    def hw(self, shape) -> tuple[int, int]:
+        """(rows, cols) of a spatial shape: a 1D shape is one row."""
+        shape = tuple(int(v) for v in shape)
+        return (1, shape[0]) if self.ndim == 1 else (shape[0], shape[1])
+
+    def choose_cells(self, what: str) -> tuple[int, int]:
+        """The largest (cell, kernel cell) in px at which the columns fit the frame width and the grids stay within
+        MAX_LANES_HEIGHT (tiny cells may grow taller); kernels keep legible cells unless they are long. Keeps the
+        widths as `col_widths`. `what` names what does not fit otherwise ("a 7×7 input")."""
+        sz, room = self.sz, self.width - 2 * MARGIN
+        for c in range(sz.max_cell, 2, -1):
+            for ck in dict.fromkeys((min(max(c, sz.min_kernel_cell), sz.max_kernel_cell), c)):
+                widths = self.column_widths(c, ck)
+                fits = max(widths) <= room - 8 if self.strips else sum(widths) + 2 * MIN_GAP <= room
+                if fits and (self.grids_height(c, ck) <= MAX_LANES_HEIGHT or c <= 4):
+                    self.col_widths = widths
+                    return c, ck
+        raise DoesNotFitError(what, width=self.width)
+
+    def _column_xs(self) -> tuple[int, int, int]:
+        """Left edges of the three columns, centred with equal gaps; strips all start at one x."""
+        if self.strips:
+            return (MARGIN + 4,) * 3
+        in_w, mid_w, out_w = self.col_widths
+        slack = self.width - 2 * MARGIN - in_w - mid_w - out_w
+        gap = min(MAX_GAP, slack // 2)
+        left = MARGIN + (slack - 2 * gap) // 2
+        return left, left + in_w + gap, left + in_w + gap + mid_w + gap
+
+    def static(self, batch: int) -> list[Primitive]:
+        """Drawn once per scene (per batch element): everything that never changes between steps."""
+        th, sz = self.theme, self.sz
+        head = [Text(MARGIN, self.title_baseline + i * (sz.title + 8), line, sz.title, th.text, bold=True)
+                for i, line in enumerate(self.title_lines)]
+        head += [Text(MARGIN, self.sub_baseline + i * (sz.sub + 4), line, sz.sub, th.muted_text)
+                 for i, line in enumerate(self.subtitle_lines)]
+        head += legend_primitives(self.legend_rows, th, sz)
+        foot: list[Primitive] = []
+        for i, note in enumerate(self.note_lines):
+            foot += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text,
+                               crisp=th.crisp_text)
+        foot += [Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption, th.muted_text)
+                 for i, line in enumerate(self.caption_lines)]
+        body: list[Primitive] = []
+        if self.header_baseline is not None:
+            body += [Text(x, self.header_baseline, text, sz.sub, th.text, bold=True)
+                     for x, text in self.column_headers()]
+        body += self.static_marks(batch)
+        return head + body + foot if self.footer_drawn_last else head + foot + body
+
+    def counter(self, text: str) -> Text:
+        """The step counter: its own line, left, just above the arithmetic."""
+        return Text(MARGIN, self.counter_top + self.sz.sum, text, self.sz.sum, self.theme.text, bold=True)
+
+    def step_counter(self, step) -> Text:
+        text = self.say("step_counter", step=step.index + 1, total=len(self.trace))
+        if self.trace.batch_size > 1:
+            text = self.say("batch_counter", batch=step.batch) + text
+        return self.counter(text)
+
+    def arithmetic(self, lines: list[tuple[str, str]], *, emphasise_last: bool = True) -> list[Primitive]:
+        """(body, result) lines under the grids, the results bold; the last one in the current-output colour."""
+        return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, by_word=self.text_by_word,
+                           sz=self.sz)
+
+    def elide(self, terms: list[str], prefix: str, tail: str, result: str, joiner: str = " + ") -> tuple[str, str]:
+        """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
+        return elide(terms, prefix, tail, result, self.arith_width, joiner, size=self.sz.arith,
+                     language=self.theme.language, by_word=self.text_by_word)
+
+    def final_transient(self) -> list[Primitive]:
+        """The hold frame's extras: no window, just what was computed and how its size came about."""
+        done = self.counter(self.say("done_counter", total=len(self.trace)))
+        return [done, *self.final_marks(), *self.arithmetic(self.final_lines(), emphasise_last=False)]
+
+    def fit_values(self, input_strings: list[str], output_strings: list[str]) -> None:
+        """Digit sizes (px; None: numbers hidden) at `self.cell` of input cells, output cells and the current
+        output cell, whose number is bold."""
+        c, digits = self.cell, self.sz.digits
+        self.input_value_size = fitting_size(input_strings, c, largest=digits)
+        self.output_value_size = fitting_size(output_strings, c, largest=digits)
+        self.current_value_size = fitting_size(output_strings, c, largest=digits, bold=True) or self.output_value_size
+
+    def done_output(self, index: int, text: Callable[[float], str]) -> list[Primitive]:
+        """For one step per output element: the look of step `index`'s output cell once computed, its value (from
+        the trace's output) written by `text`."""
+        batch, ch, *pos = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
+                                                                    *self.trace.geometry.output_shape)))
+        r, col = self.rc(pos)
+        grid = self.output_grids[ch]
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=self.theme.output_done)]
+        if self.output_value_size is not None:
+            value = float(self.output[(batch, ch, *pos)])
+            out.append(cell_text(grid, r, col, text(value), self.output_value_size, self.theme.output_done_text))
+        return out
+
+    def current_output(self, grid: Grid, r: int, col: int, text: str) -> list[Primitive]:
+        """The output cell a step writes: the current colour, its value in bold, a frame in the text colour."""
+        th = self.theme
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=th.output_current)]
+        if self.current_value_size is not None:
+            out.append(cell_text(grid, r, col, text, self.current_value_size, th.output_current_text, bold=True))
+        out.append(outline(grid.box(r, col), th.text, 2))
+        return out
+
+    def cell_box(self, role: str, channel: int, coord) -> Box:
+        """Pixel box (x0, y0, x1, y1), x1/y1 exclusive, of a cell including its border lines."""
+        grids = self.grids_by_role()
+        if role not in grids:
+            *first, last = grids
+            raise RenderError(f"role must be {', '.join(first)} or {last}, got {role!r}")
+        r, col = self.rc(coord)
+        return grids[role][channel].box(r, col)
