@@ -53,11 +53,11 @@ def build_trace(scene):
 
 
 def build_view(scene, trace):
-    """The frames of `trace`, drawn by the layout of the scene's view."""
-    from convgif.render import make_view
+    """The frames of `trace`, drawn by the layout the scene's view names in its op family's record."""
+    from convgif.render import View
 
-    return make_view(trace, view=scene.view_name(), title=scene.title, caption=scene_caption(scene),
-                     theme=scene_theme(scene), width=scene.render.width)
+    return View(trace, scene.view().layout_type(), title=scene.title, caption=scene_caption(scene),
+                theme=scene_theme(scene), width=scene.render.width)
 
 
 def drawable_view(scene, trace=None):

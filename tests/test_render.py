@@ -9,7 +9,8 @@ import pytest
 
 from convgif.engine import conv_trace
 from convgif.errors import RenderError
-from convgif.render import ConvView, get_theme
+from convgif.render import View, get_theme
+from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import Text, fmt_number
 from convgif.render.theme import mix
 from test_render_transpose import agreement
@@ -59,7 +60,7 @@ def scene(request):
     """A scene drawn with every tap filled, so the probes below can find each tap by its fill."""
     cin, spatial, cout, kernel, options = SCENES[request.param]
     trace = make_trace(cin, spatial, cout, kernel, **options)
-    view = ConvView(trace, title=request.param, caption="a caption", theme=FILLED)
+    view = View(trace, ConvLayout, title=request.param, caption="a caption", theme=FILLED)
     return request.param, trace, view, (spatial, kernel, options)
 
 
@@ -102,7 +103,7 @@ def test_default_taps_fill_only_windows_with_gaps(name):
     fill, and the outline runs along the taps' outer edge. A dilated window still fills exactly its taps."""
     cin, spatial, cout, kernel, options = SCENES[name]
     trace = make_trace(cin, spatial, cout, kernel, **options)
-    view = ConvView(trace, title=name, caption=None)
+    view = View(trace, ConvLayout, title=name, caption=None)
     ndim = len(spatial)
     stride, dilation = as_tuple(options.get("stride", 1), ndim), as_tuple(options.get("dilation", 1), ndim)
     padded = tuple(n + 2 * p for n, p in zip(spatial, as_tuple(options.get("padding", 0), ndim)))
@@ -127,7 +128,7 @@ def test_default_taps_fill_only_windows_with_gaps(name):
 
 def test_padding_cells_look_different_from_data_cells():
     trace = make_trace(1, (4, 4), 1, (3, 3), padding=1)
-    view = ConvView(trace, title=None, caption=None)
+    view = View(trace, ConvLayout, title=None, caption=None)
     frame = next(view.frames([len(trace) - 1]))  # window at the bottom right, corner (0, 0) untouched
     padding_colour = probe(frame, view.cell_box("input", 0, (0, 0)))
     data_colour = probe(frame, view.cell_box("input", 0, (1, 1)))
@@ -137,7 +138,7 @@ def test_padding_cells_look_different_from_data_cells():
 
 def test_other_group_inputs_are_dimmed():
     trace = make_trace(2, (5, 5), 2, (3, 3), groups=2)
-    view = ConvView(trace, title=None, caption=None)
+    view = View(trace, ConvLayout, title=None, caption=None)
     first, last = view.frames([0, len(trace) - 1])
     box1, box0 = view.cell_box("input", 1, (4, 4)), view.cell_box("input", 0, (4, 4))
     assert probe(first, box1) == mix(THEME.input, THEME.background, 1 - THEME.dim_alpha)
@@ -153,16 +154,16 @@ def test_fast_path_matches_full_matplotlib_redraw():
     # FreeType builds while still failing on any misplaced cell or missing text. With crisp text (the default)
     # the fast path must equal a from-scratch Pillow redraw exactly (see `agreement`).
     trace = make_trace(2, (4, 4), 2, (3, 3), groups=2, padding=1, dilation=(1, 2))
-    agreement(lambda theme: ConvView(trace, title="agreement", caption="fast vs reference", theme=theme),
+    agreement(lambda theme: View(trace, ConvLayout, title="agreement", caption="fast vs reference", theme=theme),
               list(range(len(trace))))
 
 
 def test_deterministic_and_same_size():
     trace = make_trace(3, (5, 5), 2, (3, 3), padding=1)
-    first = list(ConvView(trace, title="t", caption="c").frames(range(0, len(trace), 3)))
-    second = list(ConvView(trace, title="t", caption="c").frames(range(0, len(trace), 3)))
+    first = list(View(trace, ConvLayout, title="t", caption="c").frames(range(0, len(trace), 3)))
+    second = list(View(trace, ConvLayout, title="t", caption="c").frames(range(0, len(trace), 3)))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    view = ConvView(trace, title="t", caption="c")
+    view = View(trace, ConvLayout, title="t", caption="c")
     assert view.size[0] == 720
     shapes = {f.shape for f in first} | {view.final_frame().shape}
     assert shapes == {(view.size[1], 720, 3)}
@@ -171,7 +172,7 @@ def test_deterministic_and_same_size():
 
 def test_custom_width_and_palette_covers_the_frame():
     trace = make_trace(2, (6, 6), 2, (3, 3), groups=2, padding=1)
-    view = ConvView(trace, title="palette", caption=None, width=600)
+    view = View(trace, ConvLayout, title="palette", caption=None, width=600)
     frame = next(view.frames([3]))
     assert frame.shape[1] == 600
     palette = view.palette_colors()
@@ -185,7 +186,7 @@ def test_custom_width_and_palette_covers_the_frame():
 
 def test_step_counter_and_subset_fill_earlier_cells():
     trace = make_trace(1, (5, 5), 1, (3, 3))
-    view = ConvView(trace, title=None, caption=None)
+    view = View(trace, ConvLayout, title=None, caption=None)
     frame = next(view.frames([6]))  # steps 0..5 never shown, but done
     for k in range(6):
         assert probe(frame, view.cell_box("output", 0, divmod(k, 3))) == THEME.output_done
@@ -197,12 +198,12 @@ def test_arithmetic_text_from_the_trace_and_elided_when_long():
     x = np.arange(9.0).reshape(1, 3, 3)
     w = np.array([[[[1.0, -1.0], [2.0, 0.5]]]])
     trace = conv_trace(x, w, np.array([0.5]))
-    view = ConvView(trace, title=None, caption=None)
+    view = View(trace, ConvLayout, title=None, caption=None)
     texts = [p.text for p in view.layout.transient(trace.step(0)) if isinstance(p, Text)]
     # 0*1 + 1*(-1) + 3*2 + 4*0.5 + 0.5 = 7.5, worked by hand
     assert "0\u00d71 + 1\u00d7(\u22121) + 3\u00d72 + 4\u00d70.5 + b(0.5)" in texts and " = 7.5" in texts
     big = conv_trace(np.ones((2, 40)), np.ones((1, 2, 31)), None)
-    texts = [p.text for p in ConvView(big, title=None, caption=None).layout.transient(big.step(0))
+    texts = [p.text for p in View(big, ConvLayout, title=None, caption=None).layout.transient(big.step(0))
              if isinstance(p, Text)]
     assert any(t.startswith("ch0: ") and "more)" in t for t in texts)
     assert "31 + 31" in texts  # per-channel partial sums, then their total (no bias)
@@ -210,7 +211,7 @@ def test_arithmetic_text_from_the_trace_and_elided_when_long():
 
 def test_numbers_hidden_when_cells_are_small():
     trace = make_trace(1, (40, 40), 1, (3, 3))
-    view = ConvView(trace, title=None, caption=None)
+    view = View(trace, ConvLayout, title=None, caption=None)
     assert view.layout.cell < 16 and view.layout.input_value_size is None
     assert any(isinstance(p, Text) and "values hidden" in p.text for p in view.layout.static(0))
 

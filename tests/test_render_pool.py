@@ -11,7 +11,8 @@ import torch
 
 from convgif.engine.trace_pool import pool_trace
 from convgif.errors import RenderError
-from convgif.render import PoolView, get_theme, make_view
+from convgif.render import View, get_theme
+from convgif.render.layout_pool import PoolLayout
 from convgif.render.primitives import Text, fmt_number
 from test_render_transpose import agreement, assert_palette_covers
 
@@ -35,7 +36,7 @@ def test_max_marker_is_where_torch_says(padding):
     x = rng.permutation(36).reshape(1, 6, 6).astype(float)  # distinct values: one maximum per window
     kernel, stride = (3, 3) if padding else (2, 2), 2
     trace = pool_trace("max_pool2d", x, kernel, stride, padding)
-    view = PoolView(trace, title=None, caption=None, theme=FILLED)
+    view = View(trace, PoolLayout, title=None, caption=None, theme=FILLED)
     values, indices = F.max_pool2d(torch.tensor(x[None]), kernel, stride, padding, return_indices=True)
     out_h, out_w = values.shape[2:]
     steps = list(range(len(trace)))
@@ -67,7 +68,7 @@ def test_max_marker_is_where_torch_says(padding):
 def test_average_arithmetic_uses_the_divisor(count_include_pad):
     x = np.arange(16.0).reshape(1, 4, 4)
     trace = pool_trace("avg_pool2d", x, 3, 2, 1, count_include_pad=count_include_pad)
-    view = PoolView(trace, title=None, caption=None, theme=FILLED)
+    view = View(trace, PoolLayout, title=None, caption=None, theme=FILLED)
     want = F.avg_pool2d(torch.tensor(x[None]), 3, 2, 1, count_include_pad=count_include_pad).numpy()
     for k in range(len(trace)):
         step = trace.step(k)
@@ -87,12 +88,12 @@ def test_default_pool_window_fills_only_the_max_unless_it_has_gaps():
     """`taps = "auto"`: a dense pooling window is its outline plus the marked maximum; a dilated one fills the
     cells it reads and outlines the ones it skips (the gap colour's inner outline), as conv frames do."""
     x = np.random.default_rng(3).permutation(36).reshape(1, 6, 6).astype(float)
-    dense = PoolView(pool_trace("max_pool2d", x, 2, 2, 0), title=None, caption=None)
+    dense = View(pool_trace("max_pool2d", x, 2, 2, 0), PoolLayout, title=None, caption=None)
     frame = next(dense.frames([0]))
     colours = {cell: probe(frame, dense.cell_box("input", 0, cell), inset=5) for cell in itertools.product(range(6), repeat=2)}
     assert THEME.tap not in colours.values()
     assert sum(colour == THEME.output_current for colour in colours.values()) == 1
-    dilated = PoolView(pool_trace("max_pool2d", x, 2, 1, 0, dilation=2), title=None, caption=None)
+    dilated = View(pool_trace("max_pool2d", x, 2, 1, 0, dilation=2), PoolLayout, title=None, caption=None)
     frame = next(dilated.frames([0]))
     taps, skipped = {(0, 0), (0, 2), (2, 0), (2, 2)}, {(0, 1), (1, 0), (1, 1), (1, 2), (2, 1)}
     for cell in itertools.product(range(6), repeat=2):
@@ -106,7 +107,7 @@ def test_default_pool_window_fills_only_the_max_unless_it_has_gaps():
 def test_lp_arithmetic_and_value():
     x = np.array([[[1.0, 2.0, 0.0, 3.0], [2.0, 4.0, 1.0, 1.0], [0.0, 1.0, 5.0, 2.0], [3.0, 0.0, 2.0, 2.0]]])
     trace = pool_trace("lp_pool2d", x, 2, 2, norm_type=2)
-    view = PoolView(trace, title=None, caption=None)
+    view = View(trace, PoolLayout, title=None, caption=None)
     want = F.lp_pool2d(torch.tensor(x[None]), 2, 2, 2).numpy()
     text = words(view, trace.step(0))
     assert f"(1\u00b2 + 2\u00b2 + 2\u00b2 + 4\u00b2)^(1/2) = {fmt_number(float(want[0, 0, 0, 0]))}" in text
@@ -116,8 +117,8 @@ def test_lp_arithmetic_and_value():
 def test_one_dimensional_pool_is_a_strip():
     x = np.array([[3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0]])
     trace = pool_trace("max_pool1d", x, 2, 2)
-    view = make_view(trace, title="1d", caption=None, theme=FILLED)
-    assert isinstance(view, PoolView) and view.layout.strips
+    view = View(trace, PoolLayout, title="1d", caption=None, theme=FILLED)
+    assert view.layout.strips
     _, indices = F.max_pool1d(torch.tensor(x[None]), 2, 2, return_indices=True)
     for k, frame in zip(range(4), view.frames(range(4))):
         for i in range(8):
@@ -139,22 +140,18 @@ def test_fast_path_matches_reference(kind, args):
     rng = np.random.default_rng(7)
     shape = (2, 8) if kind.endswith("1d") else (1, 4, 4)
     trace = pool_trace(kind, rng.integers(0, 10, shape).astype(float), **args)
-    agreement(lambda theme: PoolView(trace, title=kind, caption="fast vs reference", theme=theme),
+    agreement(lambda theme: View(trace, PoolLayout, title=kind, caption="fast vs reference", theme=theme),
               list(range(len(trace))))
 
 
 def test_deterministic_palette_and_errors():
     x = np.random.default_rng(8).integers(0, 10, (2, 6, 6)).astype(float)
     trace = pool_trace("avg_pool2d", x, 2, 2)
-    first = list(PoolView(trace, title="t", caption="c").frames(range(len(trace))))
-    second = list(PoolView(trace, title="t", caption="c").frames(range(len(trace))))
+    first = list(View(trace, PoolLayout, title="t", caption="c").frames(range(len(trace))))
+    second = list(View(trace, PoolLayout, title="t", caption="c").frames(range(len(trace))))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    view = PoolView(trace, title="t", caption="c", width=600)
+    view = View(trace, PoolLayout, title="t", caption="c", width=600)
     assert view.size[0] == 600
     palette = view.palette_colors()
     assert len(palette) <= 250 and len(set(palette)) == len(palette)
     assert_palette_covers(next(view.frames([5])), palette)
-    with pytest.raises(RenderError, match="pool"):
-        make_view(trace, view="scatter")
-    with pytest.raises(RenderError, match="no view"):
-        make_view(object())

@@ -10,7 +10,8 @@ import torch
 
 from convgif.engine.trace_transpose import scatter_trace, zero_insertion_trace
 from convgif.errors import RenderError
-from convgif.render import TransposeView, get_theme, make_view
+from convgif.render import View, get_theme
+from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
 from convgif.render.layout_transpose import kind_colours
 from convgif.render.primitives import Text, fmt_number
 
@@ -49,7 +50,7 @@ def c9_like(seed=0, bias=None):
 def test_zero_insertion_cell_kinds_look_different_and_output_padding_is_marked():
     x, w = c9_like()
     trace = zero_insertion_trace(x, w, None, stride=2, padding=1, output_padding=1)
-    view = TransposeView(trace, view="zero_insertion", title=None, caption=None)
+    view = View(trace, ZeroInsertionLayout, title=None, caption=None)
     frame = next(view.frames([0]))  # window at the top left: rows/cols >= 3 are untouched
     want = {"value": THEME.input, "zero": KINDS["zero_dot"], "padding": THEME.padding, "op": KINDS["op_stripe"]}
     assert len(set(want.values())) == 4
@@ -73,7 +74,7 @@ def test_zero_insertion_cell_kinds_look_different_and_output_padding_is_marked()
 def test_window_covers_the_taps_and_output_fills():
     x, w = c9_like(1)
     trace = zero_insertion_trace(x, w, None, stride=2, padding=1, output_padding=1)
-    view = TransposeView(trace, title=None, caption=None, theme=get_theme("light", fill_dense_taps=True))
+    view = View(trace, ZeroInsertionLayout, title=None, caption=None, theme=get_theme("light", fill_dense_taps=True))
     n, size, out = len(trace), 8, 6
     assert n == 36 and view.layout.cell >= 30
     picks = [0, 7, 20, 35]
@@ -93,7 +94,7 @@ def test_kernel_is_shown_flipped_and_said_so():
     x = np.arange(1.0, 5.0).reshape(1, 2, 2)
     w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)  # all distinct, so a flip is visible
     trace = zero_insertion_trace(x, w, None, stride=2, padding=1)
-    view = TransposeView(trace, title=None, caption=None)
+    view = View(trace, ZeroInsertionLayout, title=None, caption=None)
     prims = view.layout.transient(trace.step(0))
     texts = [p for p in prims if isinstance(p, Text)]
     assert "kernel flipped" in [t.text for t in texts] and "original kernel" in [t.text for t in texts]
@@ -131,7 +132,7 @@ def painted_numbers(view, grid_role, channel, rows, cols, primitives):
 def test_scatter_final_numbers_are_the_engines_and_torchs():
     x, w, b = scatter_scene()
     trace = scatter_trace(x, w, b, stride=2, padding=1)
-    view = TransposeView(trace, view="scatter", title=None, caption=None)
+    view = View(trace, ScatterLayout, title=None, caption=None)
     last = list(trace.steps())[-1]
     want = torch.nn.functional.conv_transpose2d(torch.tensor(x[None]), torch.tensor(w), stride=2, padding=1).numpy()
     np.testing.assert_allclose(last.accumulated_output, want, atol=1e-9)  # running sums, no bias
@@ -158,7 +159,7 @@ def test_scatter_final_numbers_are_the_engines_and_torchs():
 def test_scatter_pixels_current_input_written_cells_and_cropped_border():
     x, w, _ = scatter_scene(bias=False)
     trace = scatter_trace(x[:1], w[:1], None, stride=2, padding=1)
-    view = TransposeView(trace, view="scatter", title=None, caption=None)
+    view = View(trace, ScatterLayout, title=None, caption=None)
     k = 4  # the centre element (1, 1): overlaps with everything before it
     frame = next(view.frames([k]))
     assert probe(frame, view.cell_box("input", 0, (1, 1)), inset=5) == THEME.tap
@@ -222,7 +223,7 @@ def test_fast_path_matches_reference_zero_insertion():
     x = rng.integers(0, 10, (1, 2, 2)).astype(float)
     w = rng.integers(-1, 3, (1, 1, 3, 3)).astype(float)
     trace = zero_insertion_trace(x, w, np.array([0.5]), stride=2, padding=1, output_padding=1)
-    agreement(lambda theme: TransposeView(trace, title="agreement", caption="fast vs reference", theme=theme),
+    agreement(lambda theme: View(trace, ZeroInsertionLayout, title="agreement", caption="fast vs reference", theme=theme),
               list(range(len(trace))))
 
 
@@ -231,16 +232,16 @@ def test_fast_path_matches_reference_scatter():
     x = rng.integers(0, 10, (1, 2, 2)).astype(float)
     w = rng.integers(-1, 3, (1, 2, 3, 3)).astype(float)
     trace = scatter_trace(x, w, np.array([0.5, 1.0]), stride=2, padding=1, output_padding=1)
-    agreement(lambda theme: TransposeView(trace, view="scatter", title="agreement", caption="c", theme=theme),
+    agreement(lambda theme: View(trace, ScatterLayout, title="agreement", caption="c", theme=theme),
               list(range(len(trace))))
 
 
 def test_one_dimensional_views_render():
     x = np.arange(1.0, 6.0).reshape(1, 5)
     w = np.array([[[1.0, -1.0, 2.0]]])
-    for trace, view in ((zero_insertion_trace(x, w, None, stride=2, padding=1), "zero_insertion"),
-                        (scatter_trace(x, w, None, stride=2, padding=1), "scatter")):
-        v = TransposeView(trace, view=view, title="1d", caption=None)
+    for trace, layout in ((zero_insertion_trace(x, w, None, stride=2, padding=1), ZeroInsertionLayout),
+                          (scatter_trace(x, w, None, stride=2, padding=1), ScatterLayout)):
+        v = View(trace, layout, title="1d", caption=None)
         frames = list(v.frames(range(len(trace))))
         assert {f.shape for f in frames} == {(v.size[1], 720, 3)}
         want = torch.nn.functional.conv_transpose1d(torch.tensor(x[None]), torch.tensor(w), stride=2, padding=1)
@@ -261,18 +262,14 @@ def assert_palette_covers(frame, palette):
     assert counts[distance <= 8].sum() / total > 0.995
 
 
-def test_deterministic_palette_and_dispatch():
+def test_deterministic_palette():
     x, w = c9_like(2)
     zi = zero_insertion_trace(x, w, None, stride=2, padding=1, output_padding=1)
-    first = list(make_view(zi, title="t", caption="c").frames(range(0, 36, 5)))
-    second = list(make_view(zi, title="t", caption="c").frames(range(0, 36, 5)))
+    first = list(View(zi, ZeroInsertionLayout, title="t", caption="c").frames(range(0, 36, 5)))
+    second = list(View(zi, ZeroInsertionLayout, title="t", caption="c").frames(range(0, 36, 5)))
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    for view in (make_view(zi), make_view(scatter_trace(x, w, None, stride=2, padding=1))):
+    for view in (View(zi, ZeroInsertionLayout),
+                 View(scatter_trace(x, w, None, stride=2, padding=1), ScatterLayout)):
         palette = view.palette_colors()
         assert len(palette) <= 250 and len(set(palette)) == len(palette)
         assert_palette_covers(next(view.frames([len(view.trace) // 2])), palette)
-    assert make_view(scatter_trace(x, w, stride=2)).view == "scatter"
-    with pytest.raises(RenderError, match="ScatterTrace"):
-        TransposeView(zi, view="scatter")
-    with pytest.raises(RenderError, match="zero_insertion, scatter"):
-        TransposeView(zi, view="gather")

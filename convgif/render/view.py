@@ -14,14 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from PIL import Image
 
-from convgif.engine.trace import ConvTrace
-from convgif.engine.trace_pool import PoolTrace
-from convgif.engine.trace_transpose import ScatterTrace, ZeroInsertionTrace
-from convgif.errors import RenderError
 from convgif.render.layout import Layout
-from convgif.render.layout_conv import ConvLayout
-from convgif.render.layout_pool import PoolLayout
-from convgif.render.layout_transpose import ScatterLayout, ZeroInsertionLayout
 from convgif.render.paint import mpl_render, pil_paint
 from convgif.render.primitives import Box
 from convgif.render.theme import RGB, Theme, get_theme
@@ -126,60 +119,3 @@ class View:
         anti-aliased glyph edges are blends that the palette's ramps only approximate, so an encoder must map those
         to their nearest palette colour."""
         return self.theme.crisp_text
-
-
-class ConvView(View):
-    """Frames of a conv1d/conv2d trace. Roles for `cell_box`: "input" (padded coordinates), "kernel" (by the input
-    channel the slice reads), "output"."""
-
-    def __init__(self, trace: ConvTrace, **options):
-        super().__init__(trace, ConvLayout, **options)
-
-
-TRANSPOSE_VIEWS = {"zero_insertion": (ZeroInsertionTrace, ZeroInsertionLayout),
-                   "scatter": (ScatterTrace, ScatterLayout)}
-
-
-class TransposeView(View):
-    """Frames of a transposed convolution: `view="zero_insertion"` takes a ZeroInsertionTrace, "scatter" a
-    ScatterTrace. Roles for `cell_box`: zero_insertion "input"/"grid" (grid coordinates), "kernel" (flipped
-    slice, by input channel), "output"; scatter "input", "kernel"/"products" (by out channel within the group),
-    "output" (uncropped full-grid coordinates)."""
-
-    def __init__(self, trace: ZeroInsertionTrace | ScatterTrace, *, view: str = "zero_insertion", **options):
-        if view not in TRANSPOSE_VIEWS:
-            raise RenderError(f"transposed-conv view must be one of {', '.join(TRANSPOSE_VIEWS)}, got {view!r}")
-        wanted, layout_type = TRANSPOSE_VIEWS[view]
-        if not isinstance(trace, wanted):
-            raise RenderError(f"the {view} view draws a {wanted.__name__}, got {type(trace).__name__}")
-        self.view = view
-        super().__init__(trace, layout_type, **options)
-
-
-class PoolView(View):
-    """Frames of a max/avg/lp pool trace (1D or 2D). Roles: "input" (padded coordinates), "output"."""
-
-    def __init__(self, trace: PoolTrace, **options):
-        if not isinstance(trace, PoolTrace):
-            raise RenderError(f"PoolView draws a PoolTrace, got {type(trace).__name__}")
-        super().__init__(trace, PoolLayout, **options)
-
-
-def make_view(trace, *, view: str | None = None, title: str | None = None, caption: str | None = None,
-              theme: Theme | None = None, width: int = 720) -> View:
-    """The view that draws `trace`, chosen by its type; `view` must match the trace when given."""
-    options = dict(title=title, caption=caption, theme=theme, width=width)
-    if isinstance(trace, ZeroInsertionTrace):
-        chosen = view or "zero_insertion"
-    elif isinstance(trace, ScatterTrace):
-        chosen = view or "scatter"
-    else:
-        chosen = view
-        kinds = {ConvTrace: (ConvView, "conv"), PoolTrace: (PoolView, "pool")}
-        for trace_type, (view_type, name) in kinds.items():
-            if isinstance(trace, trace_type):
-                if view not in (None, name):
-                    raise RenderError(f"a {trace_type.__name__} is drawn by the {name!r} view, not {view!r}")
-                return view_type(trace, **options)
-        raise RenderError(f"no view draws a {type(trace).__name__}")
-    return TransposeView(trace, view=chosen, **options)
