@@ -157,11 +157,11 @@ class OpFrames:
         render = self.scene.render
         chosen = self._chosen(selection)
         steps = [s for s in chosen if s is not None]
-        pictures = iter(self.view.frames(steps))  # one pass: done cells are painted once, in step order
+        pictures = iter(self.view.frames_with_text(steps))  # one pass: done cells are painted once, in step order
         for step in chosen:
-            pixels = self.view.final_frame() if step is None else next(pictures)
+            pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
-            yield Frame(pixels, duration_ms, step, vector=self._vector(step))
+            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step))
 
     def _vector(self, step: int | None):
         def figure(dpi: int):

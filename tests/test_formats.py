@@ -411,3 +411,24 @@ def test_cli_unknown_format_and_bad_width(tmp_path, capsys):
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--width", "20", "-q"]) == 2
     assert "a01_plain_conv.toml: render.width: 20 is out of range (must be at least 160)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_each_frame_carries_the_arithmetic_it_shows(tmp_path, monkeypatch):
+    """Writers get each step's arithmetic as text (slide notes, screen readers): the frame's own words."""
+    from convgif.encode import GifWriter
+
+    texts, write_frame = {}, GifWriter.write_frame
+
+    def watched(self, frame):
+        texts[frame.step] = frame.text
+        write_frame(self, frame)
+
+    monkeypatch.setattr(GifWriter, "write_frame", watched)
+    scene = tiny(formats=["gif"])
+    render_scene(scene, tmp_path)
+    output = scene.arrays()["output"][0]
+    # step 4 is output (1, 1): the window over input 6 7 / 10 11 (arange from 1) times [[1, 0], [0, −1]]
+    counter, sum_line = texts[4].splitlines()
+    assert counter == "step 5 / 9" and sum_line.startswith("6×1 + 7×0 + 10×0 + 11×(−1) + ")
+    assert sum_line.endswith(f"= {output[1, 1]:.0f}".replace("-", "\u2212"))
+    assert texts[None].splitlines()[0] == "done · 9 steps"

@@ -16,7 +16,7 @@ from PIL import Image
 
 from convgif.render.layout import Layout
 from convgif.render.paint import mpl_render, pil_paint
-from convgif.render.primitives import Box
+from convgif.render.primitives import Box, Text
 from convgif.render.theme import RGB, Theme, get_theme
 
 
@@ -54,6 +54,10 @@ class View:
 
         What every earlier step of the same batch element left behind is shown, whether that step was shown or not.
         """
+        return (pixels for pixels, _ in self.frames_with_text(step_indices))
+
+    def frames_with_text(self, step_indices: Iterable[int]) -> Iterator[tuple[np.ndarray, str]]:
+        """`frames`, each with its step's arithmetic as plain text (see `arithmetic_text`)."""
         progress: Image.Image | None = None
         batch = -1
         painted_to = 0  # step index up to which done cells are on `progress`
@@ -68,18 +72,33 @@ class View:
                 pil_paint(progress, done, crisp_text=self.theme.crisp_text)
                 painted_to = step.index
             frame = progress.copy()
-            pil_paint(frame, self.layout.transient(step), crisp_text=self.theme.crisp_text)
-            yield np.asarray(frame)
+            marks = self.layout.transient(step)
+            pil_paint(frame, marks, crisp_text=self.theme.crisp_text)
+            yield np.asarray(frame), self.arithmetic_text(marks)
+
+    def arithmetic_text(self, marks: list) -> str:
+        """The step counter and arithmetic lines among a frame's `marks`, as plain text, one line per drawn line:
+        exactly the words and numbers the frame shows under its grids (for slide notes and screen readers)."""
+        top, bottom = self.layout.counter_top, self.layout.notes_top
+        rows: dict[float, list[Text]] = {}
+        for mark in marks:
+            if isinstance(mark, Text) and top <= mark.y < bottom:
+                rows.setdefault(mark.y, []).append(mark)
+        return "\n".join(" ".join(t.text for t in sorted(row, key=lambda t: t.x)) for _, row in sorted(rows.items()))
 
     def final_frame(self) -> np.ndarray:
         """The finished output of the last batch element, no window: the hold frame."""
+        return self.final_frame_with_text()[0]
+
+    def final_frame_with_text(self) -> tuple[np.ndarray, str]:
         batch = self._batches - 1
         image = self._static_image(batch).copy()
         start = batch * self._steps_per_batch
         done = [p for i in range(start, len(self.trace)) for p in self.layout.done_cell(i)]
         pil_paint(image, done, crisp_text=self.theme.crisp_text)
-        pil_paint(image, self.layout.final_transient(), crisp_text=self.theme.crisp_text)
-        return np.asarray(image)
+        marks = self.layout.final_transient()
+        pil_paint(image, marks, crisp_text=self.theme.crisp_text)
+        return np.asarray(image), self.arithmetic_text(marks)
 
     # ---- reference path -----------------------------------------------------------------------------
     def primitives(self, step_index: int | None) -> list:
