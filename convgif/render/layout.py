@@ -26,11 +26,22 @@ from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, Grid, LegendItem, Sizes, arith_texts, cell_text, elide, fitting_size,
     flow_legend, legend_height, legend_primitives, line_texts, outline, shape_text, wrap_text,
 )
-from convgif.render.primitives import Box, Primitive, Rect, Text
+from convgif.render.primitives import Box, Mark, Primitive, Rect, Text
 from convgif.render.theme import RGB, Theme
 
 MIN_WIDTH = 320
 GRIDS_GAP = 12  # between the grids and the step counter
+
+
+def output_places_1d(geometry) -> tuple[float, float]:
+    """Where a 1D view draws its outputs along the padded input: (padded position of output 0, positions from one
+    output to the next). Each output sits under the input position it is computed for: with left-only (causal)
+    padding that is its window's last tap ("now"), otherwise its window's centre (between two cells for an even
+    span); outputs stand `stride` inputs apart."""
+    (before, after), = geometry.padding
+    span = geometry.dilation[0] * (geometry.kernel_size[0] - 1)
+    first = span if before > 0 and after == 0 else span / 2
+    return first, float(geometry.stride[0])
 
 
 class Layout(ABC):
@@ -197,27 +208,28 @@ class Layout(ABC):
     def static(self, batch: int) -> list[Primitive]:
         """Drawn once per scene (per batch element): everything that never changes between steps."""
         th, sz = self.theme, self.sz
-        head = [Text(MARGIN, self.title_baseline + i * (sz.title + 8), line, sz.title, th.text, bold=True)
-                for i, line in enumerate(self.title_lines)]
-        head += [Text(MARGIN, self.sub_baseline + i * (sz.sub + 4), line, sz.sub, th.muted_text)
-                 for i, line in enumerate(self.subtitle_lines)]
+        head = [Text(MARGIN, self.title_baseline + i * (sz.title + 8), line, sz.title, th.text, bold=True,
+                     meta=Mark("text", kind="title")) for i, line in enumerate(self.title_lines)]
+        head += [Text(MARGIN, self.sub_baseline + i * (sz.sub + 4), line, sz.sub, th.muted_text,
+                      meta=Mark("text", kind="subtitle")) for i, line in enumerate(self.subtitle_lines)]
         head += legend_primitives(self.legend_rows, th, sz)
         foot: list[Primitive] = []
         for i, note in enumerate(self.note_lines):
             foot += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text,
-                               crisp=th.crisp_text)
-        foot += [Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption, th.muted_text)
-                 for i, line in enumerate(self.caption_lines)]
+                               crisp=th.crisp_text, meta=Mark("text", kind="note"))
+        foot += [Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption, th.muted_text,
+                      meta=Mark("text", kind="caption")) for i, line in enumerate(self.caption_lines)]
         body: list[Primitive] = []
         if self.header_baseline is not None:
-            body += [Text(x, self.header_baseline, text, sz.sub, th.text, bold=True)
+            body += [Text(x, self.header_baseline, text, sz.sub, th.text, bold=True, meta=Mark("text", kind="header"))
                      for x, text in self.column_headers()]
         body += self.static_marks(batch)
         return head + body + foot if self.footer_drawn_last else head + foot + body
 
     def counter(self, text: str) -> Text:
         """The step counter: its own line, left, just above the arithmetic."""
-        return Text(MARGIN, self.counter_top + self.sz.sum, text, self.sz.sum, self.theme.text, bold=True)
+        return Text(MARGIN, self.counter_top + self.sz.sum, text, self.sz.sum, self.theme.text, bold=True,
+                    meta=Mark("text", kind="counter"))
 
     def step_counter(self, step) -> Text:
         text = self.say("step_counter", step=step.index + 1, total=len(self.trace))

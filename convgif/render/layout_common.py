@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from convgif.render.fonts import text_width
 from convgif.render.labels import label
-from convgif.render.primitives import ELLIPSIS, TIMES, Box, Primitive, Rect, Text, cell_text_baseline
+from convgif.render.primitives import ELLIPSIS, TIMES, Box, Mark, Primitive, Rect, Text, cell_text_baseline
 from convgif.render.theme import RGB, Theme, mix
 
 MARGIN = 14
@@ -66,7 +66,7 @@ class Sizes:
     @classmethod
     def at(cls, scale: float = 1.0) -> Sizes:
         base = dict(title=TITLE_SIZE, sub=SUB_SIZE, label=LABEL_SIZE, legend=LEGEND_SIZE, sum=SUM_SIZE,
-                    arith=ARITH_SIZE, caption=CAPTION_SIZE, tag=9, label_h=LABEL_H, arith_line=ARITH_LINE,
+                    arith=ARITH_SIZE, caption=CAPTION_SIZE, tag=10, label_h=LABEL_H, arith_line=ARITH_LINE,
                     legend_row=LEGEND_ROW, swatch=14, max_cell=MAX_CELL,
                     min_kernel_cell=MIN_KERNEL_CELL, max_kernel_cell=MAX_KERNEL_CELL, digits=15)
         return cls(**{name: _scaled(px, scale) for name, px in base.items()})
@@ -100,18 +100,25 @@ def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool
 
 @dataclass(frozen=True, slots=True)
 class Grid:
-    """A grid of cells on screen: top-left corner, rows x cols, cell size in px."""
+    """A grid of cells on screen: top-left corner, rows x cols, cell size in px; `pitch` > cell spaces the columns
+    apart (a strided 1D output under the inputs it is computed for; see layout.output_places_1d)."""
 
     x: int
     y: int
     rows: int
     cols: int
     cell: int
+    pitch: int = 0  # px from one column to the next; 0: columns share their border lines
+
+    @property
+    def spaced(self) -> bool:
+        return self.pitch > self.cell
 
     def box(self, row: int, col: int) -> Box:
-        """Cell box including both its border lines (neighbours share a line)."""
+        """Cell box including both its border lines (neighbours share a line unless spaced)."""
         c = self.cell
-        return (self.x + col * c, self.y + row * c, self.x + (col + 1) * c + 1, self.y + (row + 1) * c + 1)
+        x = self.x + col * (self.pitch or c)
+        return (x, self.y + row * c, x + c + 1, self.y + (row + 1) * c + 1)
 
     def interior(self, row: int, col: int) -> Box:
         x0, y0, x1, y1 = self.box(row, col)
@@ -126,7 +133,7 @@ class Grid:
 
     @property
     def outer(self) -> Box:
-        return (self.x, self.y, self.x + self.cols * self.cell + 1, self.y + self.rows * self.cell + 1)
+        return self.span((0, self.rows - 1), (0, self.cols - 1))
 
 
 def cell_text(grid: Grid, row: int, col: int, text: str, size: int, colour: RGB, *, bold: bool = False) -> Text:
@@ -296,8 +303,9 @@ def window_legend(theme: Theme, geometry, say: Callable[[str], str], tapped_key:
 
 def legend_entry(x: int, y: int, label: str, make: Callable, theme: Theme, sz: Sizes = UNSCALED) -> list[Primitive]:
     """A swatch and its label; the label's baseline sits 3 px above the swatch's bottom edge."""
-    return [*make((x, y, x + sz.swatch, y + sz.swatch)),
-            Text(x + sz.swatch + 5, y + sz.swatch - 3, label, sz.legend, theme.muted_text)]
+    entry = Mark("legend", entry=label)
+    return [*(replace(part, meta=entry) for part in make((x, y, x + sz.swatch, y + sz.swatch))),
+            Text(x + sz.swatch + 5, y + sz.swatch - 3, label, sz.legend, theme.muted_text, meta=entry)]
 
 
 def legend_height(rows, sz: Sizes = UNSCALED) -> int:
@@ -331,7 +339,7 @@ def by_word_width(text: str, size: int, bold: bool = False, *, crisp: bool = Fal
 
 
 def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: bool = False,
-               crisp: bool = False) -> list[Text]:
+               crisp: bool = False, meta: Mark | None = None) -> list[Text]:
     """A long line as one Text per word, each placed where Pillow's advances put it.
 
     Both painters then agree on every word's start; only glyphs inside a word can drift apart, where a single
@@ -346,7 +354,7 @@ def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: b
     space = text_width(" ", size, bold, crisp=crisp)
     for word in text.split(" "):
         if word:
-            out.append(Text(cursor, y, word, size, colour, bold=bold))
+            out.append(Text(cursor, y, word, size, colour, bold=bold, meta=meta))
             cursor += text_width(word, size, bold, crisp=crisp)
         cursor += space
     return out
@@ -357,18 +365,19 @@ def arith_texts(lines: list[tuple[str, str]], top: int, theme: Theme, *, emphasi
     """Arithmetic lines under the grids: a body in text colour, then its result in bold."""
     out: list[Primitive] = []
     size = sz.arith
+    meta = Mark("text", kind="arithmetic")
     for i, (body, result) in enumerate(lines):
         y = top + size + i * sz.arith_line
         crisp = theme.crisp_text
         if by_word:
-            out += line_texts(MARGIN, y, body, size, theme.text, crisp=crisp)
+            out += line_texts(MARGIN, y, body, size, theme.text, crisp=crisp, meta=meta)
         else:
-            out.append(Text(MARGIN, y, body, size, theme.text))
+            out.append(Text(MARGIN, y, body, size, theme.text, meta=meta))
         if result:
             last = emphasise_last and i == len(lines) - 1
             body_width = by_word_width(body, size, crisp=crisp) if by_word else text_width(body, size, crisp=crisp)
             x = MARGIN + round(body_width)
-            out.append(Text(x, y, result, size, theme.output_current if last else theme.accent, bold=True))
+            out.append(Text(x, y, result, size, theme.output_current if last else theme.accent, bold=True, meta=meta))
     return out
 
 

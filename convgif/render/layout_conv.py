@@ -13,7 +13,7 @@ import numpy as np
 
 from convgif.engine.trace import ConvStep
 from convgif.render.fonts import text_width
-from convgif.render.layout import Layout
+from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
     outline, palette_with_ramps, shape_text, swatch, window_legend,
@@ -71,8 +71,9 @@ class ConvLayout(Layout):
     def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         psum = text_width(self.psum_sample, self.sz.sum, True)
-        if self.strips:  # input row, kernel row + partial sum, output row
-            return pw * c + 1, kw * ck + 9 + psum, ow * c + 1
+        if self.strips:  # input row, kernel row + partial sum, output row (under the inputs it is computed for)
+            offset, pitch = self.output_strip(c)
+            return pw * c + 1, kw * ck + 9 + psum, offset + (ow - 1) * max(pitch, c) + c + 1
         in_label = text_width(self.input_label(self.in_channels - 1), self.sz.label)
         out_label = text_width(self.output_label(self.out_channels - 1), self.sz.label)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
@@ -139,9 +140,16 @@ class ConvLayout(Layout):
             self.kernel_grids.append(Grid(self.mid_x, row_y, 1, kw, ck))
             row_y += krow
         row_y += self.sz.sum + 10
+        offset, pitch = self.output_strip(c)
         for _ in range(self.per_group_out):
-            self.output_grids.append(Grid(self.out_x, row_y, 1, ow, c))
+            self.output_grids.append(Grid(self.in_x + offset, row_y, 1, ow, c, pitch))
             row_y += row
+
+    def output_strip(self, c: int) -> tuple[int, int]:
+        """(x offset from the input strip, column pitch or 0) of the output strips at cell `c`: each output under
+        the input position it is computed for (layout.output_places_1d)."""
+        first, step = output_places_1d(self.trace.geometry)
+        return round(first * c), (round(step * c) if step > 1 else 0)
 
     def _place_columns(self, lane_top: int) -> None:
         """One group's lane: input channels with their kernel slices beside them, output channels on the right."""
@@ -240,7 +248,8 @@ class ConvLayout(Layout):
         for oc, grid in enumerate(self.output_grids):
             out.append(self._grid_label(grid, self.output_label(oc) + self._hidden_note(self.output_value_size),
                                         self.label_colour(oc // self.per_group_out)))
-            out.append(Rect(grid.outer, fill=th.grid))
+            lines = [grid.box(0, col) for col in range(grid.cols)] if grid.spaced else [grid.outer]
+            out += [Rect(box, fill=th.grid) for box in lines]
             for r in range(grid.rows):
                 for col in range(grid.cols):
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
