@@ -36,7 +36,27 @@ def raster_figure(frame_rgb: np.ndarray, *, dpi: int):
     return figure
 
 
-class PdfWriter(Writer):
+class PageWriter(Writer):
+    """A writer of pages (pdf, svg): each frame as vectors where it can be drawn so, else as its pixels."""
+
+    dpi: int
+
+    def write_figure(self, figure) -> None:
+        raise NotImplementedError
+
+    def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
+        """A page showing an RGB frame as an image at `dpi` (for pictures that exist only as pixels)."""
+        del duration_ms
+        self.write_figure(raster_figure(frame_rgb, dpi=self.dpi))
+
+    def write_frame(self, frame: Frame) -> None:
+        if frame.vector is None:
+            self.write(frame.pixels)
+        else:
+            self.write_figure(frame.vector(self.dpi))
+
+
+class PdfWriter(PageWriter):
     """`with PdfWriter(path, dpi=150) as w: w.write_figure(figure)` (vector) or `w.write(frame, ms)` (raster).
 
     One page per call, in order; each page is its figure's size. The file appears only when the writer
@@ -62,13 +82,6 @@ class PdfWriter(Writer):
     def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> PdfWriter:
         return cls(path, dpi=options.dpi)
 
-    def write_frame(self, frame: Frame) -> None:
-        """A page of the frame as vectors where the frame can be drawn so, else as its pixels."""
-        if frame.vector is None:
-            self.write(frame.pixels)
-        else:
-            self.write_figure(frame.vector(self.dpi))
-
     def write_figure(self, figure) -> None:
         """Add one page drawn from a matplotlib Figure (vector: rectangles and text stay shapes)."""
         if self._pdf is None:
@@ -78,11 +91,6 @@ class PdfWriter(Writer):
         with matplotlib.rc_context(PDF_RC):
             self._pdf.savefig(figure)
         self.pages += 1
-
-    def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
-        """Add one page showing an RGB frame as an image at `dpi` (for pictures that exist only as pixels)."""
-        del duration_ms
-        self.write_figure(raster_figure(frame_rgb, dpi=self.dpi))
 
     def finish(self) -> None:
         if self._cleanup is None:

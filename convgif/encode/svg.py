@@ -9,17 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 
 from convgif.encode.atomic import atomic_write
-from convgif.encode.pdf import raster_figure
-from convgif.encode.base import Writer
-from convgif.encode.frame import Frame
+from convgif.encode.pdf import PageWriter
 
 SVG_RC = {"svg.fonttype": "path", "svg.hashsalt": "convgif", "svg.image_inline": True}
 
 
-class SvgWriter(Writer):
+class SvgWriter(PageWriter):
     """`with SvgWriter(path) as w: w.write_figure(figure)` (or `w.write(frame, ms)`): exactly one picture."""
 
     def __init__(self, path: str | os.PathLike[str], *, dpi: int = 96):  # 96: a frame pixel is a CSS pixel
@@ -31,23 +28,12 @@ class SvgWriter(Writer):
     def setup(self) -> None:
         self._open = True
 
-    def write_frame(self, frame: Frame) -> None:
-        """The frame as vectors where it can be drawn so, else as its pixels."""
-        if frame.vector is None:
-            self.write(frame.pixels)
-        else:
-            self.write_figure(frame.vector(self.dpi))
-
     def write_figure(self, figure) -> None:
         if not self._open:
             raise RuntimeError("SvgWriter.write_figure called outside its `with` block")
         if self._figure is not None:
             raise ValueError(f"an SVG holds one picture; a second one was written to {self.path}")
         self._figure = figure
-
-    def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
-        del duration_ms
-        self.write_figure(raster_figure(frame_rgb, dpi=self.dpi))
 
     def finish(self) -> None:
         if not self._open:
