@@ -12,7 +12,7 @@ import torch
 from convgif.engine.trace_pool import pool_trace
 from convgif.errors import RenderError
 from convgif.render import View, get_theme
-from convgif.render.layout_pool import PoolLayout
+from convgif.render.layout_pool import PoolLayout, selected_fill
 from convgif.render.primitives import Text, fmt_number
 from test_render_transpose import agreement, assert_palette_covers
 
@@ -50,9 +50,9 @@ def test_max_marker_is_where_torch_says(padding):
         assert step.value == float(values[0, 0, r, c])
         for cell in itertools.product(range(6 + 2 * padding), repeat=2):
             colour = probe(frame, view.cell_box("input", 0, cell), inset=5)
-            want = THEME.output_current if cell == marked else THEME.tap if cell in taps else None
+            want = selected_fill(THEME) if cell == marked else THEME.tap if cell in taps else None
             if want is None:
-                assert colour not in (THEME.tap, THEME.output_current), (k, cell)
+                assert colour not in (THEME.tap, selected_fill(THEME)), (k, cell)
             else:
                 assert colour == want, (k, cell, colour)
         assert "max(" in words(view, step) and f"= {fmt_number(step.value)}" in words(view, step)
@@ -92,13 +92,13 @@ def test_default_pool_window_fills_only_the_max_unless_it_has_gaps():
     frame = next(dense.frames([0]))
     colours = {cell: probe(frame, dense.cell_box("input", 0, cell), inset=5) for cell in itertools.product(range(6), repeat=2)}
     assert THEME.tap not in colours.values()
-    assert sum(colour == THEME.output_current for colour in colours.values()) == 1
+    assert sum(colour == selected_fill(THEME) for colour in colours.values()) == 1
     dilated = View(pool_trace("max_pool2d", x, 2, 1, 0, dilation=2), PoolLayout, title=None, caption=None)
     frame = next(dilated.frames([0]))
     taps, skipped = {(0, 0), (0, 2), (2, 0), (2, 2)}, {(0, 1), (1, 0), (1, 1), (1, 2), (2, 1)}
     for cell in itertools.product(range(6), repeat=2):
         colour = probe(frame, dilated.cell_box("input", 0, cell), inset=5)
-        assert (colour in (THEME.tap, THEME.output_current)) == (cell in taps), cell
+        assert (colour in (THEME.tap, selected_fill(THEME))) == (cell in taps), cell
         x0, y0, _, _ = dilated.cell_box("input", 0, cell)
         ring = tuple(int(v) for v in frame[y0 + 3, x0 + 6])  # on the inner outline's top edge
         assert (ring == THEME.gap) == (cell in skipped), (cell, ring)
@@ -110,7 +110,7 @@ def test_lp_arithmetic_and_value():
     view = View(trace, PoolLayout, title=None, caption=None)
     want = F.lp_pool2d(torch.tensor(x[None]), 2, 2, 2).numpy()
     text = words(view, trace.step(0))
-    assert f"(1\u00b2 + 2\u00b2 + 2\u00b2 + 4\u00b2)^(1/2) = {fmt_number(float(want[0, 0, 0, 0]))}" in text
+    assert f"\u221a(1\u00b2 + 2\u00b2 + 2\u00b2 + 4\u00b2) = {fmt_number(float(want[0, 0, 0, 0]))}" in text
     assert math.isclose(trace.step(3).value, float(want[0, 0, 1, 1]))
 
 
@@ -124,7 +124,7 @@ def test_one_dimensional_pool_is_a_strip():
         for i in range(8):
             colour = probe(frame, view.cell_box("input", 0, (i,)), inset=5)
             if i == int(indices[0, 0, k]):
-                assert colour == THEME.output_current
+                assert colour == selected_fill(THEME)
             else:
                 assert colour == (THEME.tap if i // 2 == k else THEME.input), (k, i)
     # strips: the output row sits under the input row

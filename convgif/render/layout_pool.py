@@ -1,7 +1,8 @@
 """Where everything of a pooling frame goes: the padded input with the window sliding by its stride, the output.
 
 Max pooling marks the selected cell ("max"), average pooling writes `(a + b + …) / divisor = v`, Lp pooling
-`(a² + b² + …)^(1/2) = v`. Channels are stacked rows (input left, output right); 1D pools are strips.
+`√(a² + b² + …) = v` (the p-th root as `ᵖ√`, one notation for every p). Channels are stacked rows (input left,
+output right); 1D pools are strips.
 Every number drawn is read from the trace; nothing here adds, divides or takes powers of values.
 """
 
@@ -11,18 +12,25 @@ import math
 
 import numpy as np
 
+from convgif.engine.notation import typeset
 from convgif.engine.trace_pool import PoolStep
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, pretty_formula,
-    shape_text, swatch, window_legend,
+    SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text, swatch,
+    window_legend,
 )
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
-from convgif.render.theme import RGB
+from convgif.render.theme import RGB, Theme, mix
 
 SUPERSCRIPTS = str.maketrans("0123456789-.", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u00b7")
 MIN_TAG_CELL = 30  # cells smaller than this (times the font scale) carry no "max" tag
+
+
+def selected_fill(theme: Theme) -> RGB:
+    """The max-selected input cell: a pale output colour, framed in the full one, never the look of the current
+    output cell (full fill, text-coloured frame)."""
+    return mix(theme.output_current, theme.background, 0.3)
 
 
 def fmt_value(value: float) -> str:
@@ -35,6 +43,11 @@ def fmt_value(value: float) -> str:
 def fmt_power(p: float) -> str:
     text = fmt_number(p).replace(MINUS, "-")
     return text.translate(SUPERSCRIPTS) if all(ch in "0123456789-." for ch in text) else f"^{text}"
+
+
+def fmt_root(p: float) -> str:
+    """The p-th root sign: `√` for p = 2, else p raised before it (`³√`, `¹·⁵√`)."""
+    return "\u221a" if p == 2 else f"{fmt_power(p)}\u221a"
 
 
 class PoolLayout(Layout):
@@ -84,9 +97,9 @@ class PoolLayout(Layout):
             items.append((pad, swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         items += window_legend(th, self.trace.geometry, t, tapped_key="in_window")
         if self.kind == "max":
-            items.append((t("max_selected"), swatch(fill=th.output_current, edge=th.text, line_width=2)))
+            items.append((t("max_selected"), swatch(fill=selected_fill(th), edge=th.output_current, line_width=2)))
         items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
-                  (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
+                  (t("current_output"), swatch(fill=th.output_current, edge=th.text, line_width=2))]
         return items
 
     def column_headers(self) -> list[tuple[int, str]]:
@@ -184,25 +197,27 @@ class PoolLayout(Layout):
             pad = bool(self.pad_cells[r, col])
             if not (selected or fill_taps):
                 continue
-            fill = th.output_current if selected else th.tap
+            fill = selected_fill(th) if selected else th.tap
             out.append(Rect(grid.interior(r, col), fill=fill))
             size = self.tap_value_size if selected else self.input_value_size
             if size is not None:
-                colour = th.output_current_text if selected else (th.muted_text if pad else th.tap_text)
+                colour = th.text if selected else (th.muted_text if pad else th.tap_text)
                 out.append(cell_text(grid, r, col, fmt_value(value), size, colour, bold=selected))
             if selected:
                 x0, y0, x1, _ = grid.box(r, col)
-                if grid.cell >= int(MIN_TAG_CELL * th.font_scale + 0.5):
-                    out.append(Text((x0 + x1) // 2, y0 + self.sz.tag + 2, self.say("pool_tag_max"), self.sz.tag,
-                                    th.output_current_text, align="center", bold=True))
+                tag = self.say("pool_tag_max")
+                if (grid.cell >= int(MIN_TAG_CELL * th.font_scale + 0.5)
+                        and text_width(tag, self.sz.tag, True) <= grid.cell - 6):  # never shrunk below sz.tag
+                    out.append(Text((x0 + x1) // 2, y0 + self.sz.tag + 3, tag, self.sz.tag, th.text,
+                                    align="center", bold=True))
         rows = [r for (r, _), _, _ in inside]
         cols = [c for (_, c), _, _ in inside]
         if self.trace.geometry.window_has_gaps:  # the cells a dilated window skips, marked as in conv frames
             out += gap_marks(grid, {cell for cell, _, _ in inside}, th)
         out.append(outline(grid.span(rows, cols), th.window, 3))
-        for (r, col), _, i in inside:  # the selected cell's frame goes over the window's
+        for (r, col), _, i in inside:  # the selected cell's frame, inside its border lines
             if step.selected is not None and i == step.selected:
-                out.append(Rect(grid.box(r, col), edge=th.text, line_width=2))
+                out.append(Rect(grid.interior(r, col), edge=th.output_current, line_width=2))
         r, col = self.rc(step.position)
         out += self.current_output(self.output_grids[step.channel], r, col, fmt_value(step.value))
         return out + self.arithmetic(self._lines(step, [v for _, v, _ in inside]))
@@ -230,20 +245,21 @@ class PoolLayout(Layout):
             name = "max(" if p > 0 else "min("
             return [self.elide(terms, name, ")", result, joiner=", ")]
         terms = [f"{fmt_factor(v)}{fmt_power(p)}" for v in values]
-        return [self.elide(terms, "(", f")^(1/{fmt_number(p)})", result)]
+        return [self.elide(terms, f"{fmt_root(p)}(", ")", result)]
 
     def final_lines(self) -> list[tuple[str, str]]:
         g = self.trace.geometry
         return [(self.say("output_complete", shape=shape_text(g.output_shape)), "")] + [
-            (pretty_formula(f), "") for f in g.formulas]
+            (typeset(f), "") for f in g.formulas]
 
     def colours(self) -> list[RGB]:
         th = self.theme
-        fills = [th.background, th.input, th.padding, th.tap, th.output_empty, th.output_done, th.output_current]
+        fills = [th.background, th.input, th.padding, th.tap, th.output_empty, th.output_done, th.output_current,
+                 selected_fill(th)]
         lines = [th.grid, th.padding_edge, th.window, th.text, th.gap]
         pairs = [(th.input_text, th.input), (th.padding_text, th.padding), (th.tap_text, th.tap),
                  (th.muted_text, th.tap), (th.output_done_text, th.output_done),
-                 (th.output_current_text, th.output_current), (th.text, th.background),
+                 (th.output_current_text, th.output_current), (th.text, selected_fill(th)), (th.text, th.background),
                  (th.muted_text, th.background), (th.accent, th.background), (th.window, th.input),
                  (th.window, th.padding), (th.window, th.tap), (th.padding_edge, th.padding), (th.grid, th.input)]
         dense = [(th.text, th.background), (th.muted_text, th.background), (th.accent, th.background)]

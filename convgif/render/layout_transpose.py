@@ -30,7 +30,8 @@ from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme, mix
 
-SMALL_CELL = 18  # the original (unflipped) kernel, drawn small beside the flipped one
+SMALL_CELL = 24  # the original (unflipped) kernel, drawn small beside the flipped one: room for 10 px digits
+SMALL_DIGITS = 10  # its digits: the smallest frame text a projector shows; digits that do not fit are hidden
 DOT_PITCH = 6  # inserted zeros: 2x2 dots every 6 px
 STRIPE_PITCH = 4  # output padding: 1 px horizontal stripes every 4 px
 PROD_GAP = 30  # between a kernel slice and its block of products (room for "→")
@@ -110,8 +111,9 @@ class ZeroInsertionLayout(ConvLayout):
         super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width)
         self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
         self.small_cell = min(self._small_cell_max(), self.kernel_cell)
-        self.small_value_size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell,
-                                             largest=int(10 * theme.font_scale + 0.5))
+        smallest = int(SMALL_DIGITS * theme.font_scale + 0.5)
+        size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell, largest=smallest)
+        self.small_value_size = size if size == smallest else None  # never shrunk below SMALL_DIGITS
 
     # ---- sizing -------------------------------------------------------------------------------------
     def _small_cell_max(self) -> int:

@@ -1,0 +1,93 @@
+"""Pool and transposed-conv frames clear on a projector (issue 13): text at least 10 px, every mark named in the
+legend with a look of its own, one notation (×, −, →, √), each formula once per frame, the 32×32 input of c11."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convgif.engine.trace_pool import pool_trace
+from convgif.render import View, get_theme
+from convgif.render.layout_pool import PoolLayout
+from convgif.render.primitives import Rect, Text
+from convgif.scene import load_scene
+from convgif.sources import build_trace, build_view
+
+SCENES = Path(__file__).resolve().parent.parent / "scenes"
+THEME = get_theme("light")
+POOL_AND_TRANSPOSED = ["c05_max_pool", "c05_avg_pool", "c05_lp_pool", "c08_transposed_scatter",
+                       "c08_transposed_zero_insertion", "c09_transposed_to_5x5", "c09_transposed_output_padding",
+                       "c11_transposed_32_to_64", "zh_transposed_conv"]
+
+
+def scene_view(name):
+    scene = load_scene(SCENES / f"{name}.toml")
+    trace = build_trace(scene)
+    return build_view(scene, trace), trace
+
+
+def texts(primitives):
+    return [p for p in primitives if isinstance(p, Text)]
+
+
+def every_frame(view, trace):
+    """The primitives of the static layer, a few steps' transients and the hold frame's extras."""
+    layout = view.layout
+    steps = sorted({0, 1, len(trace) // 2, len(trace) - 1})
+    return [layout.static(0), *(layout.transient(trace.step(k)) for k in steps), layout.final_transient()]
+
+
+@pytest.mark.parametrize("name", POOL_AND_TRANSPOSED)
+def test_no_frame_text_under_10_px(name):
+    view, trace = scene_view(name)
+    assert view.layout.width == 720
+    small = {(t.text, t.size) for prims in every_frame(view, trace) for t in texts(prims) if t.size < 10}
+    assert not small, (name, sorted(small)[:5])
+
+
+def max_view():
+    x = np.random.default_rng(3).permutation(36).reshape(1, 6, 6).astype(float)
+    return View(pool_trace("max_pool2d", x, (2, 2), 2, 0), PoolLayout, title=None, caption=None, theme=THEME)
+
+
+def looks(primitives, box_inside):
+    """(fill, edge colour, edge width) of the rects drawn over the cell whose interior is `box_inside`."""
+    x0, y0, x1, y1 = box_inside
+    return {(p.fill, p.edge, p.line_width if p.edge else 0) for p in primitives if isinstance(p, Rect)
+            and p.box[0] <= x0 + 1 and p.box[1] <= y0 + 1 and p.box[2] >= x1 - 1 and p.box[3] >= y1 - 1
+            and p.box[2] - p.box[0] <= x1 - x0 + 8}
+
+
+def test_max_selected_and_current_output_look_different_and_match_their_legend():
+    view = max_view()
+    layout, trace = view.layout, view.trace
+    step = trace.step(0)
+    prims = layout.transient(step)
+    marked = tuple(np.asarray(step.tap_coords).reshape(-1, 2)[step.selected])
+    sel_box, out_box = view.cell_box("input", 0, marked), view.cell_box("output", 0, (0, 0))
+    frame = next(iter(view.frames([0])))
+    sel_fill = tuple(int(v) for v in frame[(sel_box[1] + sel_box[3]) // 2 + 9, sel_box[0] + 5])
+    out_fill = tuple(int(v) for v in frame[out_box[1] + 5, out_box[0] + 5])
+    assert sel_fill != out_fill
+    legend = {name: make((0, 0, 14, 14)) for _, _, name, make in layout.legend_rows}
+    sel_swatch, cur_swatch = legend["max (selected)"][0], legend["current output"][0]
+    assert (sel_swatch.fill, sel_swatch.edge) != (cur_swatch.fill, cur_swatch.edge)
+    assert sel_swatch.fill != cur_swatch.fill and sel_swatch.edge != cur_swatch.edge
+    assert sel_fill == sel_swatch.fill and out_fill == cur_swatch.fill
+    drawn_edges = {(p.edge, p.line_width) for p in prims if isinstance(p, Rect) and p.edge is not None}
+    assert (sel_swatch.edge, sel_swatch.line_width) in drawn_edges
+    assert (cur_swatch.edge, cur_swatch.line_width) in drawn_edges
+    tag = [t for t in texts(prims) if t.text == "max"]
+    assert tag and tag[0].size >= 10
+
+
+def test_lp_pool_writes_the_root_one_way():
+    view, trace = scene_view("c05_lp_pool")
+    line = " ".join(t.text for t in texts(view.layout.transient(trace.step(0))))
+    assert "^" not in line and "(1/" not in line
+    assert "\u221a(" in line and "\u00b2" in line
+    p3 = pool_trace("lp_pool2d", np.ones((1, 4, 4)), (2, 2), 2, 0, norm_type=3)
+    layout = View(p3, PoolLayout, title=None, caption=None, theme=THEME).layout
+    assert "\u00b3\u221a(" in " ".join(t.text for t in texts(layout.transient(p3.step(0))))
