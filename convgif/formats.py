@@ -80,6 +80,8 @@ FORMATS: tuple[OutputFormat, ...] = (
                  animated=True, several_pictures=True, holds_frames=True, indexed=True),
     OutputFormat("mp4", "{stem}.mp4", "convgif.encode.mp4:Mp4Writer", "steps", "H.264 video",
                  animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
+    OutputFormat("layout", "{stem}.layout.json", "convgif.encode.manifest:LayoutWriter", "steps",
+                 "what each frame shows and where (cells, windows, texts, legend) as JSON", scene_types=("op",)),
 )
 _BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 

@@ -161,7 +161,15 @@ class OpFrames:
         for step in chosen:
             pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
-            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step))
+            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step))
+
+    def _items(self, step: int | None):
+        def items() -> list[dict]:
+            from convgif.render.manifest import frame_items
+
+            return frame_items(self.view, step)
+
+        return items
 
     def _vector(self, step: int | None):
         def figure(dpi: int):

@@ -92,8 +92,8 @@ def test_the_gif_plays_the_paced_durations(tmp_path):
 def test_an_unknown_format_name_gets_a_suggestion():
     with pytest.raises(UnknownFormatError) as caught:
         output_format("gfi")
-    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, mp4, pdf, "
-                                 "png, strip, svg, webp")
+    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, layout, mp4, "
+                                 "pdf, png, strip, svg, webp")
     assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
 
 
@@ -115,7 +115,8 @@ def test_writers_get_each_frame_with_its_step(tmp_path, monkeypatch):
 def test_every_format_is_written_and_named_after_the_scene(every_format):
     scene, result, out, _ = every_format
     names = [p.name for p in result.paths]
-    assert names == ["tiny.gif", "tiny", "tiny_strip.png", "tiny.pdf", "tiny.svg", "tiny.webp", "tiny.apng"]
+    assert names == ["tiny.gif", "tiny", "tiny_strip.png", "tiny.pdf", "tiny.svg", "tiny.webp", "tiny.apng",
+                     "tiny.layout.json"]
     assert result.path == out / "tiny.gif" and result.frames == STEPS + 1
     assert result.bytes == sum(
         sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size for p in result.paths)
@@ -243,10 +244,10 @@ def test_key_steps_out_of_range_is_a_scene_error(tmp_path):
 
 @pytest.mark.parametrize("output, expected", [
     ({"formats": ["gfi"]}, "output.formats: 'gfi' is not an output format (one of gif, png, strip, pdf, svg, "
-                           "webp, apng, mp4) (did you mean 'gif'?)"),
+                           "webp, apng, mp4, layout) (did you mean 'gif'?)"),
     ({"formats": ["gif", "gif"]}, "output.formats: lists 'gif' twice (each format is written once)"),
     ({"formats": "gif"}, 'output.formats: \'gif\' is not a list of format names (e.g. ["gif", "pdf"]; '
-                         "formats: gif, png, strip, pdf, svg, webp, apng, mp4)"),
+                         "formats: gif, png, strip, pdf, svg, webp, apng, mp4, layout)"),
     ({"key_steps": [0, "last"]}, 'output.key_steps: \'last\' is not a step (a step index from 0, or "final" '
                                  "for the finished picture)"),
     ({"key_steps": [3, 3]}, "output.key_steps: lists step 3 twice"),
@@ -407,7 +408,7 @@ def test_cli_unknown_format_and_bad_width(tmp_path, capsys):
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--format", "gfi"]) == 2
     assert capsys.readouterr().err.strip() == (
         "convgif: unknown output format 'gfi' (did you mean 'gif'?); available: "
-        "apng, gif, mp4, pdf, png, strip, svg, webp")
+        "apng, gif, layout, mp4, pdf, png, strip, svg, webp")
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--width", "20", "-q"]) == 2
     assert "a01_plain_conv.toml: render.width: 20 is out of range (must be at least 160)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())

@@ -20,6 +20,7 @@ class Frame:
     step: int | None  # the trace step it shows; None: the finished picture (an animation's hold frame)
     text: str = ""  # what the step computes, as plain text (the frame's arithmetic), for notes and screen readers
     vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
+    items: Callable[[], list[dict]] | None = None  # what the picture shows and where (the layout manifest's items)
 
 
 @dataclass(frozen=True, slots=True)

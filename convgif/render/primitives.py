@@ -11,6 +11,18 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels; x1 and y1 exclusive
 
 
 @dataclass(frozen=True, slots=True)
+class Mark:
+    """What a primitive stands for, for the layout manifest (convgif.render.manifest); painting ignores it.
+
+    `role`: "text" (then `kind`: "title", "subtitle", "header", "counter", "arithmetic", "note", "caption") or
+    "legend" (then `entry`: the label of the legend entry the swatch or word belongs to)."""
+
+    role: str
+    kind: str | None = None
+    entry: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rect:
     """A filled box with an optional outline drawn INSIDE the box (so both painters cover the same pixels)."""
 
@@ -19,6 +31,7 @@ class Rect:
     edge: RGB | None = None
     line_width: int = 1
     dashed: bool = False  # static layer only: the fast painter refuses dashes
+    meta: Mark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,7 @@ class Text:
     colour: RGB
     align: str = "left"  # "left" | "center" | "right"
     bold: bool = False
+    meta: Mark | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +55,7 @@ class Veil:
     box: Box
     colour: RGB
     alpha: float
+    meta: Mark | None = None
 
 
 Primitive = Rect | Text | Veil
