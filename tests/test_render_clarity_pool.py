@@ -3,11 +3,13 @@ legend with a look of its own, one notation (×, −, →, √), each formula on
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from convgif.engine.notation import typeset
 from convgif.engine.trace_pool import pool_trace
 from convgif.render import View, get_theme
 from convgif.render.layout_pool import PoolLayout
@@ -91,3 +93,49 @@ def test_lp_pool_writes_the_root_one_way():
     p3 = pool_trace("lp_pool2d", np.ones((1, 4, 4)), (2, 2), 2, 0, norm_type=3)
     layout = View(p3, PoolLayout, title=None, caption=None, theme=THEME).layout
     assert "\u00b3\u221a(" in " ".join(t.text for t in texts(layout.transient(p3.step(0))))
+
+
+def frame_lines(view, primitives):
+    """The frame's text lines: words joined per baseline (arithmetic and notes are drawn one Text per word)."""
+    rows: dict[float, list[Text]] = {}
+    for t in texts(primitives):
+        rows.setdefault(t.y, []).append(t)
+    return [" ".join(t.text for t in sorted(row, key=lambda t: t.x)) for _, row in sorted(rows.items())]
+
+
+@pytest.mark.parametrize("name", ["c08_transposed_scatter", "c08_transposed_zero_insertion", "c09_transposed_to_5x5",
+                                  "c11_transposed_32_to_64", "c05_avg_pool"])
+def test_each_formula_once_per_frame(name):
+    view, trace = scene_view(name)
+    layout = view.layout
+    hold = frame_lines(view, layout.static(0) + layout.final_transient())
+    rights = [typeset(formula).split(": ", 1)[1] for formula in trace.geometry.formulas]
+    for right in set(rights):  # H and W may share a right side: at most one line each (or one "H, W:" line)
+        shown = [line for line in hold if right in line]
+        assert len(shown) <= rights.count(right), (name, right, shown)
+
+
+ASCII_MINUS = re.compile(r"(^|[\s(\d])-($|[\s(\d])")
+
+
+def test_one_notation_in_frame_text():
+    for name in POOL_AND_TRANSPOSED:
+        view, trace = scene_view(name)
+        for prims in every_frame(view, trace):
+            for t in texts(prims):
+                assert "*" not in t.text and "->" not in t.text and "^(" not in t.text, (name, t.text)
+                assert not ASCII_MINUS.search(t.text), (name, t.text)  # a hyphen inside a word is fine
+
+
+def test_scatter_legend_names_the_kept_frame():
+    view, trace = scene_view("c08_transposed_scatter")
+    layout = view.layout
+    legend = {name: make((0, 0, 14, 14)) for _, _, name, make in layout.legend_rows}
+    looks_named = {(r.fill, r.edge, r.line_width) for swatch in legend.values() for r in swatch
+                   if isinstance(r, Rect)}
+    drawn = [p for p in layout.static(0) + layout.transient(trace.step(0)) if isinstance(p, Rect) and p.edge]
+    for rect in drawn:  # every outline drawn (not the dashed padding border, named with its fill) has its swatch
+        if not rect.dashed and rect.fill is None:
+            assert any(edge == rect.edge and width == rect.line_width or edge == rect.edge and width >= 2
+                       for _, edge, width in looks_named), rect
+    assert "kept 5\u00d75" in legend

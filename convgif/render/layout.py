@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from convgif.engine.notation import typeset
 from convgif.errors import DoesNotFitError, RenderError, TooNarrowError
 from convgif.render.labels import label
 from convgif.render.layout_common import (
@@ -55,7 +56,7 @@ class Layout(ABC):
     def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int):
         if width < MIN_WIDTH:
             raise TooNarrowError(width, MIN_WIDTH)
-        self.trace, self.theme, self.width = trace, theme, width
+        self.trace, self.theme, self.width, self.caption = trace, theme, width, caption
         self.sz = sz = Sizes.at(theme.font_scale)
         self.ndim = trace.geometry.ndim
         self.strips = self.ndim == 1  # 1D: each channel a row, the grids top to bottom
@@ -246,6 +247,11 @@ class Layout(ABC):
         """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
         return elide(terms, prefix, tail, result, self.arith_width, joiner, size=self.sz.arith,
                      language=self.theme.language, by_word=self.text_by_word)
+
+    def formulas_to_show(self, formulas) -> list[str]:
+        """Geometry `formulas` ("H: …") typeset, without those whose right side the caption already prints (a
+        `{formula}` caption): a frame shows each formula once."""
+        return [f for f in map(typeset, formulas) if f.split(": ", 1)[-1] not in (self.caption or "")]
 
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""

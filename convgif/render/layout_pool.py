@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from convgif.engine.notation import typeset
 from convgif.engine.trace_pool import PoolStep
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout
@@ -250,7 +249,7 @@ class PoolLayout(Layout):
     def final_lines(self) -> list[tuple[str, str]]:
         g = self.trace.geometry
         return [(self.say("output_complete", shape=shape_text(g.output_shape)), "")] + [
-            (typeset(f), "") for f in g.formulas]
+            (f, "") for f in self.formulas_to_show(g.formulas)]
 
     def colours(self) -> list[RGB]:
         th = self.theme

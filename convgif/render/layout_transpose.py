@@ -24,7 +24,7 @@ from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
     MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
-    pretty_formula, shape_text, swatch, window_legend,
+    shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -176,8 +176,8 @@ class ZeroInsertionLayout(ConvLayout):
             zeros = t("zi_zero_one" if s == 2 else "zi_zero_many", count=s - 1)
             extra = t("zi_output_padding_extra", count=op) if op else ""
             lines.append(t("zi_grid_note", axis=axis, count=n, zeros=zeros, pad=pad, extra=extra, size=size))
-        for formula in g.formulas:
-            lines.append(t("output_formula", formula=pretty_formula(formula)))
+        for formula in self.formulas_to_show(g.formulas):
+            lines.append(t("output_formula", formula=formula))
         return lines
 
     def legend_entries(self):
@@ -287,7 +287,7 @@ class ZeroInsertionLayout(ConvLayout):
     def final_lines(self) -> list[tuple[str, str]]:
         g = self.trace.geometry
         return [(self.say("zi_complete", shape=shape_text(g.output_shape)), "")] + [
-            (pretty_formula(formula), "") for formula in g.formulas]
+            (formula, "") for formula in self.formulas_to_show(g.formulas)]
 
     def colours(self) -> list[RGB]:
         """The conv palette after the grid's cell-kind colours, the tap-coloured patterns and the original kernel."""
@@ -370,9 +370,11 @@ class ScatterLayout(Layout):
                  (t("weight"), swatch(fill=th.kernel, edge=th.grid)),
                  (t("sc_products"), swatch(fill=th.tap, edge=th.grid)),
                  (t("sc_running_sum"), swatch(fill=th.output_done, edge=th.grid)),
-                 (t("sc_just_written"), swatch(fill=th.output_current, edge=th.grid))]
+                 (t("sc_just_written"), swatch(fill=th.output_current, edge=th.window, line_width=2))]
         if any(b for b, _ in self.trace.geometry.padding):
-            items.append((t("sc_cropped"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
+            kept = shape_text(self.out_hw[-self.ndim:])
+            items += [(t("sc_cropped"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)),
+                      (t("sc_kept_frame", shape=kept), swatch(edge=th.text, line_width=2))]
         return items
 
     def column_headers(self) -> list[tuple[int, str]]:
@@ -581,7 +583,7 @@ class ScatterLayout(Layout):
             kept += self.say("sc_kept_cropped", padding=TIMES.join(str(b) for b, _ in g.padding))
         if self.trace.bias is not None:
             kept += self.say("sc_kept_bias")
-        return ([(kept, "")] + [(pretty_formula(f), "") for f in g.formulas])[:3]
+        return ([(kept, "")] + [(f, "") for f in self.formulas_to_show(g.formulas)])[:3]
 
     def colours(self) -> list[RGB]:
         th = self.theme
