@@ -139,3 +139,22 @@ def test_scatter_legend_names_the_kept_frame():
             assert any(edge == rect.edge and width == rect.line_width or edge == rect.edge and width >= 2
                        for _, edge, width in looks_named), rect
     assert "kept 5\u00d75" in legend
+
+
+def test_c11_shows_its_32x32_input_beside_the_grid_and_output():
+    view, trace = scene_view("c11_transposed_32_to_64")
+    layout = view.layout
+    (grid,) = layout.source_grids
+    assert (grid.rows, grid.cols) == (32, 32) and grid.cell == layout.cell  # same scale as the 64×64 output
+    assert any(t.text.startswith("input ch 0 \u00b7 32\u00d732") for t in texts(layout.static(0)))
+    others = [*layout.input_grids, *layout.output_grids, *layout.kernel_grids]
+    x0, y0, x1, y1 = grid.outer
+    for other in others:  # nothing drawn over it
+        ox0, oy0, ox1, oy1 = other.outer
+        assert ox1 <= x0 or ox0 >= x1 or oy1 <= y0 or oy0 >= y1
+    frame = view.final_frame()
+    for r, c in [(0, 0), (31, 31), (15, 7)]:
+        bx0, by0, bx1, by1 = grid.interior(r, c)
+        assert tuple(int(v) for v in frame[by0, bx0]) == THEME.input
+    small = scene_view("c09_transposed_to_5x5")[0].layout
+    assert small.source_grids == []  # a grid with numbers shows its input values already

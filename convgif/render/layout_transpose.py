@@ -23,7 +23,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
+    MARGIN, MAX_PALETTE, MIN_VALUE_CELL, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
     shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
@@ -137,7 +137,47 @@ class ZeroInsertionLayout(ConvLayout):
             return in_w, k_w, out_w
         original = max(text_width(self.say("zi_original_kernel"), self.sz.label),
                        self.kernel_hw[1] * min(self._small_cell_max(), ck) + 1)
+        if self.shows_input(c):
+            in_w = max(in_w, math.ceil(text_width(self.source_label(self.in_channels - 1), self.sz.label)))
         return in_w, max(k_w, math.ceil(original)), out_w
+
+    # ---- the input itself, where the grid's cells are too small to show it -------------------------------
+    def shows_input(self, c: int) -> bool:
+        """Whether the input is drawn as a grid of its own, under the zero-inserted grid at the same cell size:
+        where cells are too small for numbers and patterns, the grid no longer shows which cells hold the input
+        (c11's 32×32 inside a 66×66 grid)."""
+        return not self.strips and c < MIN_VALUE_CELL
+
+    def source_label(self, channel: int) -> str:
+        shape = shape_text(self.zi.geometry.input_shape[1:])
+        return self.say("input_channel", channel=channel, shape=shape) + self.say("values_hidden")
+
+    def _source_pitch(self, c: int) -> int:
+        return self.sz.label_h + self.zi.geometry.input_shape[1] * c + 1 + SLOT_GAP
+
+    def grids_height(self, c: int, ck: int) -> int:
+        extra = SLOT_GAP + self.in_channels * self._source_pitch(c) - SLOT_GAP if self.shows_input(c) else 0
+        return super().grids_height(c, ck) + extra
+
+    def place_grids(self, top: int) -> int:
+        bottom = super().place_grids(top)
+        self.source_grids: list[Grid] = []
+        if not self.shows_input(self.cell):
+            return bottom
+        rows, cols = self.hw(self.zi.geometry.input_shape[1:])
+        y = bottom + SLOT_GAP + self.sz.label_h
+        for _ in range(self.in_channels):
+            self.source_grids.append(Grid(self.in_x, y, rows, cols, self.cell))
+            y += self._source_pitch(self.cell)
+        return y - SLOT_GAP - self.sz.label_h
+
+    def static_marks(self, batch: int) -> list[Primitive]:
+        th, out = self.theme, super().static_marks(batch)
+        for ch, grid in enumerate(self.source_grids):
+            out.append(Text(grid.x, grid.y - 5, self.source_label(ch), self.sz.label, th.muted_text))
+            out.append(Rect(grid.outer, fill=th.grid))
+            out += [Rect(grid.interior(r, col), fill=th.input) for r in range(grid.rows) for col in range(grid.cols)]
+        return out
 
     # ---- labels -------------------------------------------------------------------------------------
     def _single(self) -> bool:
