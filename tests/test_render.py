@@ -201,7 +201,7 @@ def test_arithmetic_text_from_the_trace_and_elided_when_long():
     view = View(trace, ConvLayout, title=None, caption=None)
     texts = [p.text for p in view.layout.transient(trace.step(0)) if isinstance(p, Text)]
     # 0*1 + 1*(-1) + 3*2 + 4*0.5 + 0.5 = 7.5, worked by hand
-    assert "0\u00d71 + 1\u00d7(\u22121) + 3\u00d72 + 4\u00d70.5 + b(0.5)" in texts and " = 7.5" in texts
+    assert "0\u00d71 + 1\u00d7(\u22121) + 3\u00d72 + 4\u00d70.5 + bias (0.5)" in texts and " = 7.5" in texts
     big = conv_trace(np.ones((2, 40)), np.ones((1, 2, 31)), None)
     texts = [p.text for p in View(big, ConvLayout, title=None, caption=None).layout.transient(big.step(0))
              if isinstance(p, Text)]

@@ -13,7 +13,7 @@ from convgif.engine import conv_trace
 from convgif.render import View, get_theme
 from convgif.render.layout import output_places_1d
 from convgif.render.layout_conv import ConvLayout
-from convgif.render.primitives import Text
+from convgif.render.primitives import Text, fmt_number
 from convgif.scene import load_scene
 from convgif.sources import build_trace, build_view
 
@@ -64,3 +64,57 @@ def test_strided_1d_outputs_stand_stride_inputs_apart():
         assert centre_x(layout.cell_box("output", 0, (t,))) == centre_x(layout.cell_box("input", 0, (1 + 3 * t,)))
     causal = conv_trace(x, np.ones((1, 1, 3)), None, padding=((2, 0),), dilation=2)
     assert output_places_1d(causal.geometry) == (4.0, 1.0)  # the last of taps t, t + 2, t + 4 (padded)
+
+
+# ---- item 2 and catalogue A2: every kernel and its bias stay on screen, the current one marked ---------------
+def test_the_hold_frame_keeps_every_kernel_and_its_bias():
+    scene, view = scene_view("a10_bias")
+    layout, weight, bias = view.layout, scene.arrays()["weight"], scene.arrays()["bias"]
+    final = view.primitives(None)
+    words = [t.text for t in texts(final)]
+    assert len(layout.bank_grids) == weight.shape[0] == 2
+    frame = view.final_frame()
+    for oc, slices in enumerate(layout.bank_grids):
+        assert f"kernel {oc} \u00b7 bias {fmt_number(float(bias[oc]))}" in words
+        for grid, w in zip(slices, weight[oc]):
+            for (r, c), value in np.ndenumerate(w):
+                x0, y0, x1, y1 = grid.box(r, c)
+                assert tuple(frame[y0 + 2, x0 + 2]) == view.theme.kernel
+                drawn = [t.text for t in texts(final) if x0 <= t.x <= x1 and y0 <= t.y <= y1]
+                assert drawn == [fmt_number(float(value))]
+
+
+def test_all_four_kernels_visible_and_the_current_one_marked():
+    scene, view = scene_view("a02_output_channels")
+    layout = view.layout
+    assert len(layout.bank_grids) == 4
+    per_channel = len(view.trace) // 4
+    for oc in range(4):
+        frame = next(view.frames([oc * per_channel + 1]))
+        for other, slices in enumerate(layout.bank_grids):
+            x0, y0, *_ = slices[0].outer
+            colour = tuple(frame[y0 - 3, x0 + 5])  # the mark's 2 px ring, 2 px outside the kernel
+            assert (colour == view.theme.output_current) == (other == oc)
+
+
+# ---- items 5 and 6: one notation, each formula once, the bias named -------------------------------------------
+def test_hold_lines_typeset_and_print_a_formula_once():
+    x = np.arange(49.0).reshape(1, 7, 7)
+    view = View(conv_trace(x, np.ones((1, 1, 3, 3)), None, padding=1), ConvLayout)
+    lines = [body for body, _ in view.layout.final_lines()]
+    assert "H: floor((7 + 2\u00d71 \u2212 1\u00d7(3\u22121) \u2212 1) / 1) + 1 = 7" in lines
+    assert not any("-" in line or "*" in line for line in lines)
+    scene, view = scene_view("a06_padding")  # its caption prints the formula: the hold lines do not repeat it
+    _, text = view.final_frame_with_text()
+    shown = text + " " + " ".join(view.layout.caption_lines)
+    assert shown.count("floor(") == 1
+
+
+def test_the_bias_is_named_where_it_is_added():
+    scene, view = scene_view("a10_bias")
+    step = view.trace.step(3)
+    words = [t.text for t in texts(view.layout.transient(step))]
+    bias = fmt_number(float(scene.arrays()["bias"][step.out_channel]))
+    assert any(w.endswith(f" + bias ({bias})") for w in words)  # the arithmetic line
+    assert f"\u03a3 + bias ({bias}) = {fmt_number(step.value)}" in words  # under the kernel slices
+    assert not any("b(" in w for w in words)

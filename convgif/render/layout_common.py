@@ -149,11 +149,6 @@ def outline(box: Box, colour: RGB, width: int) -> Rect:
     return Rect((x0 - grow, y0 - grow, x1 + grow, y1 + grow), edge=colour, line_width=width)
 
 
-def pretty_formula(formula: str) -> str:
-    """A geometry formula as typeset text: `×` for `*`, a true minus sign for `-`."""
-    return formula.replace("*", TIMES).replace(" - ", " \u2212 ").replace("-", "\u2212")
-
-
 def first_fitting(candidates: list[str], size: int, width: int) -> str:
     """The first of `candidates` (longest first) that fits in `width` px at `size`, else the last."""
     for text in candidates:

@@ -24,6 +24,9 @@ from convgif.render.primitives import (
 from convgif.render.theme import RGB, mix
 
 MAX_ARITH_CHANNELS = 4
+BANK_CELL = 20  # the kernel bank's cells (px at font scale 1): the smallest that hold 10 px digits
+BANK_GAP = 12  # between two kernels of the bank
+SLICE_GAP = 4  # between the slices of one kernel in the bank
 
 
 class ConvLayout(Layout):
@@ -62,11 +65,16 @@ class ConvLayout(Layout):
         bound = max(bound + bias_bound, float(np.abs(self.output).max(initial=0)))
         digits = "8" * max(1, len(str(int(math.ceil(bound))))) + (".88" if decimals else "")
         self.psum_sample = f"= \u2212{digits}"
-        bias_sample = "" if t.bias is None else f" + b(\u2212{'8' * max(1, len(str(int(bias_bound))))}.88)"
+        bias_sample = "" if t.bias is None else self.bias_term(-float(f"{'8' * len(str(int(bias_bound)))}.88"))
         self.total_sample = f"\u03a3{bias_sample} = \u2212{digits}"
         self.input_strings = [fmt_number(v) for v in np.unique(padded)] if padded.size <= 20000 else ["888.88"]
         self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
         self.weight_strings = [fmt_number(v) for v in np.unique(t.weight)]
+        # the bank: the smallest cells whose digits are still legible (a larger cell only when decimals need it)
+        smallest = int(BANK_CELL * self.theme.font_scale + 0.5)
+        self.bank_cell = next((b for b in range(smallest, 2 * smallest) if fitting_size(self.weight_strings, b)),
+                              smallest)
+        self.bank_value_size = fitting_size(self.weight_strings, self.bank_cell)
 
     def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
@@ -81,8 +89,47 @@ class ConvLayout(Layout):
         total = text_width(self.total_sample, self.sz.sum, True)
         in_w = max(pw * c + 1, math.ceil(in_label))
         out_w = max(ow * c + 1, math.ceil(out_label))
-        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label))
+        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label), self.bank_block()[0])
         return in_w, k_w, out_w
+
+    # ---- the kernel bank: every kernel of a lane, small, each labelled with its bias -----------------------
+    def bank_label(self, out_channel: int) -> str:
+        if self.trace.bias is None:
+            return self.say("bank_kernel", out=out_channel)
+        return self.say("bank_kernel_bias", out=out_channel, bias=fmt_number(float(self.trace.bias[out_channel])))
+
+    def bank_block(self) -> tuple[int, int]:
+        """(width, height) px of one kernel in the bank, its label included: its slices side by side (1D: one
+        under the other)."""
+        b, (kh, kw), n = self.bank_cell, self.kernel_hw, self.per_group_in
+        label = math.ceil(max(text_width(self.bank_label(oc), self.sz.label) for oc in range(self.out_channels)))
+        if self.strips:
+            w, h = kw * b + 1, n * (b + 1) + (n - 1) * SLICE_GAP
+        else:
+            w, h = n * (kw * b + 1) + (n - 1) * SLICE_GAP, kh * b + 1
+        return max(w, label), self.sz.label_h + h
+
+    def bank_per_row(self, room: int) -> int:
+        return max(1, min(self.per_group_out, (room + BANK_GAP) // (self.bank_block()[0] + BANK_GAP)))
+
+    def bank_height(self, room: int) -> int:
+        rows = -(-self.per_group_out // self.bank_per_row(room))
+        return rows * (self.bank_block()[1] + BANK_GAP) - BANK_GAP
+
+    def place_bank(self, group: int, x: int, top: int, room: int) -> None:
+        """The bank of one group's kernels from (x, top): a row of blocks, wrapping at `room` px."""
+        b, (kh, kw) = self.bank_cell, self.kernel_hw
+        (bw, bh), per_row = self.bank_block(), self.bank_per_row(room)
+        for j in range(self.per_group_out):
+            bx = x + (j % per_row) * (bw + BANK_GAP)
+            by = top + (j // per_row) * (bh + BANK_GAP) + self.sz.label_h
+            slices = []
+            for i in range(self.per_group_in):
+                if self.strips:
+                    slices.append(Grid(bx, by + i * (b + 1 + SLICE_GAP), 1, kw, b))
+                else:
+                    slices.append(Grid(bx + i * (kw * b + 1 + SLICE_GAP), by, kh, kw, b))
+            self.bank_grids.append(slices)
 
     def kernel_offset(self, c: int, ck: int) -> int:
         """How far below its input grid's top a kernel slice sits (centred on the input grid)."""
@@ -96,8 +143,9 @@ class ConvLayout(Layout):
         out_pitch = self.sz.label_h + oh * c + 1 + SLOT_GAP
         last_grid_top = (self.per_group_in - 1) * in_pitch + self.sz.label_h
         kernel_bottom = last_grid_top + self.kernel_offset(c, ck) + kh * ck + 1
+        bank_top = kernel_bottom + 8 + self.sz.sum + BANK_GAP
         needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
-                     kernel_bottom + 8 + self.sz.sum + 4)
+                     bank_top + self.bank_height(self.column_widths(c, ck)[1]))
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
 
     def _lane_height(self, c: int, ck: int) -> int:
@@ -105,7 +153,11 @@ class ConvLayout(Layout):
             return self._slots(c, ck)[2]
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
         return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + self.sz.sum + 10
-                + self.per_group_out * row - SLOT_GAP)
+                + self.per_group_out * row + self.bank_height(self.bank_room()))
+
+    def bank_room(self) -> int:
+        """Strips: the bank's width under the output rows."""
+        return self.width - 2 * MARGIN - 8
 
     def grids_height(self, c: int, ck: int) -> int:
         lanes = self.groups * self._lane_height(c, ck)
@@ -119,17 +171,22 @@ class ConvLayout(Layout):
         self.input_grids: list[Grid] = []
         self.kernel_grids: list[Grid] = []  # indexed by input channel
         self.output_grids: list[Grid] = []
+        self.bank_grids: list[list[Grid]] = []  # per output channel: its kernel's slices in the bank
         for group in range(self.groups):
             lane_top = top + group * (lane_h + LANE_GAP)
             self.lane_boxes.append((MARGIN // 2, lane_top, self.width - MARGIN // 2, lane_top + lane_h))
             if self.strips:
-                self._place_strips(lane_top + LANE_PAD + self.sz.label_h)
+                bank_top = self._place_strips(lane_top + LANE_PAD + self.sz.label_h)
+                self.place_bank(group, self.in_x, bank_top, self.bank_room())
             else:
                 self._place_columns(lane_top)
+                bank_top = self.kernel_grids[-1].outer[3] + 8 + self.sz.sum + BANK_GAP
+                self.place_bank(group, self.mid_x, bank_top, self.col_widths[1])
         return top + self.groups * lane_h + (self.groups - 1) * LANE_GAP
 
-    def _place_strips(self, row_y: int) -> None:
-        """One group's rows: its input channels, its kernel slices, then (below the total) its output channels."""
+    def _place_strips(self, row_y: int) -> int:
+        """One group's rows: its input channels, its kernel slices, then (below the total) its output channels;
+        returns where the group's kernel bank starts."""
         c, ck = self.cell, self.kernel_cell
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
@@ -144,6 +201,7 @@ class ConvLayout(Layout):
         for _ in range(self.per_group_out):
             self.output_grids.append(Grid(self.in_x + offset, row_y, 1, ow, c, pitch))
             row_y += row
+        return row_y - self.sz.label_h
 
     def output_strip(self, c: int) -> tuple[int, int]:
         """(x offset from the input strip, column pitch or 0) of the output strips at cell `c`: each output under
@@ -253,7 +311,30 @@ class ConvLayout(Layout):
             for r in range(grid.rows):
                 for col in range(grid.cols):
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
+        for oc, slices in enumerate(self.bank_grids):
+            out.append(Text(slices[0].x, slices[0].y - 5, self.bank_label(oc), self.sz.label,
+                            self.label_colour(oc // self.per_group_out)))
+            for grid, weights in zip(slices, self.trace.weight[oc]):
+                out += self.weight_cells(grid, np.asarray(weights).reshape(grid.rows, grid.cols), self.bank_value_size)
         return out
+
+    def weight_cells(self, grid: Grid, weights: np.ndarray, size: int | None) -> list[Primitive]:
+        """A kernel slice's cells with its weights (at `size` px; None: no digits)."""
+        th = self.theme
+        out: list[Primitive] = [Rect(grid.outer, fill=th.grid)]
+        for r in range(grid.rows):
+            for col in range(grid.cols):
+                out.append(Rect(grid.interior(r, col), fill=th.kernel))
+                if size is not None:
+                    out.append(cell_text(grid, r, col, fmt_number(weights[r, col]), size, th.kernel_text))
+        return out
+
+    def bank_mark(self, out_channel: int) -> Rect:
+        """The outline around the current kernel in the bank."""
+        slices = self.bank_grids[out_channel]
+        x0, y0, *_ = slices[0].outer
+        *_, x1, y1 = slices[-1].outer
+        return outline((x0 - 2, y0 - 2, x1 + 2, y1 + 2), self.theme.output_current, 2)
 
     def input_cells(self, grid: Grid, values: np.ndarray, pad_cells: np.ndarray) -> list[Primitive]:
         """An input channel's cells: the data block with solid lines, padding dashed, every value."""
@@ -302,6 +383,7 @@ class ConvLayout(Layout):
                 out += gap_marks(grid, tapped, th)
             out.append(outline(grid.span(rows, cols), th.window, 3))
         out += self.kernel_marks(step)
+        out.append(self.bank_mark(step.out_channel))
         r, col = self.rc(step.position)
         out += self.current_output(self.output_grids[step.out_channel], r, col, fmt_number(step.value))
         return out + self.arithmetic(self._lines(step))
@@ -324,20 +406,11 @@ class ConvLayout(Layout):
             last = grid
             out.append(Text(grid.x, grid.y - 5, self.kernel_label(step.out_channel, ch), self.sz.label,
                             self.label_colour(step.group)))
-            out.append(Rect(grid.outer, fill=th.grid))
-            weights = np.asarray(step.weights[j]).reshape(grid.rows, grid.cols)
-            for r in range(grid.rows):
-                for col in range(grid.cols):
-                    out.append(Rect(grid.interior(r, col), fill=th.kernel))
-                    if size is not None:
-                        out.append(cell_text(grid, r, col, fmt_number(weights[r, col]), size, th.kernel_text))
+            out += self.weight_cells(grid, np.asarray(step.weights[j]).reshape(grid.rows, grid.cols), size)
             x1, y0, y1 = grid.outer[2], grid.outer[1], grid.outer[3]
             out.append(Text(x1 + 8, cell_text_baseline(y0, y1, self.sz.sum), f"= {fmt_number(float(step.channel_sums[j]))}",
                             self.sz.sum, th.accent, bold=True))
-        total = "\u03a3"
-        if step.bias is not None:
-            total += f" + b({fmt_number(step.bias)})"
-        total += f" = {fmt_number(step.value)}"
+        total = f"\u03a3{self.bias_term(step.bias)} = {fmt_number(step.value)}"
         if last is not None:
             out.append(Text(last.x, last.outer[3] + 8 + self.sz.sum, total, self.sz.sum, th.output_current, bold=True))
         return out
@@ -345,7 +418,7 @@ class ConvLayout(Layout):
     def _lines(self, step: ConvStep) -> list[tuple[str, str]]:
         """The step's arithmetic: each channel's products and sum (when several), then the total."""
         lines: list[tuple[str, str]] = []  # (body, "= value")
-        bias = f" + b({fmt_number(step.bias)})" if step.bias is not None else ""
+        bias = self.bias_term(step.bias)
         channels = list(step.in_channels)
         if len(channels) == 1:
             lines.append(self.elide(self._terms(step, 0), "", bias, f" = {fmt_number(step.value)}"))
@@ -360,6 +433,10 @@ class ConvLayout(Layout):
             lines.append(self.elide(sums, "", bias, f" = {fmt_number(step.value)}"))
         return lines
 
+    def bias_term(self, bias: float | None) -> str:
+        """` + bias (−1)`: the bias named where it is added (`b(−1)` read like a function of a channel)."""
+        return "" if bias is None else self.say("bias_term", value=fmt_number(bias))
+
     def _terms(self, step: ConvStep, j: int) -> list[str]:
         values = np.asarray(step.tap_values[j]).reshape(-1)
         weights = np.asarray(step.weights[j]).reshape(-1)
@@ -367,9 +444,8 @@ class ConvLayout(Layout):
 
     def final_lines(self) -> list[tuple[str, str]]:
         g = self.trace.geometry
-        # conv frames typeset only the spaced minus of a formula: "(3-1)" keeps its hyphen
         return [(self.say("output_complete", shape=shape_text(g.output_shape)), "")] + [
-            (formula.replace("*", TIMES).replace(" - ", " \u2212 "), "") for formula in g.formulas]
+            (formula, "") for formula in self.formulas_to_show(g.formulas)]
 
     # ---- palette ------------------------------------------------------------------------------------
     def colours(self) -> list[RGB]:
