@@ -158,3 +158,21 @@ def test_c11_shows_its_32x32_input_beside_the_grid_and_output():
         assert tuple(int(v) for v in frame[by0, bx0]) == THEME.input
     small = scene_view("c09_transposed_to_5x5")[0].layout
     assert small.source_grids == []  # a grid with numbers shows its input values already
+
+
+@pytest.mark.parametrize("kind, kernel, stride, padding", [
+    ("max_pool1d", 2, 2, 0), ("avg_pool1d", 3, 1, 1), ("lp_pool1d", 3, 2, 0), ("max_pool1d", 4, 3, 1)])
+def test_1d_pool_outputs_sit_under_their_window_centre(kind, kernel, stride, padding):
+    x = np.arange(1.0, 12.0).reshape(1, 11)
+    kwargs = dict(norm_type=2) if kind.startswith("lp") else {}
+    trace = pool_trace(kind, x, kernel, stride, padding, **kwargs)
+    view = View(trace, PoolLayout, title=None, caption=None, theme=THEME)
+    for k in range(len(trace)):
+        step = trace.step(k)
+        taps = np.asarray(step.tap_coords).reshape(-1)
+        first, last = view.cell_box("input", 0, (int(taps.min()),)), view.cell_box("input", 0, (int(taps.max()),))
+        window_centre = (first[0] + last[2]) / 2
+        x0, _, x1, _ = view.cell_box("output", 0, (k,))
+        assert abs((x0 + x1) / 2 - window_centre) <= 1, (k, (x0 + x1) / 2, window_centre)
+    frame = view.final_frame()  # the spaced output cells carry their own border lines, nothing between them
+    assert frame.shape[1] == 720

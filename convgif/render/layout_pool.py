@@ -14,7 +14,7 @@ import numpy as np
 
 from convgif.engine.trace_pool import PoolStep
 from convgif.render.fonts import text_width
-from convgif.render.layout import Layout
+from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text, swatch,
     window_legend,
@@ -110,9 +110,17 @@ class PoolLayout(Layout):
         """Input, the operation's name (columns only: strips have no middle column), output."""
         (_, pw), (_, ow) = self.padded_hw, self.output_hw
         in_w = max(pw * c + 1, math.ceil(text_width(self.input_label(self.channels - 1), self.sz.label)))
-        out_w = max(ow * c + 1, math.ceil(text_width(self.output_label(self.channels - 1), self.sz.label)))
+        offset, pitch = self.output_strip(c) if self.strips else (0, 0)
+        out_w = offset + max((ow - 1) * (pitch or c) + c + 1,
+                             math.ceil(text_width(self.output_label(self.channels - 1), self.sz.label)))
         op_w = 0 if self.strips else math.ceil(text_width(self.op_text, self.sz.sum, True)) + 8
         return in_w, op_w, out_w
+
+    def output_strip(self, c: int) -> tuple[int, int]:
+        """(x offset from the input strip, column pitch or 0) of a 1D output strip at cell `c`: each output under
+        the centre of the window it is computed from (layout.output_places_1d)."""
+        first, step = output_places_1d(self.trace.geometry)
+        return round(first * c), (round(step * c) if step > 1 else 0)
 
     def _row_height(self, c: int) -> int:
         (ph, _), (oh, _) = self.padded_hw, self.output_hw
@@ -130,10 +138,11 @@ class PoolLayout(Layout):
         self.op_anchors: list[tuple[int, int]] = []  # where the op text sits, per channel
         row_y = top + self.sz.label_h
         for _ in range(self.channels):
-            if self.strips:  # the output row under its input row
+            if self.strips:  # the output row under its input row, each output under its window's centre
                 self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
                 row_y += self.sz.label_h + c + 1 + SLOT_GAP
-                self.output_grids.append(Grid(self.out_x, row_y, 1, ow, c))
+                offset, pitch = self.output_strip(c)
+                self.output_grids.append(Grid(self.out_x + offset, row_y, 1, ow, c, pitch))
                 row_y += self.sz.label_h + c + 1 + SLOT_GAP
             else:  # the output centred beside its input
                 self.input_grids.append(Grid(self.in_x, row_y, ph, pw, c))
@@ -173,7 +182,8 @@ class PoolLayout(Layout):
                                              th.padding_text if pad else th.input_text))
         for ch, grid in enumerate(self.output_grids):
             out.append(Text(grid.x, grid.y - 5, self.output_label(ch), self.sz.label, th.muted_text))
-            out.append(Rect(grid.outer, fill=th.grid))
+            lines = [grid.box(0, col) for col in range(grid.cols)] if grid.spaced else [grid.outer]
+            out += [Rect(box, fill=th.grid) for box in lines]
             for r in range(grid.rows):
                 for col in range(grid.cols):
                     out.append(Rect(grid.interior(r, col), fill=th.output_empty))
