@@ -55,7 +55,7 @@ def windows(x: np.ndarray, size: int, stride: int) -> np.ndarray:
 
 # × for products and shapes, − (U+2212) for minus, → for arrows: an ASCII '*', '->', a '-' before a digit or a
 # '-' between spaces is the other notation (hyphenated words like "single-channel" are fine)
-OTHER_NOTATION = re.compile(r"\*|->|-(?=\d)| - ")
+OTHER_NOTATION = re.compile(r"\*|->|-(?=\d)| - |(?<=[\w)])·(?=[\w(])")  # · between factors: a product, write ×
 
 
 @pytest.mark.parametrize("path", SCENE_PATHS, ids=lambda p: p.stem)
@@ -67,9 +67,10 @@ def test_scene_texts_use_one_notation(path):
 
 
 def test_the_notation_rule_catches_the_other_notation():
-    for text in ("3*3", "input -> output", "(3-1)", "stride-1 = 1", "9 - 2 + 1", "output channels 0-1"):
+    for text in ("3*3", "input -> output", "(3-1)", "stride-1 = 1", "9 - 2 + 1", "output channels 0-1", "3·3·16"):
         assert OTHER_NOTATION.search(text), text
-    for text in ("3×3", "input → output", "(3 − 1)", "single-channel", "dark-to-bright", "a 3-channel input"):
+    for text in ("3×3", "input → output", "(3 − 1)", "single-channel", "dark-to-bright", "a 3-channel input",
+                 "input ch 0 · 7×7"):
         assert not OTHER_NOTATION.search(text), text
 
 

@@ -251,7 +251,7 @@ def test_the_chinese_pipeline_scene_is_d03_in_chinese(drawn_strings):
         still_frames(scene)
     words = "\n".join(drawn_strings)
     assert {s: english_words(s) for s in drawn_strings if english_words(s)} == {}
-    for expected in ("填充 'same'", "'same'（TF 规则），H 和 W", "填充总数 = (2-1)·2 + 5 - 4 = 3",
+    for expected in ("填充 'same'", "'same'（TF 规则），H 和 W", "填充总数 = (2 − 1)×2 + 5 − 4 = 3",
                      "下、右各 2", "多出的一格填充放在后面", "PyTorch 不接受 padding='same'", "第 1 层之后", "参数总数"):
         assert expected in words, expected
 

@@ -6,6 +6,7 @@ padded grid). Each test reads the drawing's own elements: the sheets a renderer 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -217,3 +218,30 @@ def test_same_stride_two_draws_the_padded_grid(monkeypatch):
     assert len(padding) == expected == (11 * 11 - 7 * 7) + (7 * 7 - 4 * 4)
     words = [t.get_text() for t in texts(sheet)]
     assert "rows: 1 padded on top, 2 at the bottom" in words
+
+
+STILL_SCENES = sorted(p for p in (Path(__file__).resolve().parent.parent / "scenes").glob("*.toml")
+                      if "[still]" in p.read_text(encoding="utf-8"))
+PRODUCT_OR_ASCII = re.compile(r"\*|->|(?<![\w'])-(?=\d)|(?<=\d) - (?=[\d(])|(?<=[\w)])·(?=[\w(])")
+
+
+@pytest.mark.parametrize("path", STILL_SCENES, ids=lambda p: p.stem)
+def test_every_still_writes_one_notation(path, monkeypatch):
+    """× for products, − for minus, → for arrows in every string a still draws (issue 13 item 5)."""
+    import matplotlib.text
+
+    from convgif.scene import load_scene
+    from convgif.sources import still_frames
+
+    seen: list[str] = []
+    original = matplotlib.text.Text.set_text
+
+    def recording(self, s):
+        if s is not None and str(s):
+            seen.append(str(s))
+        return original(self, s)
+
+    monkeypatch.setattr(matplotlib.text.Text, "set_text", recording)
+    still_frames(load_scene(path))
+    wrong = {s: PRODUCT_OR_ASCII.findall(s) for s in seen if PRODUCT_OR_ASCII.search(s)}
+    assert wrong == {}, wrong

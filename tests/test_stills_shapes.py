@@ -112,7 +112,7 @@ def test_weight_tensor_matches_torch(cin, cout, k, stride, padding, dilation, gr
 
 def test_weight_tensor_parameter_text_as_in_the_post():
     g = WeightTensorStill(kind="weight_tensor", input_shape=(5, 100, 100), out_channels=10, kernel_size=3).geometry()
-    assert params_text(g.weight_shape, g.bias_count, g.params) == "10·5·3·3 + 10 = 460"
+    assert params_text(g.weight_shape, g.bias_count, g.params) == "10×5×3×3 + 10 = 460"
     assert torch_params(torch.nn.Conv2d(5, 10, 3)) == 460
 
 
@@ -192,7 +192,7 @@ def test_pipeline_matches_a_torch_sequential():
     c, h, w = torch_shapes[5]  # what flatten receives, as torch computed it
     assert stages[5].merged_shape == (c, h, w)
     english = words(get_theme("light"))
-    assert ("note", f"{c} · {h} · {w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
+    assert ("note", f"{c} × {h} × {w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
         stages[5], "pytorch", english)
     assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, K3×2, S2×1, padding 0 ('valid')")
     assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d K2, S2")
@@ -234,14 +234,14 @@ def test_keras_same_notes_show_the_uneven_pads():
     assert [(a.axis, a.size, a.out, a.before, a.after) for a in second.same_axes] == [("H", 4, 2, 1, 2), ("W", 4, 2, 1, 2)]
     notes = [text for style, text in pipeline_layer_lines(second, "both", words(get_theme("light"))) if style == "note"]
     assert notes == [
-        "'same' (TF rule), H and W: out = ceil(4 / 2) = 2; pad total = (2-1)·2 + 5 - 4 = 3 → top/left 1, bottom/right 2",
+        "'same' (TF rule), H and W: out = ceil(4 / 2) = 2; pad total = (2 − 1)×2 + 5 − 4 = 3 → top/left 1, bottom/right 2",
         "the odd extra pad cell goes after (bottom/right)",
         "PyTorch refuses padding='same' with stride > 1: give these pads explicitly",
     ]
     chinese = [text for style, text in pipeline_layer_lines(second, "both", words(get_theme("light", language="zh")))
                if style == "note"]
     assert chinese == [
-        "'same'（TF 规则），H 和 W：输出 = ceil(4 / 2) = 2；填充总数 = (2-1)·2 + 5 - 4 = 3 → 上、左各 1，下、右各 2",
+        "'same'（TF 规则），H 和 W：输出 = ceil(4 / 2) = 2；填充总数 = (2 − 1)×2 + 5 − 4 = 3 → 上、左各 1，下、右各 2",
         "多出的一格填充放在后面（下方和右方）",
         "步长 > 1 时 PyTorch 不接受 padding='same'：请显式给出这些填充",
     ]
@@ -256,8 +256,8 @@ def test_pipeline_same_notes_per_axis_and_with_torch_rule():
     assert stage.pads == ((2, 2), (2, 2)) and stage.output_shape == (4, 5, 4) and not stage.torch_refuses_same
     notes = [text for style, text in pipeline_layer_lines(stage, "keras", words(get_theme("light"))) if style == "note"]
     assert notes == [
-        "'same' (TF rule), H: out = ceil(9 / 2) = 5; pad total = (5-1)·2 + 2·(3-1) + 1 - 9 = 4 → top 2, bottom 2",
-        "'same' (TF rule), W: out = ceil(10 / 3) = 4; pad total = (4-1)·3 + 2·(3-1) + 1 - 10 = 4 → left 2, right 2",
+        "'same' (TF rule), H: out = ceil(9 / 2) = 5; pad total = (5 − 1)×2 + 2×(3−1) + 1 − 9 = 4 → top 2, bottom 2",
+        "'same' (TF rule), W: out = ceil(10 / 3) = 4; pad total = (4 − 1)×3 + 2×(3−1) + 1 − 10 = 4 → left 2, right 2",
     ]
     layers = [{"type": "conv2d", "filters": 4, "kernel_size": [4, 3], "padding": "same"}]
     stage, = CnnPipelineStill.model_validate({"kind": "cnn_pipeline", "input_shape": [3, 9, 10],
@@ -283,7 +283,7 @@ def test_tf_same_rule_line_is_arithmetic_that_holds(size, kernel, stride, dilati
                 if style == "note")
     rule = re.search(r"pad total = (.*) = (\d+) →", line)
     assert rule, line
-    expression = rule.group(1).replace("·", "*")
+    expression = rule.group(1).replace("×", "*").replace("\u2212", "-")
     assert eval(expression) == int(rule.group(2)) == sum(stage.pads[0]), line  # noqa: S307 (our own digits)
     raw = (-(-size // stride) - 1) * stride + dilation * (kernel - 1) + 1 - size
     assert ("max(" in expression) == (raw < 0), line

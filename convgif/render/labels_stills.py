@@ -58,11 +58,11 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cnn_flatten": {"en": "Flatten", "zh": "Flatten"},
     "cnn_linear": {"en": "Linear {inputs}\u2192{outputs}", "zh": "Linear {inputs}\u2192{outputs}"},
     # a layer's notes: how padding='same' chose its pads, what flatten merged
-    "cnn_same_rule": {"en": "out = ceil({size} / {stride}) = {out}; pad total = ({out}-1)\u00b7{stride} + {span} - {size} = {total}",
-                      "zh": "输出 = ceil({size} / {stride}) = {out}；填充总数 = ({out}-1)\u00b7{stride} + {span} - {size} = {total}"},
+    "cnn_same_rule": {"en": "out = ceil({size} / {stride}) = {out}; pad total = ({out} \u2212 1)\u00d7{stride} + {span} \u2212 {size} = {total}",
+                      "zh": "输出 = ceil({size} / {stride}) = {out}；填充总数 = ({out} \u2212 1)\u00d7{stride} + {span} \u2212 {size} = {total}"},
     "cnn_same_rule_clamped": {
-        "en": "out = ceil({size} / {stride}) = {out}; pad total = max(({out}-1)\u00b7{stride} + {span} - {size}, 0) = {total}",
-        "zh": "输出 = ceil({size} / {stride}) = {out}；填充总数 = max(({out}-1)\u00b7{stride} + {span} - {size}, 0) = {total}"},
+        "en": "out = ceil({size} / {stride}) = {out}; pad total = max(({out} \u2212 1)\u00d7{stride} + {span} \u2212 {size}, 0) = {total}",
+        "zh": "输出 = ceil({size} / {stride}) = {out}；填充总数 = max(({out} \u2212 1)\u00d7{stride} + {span} \u2212 {size}, 0) = {total}"},
     "cnn_tf_same_both": {"en": "'same' (TF rule), H and W: {rule} \u2192 top/left {before}, bottom/right {after}",
                          "zh": "'same'（TF 规则），H 和 W：{rule} \u2192 上、左各 {before}，下、右各 {after}"},
     "cnn_tf_same_axis": {"en": "'same' (TF rule), {axis}: {rule} \u2192 {split}", "zh": "'same'（TF 规则），{axis}：{rule} \u2192 {split}"},
@@ -92,13 +92,13 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "relu_kept": {"en": "kept unchanged", "zh": "保持不变"},
     # param_counts
     "pn_one_kernel": {"en": "one {shape} kernel: {product} = {count} weights", "zh": "一个 {shape} 卷积核：{product} = {count} 个权重"},
-    "pn_kernels": {"en": "{cout} kernels: {each}\u00b7{cout} = {count} weights", "zh": "{cout} 个卷积核：{each}\u00b7{cout} = {count} 个权重"},
+    "pn_kernels": {"en": "{cout} kernels: {each}\u00d7{cout} = {count} weights", "zh": "{cout} 个卷积核：{each}\u00d7{cout} = {count} 个权重"},
     "pn_with_bias": {"en": "conv layer with biases: {weights} + {biases} = {count}",
                      "zh": "卷积层（含偏置）：{weights} + {biases} = {count}"},
     "pn_dense_one": {"en": "one dense neuron on the {shape} image: {product} = {count} weights",
                      "zh": "{shape} 图像上的一个全连接神经元：{product} = {count} 个权重"},
-    "pn_dense_layer": {"en": "dense layer of {units} neurons: {each}\u00b7{units} + {biases} = {count}",
-                       "zh": "{units} 个神经元的全连接层：{each}\u00b7{units} + {biases} = {count}"},
+    "pn_dense_layer": {"en": "dense layer of {units} neurons: {each}\u00d7{units} + {biases} = {count}",
+                       "zh": "{units} 个神经元的全连接层：{each}\u00d7{units} + {biases} = {count}"},
     "pn_summary": {"en": "A single dense neuron needs {ratio}\u00d7 the parameters of the whole conv layer: each kernel "
                          "reuses its {weights} weights at all {oh}\u00d7{ow} = {positions} output positions.",
                    "zh": "单个全连接神经元所需的参数是整个卷积层的 {ratio} 倍：每个卷积核在全部 {oh}\u00d7{ow} = {positions} "
@@ -178,7 +178,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cm_intro_padding": {"en": " (taps on padding have no column)", "zh": "（落在填充上的抽头没有对应的列）"},
     "cm_intro_zeros": {"en": "; every other entry is 0 ({zeros} of {total} are zero, left blank).",
                        "zh": "；其余元素都是 0（{total} 个中有 {zeros} 个为零，留空）。"},
-    "cm_row": {"en": "y{sub} = row {n} of C \u00b7 X = ", "zh": "y{sub} = C 的第 {n} 行 \u00b7 X = "},
+    "cm_row": {"en": "y{sub} = row {n} of C \u00d7 X = ", "zh": "y{sub} = C 的第 {n} 行 \u00d7 X = "},
     "cm_taps": {"en": "   (output ({row}, {col}): {used} of the {total} taps land on input cells",
                 "zh": "   （输出 ({row}, {col})：{total} 个抽头中有 {used} 个落在输入格上"},
     "cm_taps_padding": {"en": ", {count} on padding, which has no column)", "zh": "，{count} 个落在填充上，填充没有对应的列）"},
@@ -189,7 +189,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "up_bilinear": {"en": "bilinear {times}{scale}", "zh": "双线性 {times}{scale}"},
     "up_bilinear_how": {"en": "align_corners=False: weighted means", "zh": "align_corners=False：加权平均"},
     "up_transposed": {"en": "transposed conv", "zh": "转置卷积"},
-    "up_learned": {"en": "learned: {k}\u00b7{k} = {count} weights", "zh": "可学习：{k}\u00b7{k} = {count} 个权重"},
+    "up_learned": {"en": "learned: {k}\u00d7{k} = {count} weights", "zh": "可学习：{k}\u00d7{k} = {count} 个权重"},
     "up_weights": {"en": "its learned weights {shape}", "zh": "它学到的权重 {shape}"},
     "up_three_ways": {"en": "three ways to make the input bigger", "zh": "把输入放大的三种方法"},
     # multichannel_3d

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from convgif.render.fonts import mpl_family
-from convgif.render.primitives import MINUS, TIMES
+from convgif.engine.notation import typeset
+from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import (
     SHAPES_PAGE,
     STILL_MS,
@@ -49,7 +50,7 @@ def number(n: int) -> str:
 
 
 def product_text(factors: tuple[int, ...] | list[int]) -> str:
-    return "·".join(str(f) for f in factors)
+    return "×".join(str(f) for f in factors)
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -154,7 +155,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
         (say("wt_each_many" if cin_g > 1 else "wt_each_one", cout=cout, cin=cin_g, kh=kh, kw=kw)
          + (say("wt_per_channel") if g.groups == 1 else
             say("wt_per_group", groups=g.groups, cin=cin_g, cout=out_per_channel)), False),
-    ] + [(say("output_formula", formula=formula), False) for formula in g.formulas]
+    ] + [(say("output_formula", formula=typeset(formula)), False) for formula in g.formulas]
     inner = width - 2 * MARGIN
     # the count's first line is the accented one (a wrapped rest, if any, reads as plain text)
     note_lines = [(line, accent and i == 0) for note, accent in notes for i, line in enumerate(wrap(note, BODY_PT, inner))]
@@ -228,7 +229,7 @@ def padding_text(padding, say: Callable[..., str]) -> str:
 
 def same_rule_text(axis, say: Callable[..., str]) -> str:
     """TF's 'same' rule on one axis with its numbers: out = ceil(n / s) = ...; pad total = ... = ..."""
-    span = f"{axis.dilation}·({axis.kernel}-1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
+    span = f"{axis.dilation}×({axis.kernel}−1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
     # a kernel shorter than the stride can need "negative" padding: TF pads max(..., 0), and the line says so
     key = "cnn_same_rule" if axis.unclamped_total >= 0 else "cnn_same_rule_clamped"
     return say(key, size=axis.size, stride=axis.stride, out=axis.out, span=span, total=axis.total)
@@ -292,7 +293,7 @@ def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> lis
         lines.append(("muted", say("no_parameters")))
     lines += [("note", note) for note in same_notes(stage, say)]
     if stage.layer_type == "flatten":
-        lines.append(("note", say("cnn_flatten_note", merged=" · ".join(str(n) for n in stage.merged_shape),
+        lines.append(("note", say("cnn_flatten_note", merged=" × ".join(str(n) for n in stage.merged_shape),
                                   count=number(stage.output_shape[0]))))
         _, rows, cols = stage.merged_shape
         lines.append(("note", say("cnn_flatten_order", hw=rows * cols, ww=cols)))
@@ -511,9 +512,6 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
     swatch_rows = 1 + max(row for row, _ in swatch_places)
     body_h = head + grid_h + 14 + (len(legend_lines) + 1 + swatch_rows) * lh
 
-    def fmt(v: float) -> str:
-        return str(int(v)) if float(v).is_integer() else f"{v:g}"
-
     def draw_frame(show_after: bool) -> np.ndarray:
         def draw(sheet: Sheet, top: float) -> None:
             for grid_x, head_text in ((left_x, say("relu_feature_map", h=h, w=w)), (right_x, say("after_relu"))):
@@ -526,7 +524,7 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
                     neg = negative[r, c]
                     sheet.rect(x, y, cell, cell, fill=theme.tap if neg else theme.input, edge=theme.grid,
                               hatch="///" if neg else None)
-                    sheet.text(x + cell / 2, y + cell / 2, fmt(before[r, c]), pt=value_pt, ha="center", va="center",
+                    sheet.text(x + cell / 2, y + cell / 2, fmt_number(before[r, c]), pt=value_pt, ha="center", va="center",
                               colour=theme.tap_text, bold=neg,
                               bbox=dict(facecolor=unit(theme.tap), edgecolor="none", pad=0.5) if neg else None)
                     x = right_x + c * cell
@@ -534,7 +532,7 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
                         fill = theme.output_current if neg else theme.output_done
                         text_colour = theme.output_current_text if neg else theme.output_done_text
                         sheet.rect(x, y, cell, cell, fill=fill, edge=theme.grid)
-                        sheet.text(x + cell / 2, y + cell / 2, fmt(after[r, c]), pt=value_pt, ha="center",
+                        sheet.text(x + cell / 2, y + cell / 2, fmt_number(after[r, c]), pt=value_pt, ha="center",
                                   va="center", colour=text_colour, bold=neg)
                     else:
                         sheet.rect(x, y, cell, cell, fill=theme.output_empty, edge=theme.grid)

@@ -53,8 +53,8 @@ def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]]) -
 
 
 def growth_text(index: int, growth) -> str:
-    """'r₂ = 3 + (3−1)·2·1 = 7': how layer `index` (from 1) grew the receptive field, with its numbers."""
-    return (f"r{_sub(index)} = {growth.before} + ({growth.kernel}{MINUS}1)·{growth.dilation}·{growth.jump}"
+    """'r₂ = 3 + (3−1)×2×1 = 7': how layer `index` (from 1) grew the receptive field, with its numbers."""
+    return (f"r{_sub(index)} = {growth.before} + ({growth.kernel}{MINUS}1)×{growth.dilation}×{growth.jump}"
             f" = {growth.size}")
 
 
@@ -111,7 +111,7 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
     static_h = max(sum(17 for _ in lines) for lines in static)
     note_y = label_y + static_h + 2
     note_h = 17 * max(len(n) for per_grid in notes for n in per_grid)
-    formula = say("rf_formula", r0="r₀ = 1", rule="rₗ = rₗ₋₁ + (kₗ − 1)·dₗ·jₗ₋₁", jump="jₗ₋₁ = s₁···sₗ₋₁",
+    formula = say("rf_formula", r0="r₀ = 1", rule="rₗ = rₗ₋₁ + (kₗ − 1)×dₗ×jₗ₋₁", jump="jₗ₋₁ = s₁×…×sₗ₋₁",
                   previous="ℓ−1", j0="j₀ = 1")
     formula_lines = wrap(formula, 9.5, width - 2 * MARGIN)
     legend_y = note_y + note_h + 10
@@ -287,7 +287,7 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
         transient.append(sheet.text(o_left + (oj + 0.5) * icell, grid_top + (oi + 0.5) * icell,
                                     fmt_number(y[oi, oj]), pt=8.5, colour=theme.output_current_text, z=5,
                                     ha="center", va="center"))
-        terms = [f"{_paren(matrix[n, k])}·{_paren(x.reshape(-1)[k])}" for k in used]
+        terms = [f"{_paren(matrix[n, k])}×{_paren(x.reshape(-1)[k])}" for k in used]
         worked = _elided_sum(terms, say) + f" = {fmt_number(y.reshape(-1)[n])}"
         lines = wrap(say("cm_row", sub=_sub(n), n=n) + worked
                      + say("cm_taps", row=oi, col=oj, used=len(used), total=kernel.size)
