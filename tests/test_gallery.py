@@ -93,3 +93,16 @@ def test_every_drawn_colour_is_a_palette_colour(path):
     for label, frame in [*zip(steps, view.frames(steps)), ("hold", view.final_frame())]:
         stray = np.setdiff1d(keys(frame), palette)
         assert stray.size == 0, (path.name, label, [f"#{key:06x}" for key in stray[:5]])
+
+
+def test_the_readme_table_says_what_each_scene_file_says():
+    """The README's scene table quotes each scene's title and first sentence; it cannot drift from the files."""
+    import tomllib
+
+    from readme_rows import ROW, first_sentence
+
+    readme = (SCENES[0].parent.parent / "README.md").read_text(encoding="utf-8")
+    rows = {Path(link).stem: (title, description) for _, title, link, _, description in ROW.findall(readme)}
+    for path in SCENES:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert rows.get(path.stem) == (document["title"], first_sentence(document["description"])), path.name
