@@ -176,3 +176,21 @@ def test_1d_pool_outputs_sit_under_their_window_centre(kind, kernel, stride, pad
         assert abs((x0 + x1) / 2 - window_centre) <= 1, (k, (x0 + x1) / 2, window_centre)
     frame = view.final_frame()  # the spaced output cells carry their own border lines, nothing between them
     assert frame.shape[1] == 720
+
+
+@pytest.mark.parametrize("kernel, stride", [(3, 2), (4, 2), (3, 1), (2, 3)])
+def test_1d_scatter_inputs_stand_over_the_centre_of_the_block_they_write(kernel, stride):
+    from convgif.engine.trace_transpose import scatter_trace
+    from convgif.render.layout_transpose import ScatterLayout
+
+    x, w = np.arange(1.0, 6.0).reshape(1, 5), np.ones((1, 1, kernel))
+    trace = scatter_trace(x, w, None, stride=stride, padding=1)
+    view = View(trace, ScatterLayout, title=None, caption=None, theme=THEME)
+    for k in range(len(trace)):
+        step = trace.step(k)
+        written = np.asarray(step.tap_coords).reshape(-1)
+        first = view.cell_box("output", 0, (int(written.min()),))
+        last = view.cell_box("output", 0, (int(written.max()),))
+        x0, _, x1, _ = view.cell_box("input", 0, tuple(int(v) for v in np.atleast_1d(step.position)))
+        assert abs((x0 + x1) / 2 - (first[0] + last[2]) / 2) <= 1, k
+    assert view.final_frame().shape[1] == 720

@@ -451,7 +451,19 @@ class ScatterLayout(Layout):
         out_label = text_width(self.output_label(self.c_out - 1), self.sz.label)
         p_label = text_width(self._products_label(-888.88), self.sz.label)
         k_w = self._products_dx(ck) + max(kw * ck + 1, math.ceil(p_label))
-        return max(iw * c + 1, math.ceil(in_label)), k_w, max(fw * c + 1, math.ceil(out_label))
+        offset, pitch = self.input_strip(c)
+        in_w = offset + max((iw - 1) * (pitch or c) + c + 1, math.ceil(in_label))
+        return in_w, k_w, max(fw * c + 1, math.ceil(out_label))
+
+    def input_strip(self, c: int) -> tuple[int, int]:
+        """(x offset from the output strip, column pitch or 0) of a 1D input strip at cell `c`: each input over
+        the centre of the block of outputs it scatters into (input i writes full-grid cells s·i … s·i + d(k−1));
+        columns have no offset."""
+        if not self.strips:
+            return 0, 0
+        g = self.trace.geometry
+        first = g.dilation[0] * (g.kernel_size[0] - 1) / 2
+        return round(first * c), (round(g.stride[0] * c) if g.stride[0] > 1 else 0)
 
     def _pitches(self, c: int, ck: int) -> tuple[int, int, int]:
         """How far apart the input channels, kernel slices and output channels stand (strips: rows)."""
@@ -472,7 +484,9 @@ class ScatterLayout(Layout):
         in_top = top + self.sz.label_h
         k_top = in_top + self.c_in * in_pitch if self.strips else in_top
         out_top = k_top + self.c_out_g * k_pitch if self.strips else in_top
-        self.input_grids = [Grid(self.in_x, in_top + i * in_pitch, ih, iw, c) for i in range(self.c_in)]
+        offset, pitch = self.input_strip(c)
+        self.input_grids = [Grid(self.in_x + offset, in_top + i * in_pitch, ih, iw, c, pitch)
+                            for i in range(self.c_in)]
         self.kernel_grids = [Grid(self.mid_x, k_top + j * k_pitch, kh, kw, ck) for j in range(self.c_out_g)]
         self.product_grids = [Grid(self.mid_x + prod_dx, grid.y, kh, kw, ck) for grid in self.kernel_grids]
         self.output_grids = [Grid(self.out_x, out_top + o * out_pitch, fh, fw, c) for o in range(self.c_out)]
@@ -493,7 +507,8 @@ class ScatterLayout(Layout):
         values = np.asarray(self.trace.input[batch])
         for ch, grid in enumerate(self.input_grids):
             out.append(Text(grid.x, grid.y - 5, self.input_label(ch), self.sz.label, th.muted_text))
-            out.append(Rect(grid.outer, fill=th.grid))
+            lines = [grid.box(0, col) for col in range(grid.cols)] if grid.spaced else [grid.outer]
+            out += [Rect(box, fill=th.grid) for box in lines]
             plane = values[ch].reshape(grid.rows, grid.cols)
             for r in range(grid.rows):
                 for col in range(grid.cols):
