@@ -194,3 +194,22 @@ def test_1d_scatter_inputs_stand_over_the_centre_of_the_block_they_write(kernel,
         x0, _, x1, _ = view.cell_box("input", 0, tuple(int(v) for v in np.atleast_1d(step.position)))
         assert abs((x0 + x1) / 2 - (first[0] + last[2]) / 2) <= 1, k
     assert view.final_frame().shape[1] == 720
+
+
+@pytest.mark.parametrize("name", ["c08_transposed_zero_insertion", "c09_transposed_to_5x5", "c05_avg_pool",
+                                  "c05_max_pool", "c08_transposed_scatter"])
+def test_legend_swatches_look_like_the_marks(name):
+    """The current output cell is drawn with a text-coloured frame, the zero-insertion view's original kernel in
+    its paler fill: both named in the legend with that look."""
+    view, trace = scene_view(name)
+    layout = view.layout
+    legend = {label: make((0, 0, 14, 14)) for _, _, label, make in layout.legend_rows}
+    step = trace.step(1)
+    current = legend[layout.say("sc_just_written" if "scatter" in name else "current_output")]
+    fills = {p.fill for p in layout.transient(step) if isinstance(p, Rect)}
+    edges = {(p.edge, p.line_width) for p in layout.transient(step) if isinstance(p, Rect) and p.edge}
+    assert current[0].fill in fills and (current[0].edge, current[0].line_width) in edges
+    if "zero_insertion" in name or "to_5x5" in name:
+        from convgif.render.layout_transpose import original_fill
+        assert original_fill(THEME) in fills
+        assert any(r.fill == original_fill(THEME) for sw in legend.values() for r in sw)

@@ -237,9 +237,11 @@ class ZeroInsertionLayout(ConvLayout):
         if OUTPUT_PADDING in present:
             items.append((t("output_padding"), patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
         items += window_legend(th, self.trace.geometry, t)
-        items += [(t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)),
-                  (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
-                  (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
+        items.append((t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)))
+        if not self.strips:  # 1D strips draw the original kernel only where there is room
+            items.append((t("zi_original_kernel"), swatch(fill=original_fill(th), edge=th.grid)))
+        items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
+                  (t("current_output"), swatch(fill=th.output_current, edge=th.text, line_width=2))]
         return items
 
     def grids_by_role(self) -> dict[str, list[Grid]]:
@@ -406,11 +408,11 @@ class ScatterLayout(Layout):
     def legend_entries(self):
         th, t = self.theme, self.say
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid)),
-                 (t("sc_current_input"), swatch(fill=th.tap, edge=th.window, line_width=2)),
+                 (t("sc_current_input"), swatch(fill=th.tap, edge=th.window, line_width=3)),
                  (t("weight"), swatch(fill=th.kernel, edge=th.grid)),
                  (t("sc_products"), swatch(fill=th.tap, edge=th.grid)),
                  (t("sc_running_sum"), swatch(fill=th.output_done, edge=th.grid)),
-                 (t("sc_just_written"), swatch(fill=th.output_current, edge=th.window, line_width=2))]
+                 (t("sc_just_written"), swatch(fill=th.output_current, edge=th.window, line_width=3))]
         if any(b for b, _ in self.trace.geometry.padding):
             kept = shape_text(self.out_hw[-self.ndim:])
             items += [(t("sc_cropped"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)),
