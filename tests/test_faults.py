@@ -220,15 +220,16 @@ def test_output_name_cannot_leave_the_output_folder(tmp_path, name):
 
 def test_image_paths_resolve_against_the_scene_file(tmp_path):
     document = read_document(ROOT / "scenes" / "e04_feature_maps.toml")
+    image = Path(document["still"]["image"])  # relative to the scene file, e.g. images/chelsea.png
     folder = tmp_path / "elsewhere"
-    (folder / "images").mkdir(parents=True)
-    Image.new("L", (64, 48), 128).save(folder / "images" / "shapes.png")
+    (folder / image.parent).mkdir(parents=True)
+    Image.new("L", (64, 48), 128).save(folder / image)
     scene = folder / "maps.toml"
     scene.write_text(toml_dumps(document))
     assert run_cli("check", str(scene))[0] == 0  # found next to the scene, not in the working directory
-    (folder / "images" / "shapes.png").unlink()
+    (folder / image).unlink()
     code, _, err = run_cli("check", str(scene))
-    assert code == 2 and err.startswith(f"{scene}: still.image: ") and "shapes.png" in err
+    assert code == 2 and err.startswith(f"{scene}: still.image: ") and image.name in err
 
 
 def test_an_oversized_image_is_refused_before_decoding(tmp_path):
