@@ -230,8 +230,10 @@ class ConvLayout(Layout):
         return max(step_lines, 1 + self.ndim)
 
     def grids_by_role(self) -> dict[str, list[Grid]]:
-        """"input" takes padded coordinates; "kernel" the input channel the slice reads."""
-        return {"input": self.input_grids, "kernel": self.kernel_grids, "output": self.output_grids}
+        """"input" takes padded coordinates; "kernel" the input channel the slice reads; "bank" the kernel bank's
+        slices, out channel by out channel (channel = out channel × input channels per group + slice)."""
+        return {"input": self.input_grids, "kernel": self.kernel_grids, "output": self.output_grids,
+                "bank": [grid for slices in self.bank_grids for grid in slices]}
 
     # ---- labels -------------------------------------------------------------------------------------
     def kernel_label(self, out_channel: int, in_channel: int) -> str:

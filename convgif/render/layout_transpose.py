@@ -246,9 +246,9 @@ class ZeroInsertionLayout(ConvLayout):
 
     def grids_by_role(self) -> dict[str, list[Grid]]:
         """"input" and "grid": the zero-inserted grid (grid coordinates); "kernel": the flipped slice, by input
-        channel; "output"."""
+        channel; "output"; "bank" as in conv frames (of the flipped kernels)."""
         return {"input": self.input_grids, "grid": self.input_grids, "kernel": self.kernel_grids,
-                "output": self.output_grids}
+                "output": self.output_grids, "bank": super().grids_by_role()["bank"]}
 
     # ---- cells --------------------------------------------------------------------------------------
     def _text_room(self, text: str, size: int | None) -> tuple[int, int] | None:

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from convgif.render.fonts import pil_font
 from convgif.render.primitives import Box, Rect, Text, Veil, cell_text_baseline
 
-TENSORS = {"input": "input", "kernel": "weight", "output": "output", "products": "products"}
+TENSORS = {"input": "input", "kernel": "weight", "bank": "weight", "output": "output", "products": "products"}
 _ANCHOR = {"left": "ls", "center": "ms", "right": "rs"}
 _MEASURE = ImageDraw.Draw(Image.new("L", (1, 1)))
 _MEASURE_CRISP = ImageDraw.Draw(Image.new("1", (1, 1)))
@@ -29,6 +29,10 @@ def text_box(text: Text, crisp: bool) -> Box:
     return (int(x0), int(y0), int(x1), int(y1))
 
 
+def hex_colour(colour) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*colour)
+
+
 def union(boxes) -> Box:
     boxes = list(boxes)
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
@@ -37,7 +41,7 @@ def union(boxes) -> Box:
 class CellIndex:
     """Every cell of a layout's grids by its boxes: what tensor, channel and tensor position each one shows."""
 
-    def __init__(self, layout, step):
+    def __init__(self, layout, trace, step):
         self.cells: dict[tuple, dict] = {}  # (role, channel, row, col) -> fixed fields of its item
         self.by_box: dict[Box, tuple] = {}
         self.by_centre: dict[int, list[tuple[int, int, tuple]]] = {}
@@ -50,7 +54,7 @@ class CellIndex:
                         key = (role, channel, r, col)
                         box = grid.box(r, col)
                         self.cells[key] = {"role": "cell", "tensor": TENSORS.get(role, role), "channel": channel,
-                                           **position(layout, role, r, col, step), "box": list(box)}
+                                           **position(trace, role, channel, r, col, step), "box": list(box)}
                         self.by_box.setdefault(box, key)
                         self.by_box.setdefault(grid.interior(r, col), key)
                         self.by_centre.setdefault((box[0] + box[2]) // 2, []).append((box[1], box[3], key))
@@ -74,9 +78,10 @@ class CellIndex:
         return first, last
 
 
-def position(layout, role: str, r: int, col: int, step) -> dict:
-    """Where cell (r, col) of a `role` grid lies in its tensor: `index` (unpadded), `padding` (outside the tensor)."""
-    trace, rc = layout.trace, (r, col)
+def position(trace, role: str, channel: int, r: int, col: int, step) -> dict:
+    """Where cell (r, col) of a `role` grid of the view of `trace` lies in its tensor: `index` (unpadded),
+    `padding` (outside the tensor)."""
+    rc = (r, col)
     ndim = trace.geometry.ndim
     spatial = rc[2 - ndim:]
     if role == "input" and hasattr(trace, "cell_kind"):  # zero insertion: the spread, padded input grid
@@ -95,17 +100,23 @@ def position(layout, role: str, r: int, col: int, step) -> dict:
         index = [v - before for v, (before, _) in zip(spatial, trace.geometry.padding)]
         inside = all(0 <= v < n for v, n in zip(index, trace.geometry.output_shape[1:]))
         return {"index": index, "padding": False, "cropped": not inside}
-    fields = {"index": list(spatial), "padding": False}
-    if role == "kernel" and step is not None:
-        fields["out_channel"] = int(getattr(step, "out_channel", getattr(step, "channel", 0)))
-    return fields
+    g = trace.geometry
+    per_group = g.input_shape[0] // g.groups
+    if role == "bank":  # every kernel, slice by slice: channel = out channel × per_group + slice
+        return {"index": [channel // per_group, channel % per_group, *spatial], "padding": False}
+    if role == "kernel":  # the slice input channel `channel` is read with: the step's kernel, or its lane's only one
+        if step is not None and channel in getattr(step, "in_channels", ()):
+            return {"index": [int(step.out_channel), channel % per_group, *spatial], "padding": False}
+        if g.output_shape[0] == g.groups:
+            return {"index": [channel // per_group, channel % per_group, *spatial], "padding": False}
+    return {"index": list(spatial), "padding": False}
 
 
 def frame_items(view, step_index: int | None) -> list[dict]:
     """The manifest items of one frame (None: the hold frame), in the order they are painted."""
     layout, crisp = view.layout, view.theme.crisp_text
     step = None if step_index is None else view.trace.step(int(step_index))
-    cells = CellIndex(layout, step)
+    cells = CellIndex(layout, view.trace, step)
     theme = view.theme
     states = {theme.output_empty: "empty", theme.output_done: "done", theme.output_current: "current"}
     items: list[dict] = []
@@ -124,9 +135,12 @@ def frame_items(view, step_index: int | None) -> list[dict]:
             box = text_box(primitive, crisp) if isinstance(primitive, Text) else primitive.box
             entry = legends.get(meta.entry)
             if entry is None:
-                entry = legends[meta.entry] = {"role": "legend", "entry": meta.entry, "box": list(box)}
+                entry = legends[meta.entry] = {"role": "legend", "entry": meta.entry, "box": list(box), "colours": []}
                 items.append(entry)
             entry["box"] = list(union([entry["box"], box]))
+            if isinstance(primitive, Rect):  # the swatch's look: what a reader matches the marks against
+                entry["colours"] += [hex_colour(c) for c in (primitive.fill, primitive.edge)
+                                     if c is not None and hex_colour(c) not in entry["colours"]]
         elif isinstance(primitive, Text):
             key = cells.text_cell(primitive) if meta is None else None
             box = list(text_box(primitive, crisp))
@@ -161,7 +175,8 @@ def rect_item(rect: Rect, cells: CellIndex, cell_item, items: list[dict], states
         span = cells.span((x0 + grow, y0 + grow, x1 - grow, y1 - grow))
         if span is not None:
             first, last = (cells.cells[k] for k in span)
-            items.append({"role": "window" if rect.edge == theme.window else "marker", "tensor": first["tensor"],
+            items.append({"role": "window" if rect.edge == theme.window else "marker", "colour": hex_colour(rect.edge),
+                          "tensor": first["tensor"],
                           "channel": first["channel"], "box": [x0 + grow, y0 + grow, x1 - grow, y1 - grow],
                           "first": first.get("index", first.get("grid_index")),
                           "last": last.get("index", last.get("grid_index"))})
