@@ -213,3 +213,21 @@ def test_legend_swatches_look_like_the_marks(name):
         from convgif.render.layout_transpose import original_fill
         assert original_fill(THEME) in fills
         assert any(r.fill == original_fill(THEME) for sw in legend.values() for r in sw)
+
+
+def test_cells_no_window_reads_are_marked_and_named():
+    from convgif.render.layout_common import unread_cells
+
+    scene = load_scene(SCENES / "c09_conv_6x6_to_3x3.toml")  # padded 8×8: windows at rows/cols 0, 2, 4 of span 3
+    assert unread_cells(build_trace(scene).geometry) == {(r, c) for r in range(8) for c in range(8) if 7 in (r, c)}
+    x = np.arange(49.0).reshape(1, 7, 7)
+    view = View(pool_trace("max_pool2d", x, (2, 2), 2, 0), PoolLayout, title=None, caption=None, theme=THEME)
+    legend = {label: make((0, 0, 14, 14)) for _, _, label, make in view.layout.legend_rows}
+    assert "read by no window" in legend
+    frame = view.final_frame()
+    for r in range(7):
+        for c in range(7):
+            x0, y0, x1, y1 = view.cell_box("input", 0, (r, c))
+            column = {tuple(int(v) for v in frame[y, x0 + 4]) for y in range(y0 + 2, y0 + 6)}
+            assert (THEME.padding_edge in column) == (6 in (r, c)), (r, c)
+    assert unread_cells(pool_trace("max_pool1d", np.ones((1, 7)), 2, 2).geometry) == {(0, 6)}

@@ -89,6 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_just_written": {"en": "just written", "zh": "刚写入"},
     "sc_cropped": {"en": "cropped by padding", "zh": "被填充裁掉"},
     "sc_kept_frame": {"en": "kept {shape}", "zh": "保留 {shape}"},
+    "read_by_no_window": {"en": "read by no window", "zh": "没有窗口读取"},
     "sc_output_cropped": {"en": "output ch {channel} \u00b7 full {full}, kept {shape}",
                           "zh": "输出 通道{channel} \u00b7 完整 {full}，保留 {shape}"},
     "sc_kernel_slice": {"en": "kernel w[{channel}, {out}]", "zh": "卷积核 w[{channel}, {out}]"},

@@ -279,6 +279,37 @@ def gap_marks(grid: "Grid", taps: set[tuple[int, int]], theme: Theme) -> list[Re
     return out
 
 
+def unread_cells(geometry) -> set[tuple[int, int]]:
+    """(row, col) of every padded-input cell no window reads (1D: row 0): the rows and columns the stride steps
+    past (c09's 6×6 with K 3, P 1, S 2 never reads its bottom and right padding)."""
+    unread = []
+    for size, n_out, k, s, d in zip(geometry.padded_input_shape[1:], geometry.output_shape[1:],
+                                    geometry.kernel_size, geometry.stride, geometry.dilation):
+        taps = {o * s + d * j for o in range(n_out) for j in range(k)}
+        unread.append({i for i in range(size) if i not in taps})
+    if len(unread) == 1:
+        return {(0, c) for c in unread[0]}
+    (rows, cols), (h, w) = unread, geometry.padded_input_shape[1:]
+    return {(r, c) for r in range(h) for c in range(w) if r in rows or c in cols}
+
+
+UNREAD_PITCH = 4  # cells no window reads: 1 px vertical stripes every 4 px
+
+
+def unread_stripes(interior: Box, theme: Theme) -> list[Rect]:
+    """The look of a cell no window reads: vertical stripes in the padding-edge colour over its `interior`."""
+    x0, y0, x1, y1 = interior
+    return [Rect((x, y0, x + 1, y1), fill=theme.padding_edge) for x in range(x0 + 3, x1 - 1, UNREAD_PITCH)]
+
+
+def unread_legend(theme: Theme, say: Callable[[str], str]) -> LegendItem:
+    """The legend entry of `unread_stripes`."""
+    def make(box: Box) -> list[Primitive]:
+        x0, y0, x1, y1 = box
+        return [Rect(box, fill=theme.input, edge=theme.grid), *unread_stripes((x0 + 1, y0 + 1, x1 - 1, y1 - 1), theme)]
+    return say("read_by_no_window"), make
+
+
 def fills_taps(theme: Theme, geometry) -> bool:
     """Whether a window's tapped cells are filled. Always with `[render] taps = "fill"`; by default only when the
     window has dilation gaps, where the fill tells taps from the cells it skips. A window without gaps taps every

@@ -17,7 +17,7 @@ from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text, swatch,
-    window_legend,
+    unread_cells, unread_legend, unread_stripes, window_legend,
 )
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme, mix
@@ -60,6 +60,7 @@ class PoolLayout(Layout):
         self.output = trace.output()
         self.output.setflags(write=False)
         self.pad_cells = np.asarray(trace.padding_cells).reshape(self.padded_hw)
+        self.unread = unread_cells(g)
         values = np.asarray(trace.padded_input)
         self.input_strings = [fmt_value(float(v)) for v in np.unique(values)[:4000]]
         self.output_strings = [fmt_value(float(v)) for v in np.unique(self.output)[:4000]]
@@ -95,6 +96,8 @@ class PoolLayout(Layout):
             pad = t("padding") + (" (\u2212\u221e)" if self.kind == "max" else " (0)")
             items.append((pad, swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         items += window_legend(th, self.trace.geometry, t, tapped_key="in_window")
+        if self.unread:
+            items.append(unread_legend(th, t))
         if self.kind == "max":
             items.append((t("max_selected"), swatch(fill=selected_fill(th), edge=th.output_current, line_width=2)))
         items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
@@ -177,6 +180,8 @@ class PoolLayout(Layout):
                         out.append(Rect(grid.box(r, col), edge=th.padding_edge, dashed=True))
                     else:
                         out.append(Rect(grid.interior(r, col), fill=th.input))
+                    if (r, col) in self.unread:
+                        out += unread_stripes(grid.interior(r, col), th)
                     if size is not None:
                         out.append(cell_text(grid, r, col, fmt_value(float(plane[r, col])), size,
                                              th.padding_text if pad else th.input_text))
