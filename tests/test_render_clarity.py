@@ -84,6 +84,21 @@ def test_the_hold_frame_keeps_every_kernel_and_its_bias():
                 assert drawn == [fmt_number(float(value))]
 
 
+@pytest.mark.parametrize("name", ["c07_causal_conv1d", "b03_output_size_formula"])
+def test_one_kernel_a_lane_stays_in_the_kernels_column(name):
+    scene, view = scene_view(name)
+    layout, weight, bias = view.layout, scene.arrays()["weight"], scene.arrays()["bias"]
+    assert layout.bank_grids == []  # nothing to choose between: no bank
+    final, frame = view.primitives(None), view.final_frame()
+    words = [t.text for t in texts(final)]
+    assert f"bias {fmt_number(float(bias[0]))}" in words
+    grid = layout.grids_by_role()["kernel"][0]
+    for (r, c), value in np.ndenumerate(weight[0, 0].reshape(grid.rows, grid.cols)):
+        x0, y0, x1, y1 = grid.box(r, c)
+        assert tuple(frame[y0 + 2, x0 + 2]) == view.theme.kernel
+        assert [t.text for t in texts(final) if x0 <= t.x <= x1 and y0 <= t.y <= y1] == [fmt_number(float(value))]
+
+
 def test_all_four_kernels_visible_and_the_current_one_marked():
     scene, view = scene_view("a02_output_channels")
     layout = view.layout
@@ -118,3 +133,13 @@ def test_the_bias_is_named_where_it_is_added():
     assert any(w.endswith(f" + bias ({bias})") for w in words)  # the arithmetic line
     assert f"\u03a3 + bias ({bias}) = {fmt_number(step.value)}" in words  # under the kernel slices
     assert not any("b(" in w for w in words)
+
+
+# ---- item 8: no frame text under 10 px at 720 px -----------------------------------------------------------------
+@pytest.mark.parametrize("name", ["a04_nonsquare_kernel", "f01_image_sobel_edges", "a06_padding", "a02_output_channels"])
+def test_no_frame_text_under_10_px(name):
+    scene, view = scene_view(name)
+    assert view.layout.width == 720
+    for index in (None, 0, len(view.trace) // 2):
+        sizes = {t.size for t in texts(view.primitives(index))}
+        assert min(sizes) >= 10, (name, index, sorted(sizes))

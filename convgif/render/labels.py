@@ -21,6 +21,7 @@ LABELS: dict[str, dict[str, str]] = {
     "input_channel": {"en": "input ch {channel} \u00b7 {shape}", "zh": "输入 通道{channel} \u00b7 {shape}"},
     "output_channel": {"en": "output ch {channel} \u00b7 {shape}", "zh": "输出 通道{channel} \u00b7 {shape}"},
     "bias_term": {"en": " + bias ({value})", "zh": " + 偏置 ({value})"},
+    "bias_named": {"en": "bias {value}", "zh": "偏置 {value}"},
     "bank_kernel": {"en": "kernel {out}", "zh": "卷积核{out}"},
     "bank_kernel_bias": {"en": "kernel {out} \u00b7 bias {bias}", "zh": "卷积核{out} \u00b7 偏置 {bias}"},
     "kernel_slice": {"en": "kernel {out} \u00b7 ch {channel}", "zh": "卷积核{out} \u00b7 通道{channel}"},

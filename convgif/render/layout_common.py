@@ -20,6 +20,7 @@ MAX_CELL = 40
 MIN_KERNEL_CELL = 22  # weights stay legible even when the input grid is dense
 MAX_KERNEL_CELL = 32
 MIN_VALUE_CELL = 16  # below this, cells carry no numbers
+MIN_DIGITS = 10  # px: no smaller digits in a cell (a projector's back row); numbers hide instead
 MAX_LANES_HEIGHT = 1000
 TITLE_SIZE, SUB_SIZE, LABEL_SIZE, LEGEND_SIZE, SUM_SIZE, ARITH_SIZE, CAPTION_SIZE = 17, 12, 12, 11, 13, 13, 13
 LABEL_H = 17  # label line above a grid
@@ -91,7 +92,7 @@ def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool
     size = min(largest, int(cell * 0.5))
     widest = max(strings, key=len) if strings else "0"
     candidates = sorted({s for s in strings if len(s) >= len(widest) - 1}) or [widest]
-    while size >= 8:
+    while size >= MIN_DIGITS:
         if max(text_width(s, size, bold) for s in candidates) <= cell - 3:
             return size
         size -= 1

@@ -89,7 +89,8 @@ class ConvLayout(Layout):
         total = text_width(self.total_sample, self.sz.sum, True)
         in_w = max(pw * c + 1, math.ceil(in_label))
         out_w = max(ow * c + 1, math.ceil(out_label))
-        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label), self.bank_block()[0])
+        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label),
+                  self.bank_block()[0] if self.banked else 0)
         return in_w, k_w, out_w
 
     # ---- the kernel bank: every kernel of a lane, small, each labelled with its bias -----------------------
@@ -112,7 +113,15 @@ class ConvLayout(Layout):
     def bank_per_row(self, room: int) -> int:
         return max(1, min(self.per_group_out, (room + BANK_GAP) // (self.bank_block()[0] + BANK_GAP)))
 
+    @property
+    def banked(self) -> bool:
+        """Whether a lane has several kernels: then the bank shows them all (with one kernel a lane, its slices
+        stay in the kernels column from the first frame to the hold frame)."""
+        return self.per_group_out > 1
+
     def bank_height(self, room: int) -> int:
+        if not self.banked:
+            return -BANK_GAP
         rows = -(-self.per_group_out // self.bank_per_row(room))
         return rows * (self.bank_block()[1] + BANK_GAP) - BANK_GAP
 
@@ -120,7 +129,7 @@ class ConvLayout(Layout):
         """The bank of one group's kernels from (x, top): a row of blocks, wrapping at `room` px."""
         b, (kh, kw) = self.bank_cell, self.kernel_hw
         (bw, bh), per_row = self.bank_block(), self.bank_per_row(room)
-        for j in range(self.per_group_out):
+        for j in range(self.per_group_out if self.banked else 0):
             bx = x + (j % per_row) * (bw + BANK_GAP)
             by = top + (j // per_row) * (bh + BANK_GAP) + self.sz.label_h
             slices = []
@@ -385,7 +394,8 @@ class ConvLayout(Layout):
                 out += gap_marks(grid, tapped, th)
             out.append(outline(grid.span(rows, cols), th.window, 3))
         out += self.kernel_marks(step)
-        out.append(self.bank_mark(step.out_channel))
+        if self.banked:
+            out.append(self.bank_mark(step.out_channel))
         r, col = self.rc(step.position)
         out += self.current_output(self.output_grids[step.out_channel], r, col, fmt_number(step.value))
         return out + self.arithmetic(self._lines(step))
@@ -398,17 +408,34 @@ class ConvLayout(Layout):
             out.append(cell_text(grid, r, col, fmt_number(value), size, th.muted_text if is_padding else th.tap_text))
         return out
 
+    def kernel_slice(self, grid: Grid, out_channel: int, in_channel: int, weights) -> list[Primitive]:
+        """A kernel slice in the kernels column: its label and its weights."""
+        return [Text(grid.x, grid.y - 5, self.kernel_label(out_channel, in_channel), self.sz.label,
+                     self.label_colour(out_channel // self.per_group_out)),
+                *self.weight_cells(grid, np.asarray(weights).reshape(grid.rows, grid.cols), self.weight_value_size)]
+
+    def final_marks(self) -> list[Primitive]:
+        """Without a bank, each lane's one kernel stays in the kernels column, its bias where the total was."""
+        if self.banked:
+            return []
+        out: list[Primitive] = []
+        for ch, grid in enumerate(self.kernel_grids):
+            oc, local = divmod(ch, self.per_group_in)  # one output channel a lane: its index is the lane's
+            out += self.kernel_slice(grid, oc, ch, self.trace.weight[oc, local])
+            if local == self.per_group_in - 1 and self.trace.bias is not None:
+                out.append(Text(grid.x, grid.outer[3] + 8 + self.sz.sum, self.say(
+                    "bias_named", value=fmt_number(float(self.trace.bias[oc]))), self.sz.sum, self.theme.text,
+                    bold=True))
+        return out
+
     def kernel_marks(self, step: ConvStep) -> list[Primitive]:
         """The step's kernel slices with their values, each slice's partial sum beside it, the total under them."""
         th, out = self.theme, []
-        size = self.weight_value_size
         last = None
         for j, ch in enumerate(step.in_channels):
             grid = self.kernel_grids[ch]
             last = grid
-            out.append(Text(grid.x, grid.y - 5, self.kernel_label(step.out_channel, ch), self.sz.label,
-                            self.label_colour(step.group)))
-            out += self.weight_cells(grid, np.asarray(step.weights[j]).reshape(grid.rows, grid.cols), size)
+            out += self.kernel_slice(grid, step.out_channel, ch, step.weights[j])
             x1, y0, y1 = grid.outer[2], grid.outer[1], grid.outer[3]
             out.append(Text(x1 + 8, cell_text_baseline(y0, y1, self.sz.sum), f"= {fmt_number(float(step.channel_sums[j]))}",
                             self.sz.sum, th.accent, bold=True))
