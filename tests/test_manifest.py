@@ -16,6 +16,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.manifest import frame_items
 from convgif.render.primitives import fmt_number
@@ -127,7 +128,8 @@ def shown_number(value: float, pool: bool) -> str:
 
 
 def check_numbers(case: Case) -> list[str]:
-    """Every cell number of the sampled frames against torch's value of that tensor at that index."""
+    """Every cell number of the sampled frames against torch's value of that tensor at that index; a number that
+    would fit is shown."""
     trace, g = case.trace, case.trace.geometry
     values = torch_values(case.scene, trace)
     transposed = g.kind.startswith("conv_transpose")
@@ -154,10 +156,18 @@ def check_numbers(case: Case) -> list[str]:
                 expected = values["weight"][index]
             else:
                 continue
-            if "text" in item and item["text"] != shown_number(float(expected), pool):
+            number = shown_number(float(expected), pool)
+            if "text" in item and item["text"] != number:
                 wrong.append(f"step {step}: {tensor} ch {item['channel']} {index} shows {item['text']}, "
-                             f"torch says {shown_number(float(expected), pool)}")
+                             f"torch says {number}")
+            elif "text" not in item and fits(number, item["box"]):
+                wrong.append(f"step {step}: {tensor} ch {item['channel']} {index} hides {number}, which fits")
     return wrong
+
+
+def fits(number: str, box: list[int]) -> bool:
+    """Whether `number` fits in a cell of `box` at 10 px, the smallest legible size (with the 3 px the cells keep)."""
+    return text_width(number, 10) <= box[2] - box[0] - 1 - 3 and box[3] - box[1] - 1 >= 16
 
 
 # ---- geometry: windows on the cells the step names ---------------------------------------------------------
