@@ -11,6 +11,7 @@ import pytest
 
 from convgif.engine.notation import typeset
 from convgif.engine.trace_pool import pool_trace
+from convgif.engine.trace_transpose import INPUT_VALUE
 from convgif.render import View, get_theme
 from convgif.render.layout_pool import PoolLayout
 from convgif.render.primitives import Rect, Text
@@ -231,3 +232,23 @@ def test_cells_no_window_reads_are_marked_and_named():
             column = {tuple(int(v) for v in frame[y, x0 + 4]) for y in range(y0 + 2, y0 + 6)}
             assert (THEME.padding_edge in column) == (6 in (r, c)), (r, c)
     assert unread_cells(pool_trace("max_pool1d", np.ones((1, 7)), 2, 2).geometry) == {(0, 6)}
+
+
+def test_c11_input_grid_shows_which_input_values_the_window_reads():
+    view, trace = scene_view("c11_transposed_32_to_64")
+    layout = view.layout
+    (grid,) = layout.source_grids
+    kinds = np.asarray(trace.cell_kind)
+    for k in (0, 97, 2080, 4095):
+        step = trace.direct.step(k)
+        taps = np.asarray(step.tap_coords).reshape(-1, 2)
+        values = [(int(r), int(c)) for r, c in taps if kinds[r, c] == INPUT_VALUE]  # the input under the window
+        outlines = [p for p in layout.transient(step) if isinstance(p, Rect) and p.edge == THEME.window
+                    and grid.outer[0] - 3 <= p.box[0] and p.box[2] <= grid.outer[2] + 3
+                    and grid.outer[1] - 3 <= p.box[1] and p.box[3] <= grid.outer[3] + 3]
+        assert len(outlines) == (1 if values else 0), k
+        for r, c in values:  # grid index s·i + q
+            i, j = (r - 1) // 2, (c - 1) // 2
+            x0, y0, x1, y1 = grid.box(i, j)
+            box = outlines[0].box
+            assert box[0] <= x0 and box[1] <= y0 and x1 <= box[2] and y1 <= box[3], (k, r, c)

@@ -171,6 +171,24 @@ class ZeroInsertionLayout(ConvLayout):
             y += self._source_pitch(self.cell)
         return y - SLOT_GAP - self.sz.label_h
 
+    def transient(self, step: ConvStep) -> list[Primitive]:
+        """The conv step, and on the input's own grid the window's outline around the input values it reads
+        (input i sits at grid index s·i + q)."""
+        out = super().transient(step)
+        if not self.source_grids:
+            return out
+        (s_r, s_c), (q_r, q_c) = self.zi.geometry.stride, self.zi.grid_padding
+        rows, cols = self.source_grids[0].rows, self.source_grids[0].cols
+        taps = np.asarray(step.tap_coords).reshape(-1, 2)
+        read = [((r - q_r) // s_r, (c - q_c) // s_c) for r, c in taps
+                if (r - q_r) % s_r == 0 and (c - q_c) % s_c == 0
+                and 0 <= (r - q_r) // s_r < rows and 0 <= (c - q_c) // s_c < cols]
+        if read:
+            for ch in step.in_channels:
+                grid = self.source_grids[ch]
+                out.append(outline(grid.span([r for r, _ in read], [c for _, c in read]), self.theme.window, 3))
+        return out
+
     def static_marks(self, batch: int) -> list[Primitive]:
         th, out = self.theme, super().static_marks(batch)
         for ch, grid in enumerate(self.source_grids):
