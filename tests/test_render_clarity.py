@@ -12,6 +12,7 @@ import pytest
 from convgif.engine import conv_trace
 from convgif.render import View, get_theme
 from convgif.render.layout import output_places_1d
+from convgif.render.layout_common import fitting_size
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import Text, fmt_number
 from convgif.scene import load_scene
@@ -143,3 +144,37 @@ def test_no_frame_text_under_10_px(name):
     for index in (None, 0, len(view.trace) // 2):
         sizes = {t.size for t in texts(view.primitives(index))}
         assert min(sizes) >= 10, (name, index, sorted(sizes))
+
+
+def test_digits_hide_rather_than_shrink_under_10_px():
+    assert fitting_size(["\u22128", "12"], 19) is None  # 9 px would fit: too small to read
+    assert fitting_size(["\u22128", "12"], 20) == 10
+
+
+# ---- item 9: numbers show wherever they fit; where they cannot, the frame says so and names the width ----------
+@pytest.mark.parametrize("width", [720, 1600])
+def test_depthwise_values_show_when_the_width_has_room(width):
+    x = np.arange(4 * 36.0).reshape(4, 6, 6) % 10
+    trace = conv_trace(x, np.ones((8, 1, 3, 3)), None, groups=4, padding=1)
+    view = View(trace, ConvLayout, width=width)
+    layout = view.layout
+    assert layout.input_value_size and layout.output_value_size and not layout.notes()
+    words = [t.text for t in texts(layout.static(0))]
+    assert not any("hidden" in w for w in words)
+    grid = layout.grids_by_role()["input"][3]
+    x0, y0, x1, y1 = grid.box(1, 1)  # data cell (0, 0) of channel 3: 108 % 10 = 8
+    assert [t.text for t in texts(layout.static(0)) if x0 <= t.x <= x1 and y0 <= t.y <= y1] == ["8"]
+
+
+def test_hidden_values_name_the_width_that_shows_them():
+    x = np.arange(900.0).reshape(1, 30, 30) % 10
+    trace = conv_trace(x, np.ones((1, 1, 3, 3)), None)
+    narrow = View(trace, ConvLayout, width=720).layout
+    assert narrow.input_value_size is None
+    wide = narrow.values_width
+    assert narrow.notes() == [f"Numbers hidden: {narrow.cell} px cells are too small for them; they show at "
+                              f"--width {wide}."]
+    assert f"they show at --width {wide}." in " ".join(t.text for t in texts(narrow.static(0)))  # drawn by word
+    shown = View(trace, ConvLayout, width=wide).layout
+    assert shown.input_value_size is not None and not shown.notes()
+    assert View(trace, ConvLayout, width=wide - 1).layout.input_value_size is None

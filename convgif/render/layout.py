@@ -31,6 +31,7 @@ from convgif.render.primitives import Box, Mark, Primitive, Rect, Text
 from convgif.render.theme import RGB, Theme
 
 MIN_WIDTH = 320
+MAX_TALL_HEIGHT = 2400  # grids may grow this tall to show numbers (see Layout.shows_values)
 GRIDS_GAP = 12  # between the grids and the step counter
 
 
@@ -182,18 +183,39 @@ class Layout(ABC):
         shape = tuple(int(v) for v in shape)
         return (1, shape[0]) if self.ndim == 1 else (shape[0], shape[1])
 
+    def shows_values(self, cell: int) -> bool:
+        """Whether cells of `cell` px show their numbers. A layout that says so lets its grids grow past
+        MAX_LANES_HEIGHT (up to MAX_TALL_HEIGHT) rather than hide numbers the frame width has room for."""
+        return False
+
+    def frame_width_for(self, widths: tuple[int, int, int]) -> int:
+        """The narrowest frame width (px) that holds columns (strips) of these widths."""
+        return 2 * MARGIN + (max(widths) + 8 if self.strips else sum(widths) + 2 * MIN_GAP)
+
     def choose_cells(self, what: str) -> tuple[int, int]:
         """The largest (cell, kernel cell) in px at which the columns fit the frame width and the grids stay within
-        MAX_LANES_HEIGHT (tiny cells may grow taller); kernels keep legible cells unless they are long. Keeps the
-        widths as `col_widths`. `what` names what does not fit otherwise ("a 7×7 input")."""
-        sz, room = self.sz, self.width - 2 * MARGIN
+        MAX_LANES_HEIGHT (tiny cells may grow taller), unless that hides numbers a taller frame would show (see
+        `shows_values`); kernels keep legible cells unless they are long. Keeps the widths as `col_widths`, and as
+        `values_width` the narrowest frame width at which numbers show (None: no cell size shows them). `what`
+        names what does not fit otherwise ("a 7×7 input")."""
+        sz = self.sz
+        legible = None  # the smallest (cell, kernel cell, widths) that fits and shows numbers, if taller
+        self.values_width = None
         for c in range(sz.max_cell, 2, -1):
             for ck in dict.fromkeys((min(max(c, sz.min_kernel_cell), sz.max_kernel_cell), c)):
                 widths = self.column_widths(c, ck)
-                fits = max(widths) <= room - 8 if self.strips else sum(widths) + 2 * MIN_GAP <= room
-                if fits and (self.grids_height(c, ck) <= MAX_LANES_HEIGHT or c <= 4):
+                if self.shows_values(c):
+                    self.values_width = self.frame_width_for(widths)
+                if self.frame_width_for(widths) > self.width:
+                    continue
+                height = self.grids_height(c, ck)
+                if height <= MAX_LANES_HEIGHT or c <= 4:
+                    if legible is not None and not self.shows_values(c):
+                        c, ck, widths = legible
                     self.col_widths = widths
                     return c, ck
+                if self.shows_values(c) and height <= MAX_TALL_HEIGHT:
+                    legible = (c, ck, widths)
         raise DoesNotFitError(what, width=self.width)
 
     def _column_xs(self) -> tuple[int, int, int]:

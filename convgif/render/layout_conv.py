@@ -76,6 +76,17 @@ class ConvLayout(Layout):
                               smallest)
         self.bank_value_size = fitting_size(self.weight_strings, self.bank_cell)
 
+    def shows_values(self, cell: int) -> bool:
+        return bool(fitting_size(self.input_strings, cell) and fitting_size(self.output_strings, cell))
+
+    def notes(self) -> list[str]:
+        """Where numbers are hidden, why, and the frame width that would show them."""
+        if self.input_value_size is not None and self.output_value_size is not None:
+            return []
+        if self.values_width is not None and self.values_width > self.width:
+            return [self.say("values_hidden_width", cell=self.cell, width=self.values_width)]
+        return [self.say("values_hidden_why", cell=self.cell)]
+
     def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         psum = text_width(self.psum_sample, self.sz.sum, True)
