@@ -1,5 +1,6 @@
 """Pool and transposed-conv frames clear on a projector (issue 13): text at least 10 px, every mark named in the
-legend with a look of its own, one notation (×, −, →, √), each formula once per frame, the 32×32 input of c11."""
+legend with a look of its own, one notation (×, −, →, √), each formula once per frame, the 32×32 input of c11,
+1D outputs under the inputs they come from, cells no window reads marked."""
 
 from __future__ import annotations
 
@@ -252,3 +253,12 @@ def test_c11_input_grid_shows_which_input_values_the_window_reads():
             x0, y0, x1, y1 = grid.box(i, j)
             box = outlines[0].box
             assert box[0] <= x0 and box[1] <= y0 and x1 <= box[2] and y1 <= box[3], (k, r, c)
+
+
+def test_scatter_roles_have_looks_of_their_own():
+    """No two legend entries share fill and frame; the current input and the products differ in fill too."""
+    view, _ = scene_view("c08_transposed_scatter")
+    legend = {label: make((0, 0, 14, 14))[0] for _, _, label, make in view.layout.legend_rows}
+    looks = [(r.fill, r.edge, r.line_width, r.dashed) for r in legend.values()]
+    assert len(set(looks)) == len(looks)
+    assert legend["current input"].fill != legend["products"].fill

@@ -23,8 +23,8 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    MARGIN, MAX_PALETTE, MIN_VALUE_CELL, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, palette_with_ramps,
-    shape_text, swatch, window_legend,
+    MARGIN, MAX_PALETTE, MIN_VALUE_CELL, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline,
+    palette_with_ramps, shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -74,6 +74,11 @@ def kind_pattern(kind: int, interior: Box, fill: RGB, mark: RGB, text_room: tupl
 def tap_mark(mark: RGB) -> RGB:
     """A cell kind's pattern under the tap colour: darker, so it still shows."""
     return mix(mark, (0, 0, 0), 0.8)
+
+
+def product_fill(theme: Theme) -> RGB:
+    """The scatter view's products: the tap colour, paler, so they do not look like the current input cell."""
+    return mix(theme.tap, theme.background, 0.45)
 
 
 def original_fill(theme: Theme) -> RGB:
@@ -428,7 +433,7 @@ class ScatterLayout(Layout):
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid)),
                  (t("sc_current_input"), swatch(fill=th.tap, edge=th.window, line_width=3)),
                  (t("weight"), swatch(fill=th.kernel, edge=th.grid)),
-                 (t("sc_products"), swatch(fill=th.tap, edge=th.grid)),
+                 (t("sc_products"), swatch(fill=product_fill(th), edge=th.grid)),
                  (t("sc_running_sum"), swatch(fill=th.output_done, edge=th.grid)),
                  (t("sc_just_written"), swatch(fill=th.output_current, edge=th.window, line_width=3))]
         if any(b for b, _ in self.trace.geometry.padding):
@@ -609,7 +614,8 @@ class ScatterLayout(Layout):
         out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), self.sz.label, th.muted_text))
         out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), self.sz.label, th.accent, bold=True))
         for grid, values, fill, size, colour in ((kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
-                                                 (pgrid, products, th.tap, self.product_value_size, th.tap_text)):
+                                                 (pgrid, products, product_fill(th), self.product_value_size,
+                                                  th.tap_text)):
             out.append(Rect(grid.outer, fill=th.grid))
             for r in range(grid.rows):
                 for col in range(grid.cols):
@@ -662,11 +668,12 @@ class ScatterLayout(Layout):
 
     def colours(self) -> list[RGB]:
         th = self.theme
-        fills = [th.background, th.input, th.padding, th.tap, th.kernel, th.output_empty, th.output_done,
-                 th.output_current]
+        fills = [th.background, th.input, th.padding, th.tap, product_fill(th), th.kernel, th.output_empty,
+                 th.output_done, th.output_current]
         lines = [th.grid, th.padding_edge, th.window, th.text]
-        pairs = [(th.input_text, th.input), (th.tap_text, th.tap), (th.kernel_text, th.kernel),
-                 (th.output_done_text, th.output_done), (th.output_current_text, th.output_current),
+        pairs = [(th.input_text, th.input), (th.tap_text, th.tap), (th.tap_text, product_fill(th)),
+                 (th.kernel_text, th.kernel), (th.output_done_text, th.output_done),
+                 (th.output_current_text, th.output_current),
                  (th.muted_text, th.padding), (th.text, th.background), (th.muted_text, th.background),
                  (th.accent, th.background), (th.padding_edge, th.padding), (th.window, th.input),
                  (th.grid, th.input), (th.text, th.output_done)]
