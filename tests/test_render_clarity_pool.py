@@ -262,3 +262,23 @@ def test_scatter_roles_have_looks_of_their_own():
     looks = [(r.fill, r.edge, r.line_width, r.dashed) for r in legend.values()]
     assert len(set(looks)) == len(looks)
     assert legend["current input"].fill != legend["products"].fill
+
+
+@pytest.mark.parametrize("name", POOL_AND_TRANSPOSED)
+def test_no_two_legend_entries_look_alike(name):
+    view, _ = scene_view(name)
+    swatches = [make((0, 0, 14, 14)) for _, _, _, make in view.layout.legend_rows]
+    looks = [tuple((r.box, r.fill, r.edge, r.line_width, r.dashed) for r in sw) for sw in swatches]
+    assert len(set(looks)) == len(looks), name
+
+
+@pytest.mark.parametrize("width", [720, 400])
+def test_1d_zero_insertion_names_the_original_kernel_when_drawn(width):
+    from convgif.engine.trace_transpose import zero_insertion_trace
+    from convgif.render.layout_transpose import ZeroInsertionLayout, original_fill
+
+    trace = zero_insertion_trace(np.arange(1.0, 6.0).reshape(1, 1, 5), np.ones((1, 1, 7)), stride=2, padding=1)
+    layout = View(trace, ZeroInsertionLayout, title=None, caption=None, theme=THEME, width=width).layout
+    drawn = any(isinstance(p, Rect) and p.fill == original_fill(THEME) for p in layout.transient(trace.direct.step(0)))
+    named = "original kernel" in [label for _, _, label, _ in layout.legend_rows]
+    assert named == drawn == (width == 720)  # a 400 px frame has no room for it beside the partial sum

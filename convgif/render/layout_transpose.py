@@ -261,7 +261,7 @@ class ZeroInsertionLayout(ConvLayout):
             items.append((t("output_padding"), patterned(OUTPUT_PADDING, col["op_fill"], col["op_stripe"])))
         items += window_legend(th, self.trace.geometry, t)
         items.append((t("weight_flipped"), swatch(fill=th.kernel, edge=th.grid)))
-        if not self.strips:  # 1D strips draw the original kernel only where there is room
+        if not self.strips or self.original_strip_x() is not None:  # 1D: only where there is room
             items.append((t("zi_original_kernel"), swatch(fill=original_fill(th), edge=th.grid)))
         items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.text, line_width=2))]
@@ -319,6 +319,12 @@ class ZeroInsertionLayout(ConvLayout):
             out.append(cell_text(grid, r, col, text, size, colour))
         return out
 
+    def original_strip_x(self) -> int | None:
+        """1D: where the original kernel starts, right of the flipped one's partial sum; None without room."""
+        kw, ck = self.kernel_hw[1], self.kernel_cell
+        x = self.mid_x + kw * ck + 1 + 8 + math.ceil(text_width(self.psum_sample, self.sz.sum, True)) + 24
+        return x if x + kw * min(self._small_cell_max(), ck) + 1 <= self.width - MARGIN else None
+
     def kernel_marks(self, step: ConvStep) -> list[Primitive]:
         """The flipped slices (with their sums), each with the original slice drawn small beside it."""
         th, out = self.theme, super().kernel_marks(step)
@@ -329,10 +335,10 @@ class ZeroInsertionLayout(ConvLayout):
             flipped = self.kernel_grids[ch]
             rows, cols = flipped.rows, flipped.cols
             if self.strips:  # 1D: to the right of the partial sum, when there is room
-                x = flipped.outer[2] + 8 + math.ceil(text_width(self.psum_sample, self.sz.sum, True)) + 24
-                grid = Grid(x, flipped.y + (flipped.cell - sc) // 2, 1, cols, sc)
-                if grid.outer[2] > self.width - MARGIN:
+                x = self.original_strip_x()
+                if x is None:
                     continue
+                grid = Grid(x, flipped.y + (flipped.cell - sc) // 2, 1, cols, sc)
             else:
                 grid = Grid(flipped.x, flipped.y - self._original_block(self.kernel_cell) + 0, rows, cols, sc)
             text = self.say("zi_original_kernel") if self._single() else self.say("zi_original_slice", channel=ch,
