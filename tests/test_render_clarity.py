@@ -178,3 +178,33 @@ def test_hidden_values_name_the_width_that_shows_them():
     shown = View(trace, ConvLayout, width=wide).layout
     assert shown.input_value_size is not None and not shown.notes()
     assert View(trace, ConvLayout, width=wide - 1).layout.input_value_size is None
+
+
+# ---- catalogue F1: an image's cells shaded by value, numbers on top in black or white ---------------------------
+def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
+    scene, view = scene_view("f01_image_sobel_edges")
+    arrays, layout = scene.arrays(), view.layout
+    frame, final = view.final_frame(), view.primitives(None)
+
+    def fill_and_digit(role, grid, rc):
+        x0, y0, x1, y1 = grid.box(*rc)
+        digit = [t for t in texts(final) if x0 <= t.x <= x1 and y0 <= t.y <= y1]
+        return tuple(int(v) for v in frame[y0 + 2, x0 + 2]), digit
+
+    def luma(rgb):
+        return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+
+    grid = layout.grids_by_role()["input"][0]
+    image = arrays["input"][0]
+    fills = {}
+    for rc, value in np.ndenumerate(image):
+        fill, digit = fill_and_digit("input", grid, rc)
+        fills[value] = fill
+        assert [t.text for t in digit] == [fmt_number(float(value))]
+        assert abs(luma(digit[0].colour) - luma(fill)) >= 128  # black on light greys, white on dark ones
+    assert luma(fills[image.min()]) < 80 < 170 < luma(fills[image.max()])  # dark pixels dark, bright ones bright
+    grid = layout.grids_by_role()["output"][0]
+    out = arrays["output"][0]
+    strongest = {np.sign(v): fill_and_digit("output", grid, rc)[0] for rc, v in np.ndenumerate(out)
+                 if abs(v) == np.abs(out[np.sign(out) == np.sign(v)]).max()}
+    assert strongest[1.0] != strongest[-1.0] and view.theme.output_done not in strongest.values()

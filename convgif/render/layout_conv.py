@@ -24,9 +24,17 @@ from convgif.render.primitives import (
 from convgif.render.theme import RGB, mix
 
 MAX_ARITH_CHANNELS = 4
+SHADES = 6  # levels of an image's cells shaded by value (grey), and of each sign of its outputs
+BLACK, WHITE = (0, 0, 0), (255, 255, 255)
 BANK_CELL = 20  # the kernel bank's cells (px at font scale 1): the smallest that hold 10 px digits
 BANK_GAP = 12  # between two kernels of the bank
 SLICE_GAP = 4  # between the slices of one kernel in the bank
+
+
+def contrasting(fill: RGB) -> RGB:
+    """Black or white, whichever reads on `fill` (by its luma)."""
+    r, g, b = fill
+    return BLACK if 0.299 * r + 0.587 * g + 0.114 * b >= 128 else WHITE
 
 
 class ConvLayout(Layout):
@@ -49,6 +57,11 @@ class ConvLayout(Layout):
         self.output = trace.output()  # done cells of steps not shown take their values from here
         self.output.setflags(write=False)
         self._measure_numbers()
+        data = np.asarray(trace.input)
+        # an 8-bit image's cells are shaded by value, numbers on top, so the picture shows through the digits
+        self.shaded = bool(np.all(data == np.round(data)) and data.min() >= 0 and data.max() <= 255
+                           and data.max() - data.min() >= 128)
+        self.output_peak = float(np.abs(self.output).max(initial=0)) or 1.0
         self.cell, self.kernel_cell = self.choose_cells(f"a {shape_text(self.padded_hw)} input")
         self.fit_values(self.input_strings, self.output_strings)
         self.weight_value_size = fitting_size(self.weight_strings, self.kernel_cell, largest=self.sz.digits)
@@ -285,13 +298,20 @@ class ConvLayout(Layout):
 
     def legend_entries(self):
         th, t = self.theme, self.say
-        items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
+        if self.shaded:
+            items = [(t("pixel_shade"), swatch(fill=self.pixel_shade(128), edge=th.grid))]
+        else:
+            items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if bool(self.trace.padding_cells.any()):
             items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         items += window_legend(th, self.trace.geometry, t)
-        items += [(t("weight"), swatch(fill=th.kernel, edge=th.grid)),
-                  (t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
-                  (t("current_output"), swatch(fill=th.output_current, edge=th.grid))]
+        items.append((t("weight"), swatch(fill=th.kernel, edge=th.grid)))
+        if self.shaded:
+            items += [(t("positive_output"), swatch(fill=self.output_shade(self.output_peak), edge=th.grid)),
+                      (t("negative_output"), swatch(fill=self.output_shade(-self.output_peak), edge=th.grid))]
+        else:
+            items.append((t("output_done"), swatch(fill=th.output_done, edge=th.grid)))
+        items.append((t("current_output"), swatch(fill=th.output_current, edge=th.grid)))
         if self.groups > 1:
             for group in range(self.groups):
                 items.append((t("group", group=group), swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
@@ -370,6 +390,9 @@ class ConvLayout(Layout):
             for col in range(grid.cols):
                 if pad_cells[r, col]:
                     out.append(Rect(grid.box(r, col), edge=th.padding_edge, dashed=True))
+                elif self.shaded:
+                    out += self.shaded_cell(grid, r, col, values[r, col], self.pixel_shade(values[r, col]), size)
+                    continue
                 else:
                     out.append(Rect(grid.interior(r, col), fill=th.input))
                 if size is not None:
@@ -378,7 +401,37 @@ class ConvLayout(Layout):
         return out
 
     def done_cell(self, index: int) -> list[Primitive]:
-        return self.done_output(index, fmt_number)
+        if not self.shaded:
+            return self.done_output(index, fmt_number)
+        batch, ch, *pos = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
+                                                                    *self.trace.geometry.output_shape)))
+        r, col = self.rc(pos)
+        value = float(self.output[(batch, ch, *pos)])
+        return self.shaded_cell(self.output_grids[ch], r, col, value, self.output_shade(value), self.output_value_size)
+
+    def shaded_cell(self, grid: Grid, r: int, col: int, value: float, fill: RGB, size: int | None) -> list[Primitive]:
+        """A cell filled with its value's shade, its number in black or white, whichever reads on it."""
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=fill)]
+        if size is not None:
+            out.append(cell_text(grid, r, col, fmt_number(value), size, contrasting(fill)))
+        return out
+
+    def pixel_shade(self, value: float) -> RGB:
+        """An image value's grey, in SHADES steps: 0 black, 255 white."""
+        grey = round(255 * round(value / 255 * (SHADES - 1)) / (SHADES - 1))
+        return (grey, grey, grey)
+
+    def output_shade(self, value: float) -> RGB:
+        """An output's shade: the empty cell's colour towards the accent (positive) or the window colour
+        (negative) by its size against the largest output, in SHADES steps."""
+        level = round(abs(value) / self.output_peak * (SHADES - 1)) / (SHADES - 1)
+        return mix(self.theme.accent if value > 0 else self.theme.window, self.theme.output_empty, level)
+
+    def shade_fills(self) -> list[RGB]:
+        greys = [self.pixel_shade(255 * k / (SHADES - 1)) for k in range(SHADES)]
+        signed = [self.output_shade(sign * self.output_peak * k / (SHADES - 1)) for sign in (1, -1)
+                  for k in range(SHADES)]
+        return list(dict.fromkeys(greys + signed))
 
     def transient(self, step: ConvStep) -> list[Primitive]:
         """What only this step shows: dimmed lanes, window, taps, kernel slices, sums, current cell, arithmetic."""
@@ -503,6 +556,10 @@ class ConvLayout(Layout):
         for lane in lanes:
             pairs += [(th.text, lane), (th.accent, lane), (th.output_current, lane)]
             pairs += [(self.label_colour(g), lane) for g in range(self.groups)]
+        if self.shaded:
+            shades = self.shade_fills()
+            fills += shades
+            pairs += [(contrasting(fill), fill) for fill in shades]
         colours = palette_with_ramps(fills, lines, pairs, crisp=th.crisp_text)
         if self.groups > 1:  # the same colours under the veil of a dimmed lane
             colours += [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
