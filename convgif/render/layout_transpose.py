@@ -23,7 +23,7 @@ from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    MARGIN, MAX_PALETTE, MIN_VALUE_CELL, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline,
+    MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline,
     palette_with_ramps, shape_text, swatch, window_legend,
 )
 from convgif.render.layout_conv import ConvLayout
@@ -149,9 +149,9 @@ class ZeroInsertionLayout(ConvLayout):
     # ---- the input itself, where the grid's cells are too small to show it -------------------------------
     def shows_input(self, c: int) -> bool:
         """Whether the input is drawn as a grid of its own, under the zero-inserted grid at the same cell size:
-        where cells are too small for numbers and patterns, the grid no longer shows which cells hold the input
-        (c11's 32×32 inside a 66×66 grid)."""
-        return not self.strips and c < MIN_VALUE_CELL
+        where the grid's numbers are hidden, it no longer shows which cells hold the input (c11's 32×32 inside
+        a 66×66 grid)."""
+        return not self.strips and not self.shows_values(c)
 
     def source_label(self, channel: int) -> str:
         shape = shape_text(self.zi.geometry.input_shape[1:])
