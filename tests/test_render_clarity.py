@@ -208,3 +208,17 @@ def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
     strongest = {np.sign(v): fill_and_digit("output", grid, rc)[0] for rc, v in np.ndenumerate(out)
                  if abs(v) == np.abs(out[np.sign(out) == np.sign(v)]).max()}
     assert strongest[1.0] != strongest[-1.0] and view.theme.output_done not in strongest.values()
+
+
+# ---- catalogue B3: the formula is the frame's subject -----------------------------------------------------------
+def test_a_formula_caption_is_the_frames_subject():
+    scene, view = scene_view("b03_output_size_formula")
+    layout = view.layout
+    caption = [t for t in texts(layout.static(0)) if t.y > layout.caption_top]
+    assert " ".join(t.text for t in caption) == "H, W: floor((7 + 2\u00d71 \u2212 1\u00d7(3\u22121) \u2212 1) / 2) + 1 = 4"
+    assert all(t.size == layout.sz.title and t.bold and t.colour == view.theme.text for t in caption)
+    _, text = view.final_frame_with_text()
+    assert "floor(" not in text  # printed once: the caption
+    scene, view = scene_view("a06_padding")  # a caption with words around its formula stays a caption
+    caption = [t for t in texts(view.layout.static(0)) if t.y > view.layout.caption_top]
+    assert caption and all(t.size == view.layout.sz.caption and t.colour == view.theme.muted_text for t in caption)

@@ -15,6 +15,7 @@ A layout supplies, as public methods: `measure()` (read the trace, then `choose_
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
@@ -88,9 +89,10 @@ class Layout(ABC):
         self.note_lines = [line for note in self.notes() for line in wrap_text(note, sz.arith, room)]
         self.notes_top = y
         y += len(self.note_lines) * sz.arith_line + (6 if self.note_lines else 0)
-        self.caption_lines = wrap_text(caption or "", sz.caption, room)
+        self.caption_size, caption_bold = (sz.title, True) if self.caption_is_formula() else (sz.caption, False)
+        self.caption_lines = wrap_text(caption or "", self.caption_size, room, caption_bold)
         self.caption_top = y
-        y += len(self.caption_lines) * (sz.caption + 6)
+        y += len(self.caption_lines) * (self.caption_size + 6)
         self.height = y + MARGIN
 
     # ---- hooks --------------------------------------------------------------------------------------
@@ -240,8 +242,10 @@ class Layout(ABC):
         for i, note in enumerate(self.note_lines):
             foot += line_texts(MARGIN, self.notes_top + sz.arith + i * sz.arith_line, note, sz.arith, th.muted_text,
                                crisp=th.crisp_text, meta=Mark("text", kind="note"))
-        foot += [Text(MARGIN, self.caption_top + sz.caption + i * (sz.caption + 6), line, sz.caption, th.muted_text,
-                      meta=Mark("text", kind="caption")) for i, line in enumerate(self.caption_lines)]
+        size, formula = self.caption_size, self.caption_is_formula()
+        foot += [Text(MARGIN, self.caption_top + size + i * (size + 6), line, size,
+                      th.text if formula else th.muted_text, bold=formula, meta=Mark("text", kind="caption"))
+                 for i, line in enumerate(self.caption_lines)]
         body: list[Primitive] = []
         if self.header_baseline is not None:
             body += [Text(x, self.header_baseline, text, sz.sub, th.text, bold=True, meta=Mark("text", kind="header"))
@@ -269,6 +273,17 @@ class Layout(ABC):
         """`prefix t1 + t2 + … + tn tail` with the middle terms replaced by their count when too wide."""
         return elide(terms, prefix, tail, result, self.arith_width, joiner, size=self.sz.arith,
                      language=self.theme.language, by_word=self.text_by_word)
+
+    def caption_is_formula(self) -> bool:
+        """Whether the caption is the output-size formula and nothing else (a `{formula}` caption, as B3's): then
+        it is the frame's subject, set large, bold and in the text colour; the hold frame does not repeat it."""
+        formulas = getattr(self.trace.geometry, "formulas", ())
+        if not self.caption or not formulas:
+            return False
+        rest = self.caption
+        for formula in map(typeset, formulas):
+            rest = rest.replace(formula.split(": ", 1)[-1], "")
+        return not re.sub(r"[A-Z](, [A-Z])*:|;", "", rest).strip()
 
     def formulas_to_show(self, formulas) -> list[str]:
         """Geometry `formulas` ("H: …") typeset, without those whose right side the caption already prints (a
