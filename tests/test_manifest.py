@@ -299,10 +299,7 @@ RULES = {"numbers": check_numbers, "windows": check_windows, "text_size": small_
          "hold_frame": hold_frame_gaps, "alignment_1d": misaligned_1d}
 
 # (rule, scene) pairs that fail today, with the issue 13 item that fixes them
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("hold_frame", "c08_transposed_scatter"): "issue 13: the scatter's hold frame shows neither kernel nor bias",
-    ("text_placement", "c11_transposed_32_to_64"): "issue 13: the 64×64 output's label runs off the frame",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def rule_cases():

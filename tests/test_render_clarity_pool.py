@@ -282,3 +282,29 @@ def test_1d_zero_insertion_names_the_original_kernel_when_drawn(width):
     drawn = any(isinstance(p, Rect) and p.fill == original_fill(THEME) for p in layout.transient(trace.direct.step(0)))
     named = "original kernel" in [label for _, _, label, _ in layout.legend_rows]
     assert named == drawn == (width == 720)  # a 400 px frame has no room for it beside the partial sum
+
+
+def test_scatter_hold_frame_shows_the_kernel_and_names_the_bias():
+    from convgif.engine.trace_transpose import scatter_trace
+    from convgif.render.layout_transpose import ScatterLayout
+
+    w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    trace = scatter_trace(np.ones((1, 1, 3, 3)), w, np.array([0.5]), stride=2, padding=1)
+    layout = View(trace, ScatterLayout, title=None, caption=None, theme=THEME).layout
+    hold = texts(layout.final_transient())
+    (kgrid,) = layout.kernel_grids
+    numbers = {(t.x, t.text) for t in hold}
+    for r in range(3):
+        for c in range(3):
+            x0, _, x1, _ = kgrid.box(r, c)
+            assert ((x0 + x1) // 2, str(int(w[0, 0, r, c]))) in numbers
+    assert any(t.text == "kernel \u00b7 bias 0.5" for t in hold)
+
+
+def test_c11_labels_stay_inside_the_frame():
+    from convgif.render.fonts import text_width
+
+    view, _ = scene_view("c11_transposed_32_to_64")
+    for t in texts(view.layout.static(0)):
+        left = t.x - (text_width(t.text, t.size, t.bold) / 2 if t.align == "center" else 0)
+        assert left >= 0 and left + text_width(t.text, t.size, t.bold) <= view.layout.width, t.text

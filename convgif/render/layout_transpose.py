@@ -144,6 +144,9 @@ class ZeroInsertionLayout(ConvLayout):
                        self.kernel_hw[1] * min(self._small_cell_max(), ck) + 1)
         if self.shows_input(c):
             in_w = max(in_w, math.ceil(text_width(self.source_label(self.in_channels - 1), self.sz.label)))
+        if not self.shows_values(c):  # the output's label says "values hidden" too
+            label = self.output_label(self.out_channels - 1) + self.say("values_hidden")
+            out_w = max(out_w, math.ceil(text_width(label, self.sz.label)))
         return in_w, max(k_w, math.ceil(original)), out_w
 
     # ---- the input itself, where the grid's cells are too small to show it -------------------------------
@@ -619,18 +622,21 @@ class ScatterLayout(Layout):
         products = np.asarray(step.products[j]).reshape(kgrid.rows, kgrid.cols)
         out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), self.sz.label, th.muted_text))
         out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), self.sz.label, th.accent, bold=True))
-        for grid, values, fill, size, colour in ((kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
-                                                 (pgrid, products, product_fill(th), self.product_value_size,
-                                                  th.tap_text)):
-            out.append(Rect(grid.outer, fill=th.grid))
-            for r in range(grid.rows):
-                for col in range(grid.cols):
-                    out.append(Rect(grid.interior(r, col), fill=fill))
-                    if size is not None:
-                        out.append(cell_text(grid, r, col, fmt_number(float(values[r, col])), size, colour))
+        out += self._block(kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text)
+        out += self._block(pgrid, products, product_fill(th), self.product_value_size, th.tap_text)
         x0, y0, x1, y1 = kgrid.outer
         mid = (y0 + y1) // 2 + self.sz.sum // 2 - 1
         out.append(Text((x1 + pgrid.x) // 2, mid, "\u2192", self.sz.sum, th.accent, align="center", bold=True))
+        return out
+
+    def _block(self, grid: Grid, values: np.ndarray, fill: RGB, size: int | None, colour: RGB) -> list[Primitive]:
+        """A kernel slice or its products: cells of one fill, each with its number when it fits."""
+        out: list[Primitive] = [Rect(grid.outer, fill=self.theme.grid)]
+        for r in range(grid.rows):
+            for col in range(grid.cols):
+                out.append(Rect(grid.interior(r, col), fill=fill))
+                if size is not None:
+                    out.append(cell_text(grid, r, col, fmt_number(float(values[r, col])), size, colour))
         return out
 
     def _lines(self, step: ScatterStep, rc: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[tuple[str, str]]:
@@ -651,8 +657,19 @@ class ScatterLayout(Layout):
         return lines
 
     def final_marks(self) -> list[Primitive]:
-        """With a bias, the kept cells become the output: running sum + bias."""
-        out: list[Primitive] = []
+        """The kernel slices the last input channel scattered with, each naming its output channel's bias; with a
+        bias, the kept cells become the output: running sum + bias."""
+        th, out = self.theme, []
+        ci = self.c_in - 1
+        group = ci // (self.c_in // self.trace.geometry.groups)
+        for j, kgrid in enumerate(self.kernel_grids):
+            text = self._kernel_label(ci, j)
+            if self.trace.bias is not None:
+                bias = fmt_number(float(self.trace.bias[group * self.c_out_g + j]))
+                text += f" \u00b7 {self.say('bias')} {bias}"
+            out.append(Text(kgrid.x, kgrid.y - 5, text, self.sz.label, th.muted_text))
+            weights = np.asarray(self.trace.weight[ci, j]).reshape(kgrid.rows, kgrid.cols)
+            out += self._block(kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text)
         if self.trace.bias is None:
             return out
         batch, (r0, c0) = self.trace.batch_size - 1, self.crop_origin
