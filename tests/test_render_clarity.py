@@ -222,3 +222,11 @@ def test_a_formula_caption_is_the_frames_subject():
     scene, view = scene_view("a06_padding")  # a caption with words around its formula stays a caption
     caption = [t for t in texts(view.layout.static(0)) if t.y > view.layout.caption_top]
     assert caption and all(t.size == view.layout.sz.caption and t.colour == view.theme.muted_text for t in caption)
+
+
+def test_the_kernel_bank_does_not_shrink_the_grids_cells():
+    scene, view = scene_view("a03_input_channels")
+    layout = view.layout
+    assert len(layout.bank_grids) == 4 and layout.cell >= 36  # 27 px when the bank counted against the height cap
+    bank_bottom = max(grid.outer[3] for slices in layout.bank_grids for grid in slices)
+    assert bank_bottom < layout.lane_boxes[0][3] and layout.input_value_size == layout.sz.digits

@@ -169,31 +169,32 @@ class ConvLayout(Layout):
         (ph, _), (kh, _) = self.padded_hw, self.kernel_hw
         return max(0, (ph * c - kh * ck) // 2)
 
-    def _slots(self, c: int, ck: int) -> tuple[int, int, int]:
-        """(input slot pitch, output slot pitch, lane height)."""
+    def _slots(self, c: int, ck: int, bank: bool = True) -> tuple[int, int, int]:
+        """(input slot pitch, output slot pitch, lane height (without the kernel bank: `bank` False))."""
         (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
         in_pitch = self.sz.label_h + max(ph * c, self.kernel_offset(c, ck) + kh * ck) + 1 + SLOT_GAP
         out_pitch = self.sz.label_h + oh * c + 1 + SLOT_GAP
         last_grid_top = (self.per_group_in - 1) * in_pitch + self.sz.label_h
         kernel_bottom = last_grid_top + self.kernel_offset(c, ck) + kh * ck + 1
-        bank_top = kernel_bottom + 8 + self.sz.sum + BANK_GAP
+        bank_h = self.bank_height(self.column_widths(c, ck)[1]) if bank else -BANK_GAP
         needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
-                     bank_top + self.bank_height(self.column_widths(c, ck)[1]))
+                     kernel_bottom + 8 + self.sz.sum + BANK_GAP + bank_h)
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
 
-    def _lane_height(self, c: int, ck: int) -> int:
+    def _lane_height(self, c: int, ck: int, bank: bool = True) -> int:
         if not self.strips:
-            return self._slots(c, ck)[2]
+            return self._slots(c, ck, bank)[2]
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
         return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + self.sz.sum + 10
-                + self.per_group_out * row + self.bank_height(self.bank_room()))
+                + self.per_group_out * row + (self.bank_height(self.bank_room()) if bank else -SLOT_GAP))
 
     def bank_room(self) -> int:
         """Strips: the bank's width under the output rows."""
         return self.width - 2 * MARGIN - 8
 
     def grids_height(self, c: int, ck: int) -> int:
-        lanes = self.groups * self._lane_height(c, ck)
+        """Without the kernel bank: the bank adds height below the lanes' grids rather than shrink their cells."""
+        lanes = self.groups * self._lane_height(c, ck, bank=False)
         return lanes if self.strips else lanes + (self.groups - 1) * LANE_GAP
 
     # ---- placement ----------------------------------------------------------------------------------
