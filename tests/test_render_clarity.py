@@ -208,6 +208,8 @@ def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
     strongest = {np.sign(v): fill_and_digit("output", grid, rc)[0] for rc, v in np.ndenumerate(out)
                  if abs(v) == np.abs(out[np.sign(out) == np.sign(v)]).max()}
     assert strongest[1.0] != strongest[-1.0] and view.theme.output_done not in strongest.values()
+    for rc, v in np.ndenumerate(out):  # a computed output never looks empty, however small (−15 of ±433)
+        assert fill_and_digit("output", grid, rc)[0] != view.theme.output_empty, (rc, v)
 
 
 # ---- catalogue B3: the formula is the frame's subject -----------------------------------------------------------

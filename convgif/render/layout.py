@@ -285,6 +285,10 @@ class Layout(ABC):
             rest = rest.replace(formula.split(": ", 1)[-1], "")
         return not re.sub(r"[A-Z](, [A-Z])*:|;", "", rest).strip()
 
+    def done_fills(self) -> list[RGB]:
+        """The fills a computed output cell can have."""
+        return [self.theme.output_done]
+
     def formulas_to_show(self, formulas) -> list[str]:
         """Geometry `formulas` ("H: …") typeset, without those whose right side the caption already prints (a
         `{formula}` caption): a frame shows each formula once."""

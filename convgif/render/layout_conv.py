@@ -424,14 +424,20 @@ class ConvLayout(Layout):
 
     def output_shade(self, value: float) -> RGB:
         """An output's shade: the empty cell's colour towards the accent (positive) or the window colour
-        (negative) by its size against the largest output, in SHADES steps."""
-        level = round(abs(value) / self.output_peak * (SHADES - 1)) / (SHADES - 1)
+        (negative) by its size against the largest output, in SHADES steps, never as pale as an empty cell (a
+        zero: the done colour)."""
+        if value == 0:
+            return self.theme.output_done
+        level = (1 + round(abs(value) / self.output_peak * (SHADES - 2))) / (SHADES - 1)
         return mix(self.theme.accent if value > 0 else self.theme.window, self.theme.output_empty, level)
+
+    def done_fills(self) -> list[RGB]:
+        return self.shade_fills()[SHADES:] if self.shaded else super().done_fills()
 
     def shade_fills(self) -> list[RGB]:
         greys = [self.pixel_shade(255 * k / (SHADES - 1)) for k in range(SHADES)]
-        signed = [self.output_shade(sign * self.output_peak * k / (SHADES - 1)) for sign in (1, -1)
-                  for k in range(SHADES)]
+        signed = [self.output_shade(sign * max(self.output_peak * k / (SHADES - 2), 1e-9)) for sign in (1, -1)
+                  for k in range(SHADES - 1)] + [self.theme.output_done]
         return list(dict.fromkeys(greys + signed))
 
     def transient(self, step: ConvStep) -> list[Primitive]:

@@ -118,7 +118,7 @@ def frame_items(view, step_index: int | None) -> list[dict]:
     step = None if step_index is None else view.trace.step(int(step_index))
     cells = CellIndex(layout, view.trace, step)
     theme = view.theme
-    states = {theme.output_empty: "empty", theme.output_done: "done", theme.output_current: "current"}
+    states = {theme.output_empty: "empty", **dict.fromkeys(layout.done_fills(), "done"), theme.output_current: "current"}
     items: list[dict] = []
     shown: dict[tuple, dict] = {}
     legends: dict[str, dict] = {}
