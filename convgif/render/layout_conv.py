@@ -78,7 +78,9 @@ class ConvLayout(Layout):
         bound = max(bound + bias_bound, float(np.abs(self.output).max(initial=0)))
         digits = "8" * max(1, len(str(int(math.ceil(bound))))) + (".88" if decimals else "")
         self.psum_sample = f"= \u2212{digits}"
-        bias_sample = "" if t.bias is None else self.bias_term(-float(f"{'8' * len(str(int(bias_bound)))}.88"))
+        # the widest bias term the frames write (the biases' own texts: a bound's "−8.88" is wider than "−1")
+        terms = [""] if t.bias is None else [self.bias_term(float(b)) for b in np.unique(t.bias)]
+        bias_sample = max(terms, key=lambda term: text_width(term, self.sz.sum, True))
         self.total_sample = f"\u03a3{bias_sample} = \u2212{digits}"
         self.input_strings = [fmt_number(v) for v in np.unique(padded)] if padded.size <= 20000 else ["888.88"]
         self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
@@ -109,7 +111,7 @@ class ConvLayout(Layout):
         in_label = text_width(self.input_label(self.in_channels - 1), self.sz.label)
         out_label = text_width(self.output_label(self.out_channels - 1), self.sz.label)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
-                      text_width(self.say("kernels_to_sums"), self.sz.sub, True) + 6)
+                      text_width(self.middle_header(), self.sz.sub, True) + 6 - MIN_GAP)  # may run into the gap
         total = text_width(self.total_sample, self.sz.sum, True)
         in_w = max(pw * c + 1, math.ceil(in_label))
         out_w = max(ow * c + 1, math.ceil(out_label))
@@ -273,9 +275,13 @@ class ConvLayout(Layout):
     def kernel_label(self, out_channel: int, in_channel: int) -> str:
         return self.say("kernel_slice", out=out_channel, channel=in_channel)
 
+    def middle_header(self) -> str:
+        """The middle column's header (its width counts in the column's)."""
+        return self.say("kernels_to_sums")
+
     def column_headers(self) -> list[tuple[int, str]]:
         return [(self.in_x, self.say("input_padded" if self.trace.padding_cells.any() else "input")),
-                (self.mid_x, self.say("kernels_to_sums")), (self.out_x, self.say("output"))]
+                (self.mid_x, self.middle_header()), (self.out_x, self.say("output"))]
 
     def subtitle(self) -> str:
         g, t = self.trace.geometry, self.say

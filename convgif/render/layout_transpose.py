@@ -217,8 +217,11 @@ class ZeroInsertionLayout(ConvLayout):
             return self.say("zi_kernel_flipped")
         return self.say("zi_kernel_flipped_slice", out=out_channel, channel=in_channel)
 
+    def middle_header(self) -> str:
+        return self.say("zi_flipped_to_sums")
+
     def column_headers(self) -> list[tuple[int, str]]:
-        return [(self.in_x, self.say("zi_grid")), (self.mid_x, self.say("zi_flipped_to_sums")),
+        return [(self.in_x, self.say("zi_grid")), (self.mid_x, self.middle_header()),
                 (self.out_x, self.say("output"))]
 
     def subtitle(self) -> str:
