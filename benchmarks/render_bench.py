@@ -32,7 +32,7 @@ def measure_scene(path: str, redraw_frames: int, repeat: int = 3) -> dict:
 
     started = time.perf_counter()
     scene = load_scene(path)
-    if not hasattr(scene, "op"):  # a still: a matplotlib figure or a few, no step frames to stream
+    if scene.scene_type == "still":  # a matplotlib figure or a few, no step frames to stream
         from convgif.pipeline import still_frames
 
         frames = still_frames(scene)
