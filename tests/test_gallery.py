@@ -47,14 +47,14 @@ def test_frames_stream_to_the_writer_one_at_a_time(tmp_path, monkeypatch):
 
     def watched_view(scene, trace):
         view = build_view(scene, trace)
-        frames = view.frames
+        frames = view.frames_with_text
 
         def drawn(steps):
             for frame in frames(steps):
                 events.append("drawn")
                 yield frame
 
-        view.frames = drawn
+        view.frames_with_text = drawn
         return view
 
     def written(self, frame):
@@ -106,3 +106,13 @@ def test_the_readme_table_says_what_each_scene_file_says():
     for path in SCENES:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
         assert rows.get(path.stem) == (document["title"], first_sentence(document["description"])), path.name
+
+
+def test_the_committed_gallery_is_what_the_scenes_render(capsys):
+    """output/ holds exactly what `convgif render scenes/ -o output/` writes (README's first command)."""
+    from convgif.cli import main
+
+    root = SCENES[0].parent.parent
+    code = main(["render", str(root / "scenes"), "-o", str(root / "output"), "--check-output", "-j", "2", "-q"])
+    printed = capsys.readouterr()
+    assert code == 0, printed.out + printed.err
