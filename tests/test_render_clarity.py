@@ -232,3 +232,22 @@ def test_the_kernel_bank_does_not_shrink_the_grids_cells():
     assert len(layout.bank_grids) == 4 and layout.cell >= 36  # 27 px when the bank counted against the height cap
     bank_bottom = max(grid.outer[3] for slices in layout.bank_grids for grid in slices)
     assert bank_bottom < layout.lane_boxes[0][3] and layout.input_value_size == layout.sz.digits
+
+
+def test_c09_marks_the_cells_no_window_reads():
+    """Catalogue C9: 6×6 with K 3, P 1, S 2 never reads its last padded row and column; they are striped and named."""
+    def drawn(name):
+        scene = load_scene(SCENES / name)
+        view = build_view(scene, build_trace(scene))
+        frame = next(view.frames([0]))
+        grid = view.layout.input_grids[0]
+        legend = " ".join(text for _, _, text, _ in view.layout.legend_rows)
+        striped = {(r, c) for r in range(grid.rows) for c in range(grid.cols)
+                   if (frame[grid.interior(r, c)[1] + 1, grid.interior(r, c)[0]:grid.interior(r, c)[2]]
+                       == view.theme.padding_edge).all(axis=1).sum() >= 3}
+        return striped, legend
+
+    striped, legend = drawn("c09_conv_6x6_to_3x3.toml")
+    assert striped == {(7, c) for c in range(8)} | {(r, 7) for r in range(8)} and "read by no window" in legend
+    striped, legend = drawn("c09_conv_5x5_to_3x3.toml")  # 5×5: every cell is read
+    assert striped == set() and "read by no window" not in legend

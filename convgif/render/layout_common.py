@@ -298,9 +298,12 @@ UNREAD_PITCH = 4  # cells no window reads: 1 px vertical stripes every 4 px
 
 
 def unread_stripes(interior: Box, theme: Theme) -> list[Rect]:
-    """The look of a cell no window reads: vertical stripes in the padding-edge colour over its `interior`."""
+    """The look of a cell no window reads: short vertical stripes in the padding-edge colour along the top and
+    bottom of its `interior`, clear of the number in its middle."""
     x0, y0, x1, y1 = interior
-    return [Rect((x, y0, x + 1, y1), fill=theme.padding_edge) for x in range(x0 + 3, x1 - 1, UNREAD_PITCH)]
+    band = max(2, (y1 - y0) // 4)
+    return [Rect((x, top, x + 1, top + band), fill=theme.padding_edge)
+            for x in range(x0 + 3, x1 - 1, UNREAD_PITCH) for top in (y0, y1 - band)]
 
 
 def unread_legend(theme: Theme, say: Callable[[str], str]) -> LegendItem:

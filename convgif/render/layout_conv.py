@@ -16,7 +16,7 @@ from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
-    outline, palette_with_ramps, shape_text, swatch, window_legend,
+    outline, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes, window_legend,
 )
 from convgif.render.primitives import (
     TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -44,8 +44,14 @@ class ConvLayout(Layout):
     text_by_word = False  # the arithmetic as one Text a line (the zero-insertion view sets it word by word)
     footer_drawn_last = True
 
+    def unread_input(self) -> set[tuple[int, int]]:
+        """Padded-input cells no window reads (catalogue C9: 6×6 with K 3, P 1, S 2 never reads its last row and
+        column of padding): striped and named in the legend."""
+        return unread_cells(self.trace.geometry)
+
     def measure(self) -> None:
         trace, g = self.trace, self.trace.geometry
+        self.unread = self.unread_input()
         self.groups = g.groups
         self.in_channels = g.in_channels
         self.out_channels = g.out_channels
@@ -312,6 +318,8 @@ class ConvLayout(Layout):
         if bool(self.trace.padding_cells.any()):
             items.append((t("padding"), swatch(fill=th.padding, edge=th.padding_edge, dashed=True)))
         items += window_legend(th, self.trace.geometry, t)
+        if self.unread:
+            items.append(unread_legend(th, t))
         items.append((t("weight"), swatch(fill=th.kernel, edge=th.grid)))
         if self.shaded:
             items += [(t("positive_output"), swatch(fill=self.output_shade(self.output_peak), edge=th.grid)),
@@ -402,6 +410,8 @@ class ConvLayout(Layout):
                     continue
                 else:
                     out.append(Rect(grid.interior(r, col), fill=th.input))
+                if (r, col) in self.unread:
+                    out += unread_stripes(grid.interior(r, col), th)
                 if size is not None:
                     colour = th.padding_text if pad_cells[r, col] else th.input_text
                     out.append(cell_text(grid, r, col, fmt_number(values[r, col]), size, colour))

@@ -121,6 +121,9 @@ class ZeroInsertionLayout(ConvLayout):
         self.small_value_size = size if size == smallest else None  # never shrunk below SMALL_DIGITS
 
     # ---- sizing -------------------------------------------------------------------------------------
+    def unread_input(self) -> set[tuple[int, int]]:
+        return set()  # the zero-inserted grid is read by a stride-1 conv: every cell of it is read
+
     def _small_cell_max(self) -> int:
         """The original kernel's cell: small, but growing with the font scale so its digits grow too."""
         return int(SMALL_CELL * self.theme.font_scale + 0.5)
