@@ -257,14 +257,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     worst, failed, paths = 0, 0, _scene_paths(args.paths)
     for path in paths:
         try:
-            check_drawable(load_scene(str(path)))  # a scene too big to draw fails here, as in `render`
+            notes = check_drawable(load_scene(str(path)))  # a scene too big to draw fails here, as in `render`
         except SceneError as error:
             for line in error.lines():
                 print(line, file=sys.stderr)
             worst, failed = max(worst, error.exit_code), failed + 1
         else:
             if not args.quiet:
-                print(f"{path}: ok")
+                print(f"{path}: ok" + "".join(f"; note: {note}" for note in notes))
     if not args.quiet:
         print(f"checked {len(paths)} scene(s): " + (f"{failed} with problems" if failed else "all valid"))
     return worst

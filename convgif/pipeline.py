@@ -46,9 +46,10 @@ def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
     return atomic.clean_stale_parts(out_dir, min_age_s=0 if atomic.HAS_LIVENESS_LOCKS else 60)
 
 
-def check_drawable(scene) -> None:
-    """Raise SceneError if a validated scene cannot be drawn at its width (before any file is opened)."""
-    source_type(scene).check_drawable(scene)
+def check_drawable(scene) -> list[str]:
+    """Raise SceneError if a validated scene cannot be drawn at its width (before any file is opened); returns
+    notes ("key: what the frames leave out") for a scene that can."""
+    return source_type(scene).check_drawable(scene)
 
 
 def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None = None) -> RenderResult:

@@ -132,8 +132,12 @@ class OpFrames:
         self.frame_count = len(self.steps) + 1
 
     @staticmethod
-    def check_drawable(scene) -> None:
-        drawable_view(scene)
+    def check_drawable(scene) -> list[str]:
+        """Raise SceneError if the scene cannot be drawn; else notes on what its frames leave out."""
+        width = drawable_view(scene).layout.hidden_values_width()
+        if width is None:
+            return []
+        return [f"render.width: numbers are hidden at {scene.render.width} px; they show at render.width = {width}"]
 
     @staticmethod
     def default_formats() -> tuple[str, ...]:
@@ -206,8 +210,9 @@ class StillFrames:
         self.frame_count = len(self.pictures)
 
     @staticmethod
-    def check_drawable(scene) -> None:
+    def check_drawable(scene) -> list[str]:
         """Stills draw whatever validates."""
+        return []
 
     def default_formats(self) -> tuple[str, ...]:
         return ("png",) if self.frame_count == 1 else ("gif",)

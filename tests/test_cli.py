@@ -108,6 +108,17 @@ def test_check_says_what_it_checked(tmp_path, capsys):
     assert main(["check", "-q", str(good)]) == 0 and capsys.readouterr().out == ""
 
 
+def test_check_says_when_numbers_are_hidden_and_the_width_that_shows_them(tmp_path, capsys):
+    dense = write(tmp_path, "dense.toml", '[op]\nkind = "conv2d"\nout_channels = 8\nkernel_size = 3\ngroups = 4\n'
+                                         '[input]\nshape = [4, 14, 14]\n')
+    assert main(["check", str(dense)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    width = int(first.rsplit("= ", 1)[1])
+    assert first == f"{dense}: ok; note: render.width: numbers are hidden at 720 px; they show at render.width = {width}"
+    wide = write(tmp_path, "wide.toml", dense.read_text() + f"[render]\nwidth = {width}\n")
+    assert main(["check", str(wide)]) == 0 and capsys.readouterr().out.splitlines()[0] == f"{wide}: ok"
+
+
 def test_info_takes_several_scenes_and_prints_no_empty_values(tmp_path, capsys):
     still = Path(__file__).resolve().parent.parent / "scenes" / "e01_weight_tensor.toml"
     scene = write(tmp_path, "s.toml", GOOD)

@@ -220,6 +220,11 @@ class Layout(ABC):
                     legible = (c, ck, widths)
         raise DoesNotFitError(what, width=self.width)
 
+    def hidden_values_width(self) -> int | None:
+        """The frame width at which numbers this frame hides would show, or None when none are hidden for lack of
+        width (they show, or no width shows them)."""
+        return self.values_width if self.values_width is not None and self.values_width > self.width else None
+
     def _column_xs(self) -> tuple[int, int, int]:
         """Left edges of the three columns, centred with equal gaps; strips all start at one x."""
         if self.strips:

@@ -104,7 +104,7 @@ class ConvLayout(Layout):
         """Where numbers are hidden, why, and the frame width that would show them."""
         if self.input_value_size is not None and self.output_value_size is not None:
             return []
-        if self.values_width is not None and self.values_width > self.width:
+        if self.hidden_values_width() is not None:
             return [self.say("values_hidden_width", cell=self.cell, width=self.values_width)]
         return [self.say("values_hidden_why", cell=self.cell)]
 
