@@ -315,17 +315,37 @@ def padded_grid_size(stage) -> tuple[int, int] | None:
     return size if max(size) <= PAD_GRID_MAX else None
 
 
-def layer_picture_height(stage) -> float:
-    """Room under a layer's lines for its picture: flatten's order, a 'same' conv's padded input."""
+def padded_input_lines(stage, say: Callable[..., str], room: float) -> tuple[bool, list[str], int]:
+    """The padded input's three lines, whether they go beside its grid and how many lines its muted heading takes:
+    beside when each fits the `room` left of the grid in the text column, else under the grid, wrapped to the
+    whole column (a large font scale)."""
+    height, width = stage.same_axes
+    rows, cols = padded_grid_size(stage)
+    lines = [say("cnn_pad_grid", rows=rows, cols=cols, h=height.size, w=width.size),
+             say("cnn_pad_rows", before=height.before, after=height.after),
+             say("cnn_pad_cols", before=width.before, after=width.after)]
+    beside = room - cols * PAD_CELL - 10
+    if all(measure(line, SMALL_PT) <= beside for line in lines):
+        return True, lines, 1
+    wrapped = [wrap(text, SMALL_PT, room) for text in lines]
+    return False, [line for text in wrapped for line in text], len(wrapped[0])
+
+
+def layer_picture_height(stage, say: Callable[..., str], room: float) -> float:
+    """Room under a layer's lines for its picture: flatten's order, a 'same' conv's padded input (`room`: the
+    text column's width)."""
     if stage.layer_type == "flatten":
-        return line_height(SMALL_PT) + 2 + 2 * ORDER_H + 8 + ORDER_H + 8
+        return flatten_order_places(stage, say, room)[-1]
     size = padded_grid_size(stage)
-    return size[0] * PAD_CELL + 12 if size else 0
+    if not size:
+        return 0
+    beside, lines, _ = padded_input_lines(stage, say, room)
+    return size[0] * PAD_CELL + 12 + (0 if beside else len(lines) * line_height(SMALL_PT) + 4)
 
 
-def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str]) -> None:
+def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str], room: float) -> None:
     """The input of a 'same' conv with TF's pads around it, cell by cell: padding grey and dashed, and the pads
-    before and after each axis written beside it."""
+    before and after each axis written beside it (under it when they do not fit beside)."""
     theme = sheet.theme
     height, width = stage.same_axes
     rows, cols = padded_grid_size(stage)
@@ -333,15 +353,56 @@ def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[...
         pad = not (height.before <= r < height.before + height.size and width.before <= c < width.before + width.size)
         sheet.rect(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, fill=theme.padding if pad else theme.input,
                    edge=theme.padding_edge if pad else theme.grid, lw=0.6, dashed=pad)
-    text_x = x + cols * PAD_CELL + 10
-    lines = [say("cnn_pad_grid", rows=rows, cols=cols, h=height.size, w=width.size),
-             say("cnn_pad_rows", before=height.before, after=height.after),
-             say("cnn_pad_cols", before=width.before, after=width.after)]
+    beside, lines, heading = padded_input_lines(stage, say, room)
+    text_x, text_y = (x + cols * PAD_CELL + 10, y) if beside else (x, y + rows * PAD_CELL + 6)
     for i, line in enumerate(lines):
-        sheet.text(text_x, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.text if i else theme.muted_text)
+        sheet.text(text_x, text_y + i * line_height(SMALL_PT), line, pt=SMALL_PT,
+                   colour=theme.text if i >= heading else theme.muted_text)
 
 
-def draw_flatten_order(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str]) -> None:
+def flatten_order_places(stage, say: Callable[..., str], room: float, x: float = 0.0, y: float = 0.0):
+    """Where the flatten-order picture goes within `room` px of the text column from (x, y): the channel blocks'
+    (left, grid top), the vector's first row top and its slots as (slot, left, top), and the picture's height.
+    A block or a vector slot that would end past the room starts a new row under the last (a large font scale)."""
+    positions = stage.flat_positions()
+    channels, rows, cols = positions.shape
+    shown_c, shown_r, shown_c_cols = min(channels, 2), min(rows, 2), min(cols, 3)
+    lh = line_height(SMALL_PT)
+    limit = x + room
+    grid_top = y + lh + 2
+    block_x = x
+    blocks, extra = [], 0.0
+    for c in range(shown_c):
+        label = say("cnn_flatten_channel", c=c)
+        drawn = max(shown_c_cols * ORDER_W + 4 + measure("…", SMALL_PT), measure(label, SMALL_PT))
+        if c and block_x + drawn > limit:  # under the block before
+            block_x, grid_top = x, grid_top + lh + 2 + shown_r * ORDER_H + 8
+            extra += lh + 2 + shown_r * ORDER_H + 8
+        blocks.append((block_x, grid_top))
+        block_x += max(shown_c_cols * ORDER_W + 24, measure(label, SMALL_PT) + 12)
+    # the vector: channel 0's first row, its next row, then channel 1, then the very last value
+    vector_y = grid_top + shown_r * ORDER_H + 8
+    start = x + measure(say("cnn_flatten_vector"), SMALL_PT) + 6
+    vx, vy = start, vector_y
+    slots: list[tuple[int, int] | None] = [(0, i) for i in range(shown_c_cols)] + [None]
+    if rows > 1:
+        slots += [(0, cols)] + [None]
+    if channels > 1:
+        slots += [(1, rows * cols), None]
+    slots.append((channels - 1, positions.size - 1))
+    placed = []
+    for slot in slots:
+        step = 16 if slot is None else ORDER_W
+        if vx > start and vx + step > limit:  # the vector goes on in a row under, from the same left
+            vx, vy = start, vy + ORDER_H + 6
+            extra += ORDER_H + 6
+        placed.append((slot, vx, vy))
+        vx += step
+    height = lh + 2 + 2 * ORDER_H + 8 + ORDER_H + 8
+    return blocks, vector_y, placed, height + extra if extra else height
+
+
+def draw_flatten_order(sheet: Sheet, x: float, y: float, stage, say: Callable[..., str], room: float) -> None:
     """Where flatten puts the values: the first rows of the first two channels, each cell holding its place in
     the vector, then the vector itself with the same places (C order: channel, then row, then column)."""
     theme = sheet.theme
@@ -350,9 +411,8 @@ def draw_flatten_order(sheet: Sheet, x: float, y: float, stage, say: Callable[..
     shown_c, shown_r, shown_c_cols = min(channels, 2), min(rows, 2), min(cols, 3)
     fills = [mix(theme.group_colour(c), theme.background, 0.25) for c in range(shown_c)]
     lh = line_height(SMALL_PT)
-    grid_top = y + lh + 2
-    block_x = x
-    for c in range(shown_c):
+    blocks, vector_y, placed, _ = flatten_order_places(stage, say, room, x, y)
+    for c, (block_x, grid_top) in enumerate(blocks):
         sheet.text(block_x, grid_top - lh, say("cnn_flatten_channel", c=c), pt=SMALL_PT, colour=theme.muted_text)
         for r, col in np.ndindex(shown_r, shown_c_cols):
             cx, cy = block_x + col * ORDER_W, grid_top + r * ORDER_H
@@ -360,28 +420,16 @@ def draw_flatten_order(sheet: Sheet, x: float, y: float, stage, say: Callable[..
             sheet.text(cx + ORDER_W / 2, cy + ORDER_H / 2, str(positions[c, r, col]), pt=SMALL_PT, ha="center",
                        va="center")
         sheet.text(block_x + shown_c_cols * ORDER_W + 4, grid_top + ORDER_H / 2, "…", pt=SMALL_PT, va="center")
-        block_x += max(shown_c_cols * ORDER_W + 24, measure(say("cnn_flatten_channel", c=c), SMALL_PT) + 12)
-    # the vector: channel 0's first row, its next row, then channel 1, then the very last value
-    vector_y = grid_top + shown_r * ORDER_H + 8
     sheet.text(x, vector_y + ORDER_H / 2, say("cnn_flatten_vector"), pt=SMALL_PT, colour=theme.muted_text,
                va="center")
-    vx = x + measure(say("cnn_flatten_vector"), SMALL_PT) + 6
-    slots: list[tuple[int, int] | None] = [(0, i) for i in range(shown_c_cols)] + [None]
-    if rows > 1:
-        slots += [(0, cols)] + [None]
-    if channels > 1:
-        slots += [(1, rows * cols), None]
-    slots.append((channels - 1, positions.size - 1))
-    for slot in slots:
+    for slot, vx, vy in placed:
         if slot is None:
-            sheet.text(vx + 8, vector_y + ORDER_H / 2, "…", pt=SMALL_PT, ha="center", va="center")
-            vx += 16
+            sheet.text(vx + 8, vy + ORDER_H / 2, "…", pt=SMALL_PT, ha="center", va="center")
             continue
         channel, index = slot
         fill = fills[channel] if channel < shown_c else theme.input  # a channel not drawn above: no tint
-        sheet.rect(vx, vector_y, ORDER_W, ORDER_H, fill=fill, edge=theme.grid, lw=0.6)
-        sheet.text(vx + ORDER_W / 2, vector_y + ORDER_H / 2, str(index), pt=SMALL_PT, ha="center", va="center")
-        vx += ORDER_W
+        sheet.rect(vx, vy, ORDER_W, ORDER_H, fill=fill, edge=theme.grid, lw=0.6)
+        sheet.text(vx + ORDER_W / 2, vy + ORDER_H / 2, str(index), pt=SMALL_PT, ha="center", va="center")
 
 
 def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: int, title: str | None = None,
@@ -430,7 +478,7 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
         if row[0] == "tensor":
             icon_h = cuboid_size(*icon_face(row[2]), row[2][0] if len(row[2]) == 3 else 1)[1]
             return max(icon_h, (len(row[3]) + 1) * lh) + 10
-        return len(row[2]) * lh + 12 + layer_picture_height(row[1])
+        return len(row[2]) * lh + 12 + layer_picture_height(row[1], say, text_w)
 
     def icon_face(shape) -> tuple[float, float]:
         if len(shape) == 1:
@@ -473,9 +521,9 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
                               bold=style in ("head", "params"), colour=colour)
                 picture_top = y + 6 + len(row[2]) * lh + 2
                 if row[1].layer_type == "flatten":
-                    draw_flatten_order(sheet, text_x, picture_top, row[1], say)
+                    draw_flatten_order(sheet, text_x, picture_top, row[1], say, text_w)
                 elif padded_grid_size(row[1]):
-                    draw_padded_input(sheet, text_x, picture_top, row[1], say)
+                    draw_padded_input(sheet, text_x, picture_top, row[1], say, text_w)
             y += h
         y += 8
         for i, (line, pt, bold, colour) in enumerate(footer):
@@ -837,8 +885,15 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
     legend = [("fill", theme.input, say("ds_legend_input")), ("fill", theme.kernel, say("ds_legend_kernels")),
               ("fill", theme.output_done, say("ds_legend_output")),
               ("outlines", None, say("ds_legend_channel", groups=cin))]
-    legend_spots = flow([LEGEND_SWATCH + 6 + measure(text, BODY_PT) for *_, text in legend], inner, gap=20)
-    legend_h = (legend_spots[-1][0] + 1) * lh + 8
+    # an entry wider than the page wraps its words beside its mark (a large font scale); its row grows by its lines
+    legend_lines = [wrap(text, BODY_PT, inner - LEGEND_SWATCH - 6) for *_, text in legend]
+    legend_spots = flow([LEGEND_SWATCH + 6 + (measure(text, BODY_PT) if len(lines) == 1 else
+                                              max(measure(line, BODY_PT) for line in lines))
+                         for (*_, text), lines in zip(legend, legend_lines)], inner, gap=20)
+    row_lines = [max(len(lines) for lines, (r, _) in zip(legend_lines, legend_spots) if r == row)
+                 for row in range(legend_spots[-1][0] + 1)]
+    row_tops = [sum(row_lines[:row]) for row in range(len(row_lines))]
+    legend_h = sum(row_lines) * lh + 8
     body_h = sum(row_hs) + separator + 12 + legend_h + len(summary_lines) * lh
 
     def draw(sheet: Sheet, top: float) -> None:
@@ -894,15 +949,16 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                           colour=theme.accent if bold else theme.text)
             y += row_h
         y += 12
-        for (kind, fill, text), (row, x) in zip(legend, legend_spots):
-            x, row_y = MARGIN + x, y + row * lh
+        for (kind, fill, _), lines, (row, x) in zip(legend, legend_lines, legend_spots):
+            x, row_y = MARGIN + x, y + row_tops[row] * lh
             if kind == "fill":
                 sheet.rect(x, row_y + 1, LEGEND_SWATCH, 12, fill=fill, edge=theme.grid)
             else:  # the depthwise kernels' outlines, one colour per input channel
                 for i in range(3):
                     sheet.rect(x + i * 9, row_y + 1 + i * 2, 10, 10, fill=theme.kernel, edge=theme.group_colour(i),
                                lw=1.4)
-            sheet.text(x + LEGEND_SWATCH + 6, row_y, text, pt=BODY_PT)
+            for i, line in enumerate(lines):
+                sheet.text(x + LEGEND_SWATCH + 6, row_y + i * lh, line, pt=BODY_PT)
         y += legend_h
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
