@@ -22,3 +22,20 @@ def require(module: str, install: str):
         return importlib.import_module(module)
     except ImportError:
         missing(f"{module} is not installed ({install})")
+
+
+@pytest.fixture
+def drawn_strings(monkeypatch) -> list[str]:
+    """Every string matplotlib is asked to draw while the test runs (titles, labels, ticks, ax.text)."""
+    import matplotlib.text
+
+    seen: list[str] = []
+    original = matplotlib.text.Text.set_text
+
+    def recording(self, s):
+        if s is not None and str(s):
+            seen.append(str(s))
+        return original(self, s)
+
+    monkeypatch.setattr(matplotlib.text.Text, "set_text", recording)
+    return seen

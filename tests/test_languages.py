@@ -13,7 +13,6 @@ import tomllib
 import warnings
 from pathlib import Path
 
-import matplotlib.text
 import pytest
 from fontTools.ttLib import TTFont
 
@@ -144,21 +143,6 @@ def test_the_notation_allowance_is_narrow():
 
 def _still_scenes() -> list[str]:
     return sorted(p.name for p in SCENES.glob("*.toml") if "still" in tomllib.loads(p.read_text()))
-
-
-@pytest.fixture
-def drawn_strings(monkeypatch) -> list[str]:
-    """Every string matplotlib is asked to draw while the test runs (titles, labels, ticks, ax.text)."""
-    seen: list[str] = []
-    original = matplotlib.text.Text.set_text
-
-    def recording(self, s):
-        if s is not None and str(s):
-            seen.append(str(s))
-        return original(self, s)
-
-    monkeypatch.setattr(matplotlib.text.Text, "set_text", recording)
-    return seen
 
 
 @pytest.mark.parametrize("name", _still_scenes())
