@@ -234,3 +234,62 @@ def test_every_still_writes_one_notation(path, drawn_strings):
     still_frames(load_scene(path))
     wrong = {s: PRODUCT_OR_ASCII.findall(s) for s in drawn_strings if PRODUCT_OR_ASCII.search(s)}
     assert wrong == {}, wrong
+
+
+# ---- issue 13: the upsampling still's panels hold what their headings say ---------------------------
+
+NUMBER = re.compile(r"^[−-]?\d+(\.\d+)?$")
+
+
+def printed(value: float) -> str:
+    """A number as a still prints it (integers bare, else up to 2 decimals, unicode minus), written here
+    independently of the drawing code."""
+    text = str(int(round(value))) if abs(value - round(value)) < 1e-9 else f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "-0.0") else text.replace("-", "−")
+
+
+def panel_numbers(sheet, heading: Text, headings: list[Text]) -> list[list[str]]:
+    """The numbers drawn below `heading` and nearer its centre than any other heading, as rows of strings."""
+    hx, hy = heading.get_position()
+    cells = []
+    for t in sheet.ax.texts:
+        (x, y), s = t.get_position(), t.get_text()
+        if not NUMBER.match(s) or y <= hy:
+            continue
+        nearest_heading = min(headings, key=lambda h: abs(h.get_position()[0] - x))
+        if nearest_heading is heading:
+            cells.append((round(y, 3), round(x, 3), s))
+    ys, xs = sorted({c[0] for c in cells}), sorted({c[1] for c in cells})
+    grid = [["" for _ in xs] for _ in ys]
+    for y, x, s in cells:
+        grid[ys.index(y)][xs.index(x)] = s
+    return grid
+
+
+def test_upsample_still_panels_match_their_headings(monkeypatch):
+    """The panel under "nearest" prints torch's nearest upsampling, the one under "bilinear" torch's bilinear
+    (align_corners=False), the one under "transposed conv" torch's conv_transpose2d with the scene's weights:
+    a student reading a heading reads the numbers of that operation (catches swapped panels or headings)."""
+    scene, (sheet,) = drawn("c10_upsample_vs_transposed", monkeypatch)
+    spec = scene.still
+    x = torch.tensor(spec.input, dtype=torch.float64)[None, None]
+    t = spec.transposed
+    w = torch.tensor(t.weights, dtype=torch.float64)[None, None]
+    scale = spec.scale_factor
+    expected = {
+        "nearest": torch.nn.functional.interpolate(x, scale_factor=scale, mode="nearest"),
+        "bilinear": torch.nn.functional.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False),
+        "transposed conv": torch.nn.functional.conv_transpose2d(x, w, stride=t.stride, padding=t.padding,
+                                                                output_padding=t.output_padding),
+    }
+    headings = {}
+    for word in expected:
+        found = [a for a in sheet.ax.texts if re.match(rf"^{word}\b.*→", a.get_text())]
+        assert len(found) == 1, f"one panel heading starts with {word!r}: {[a.get_text() for a in sheet.ax.texts]}"
+        headings[word] = found[0]
+    assert len({round(h.get_position()[1], 3) for h in headings.values()}) == 1, "the three headings share a row"
+    for word, values in expected.items():
+        want = [[printed(float(v)) for v in row] for row in values[0, 0].tolist()]
+        got = panel_numbers(sheet, headings[word], list(headings.values()))
+        assert got == want, f"the panel headed {headings[word].get_text()!r} prints {got}, torch gives {want}"
+    assert not torch.equal(expected["nearest"], expected["bilinear"]), "the scene tells nearest from bilinear"
