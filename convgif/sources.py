@@ -57,7 +57,7 @@ def build_view(scene, trace):
     from convgif.render import View
 
     return View(trace, scene.view().layout_type(), title=scene.title, caption=scene_caption(scene),
-                theme=scene_theme(scene), width=scene.render.width)
+                theme=scene_theme(scene), width=scene.render.width, labels=scene.input.labels)
 
 
 def drawable_view(scene, trace=None):

@@ -251,3 +251,44 @@ def test_c09_marks_the_cells_no_window_reads():
     assert striped == {(7, c) for c in range(8)} | {(r, 7) for r in range(8)} and "read by no window" in legend
     striped, legend = drawn("c09_conv_5x5_to_3x3.toml")  # 5×5: every cell is read
     assert striped == set() and "read by no window" not in legend
+
+
+# ---- C7: the sentence's words under the input columns (scene input.labels) ------------------------------------
+def test_c07_words_are_drawn_under_their_input_columns():
+    scene, view = scene_view("c07_text_conv1d")
+    layout = view.layout
+    words = scene.input.labels
+    assert len(words) == scene.input.shape[-1] == 8
+    last = layout.input_grids[-1]
+    drawn = [t for t in texts(layout.static(0)) if t.y > last.outer[3] and t.text in words
+             and t.y < layout.kernel_grids[0].y]
+    assert [t.text for t in drawn] == list(words)
+    for col, text in enumerate(drawn):
+        x0, _, x1, _ = last.box(0, col)
+        assert text.align == "center" and text.x == (x0 + x1) / 2
+        assert text.size >= 10 and text.colour == view.theme.muted_text
+    # the frame grows by the label line; without labels it is the frame it was
+    bare = scene.model_copy(update={"input": scene.input.model_copy(update={"labels": None})})
+    plain = build_view(bare, build_trace(bare)).layout
+    assert layout.height == plain.height + layout.label_band(layout.cell) > plain.height
+    assert not [t for t in texts(plain.static(0)) if t.text in ("cat", "warm", "mat")]
+    # the words are static marks only: no step draws them again
+    assert not [t for t in texts(layout.transient(view.trace.step(3))) if t.text in ("cat", "warm", "mat")]
+
+
+def test_long_labels_alternate_two_lines_past_the_padding():
+    """Labels wider than their cell take every other one a line lower; with padding 1 the first label sits under
+    the second cell; each group's last input row carries them."""
+    from convgif.scene import parse_scene
+    words = ["embedding", "convolution", "sat", "on", "the", "warmest", "red", "doormat"]
+    scene = parse_scene({"title": "t", "op": {"kind": "conv1d", "out_channels": 2, "kernel_size": 3, "groups": 2,
+                                              "padding": 1}, "input": {"shape": [4, 8], "labels": words}}, "x.toml")
+    layout = build_view(scene, build_trace(scene)).layout
+    assert layout.label_lines(layout.cell) == 2
+    drawn = [t for t in texts(layout.static(0)) if t.text in words]
+    assert len(drawn) == 2 * len(words)
+    for grid, group in zip((layout.input_grids[1], layout.input_grids[3]), (drawn[:8], drawn[8:])):
+        for i, text in enumerate(group):
+            x0, _, x1, y1 = grid.box(0, i + 1)
+            assert text.x == (x0 + x1) / 2 and y1 < text.y and text.size >= 10
+        assert group[1].y > group[0].y == group[2].y

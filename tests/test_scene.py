@@ -552,3 +552,32 @@ def test_every_gallery_animation_loops_in_20_s_or_less():
             count = len(scene.step_indices())
             longest[path.name] = sum(scene.step_durations(count)) + scene.render.hold_ms
     assert max(longest.values()) <= 20_000, sorted(longest.items(), key=lambda item: -item[1])[:3]
+
+
+# ---- input.labels (catalogue C7: the words of a sentence under a conv1d's input columns) ---------------------
+def text_scene(**op) -> dict:
+    return {"op": {"kind": "conv1d", "out_channels": 1, "kernel_size": 3, **op}, "input": {"shape": [2, 4]}}
+
+
+def test_input_labels_one_short_string_per_position():
+    document = text_scene()
+    document["input"]["labels"] = ["the", "cat", "sat", "down"]
+    assert parse_scene(document, "x.toml").input.labels == ("the", "cat", "sat", "down")
+    assert parse_scene(text_scene(), "x.toml").input.labels is None
+
+
+@pytest.mark.parametrize("labels, shape, kind, message", [
+    (["a", "b"], [2, 4], "conv1d", "input.labels: has 2 labels but the input has 4 positions (input.shape (2, 4): "
+                                   "one label per position)"),
+    (["a", "b", "c", "abcdefghijklm"], [2, 4], "conv1d", "input.labels: label 'abcdefghijklm' is longer than 12 characters"),
+    ([1, 2, 3, 4], [2, 4], "conv1d", "input.labels: [1, 2, 3, 4] is not a list of strings (one label per input position)"),
+    ("a b c d", [2, 4], "conv1d", "input.labels: 'a b c d' is not a list of strings (one label per input position)"),
+    (["a", "b", "c", "d"], [1, 4, 4], "conv2d", "input.labels: is for 1D inputs (C, L), but input.shape (1, 4, 4) is 2D "
+                                               "(remove input.labels)"),
+    (["a", "b", "c", "d"], [2, 4], "max_pool1d", "input.labels: are drawn by conv1d frames only, not by max_pool1d "
+                                                 "(remove input.labels)"),
+])
+def test_wrong_input_labels_are_one_line_naming_the_key(labels, shape, kind, message):
+    op = {"kind": kind, "kernel_size": 3} if kind == "max_pool1d" else {"kind": kind, "out_channels": 1, "kernel_size": 3}
+    document = {"op": op, "input": {"shape": shape, "labels": labels}}
+    assert problems_of(document) == [f"scenes/x.toml: {message}"]

@@ -55,10 +55,12 @@ class Layout(ABC):
     # but pdf and svg pages store primitives in this order: conv frames list them last, the others after the legend.
     footer_drawn_last = False
 
-    def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int):
+    def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int,
+                 labels: tuple[str, ...] | None = None):
         if width < MIN_WIDTH:
             raise TooNarrowError(width, MIN_WIDTH)
         self.trace, self.theme, self.width, self.caption = trace, theme, width, caption
+        self.labels = tuple(labels) if labels else None  # scene input.labels: one per input position (1D)
         self.sz = sz = Sizes.at(theme.font_scale)
         self.ndim = trace.geometry.ndim
         self.strips = self.ndim == 1  # 1D: each channel a row, the grids top to bottom

@@ -189,11 +189,27 @@ class ConvLayout(Layout):
                      kernel_bottom + 8 + self.sz.sum + BANK_GAP + bank_h)
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
 
+    # ---- input labels (scene input.labels, 1D): one word under each input column of a lane's last input row ----
+    def label_size(self) -> int:
+        return max(10, self.sz.label)
+
+    def label_lines(self, c: int) -> int:
+        """Lines the input labels take under their row at cell `c`: 0 without labels, 1 when each fits its
+        column, else 2 (every other label a line lower, so neighbours do not run into each other)."""
+        if not (self.labels and self.strips):
+            return 0
+        widest = max(text_width(label, self.label_size()) for label in self.labels)
+        return 1 if widest <= c - 2 else 2
+
+    def label_band(self, c: int) -> int:
+        """Height the input labels add under a lane's last input row at cell `c`."""
+        return self.label_lines(c) * (self.label_size() + 4)
+
     def _lane_height(self, c: int, ck: int, bank: bool = True) -> int:
         if not self.strips:
             return self._slots(c, ck, bank)[2]
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
-        return (2 * LANE_PAD + self.per_group_in * row + self.per_group_in * krow + self.sz.sum + 10
+        return (2 * LANE_PAD + self.per_group_in * row + self.label_band(c) + self.per_group_in * krow + self.sz.sum + 10
                 + self.per_group_out * row + (self.bank_height(self.bank_room()) if bank else -SLOT_GAP))
 
     def bank_room(self) -> int:
@@ -235,6 +251,7 @@ class ConvLayout(Layout):
         for _ in range(self.per_group_in):
             self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
             row_y += row
+        row_y += self.label_band(c)
         for _ in range(self.per_group_in):
             self.kernel_grids.append(Grid(self.mid_x, row_y, 1, kw, ck))
             row_y += krow
@@ -360,6 +377,7 @@ class ConvLayout(Layout):
             out.append(self._grid_label(grid, self.input_label(ch) + self._hidden_note(self.input_value_size),
                                         self.label_colour(ch // self.per_group_in)))
             out += self.input_cells(grid, np.asarray(padded[ch]).reshape(self.padded_hw), pad_cells)
+        out += self.input_label_texts()
         for oc, grid in enumerate(self.output_grids):
             out.append(self._grid_label(grid, self.output_label(oc) + self._hidden_note(self.output_value_size),
                                         self.label_colour(oc // self.per_group_out)))
@@ -373,6 +391,21 @@ class ConvLayout(Layout):
                             self.label_colour(oc // self.per_group_out)))
             for grid, weights in zip(slices, self.trace.weight[oc]):
                 out += self.weight_cells(grid, np.asarray(weights).reshape(grid.rows, grid.cols), self.bank_value_size)
+        return out
+
+    def input_label_texts(self) -> list[Text]:
+        """The scene's input labels, each centred under its input position's cell (past the padding) of each
+        lane's last input row, in the muted text colour."""
+        lines = self.label_lines(self.cell)
+        if not lines:
+            return []
+        size, before = self.label_size(), self.trace.geometry.padding[0][0]
+        out = []
+        for grid in self.input_grids[self.per_group_in - 1::self.per_group_in]:
+            for i, label in enumerate(self.labels):
+                x0, _, x1, y1 = grid.box(0, before + i)
+                y = y1 + size + 1 + (i % lines) * (size + 4)
+                out.append(Text((x0 + x1) / 2, y, label, size, self.theme.muted_text, align="center"))
         return out
 
     def weight_cells(self, grid: Grid, weights: np.ndarray, size: int | None) -> list[Primitive]:

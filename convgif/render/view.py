@@ -25,10 +25,11 @@ class View:
     (the height follows the layout)."""
 
     def __init__(self, trace, layout_type: type[Layout], *, title: str | None = None, caption: str | None = None,
-                 theme: Theme | None = None, width: int = 720):
+                 theme: Theme | None = None, width: int = 720, labels: tuple[str, ...] | None = None):
         self.trace = trace
         self.theme = theme or get_theme("light")
-        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width)
+        extra = {} if labels is None else {"labels": labels}  # input.labels: only layouts given them see them
+        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width, **extra)
         self._static: dict[int, Image.Image] = {}  # per batch element: the matplotlib-rendered static layer
         self._batches = int(trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input
         self._steps_per_batch = len(trace) // self._batches

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from convgif.errors import SceneError
 from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
-from convgif.scene.rules import Parts, cross_check, input_values_rule
+from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule
 from convgif.scene.image_input import image_problem, resolve_image_path
 from convgif.scene.spec import SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language
 from convgif.scene.still import parse_still_scene
@@ -141,6 +141,7 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         output=sections["output"],
     )
     problems += input_values_rule(parts.input, parts.failed)
+    problems += input_labels_rule(parts.input, parts.failed)
     sections["input"], image_problems = _input_image(sections["input"], document.get("input"), source)
     problems += image_problems
     problems += cross_check(parts)

@@ -74,6 +74,10 @@ def cross_check(parts: Parts) -> list[Problem]:
                 problems.append(("caption", f"{{{name}}} does not apply to {kind} "
                                  f"(placeholders for {kind}: {', '.join(captions.applicable(kind))})"))
 
+    if parts.input is not None and parts.input.labels is not None and kind != "conv1d" \
+            and "input.labels" not in failed and "input.shape" not in failed and len(parts.input.shape) == 2:
+        problems.append(("input.labels", f"are drawn by conv1d frames only, not by {kind} (remove input.labels)"))
+
     geometry_ready = (
         parts.input is not None
         and "input.shape" not in failed
@@ -126,6 +130,20 @@ def input_values_rule(input_spec: InputSpec | None, failed: frozenset[str]) -> l
     shape = _nested_shape(input_spec.values)
     if shape != input_spec.shape:
         return [("input.values", f"shape {shape_text(shape)} does not match input.shape {shape_text(input_spec.shape)}")]
+    return []
+
+
+def input_labels_rule(input_spec: InputSpec | None, failed: frozenset[str]) -> list[Problem]:
+    """input.labels: 1D inputs only, one label per position along the last axis (needs only the [input] table)."""
+    if input_spec is None or input_spec.labels is None or {"input.shape", "input.labels"} & failed:
+        return []
+    shape = input_spec.shape
+    if len(shape) != 2:
+        return [("input.labels", f"is for 1D inputs (C, L), but input.shape {shape_text(shape)} is 2D "
+                 "(remove input.labels)")]
+    if len(input_spec.labels) != shape[-1]:
+        return [("input.labels", f"has {len(input_spec.labels)} labels but the input has {shape[-1]} positions "
+                 f"(input.shape {shape_text(shape)}: one label per position)")]
     return []
 
 
@@ -220,4 +238,4 @@ def _step_rules(total: int, render: RenderSpec, parts: Parts) -> list[Problem]:
     return []
 
 
-__all__ = ["Parts", "cross_check", "input_values_rule", "geometry_key", "output_step_problems"]
+__all__ = ["Parts", "cross_check", "input_values_rule", "input_labels_rule", "geometry_key", "output_step_problems"]

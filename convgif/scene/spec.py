@@ -263,6 +263,20 @@ def _image(value: Any) -> str | None:
     return value
 
 
+MAX_LABEL_CHARS = 12  # an input label is drawn under one cell: a word, not a phrase
+
+
+def _input_labels(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{show(value)} is not a list of strings (one label per input position)")
+    long = [v for v in value if len(v) > MAX_LABEL_CHARS]
+    if long:
+        raise ValueError(f"label {long[0]!r} is longer than {MAX_LABEL_CHARS} characters")
+    return tuple(value)
+
+
 def _language(value: Any) -> str:
     if isinstance(value, str) and value in LANGUAGES:
         return value
@@ -312,6 +326,10 @@ class InputSpec(_Spec):
     range: Annotated[Any, *_custom(_range, _RANGE_SCHEMA)] = (0, 9)
     # a PNG/JPEG path relative to the scene file: grayscale (C=1) or RGB (C=3), resized to H×W, values 0..255
     image: Annotated[Any, *_custom(_image, {"type": "string", "description": "PNG/JPEG path, relative to the scene file"})] = None
+    # 1D only: one short label per input position (e.g. the words of a sentence), drawn under the input columns
+    labels: Annotated[Any, *_custom(_input_labels, {"type": "array", "items": {"type": "string",
+                                                                                "maxLength": MAX_LABEL_CHARS},
+                                                    "minItems": 1})] = None
 
 
 class WeightsSpec(_Spec):
