@@ -293,3 +293,15 @@ def test_upsample_still_panels_match_their_headings(monkeypatch):
         got = panel_numbers(sheet, headings[word], list(headings.values()))
         assert got == want, f"the panel headed {headings[word].get_text()!r} prints {got}, torch gives {want}"
     assert not torch.equal(expected["nearest"], expected["bilinear"]), "the scene tells nearest from bilinear"
+
+
+@pytest.mark.parametrize("name", ["c02_3d_window.toml", "e02_rgb_kernel_slices.toml"])
+def test_the_convolution_sign_is_explained_in_words(name, drawn_strings):
+    """Issue 13 item 5: ⊙ is drawn between the input and the kernel; a line of the figure says what it means."""
+    from convgif.scene import load_scene
+    from convgif.sources import still_frames
+
+    still_frames(load_scene(Path(__file__).resolve().parent.parent / "scenes" / name))
+    assert "⊙" in drawn_strings
+    words = " ".join(drawn_strings)
+    assert "⊙ multiplies" in words and "adds the products" in words
