@@ -202,7 +202,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "mc_bias": {"en": " + bias {value}", "zh": " + 偏置 {value}"},
     "mc_explain": {"en": "⊙ multiplies the window and the kernel cell by cell and adds the products up. "
                          "One 3D kernel on {m} channels = {m} 2D kernels, one per channel, whose results are added",
-                   "zh": "⊙ 表示窗口与卷积核逐格相乘后把乘积相加。{m} 个通道上的一个 3D 卷积核 = {m} 个 2D 卷积核，每个通道一个，结果相加"},
+                   "zh": "图中圆圈加点的符号表示窗口与卷积核逐格相乘后把乘积相加。{m} 个通道上的一个 3D 卷积核 = {m} 个 2D 卷积核，每个通道一个，结果相加"},
     "mc_then_bias": {"en": " (then the bias)", "zh": "（再加上偏置）"},
     "mc_legend_window": {"en": "the {window} window (dashed: its hidden edges)", "zh": "{window} 窗口（虚线：被挡住的棱）"},
     "mc_legend_taps": {"en": "input values in the window", "zh": "窗口内的输入值"},
