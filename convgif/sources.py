@@ -116,10 +116,6 @@ def _narrowest_fitting_width(scene, trace, width: int) -> int | None:
     return high * 10
 
 
-# An SVG is sized in CSS pixels (96 per inch), one per frame pixel: it drops into a web page at the frame's
-# width and scales freely, so output.dpi (a print size) does not apply to it (SvgWriter's dpi is 96).
-
-
 class OpFrames:
     """An op scene's frames: each chosen step, then the finished picture (the hold frame)."""
 

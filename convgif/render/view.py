@@ -3,8 +3,8 @@
 `View(trace, layout_type, ...)` draws any trace its layout (a convgif.render.layout.Layout) lays out; the layout
 gives it four kinds of primitives: `static(batch)` (painted once by matplotlib), `done_cell(i)` (what step i
 leaves behind, painted in step order onto a running image), `transient(step)` (only this frame) and
-`final_transient()` (the hold frame), and declares the colours they paint. `ConvView`, `TransposeView`, `PoolView`
-and `make_view` pick the layout from the trace.
+`final_transient()` (the hold frame), and declares the colours they paint. Which layout draws which trace is said
+by the op-family records (convgif.ops).
 """
 
 from __future__ import annotations
