@@ -26,7 +26,7 @@ from typing import Any
 from convgif.errors import UsageError
 
 # render keys that `Scene.render(...)` may override, as they are spelt in a scene file's [render] table
-RENDER_OVERRIDES = ("theme", "width", "duration_ms", "hold_ms", "steps", "view")
+RENDER_OVERRIDES = ("theme", "width", "aspect", "duration_ms", "hold_ms", "steps", "view")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ class Scene:
         return self.spec.arrays()
 
     def replace(self, **render_options: Any) -> Scene:
-        """A copy with `[render]` keys replaced (theme, width, duration_ms, hold_ms, steps, view)."""
+        """A copy with `[render]` keys replaced (theme, width, aspect, duration_ms, hold_ms, steps, view)."""
         unknown = sorted(set(render_options) - set(RENDER_OVERRIDES))
         if unknown:
             from convgif.scene.caption import did_you_mean
@@ -175,6 +175,8 @@ class Scene:
         section = document.setdefault("render", {})
         if not isinstance(section, dict):  # parse_scene already refused this document; keep its message
             return Scene(document, self.source)
+        if render_options.get("aspect") is not None and render_options.get("width") is None:
+            section.pop("width", None)  # slides at the aspect's own width, as `convgif render --aspect` does
         section.update({key: value for key, value in render_options.items() if value is not None})
         return Scene(document, self.source)
 

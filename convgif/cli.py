@@ -47,7 +47,7 @@ def _writable_folder(raw: str) -> Path:
 
 def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
     """Scene keys the output flags replace, by table: --format -> output.formats, --width -> render.width,
-    --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
+    --aspect -> render.aspect (and render.width, unless --width gives it), --dpi -> output.dpi. Format names are checked here, so a typo fails once, before any scene is read."""
     overrides: dict[str, dict] = {}
     if args.format:
         from convgif.formats import output_format
@@ -58,6 +58,12 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
         overrides.setdefault("output", {})["formats"] = list(dict.fromkeys(names))
     if args.width is not None:
         overrides.setdefault("render", {})["width"] = args.width
+    if getattr(args, "aspect", None) is not None:
+        from convgif.scene.spec import ASPECT_WIDTHS
+
+        overrides.setdefault("render", {})["aspect"] = args.aspect
+        if args.width is None:  # slides: the aspect's own width (1280 for 16:9), not the file's blog column
+            overrides["render"]["width"] = ASPECT_WIDTHS.get(args.aspect, 720)
     if args.theme is not None:
         overrides.setdefault("render", {})["theme"] = args.theme
     if args.dpi is not None:
@@ -352,7 +358,12 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--theme", choices=themes, default=None,
                         help="colours, replacing render.theme: " + ", ".join(themes))
     render.add_argument("--width", type=int, default=None, metavar="PX",
-                        help="frame width in px, replacing render.width (default 720: a blog column)")
+                        help="frame width in px, replacing render.width (default 720: a blog column; "
+                             "1280 with --aspect 16:9, 1024 with 4:3)")
+    aspects = get_args(RenderSpec.model_fields["aspect"].annotation)
+    render.add_argument("--aspect", choices=aspects, default=None,
+                        help="frame shape, replacing render.aspect: auto (as tall as needed), or 16:9 / 4:3 "
+                             "(lecture slides: every frame exactly that shape)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",
                         help="print resolution of strip, pdf and svg, replacing output.dpi (default 150)")
     render.add_argument("--check-output", action="store_true",

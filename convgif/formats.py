@@ -20,7 +20,8 @@ from convgif.errors import MissingExtraError, UsageError
 #   "steps": every chosen step frame, in order, then the finished picture (a still: each of its pictures)
 #   "key_steps": `output.key_steps` (a still: each of its pictures)
 #   "one": the single frame `output.svg_step` names (a still: its last picture)
-Selection = Literal["steps", "key_steps", "one"]
+#   "slides": `output.key_steps`, by default every shown step then the finished picture (one step per click)
+Selection = Literal["steps", "key_steps", "one", "slides"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,15 @@ FORMATS: tuple[OutputFormat, ...] = (
                  animated=True, several_pictures=True, holds_frames=True, indexed=True),
     OutputFormat("mp4", "{stem}.mp4", "convgif.encode.mp4:Mp4Writer", "steps", "H.264 video",
                  animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
+    OutputFormat("pptx", "{stem}.pptx", "convgif.encode.pptx:PptxWriter", "slides",
+                 "PowerPoint slides: a title slide, a slide per step (one click each, its arithmetic in the speaker "
+                 "notes), the finished picture and the looping GIF", needs="pptx", extra="pptx"),
+    OutputFormat("beamer", "{stem}.tex", "convgif.encode.beamer:BeamerWriter", "slides",
+                 "a Beamer frame (\\input it or paste it) stepping a click per step through {stem}.steps.pdf, "
+                 "a vector page per step"),
+    OutputFormat("revealjs", "{stem}.reveal.html", "convgif.encode.revealjs:RevealWriter", "slides",
+                 "a reveal.js <section> to paste into a deck, a fragment per step, and {stem}.deck.html, a "
+                 "standalone deck that works offline"),
     OutputFormat("layout", "{stem}.layout.json", "convgif.encode.manifest:LayoutWriter", "steps",
                  "what each frame shows and where (cells, windows, texts, legend) as JSON", scene_types=("op",)),
 )

@@ -105,7 +105,8 @@ def write_outputs(scene, source, formats: list[OutputFormat], out_dir: Path, *,
     total = sum(source.count(selection) for selection in by_selection)
     done = 0
     palette = source.palette() if any(f.indexed for f in formats) else None
-    options = WriterOptions(palette=palette, dpi=scene.output.dpi, frame_count=source.frame_count)
+    options = WriterOptions(palette=palette, dpi=scene.output.dpi, frame_count=source.frame_count,
+                            deck=source.deck())
     paths = {fmt.name: fmt.path(out_dir, scene.stem, source.frame_count) for fmt in formats}
     for selection, group in by_selection.items():
         with ExitStack() as stack:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from convgif.encode import Frame, Palette
+from convgif.encode import Deck, Frame, Palette
+from convgif.engine.notation import typeset
 from convgif.errors import DoesNotFitError, LayoutError, SceneError, TooNarrowError
 
 MAX_WIDTH = 4096  # render.width's upper bound: the widest frame a scene may ask for
@@ -146,6 +147,8 @@ class OpFrames:
         total = len(self.trace)
         if selection == "key_steps":
             return self.scene.key_steps(total)
+        if selection == "slides":
+            return self.scene.key_steps(total, default="all")
         if selection == "one":
             return [self.scene.svg_step(total)]
         return [*self.steps, None]
@@ -163,6 +166,26 @@ class OpFrames:
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
             yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step))
 
+    def deck(self) -> Deck:
+        """The slide formats' title slide and animation: the scene's words, shapes, formula and parameters."""
+        from convgif.scene import caption as captions
+
+        scene, geometry = self.scene, self.scene.geometry()
+        facts = [f"{scene.kind}: {shape_text(geometry.input_shape)} \u2192 {shape_text(geometry.output_shape)}"]
+        formula = captions.formula_text(geometry.formulas)
+        if formula:
+            facts.append(typeset(formula))
+        if geometry.weight_shape:
+            bias = f" + bias {geometry.bias_count}" if geometry.bias_count else ""
+            facts.append(f"parameters: {geometry.params:,} = weight {shape_text(geometry.weight_shape)} "
+                         f"({geometry.weight_count:,}){bias}")
+        facts.append(f"multiply-adds: {geometry.macs:,}")
+        return _deck(scene, tuple(facts), self.write_animation)
+
+    def write_animation(self, path) -> None:
+        """The scene's looping GIF (every shown step, then the hold frame) to `path`."""
+        _write_gif(self, path)
+
     def _items(self, step: int | None):
         def items() -> list[dict]:
             from convgif.render.manifest import frame_items
@@ -178,6 +201,30 @@ class OpFrames:
             return mpl_figure(self.view.size, self.view.theme.background, self.view.primitives(step), dpi=dpi)
 
         return figure
+
+
+def shape_text(shape) -> str:
+    return "\u00d7".join(str(n) for n in shape)
+
+
+def _deck(scene, facts: tuple[str, ...], animation) -> Deck:
+    title = scene.title or scene.stem
+    description = scene.description or ""
+    alt = title if len(title) >= 125 else (f"{title}: {description}" if description else title)
+    if len(alt) > 125:
+        alt = alt[:124].rsplit(" ", 1)[0] + "\u2026"
+    return Deck(title=title, description=description, facts=facts, aspect=scene.render.aspect,
+                language=scene.language, alt=alt, animation=animation)
+
+
+def _write_gif(source, path) -> None:
+    """Every frame the "steps" selection hands out, as the looping GIF the gif format writes."""
+    from convgif.encode import GifWriter, WriterOptions
+
+    options = WriterOptions(palette=source.palette(), frame_count=source.frame_count)
+    with GifWriter.open(path, options) as writer:
+        for frame in source.frames("steps"):
+            writer.write_frame(frame)
 
 
 # ---- still scenes ---------------------------------------------------------------------------------------
@@ -225,6 +272,13 @@ class StillFrames:
 
     def count(self, selection: str) -> int:
         return 1 if selection == "one" else self.frame_count
+
+    def deck(self) -> Deck:
+        """The slide formats' title slide and animation (a still has no shapes or formula to state)."""
+        return _deck(self.scene, (), self.write_animation if self.frame_count > 1 else None)
+
+    def write_animation(self, path) -> None:
+        _write_gif(self, path)
 
     def frames(self, selection: str) -> Iterator[Frame]:
         numbered = list(enumerate(self.pictures))

@@ -12,7 +12,7 @@ from convgif.encode.animated import ApngWriter, WebpWriter
 from convgif.encode.atomic import atomic_write, clean_stale_parts
 from convgif.encode.base import Writer
 from convgif.encode.buffered import FrameBufferLimitError
-from convgif.encode.frame import Frame, WriterOptions
+from convgif.encode.frame import Deck, Frame, WriterOptions
 from convgif.encode.gif import GifWriter
 from convgif.encode.mp4 import Mp4Writer
 from convgif.encode.palette import Palette
@@ -23,6 +23,7 @@ from convgif.encode.svg import SvgWriter
 
 __all__ = [
     "ApngWriter",
+    "Deck",
     "Frame",
     "FrameBufferLimitError",
     "GifWriter",

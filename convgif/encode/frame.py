@@ -24,9 +24,23 @@ class Frame:
 
 
 @dataclass(frozen=True, slots=True)
+class Deck:
+    """What a slide format shows besides the frames: the scene's words and numbers, and its looping animation."""
+
+    title: str
+    description: str = ""
+    facts: tuple[str, ...] = ()  # lines for a title slide: shapes, the output-size formula with numbers, parameters
+    aspect: str = "auto"  # render.aspect: "16:9", "4:3" or "auto" (then the slide takes the frame's shape)
+    language: str = "en"
+    alt: str = ""  # a short text alternative of the animation (at most ~125 characters)
+    animation: Callable[[Any], Any] | None = None  # animation(path) writes the scene's looping GIF to `path`
+
+
+@dataclass(frozen=True, slots=True)
 class WriterOptions:
     """Everything a writer may need besides its path; each writer takes what applies to it."""
 
     palette: Palette | None = None  # the scene's colours (gif, png frames, apng)
     dpi: int = 150  # print resolution (strip, pdf)
     frame_count: int = 0  # how many frames it will be handed (0: not known)
+    deck: Deck | None = None  # the slide formats' words, numbers and animation

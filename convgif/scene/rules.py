@@ -112,7 +112,8 @@ def step_count(family: OpFamily, geometry: Geometry, view: str | None) -> int:
 def output_step_problems(output: OutputSpec, total: int) -> list[Problem]:
     """`output.key_steps` and `output.svg_step` must name steps this scene has (0..total-1, or "final")."""
     problems: list[Problem] = []
-    outside = [s for s in (output.key_steps or ()) if s != FINAL and s >= total]
+    listed = output.key_steps if isinstance(output.key_steps, tuple) else ()  # None or "all": nothing to check
+    outside = [s for s in listed if s != FINAL and s >= total]
     if outside:
         shown = ", ".join(str(i) for i in outside[:5]) + (", ..." if len(outside) > 5 else "")
         problems.append(("output.key_steps", f"step index {shown} out of range (this scene has {total} steps: "

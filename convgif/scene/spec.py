@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
 
 from convgif.engine.geometry import Geometry
 from convgif.scene import caption as captions
@@ -217,11 +217,14 @@ def _step_choice(value: Any) -> int | str:
     raise ValueError(f"{show(value)} is not a step (a step index from 0, or \"final\" for the finished picture)")
 
 
-def _key_steps(value: Any) -> tuple[int | str, ...] | None:
-    if value is None:
-        return None
+ALL_STEPS = "all"  # key_steps: every step the animation shows, then the finished picture
+
+
+def _key_steps(value: Any) -> tuple[int | str, ...] | str | None:
+    if value is None or value == ALL_STEPS:
+        return value
     if not isinstance(value, (list, tuple)) or not value:
-        raise ValueError(f"{show(value)} is not a list of steps (step indices from 0 and/or \"final\")")
+        raise ValueError(f"{show(value)} is not a list of steps (step indices from 0 and/or \"final\") or \"all\"")
     chosen = tuple(_step_choice(v) for v in value)
     if len(set(chosen)) != len(chosen):
         twice = next(v for i, v in enumerate(chosen) if v in chosen[:i])
@@ -342,15 +345,39 @@ class WeightsSpec(_Spec):
                                                     {"type": "array", "items": {"type": "number"}}]})] = None
 
 
+ASPECTS = {"16:9": (16, 9), "4:3": (4, 3)}  # render.aspect -> (width, height) ratio
+ASPECT_WIDTHS = {"16:9": 1280, "4:3": 1024}  # the frame width an aspect has when render.width is not given
+
+
 class RenderSpec(_Spec):
     """`[render]`: timing, size, look and which steps become frames."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aspect_width(cls, data: Any) -> Any:
+        """An aspect without a width takes that aspect's default width (1280 for 16:9, 1024 for 4:3)."""
+        if isinstance(data, dict) and "width" not in data and data.get("aspect") in ASPECT_WIDTHS:
+            data = {**data, "width": ASPECT_WIDTHS[data["aspect"]]}
+        return data
+
+    def frame_height(self) -> int | None:
+        """Every frame's height in px when an aspect is set (width × its ratio, rounded), else None (as tall as
+        the frame needs)."""
+        if self.aspect not in ASPECTS:
+            return None
+        across, down = ASPECTS[self.aspect]
+        return round(self.width * down / across)
 
     duration_ms: int = Field(600, ge=1, le=60_000)  # each step of the first row (all steps when the loop is short)
     hold_ms: int = Field(2000, ge=0, le=600_000)
     # the longest a loop may run (hold included) before the steps after the first row speed up (down to
     # MIN_STEP_MS each); 0: every step lasts duration_ms
     loop_ms: int = Field(20_000, ge=0, le=3_600_000)
+    # frame width in px; with an aspect and no width given, ASPECT_WIDTHS[aspect] (see _aspect_width)
     width: int = Field(720, ge=160, le=4096)
+    # "auto": frames as tall as they need at `width` (a blog column); "16:9" / "4:3": every frame exactly that
+    # shape (lecture slides), the layout arranged to give the largest cells that fit
+    aspect: Literal["auto", "16:9", "4:3"] = "auto"
     theme: Literal["light", "dark", "print", "colorblind"] = "light"
     colours: Annotated[Any, *_custom(_colours, {"type": "object", "propertyNames": {"enum": list(COLOUR_ROLES)},
                                                 "additionalProperties": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}})] = None
@@ -379,8 +406,11 @@ class OutputSpec(_Spec):
     name: Annotated[Any, *_custom(_output_name, {"type": "string", "pattern": f"^{_PLAIN_NAME.pattern}$"})] = None
     formats: Annotated[Any, *_custom(_formats, {"type": "array", "items": {"enum": list(FORMATS)}, "minItems": 1,
                                                 "uniqueItems": True})] = None
-    key_steps: Annotated[Any, *_custom(_key_steps, {"type": "array", "minItems": 1, "uniqueItems": True, "items": {
-        "anyOf": [{"type": "integer", "minimum": 0}, {"const": "final"}]}})] = None
+    # which steps strip, pdf and the slide formats show: a list of step indices and "final", or "all" (every step
+    # the animation shows, then the finished picture); default: first, middle, last and final (slides: "all")
+    key_steps: Annotated[Any, *_custom(_key_steps, {"anyOf": [{"const": "all"}, {
+        "type": "array", "minItems": 1, "uniqueItems": True, "items": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"const": "final"}]}}]})] = None
     svg_step: Annotated[Any, *_custom(_svg_step, {"anyOf": [{"type": "integer", "minimum": 0},
                                                             {"const": "final"}]})] = None
     dpi: int = Field(150, ge=50, le=1200)
@@ -541,11 +571,15 @@ class OpSceneSpec(SceneSpec):
         """The formats to write (`output.formats`, default gif)."""
         return self.output.formats or ("gif",)
 
-    def key_steps(self, total: int | None = None) -> list[int | None]:
-        """The steps strip and pdf show (None = the final frame): `output.key_steps`, or first, middle,
-        last and the final frame. Indices beyond `total` are dropped (the rules reject them in a file)."""
+    def key_steps(self, total: int | None = None, *, default: str | None = None) -> list[int | None]:
+        """The steps strip, pdf and the slide formats show (None = the final frame): `output.key_steps` ("all":
+        every shown step, then the final frame); without it first, middle, last and the final frame, or every
+        shown step when `default` is "all" (the slide formats: one step per click). Indices beyond `total` are
+        dropped (the rules reject them in a file)."""
         total = self.total_steps() if total is None else total
-        chosen = self.output.key_steps or (0, total // 2, total - 1, FINAL)
+        chosen = self.output.key_steps or default or (0, total // 2, total - 1, FINAL)
+        if chosen == ALL_STEPS:
+            return [*self.step_indices(total), None]
         steps = [None if step == FINAL else step for step in chosen if step == FINAL or step < total]
         return list(dict.fromkeys(steps))
 
