@@ -58,7 +58,8 @@ def build_view(scene, trace):
     from convgif.render import View
 
     return View(trace, scene.view().layout_type(), title=scene.title, caption=scene_caption(scene),
-                theme=scene_theme(scene), width=scene.render.width, labels=scene.input.labels)
+                theme=scene_theme(scene), width=scene.render.width, height=scene.render.frame_height(),
+                labels=scene.input.labels)
 
 
 def drawable_view(scene, trace=None):
@@ -235,9 +236,47 @@ def still_frames(scene) -> list[tuple[np.ndarray, int]]:
     from convgif.render.stills.measure import measuring_at
 
     theme = scene_theme(scene)
-    with measuring_at(theme.font_scale):  # text is measured as drawn at the scale's pixel size
-        return STILL_RENDERERS[scene.kind](scene.still, theme=theme, width=scene.render.width,
-                                     title=scene.title, caption=scene.caption)
+    height = scene.render.frame_height()
+
+    def draw(width: int, theme) -> list[tuple[np.ndarray, int]]:
+        with measuring_at(theme.font_scale):  # text is measured as drawn at the scale's pixel size
+            return STILL_RENDERERS[scene.kind](scene.still, theme=theme, width=width, title=scene.title,
+                                               caption=scene.caption)
+
+    if height is None:
+        return draw(scene.render.width, theme)
+    return _still_on_slide(draw, theme, scene.render.width, height)
+
+
+def _still_on_slide(draw, theme, width: int, height: int) -> list[tuple[np.ndarray, int]]:
+    """A still's pictures on frames of exactly width × height (render.aspect): text scaled with the height as
+    an op scene's is, the figure drawn narrower until its tallest picture fits, then centred on the background."""
+    from dataclasses import replace
+
+    from convgif.render.layout import SLIDE_TEXT_HEIGHT
+    from convgif.render.theme import FONT_SCALES
+
+    scale = min(FONT_SCALES[1], max(FONT_SCALES[0], theme.font_scale * height / SLIDE_TEXT_HEIGHT))
+    theme = replace(theme, font_scale=scale)
+    drawn_at = width
+    pictures = draw(drawn_at, theme)
+    for _ in range(5):  # a figure's height grows with its width: a few narrower drawings converge
+        tallest = max(frame.shape[0] for frame, _ in pictures)
+        if tallest <= height:
+            break
+        drawn_at = max(320, min(drawn_at - 8, int(drawn_at * height / tallest)))
+        pictures = draw(drawn_at, theme)
+    out = []
+    for frame, duration in pictures:
+        h, w = frame.shape[:2]
+        if h > height:  # still too tall at the narrowest drawing: its bottom rows would be lost, so say so
+            raise SceneError("", [("render.aspect", f"this still does not fit a {width}×{height} frame")])
+        canvas = np.empty((height, width, 3), dtype=np.uint8)
+        canvas[:] = theme.background
+        top, left = (height - h) // 2, (width - w) // 2
+        canvas[top:top + h, left:left + w] = frame
+        out.append((canvas, duration))
+    return out
 
 
 class StillFrames:

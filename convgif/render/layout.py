@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,6 +35,60 @@ from convgif.render.theme import RGB, Theme
 MIN_WIDTH = 320
 MAX_TALL_HEIGHT = 2400  # grids may grow this tall to show numbers (see Layout.shows_values)
 GRIDS_GAP = 12  # between the grids and the step counter
+
+
+SLIDE_TEXT_HEIGHT = 675  # px: a fixed-shape frame this tall sets its text at the blog column's sizes; taller ones
+# scale the text with their height (1080: × 1.6, so that no text is under 16 px and digits can reach 24 px)
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How a layout fills a frame of a fixed shape: its grids' arrangement (see `Layout.arrangements`), the height
+    its grids may take (None: as in a blog column) and the spare height shared above the grids and the caption."""
+
+    arrangement: dict = field(default_factory=dict)
+    grid_room: int | None = None
+    slack: int = 0
+
+
+def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme, **kwargs) -> Layout:
+    """A `layout_type` layout exactly `height` px tall (`render.aspect`): text scaled with the height, and of the
+    grids' arrangements the one with the largest cells that fit (numbers shown first). Text shrinks (down to the
+    smallest font scale) only where nothing fits at the slide's size. DoesNotFitError when nothing fits at all."""
+    from convgif.render.theme import FONT_SCALES
+
+    preferred = theme.font_scale * height / SLIDE_TEXT_HEIGHT
+    scales = dict.fromkeys(max(FONT_SCALES[0], min(FONT_SCALES[1] * height / SLIDE_TEXT_HEIGHT, preferred * f))
+                           for f in (1.0, 0.85, 0.7, 0.55))
+    failure: DoesNotFitError | None = None
+    for scale in scales:
+        scaled = replace(theme, font_scale=scale)
+        best: Layout | None = None
+        for arrangement in layout_type.arrangements(trace):
+            try:
+                layout = _fit_height(layout_type, trace, height, scaled, arrangement, kwargs)
+            except DoesNotFitError as error:
+                failure = error
+                continue
+            if best is None or layout.fit_score() > best.fit_score():
+                best = layout
+        if best is not None:
+            fit = replace(best.fit, slack=height - best.height)
+            return layout_type(trace, theme=scaled, fit=fit, **kwargs)
+    raise failure or DoesNotFitError("the grids", width=kwargs.get("width", 0))
+
+
+def _fit_height(layout_type, trace, height: int, theme: Theme, arrangement: dict, kwargs: dict) -> Layout:
+    """The layout of one arrangement at its natural height, its grids shrunk until the frame is at most `height`
+    px tall (a few passes: text that wraps or notes that appear change the height left for the grids)."""
+    fit = Fit(arrangement, grid_room=height)  # the grids can take no more than the whole frame
+    for _ in range(6):
+        layout = layout_type(trace, theme=theme, fit=fit, **kwargs)
+        over = layout.height - height
+        if over <= 0:
+            return layout
+        fit = replace(fit, grid_room=min(fit.grid_room, layout.full_grids_height(*layout.cells)) - over)
+    raise DoesNotFitError("the grids", width=layout.width)
 
 
 def output_places_1d(geometry) -> tuple[float, float]:
@@ -56,12 +111,16 @@ class Layout(ABC):
     footer_drawn_last = False
 
     def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int,
-                 labels: tuple[str, ...] | None = None):
+                 labels: tuple[str, ...] | None = None, fit: Fit | None = None):
         if width < MIN_WIDTH:
             raise TooNarrowError(width, MIN_WIDTH)
         self.trace, self.theme, self.width, self.caption = trace, theme, width, caption
         self.labels = tuple(labels) if labels else None  # scene input.labels: one per input position (1D)
-        self.sz = sz = Sizes.at(theme.font_scale)
+        # a frame of a fixed shape (render.aspect): the grids' height budget, their arrangement and the slack that
+        # brings the frame to its height (see fitted_layout); None: as tall as the frame needs (a blog column)
+        self.fit = fit
+        self.arrange(fit.arrangement if fit else {})
+        self.sz = sz = Sizes.at(theme.font_scale).for_slides() if fit else Sizes.at(theme.font_scale)
         self.ndim = trace.geometry.ndim
         self.strips = self.ndim == 1  # 1D: each channel a row, the grids top to bottom
         self.measure()
@@ -76,6 +135,7 @@ class Layout(ABC):
         y += len(self.subtitle_lines) * (sz.sub + 4) + 4
         self.legend_rows = flow_legend(self.legend_entries(), y, width, sz)
         y += legend_height(self.legend_rows, sz) + 6
+        y += fit.slack // 2 if fit else 0  # a fixed-shape frame: half its spare height above the grids
         self.header_baseline = None if self.strips else y + sz.sub  # strips have no column headers
         if not self.strips:
             y += sz.sub + 8
@@ -93,6 +153,7 @@ class Layout(ABC):
         y += len(self.note_lines) * sz.arith_line + (6 if self.note_lines else 0)
         self.caption_size, caption_bold = (sz.title, True) if self.caption_is_formula() else (sz.caption, False)
         self.caption_lines = wrap_text(caption or "", self.caption_size, room, caption_bold)
+        y += fit.slack - fit.slack // 2 if fit else 0  # and the other half above the caption, at the bottom
         self.caption_top = y
         y += len(self.caption_lines) * (self.caption_size + 6)
         self.height = y + MARGIN
@@ -117,6 +178,19 @@ class Layout(ABC):
     @abstractmethod
     def legend_entries(self) -> list[LegendItem]:
         """(label, swatch) of every kind of cell and mark the frames show."""
+
+    @classmethod
+    def arrangements(cls, trace) -> list[dict]:
+        """The ways this layout can arrange `trace`'s grids in a frame of a fixed shape, each as keyword values for
+        `arrange` ({}: the blog column's arrangement). `fitted_layout` keeps the one with the largest cells."""
+        return [{}]
+
+    def arrange(self, arrangement: dict) -> None:
+        """Take one of `arrangements()` (called before `measure`)."""
+
+    def full_grids_height(self, cell: int, kernel_cell: int) -> int:
+        """Height (px) `place_grids` takes at these cell sizes, everything under the grids' top included."""
+        return self.grids_height(cell, kernel_cell)
 
     def input_label(self, channel: int) -> str:
         """The label over an input channel's grid."""
@@ -205,6 +279,8 @@ class Layout(ABC):
         sz = self.sz
         legible = None  # the smallest (cell, kernel cell, widths) that fits and shows numbers, if taller
         self.values_width = None
+        if self.fit is not None and self.fit.grid_room is not None:
+            return self._cells_in_room(what, self.fit.grid_room)
         for c in range(sz.max_cell, 2, -1):
             for ck in dict.fromkeys((min(max(c, sz.min_kernel_cell), sz.max_kernel_cell), c)):
                 widths = self.column_widths(c, ck)
@@ -217,10 +293,34 @@ class Layout(ABC):
                     if legible is not None and not self.shows_values(c):
                         c, ck, widths = legible
                     self.col_widths = widths
+                    self.cells = (c, ck)
                     return c, ck
                 if self.shows_values(c) and height <= MAX_TALL_HEIGHT:
                     legible = (c, ck, widths)
         raise DoesNotFitError(what, width=self.width)
+
+    def _cells_in_room(self, what: str, room: int) -> tuple[int, int]:
+        """A fixed-shape frame: the largest (cell, kernel cell) whose grids fit the width and `room` px of height."""
+        sz = self.sz
+
+        def fitting(c: int) -> tuple[int, int, tuple] | None:
+            for ck in dict.fromkeys((min(max(c, sz.min_kernel_cell), sz.max_kernel_cell), c)):
+                widths = self.column_widths(c, ck)
+                if self.frame_width_for(widths) <= self.width and self.full_grids_height(c, ck) <= room:
+                    return c, ck, widths
+            return None
+
+        # not a bisection: wider cells can need less height (a wider column holds more of the kernel bank a row)
+        best = next(filter(None, map(fitting, range(sz.max_cell, 2, -1))), None)
+        if best is None:
+            raise DoesNotFitError(what, width=self.width)
+        c, ck, self.col_widths = best
+        self.cells = (c, ck)
+        return c, ck
+
+    def fit_score(self) -> tuple:
+        """How well this layout shows its trace, to compare arrangements: numbers shown, then the largest cells."""
+        return (self.shows_values(self.cells[0]), self.cells)
 
     def hidden_values_width(self) -> int | None:
         """The frame width at which numbers this frame hides would show, or None when none are hidden for lack of

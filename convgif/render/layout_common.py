@@ -3,6 +3,7 @@ text (Chinese breaks between characters), arithmetic lines, palettes."""
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -73,6 +74,13 @@ class Sizes:
         return cls(**{name: _scaled(px, scale) for name, px in base.items()})
 
 
+    def for_slides(self) -> Sizes:
+        """A fixed-shape frame's sizes (render.aspect): cells may grow half as large again where the slide has room,
+        and digits with them, up to the title's size (numbers are what the back row reads)."""
+        return replace(self, max_cell=self.max_cell * 3 // 2, max_kernel_cell=self.max_kernel_cell * 3 // 2,
+                       digits=min(self.title, round(self.digits * 1.35)))
+
+
 UNSCALED = Sizes.at(1.0)
 
 
@@ -87,6 +95,11 @@ def darker(colour: RGB) -> RGB:
 
 def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool = False) -> int | None:
     """The largest font size (px) at which every string fits inside a cell, or None when numbers must hide."""
+    return _fitting_size(tuple(strings), cell, largest, bold)
+
+
+@functools.lru_cache(maxsize=4096)  # a slide's layout tries many cell sizes for each of its arrangements
+def _fitting_size(strings: tuple[str, ...], cell: int, largest: int, bold: bool) -> int | None:
     if cell < MIN_VALUE_CELL:
         return None
     size = min(largest, int(cell * 0.5))

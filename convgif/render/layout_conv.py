@@ -28,6 +28,7 @@ SHADES = 6  # levels of an image's cells shaded by value (grey), and of each sig
 BLACK, WHITE = (0, 0, 0), (255, 255, 255)
 BANK_CELL = 20  # the kernel bank's cells (px at font scale 1): the smallest that hold 10 px digits
 BANK_GAP = 12  # between two kernels of the bank
+ACROSS_GAP = 16  # between channel grids side by side (a slide's arrangement)
 SLICE_GAP = 4  # between the slices of one kernel in the bank
 
 
@@ -48,6 +49,27 @@ class ConvLayout(Layout):
         """Padded-input cells no window reads (catalogue C9: 6×6 with K 3, P 1, S 2 never reads its last row and
         column of padding): striped and named in the legend."""
         return unread_cells(self.trace.geometry)
+
+    @classmethod
+    def arrangements(cls, trace) -> list[dict]:
+        """2D columns: each lane's input channels one under the other, in two rows or side by side (then the
+        kernel slices stand one under the other in the kernels column), and its output channels likewise."""
+        g = trace.geometry
+        if g.ndim != 2:
+            return [{}]
+        per_in, per_out = g.in_channels // g.groups, g.out_channels // g.groups
+        ins = sorted({1, -(-per_in // 2), per_in})
+        outs = sorted({1, -(-per_out // 2), per_out})
+        banks = (False, True) if per_out > 1 else (False,)
+        return [{"in_across": a, "out_across": b, "kernels_across": k, "bank_right": right} for a in ins
+                for b in outs for k in sorted({1, a}) for right in banks]
+
+    def arrange(self, arrangement: dict) -> None:
+        self.in_across = arrangement.get("in_across", 1)  # input channels side by side in a lane (1: stacked)
+        self.out_across = arrangement.get("out_across", 1)
+        # input channels side by side: their kernel slices one under the other, or side by side as well
+        self.kernels_across = arrangement.get("kernels_across", 1)
+        self.bank_right = arrangement.get("bank_right", False)  # the kernel bank under the outputs, not the kernels
 
     def measure(self) -> None:
         trace, g = self.trace, self.trace.geometry
@@ -114,16 +136,36 @@ class ConvLayout(Layout):
         if self.strips:  # input row, kernel row + partial sum, output row (under the inputs it is computed for)
             offset, pitch = self.output_strip(c)
             return pw * c + 1, kw * ck + 9 + psum, offset + (ow - 1) * max(pitch, c) + c + 1
-        in_label = text_width(self.input_label(self.in_channels - 1), self.sz.label)
-        out_label = text_width(self.output_label(self.out_channels - 1), self.sz.label)
+        in_slot, out_slot = self.slot_widths(c)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
                       text_width(self.middle_header(), self.sz.sub, True) + 6 - MIN_GAP)  # may run into the gap
         total = text_width(self.total_sample, self.sz.sum, True)
-        in_w = max(pw * c + 1, math.ceil(in_label))
-        out_w = max(ow * c + 1, math.ceil(out_label))
-        k_w = max(kw * ck + 1 + 8 + math.ceil(psum), math.ceil(total), math.ceil(k_label),
-                  self.bank_block()[0] if self.banked else 0)
+        in_w = self.in_across * in_slot + (self.in_across - 1) * ACROSS_GAP
+        out_w = self.out_across * out_slot + (self.out_across - 1) * ACROSS_GAP
+        k_across = self.kernels_across
+        bank_w = self.bank_block()[0] if self.banked else 0
+        k_w = max(k_across * (kw * ck + 1 + 8 + math.ceil(psum)) + (k_across - 1) * ACROSS_GAP, math.ceil(total),
+                  math.ceil(k_label), 0 if self.bank_right else bank_w)
+        if self.bank_right:
+            out_w = max(out_w, bank_w)
         return in_w, k_w, out_w
+
+    def slot_widths(self, c: int) -> tuple[int, int]:
+        """Widths (px) of one input and one output channel's grid with its label at cell `c` (2D columns)."""
+        known = self.__dict__.setdefault("_slot_width_memo", {})
+        if c not in known:
+            known[c] = self._slot_widths(c)
+        return known[c]
+
+    def _slot_widths(self, c: int) -> tuple[int, int]:
+        (_, pw), (_, ow) = self.padded_hw, self.output_hw
+        in_label = self.input_label(self.in_channels - 1)
+        out_label = self.output_label(self.out_channels - 1)
+        if self.in_across > 1 or self.out_across > 1:  # side by side, a label must not run into the next grid
+            in_label += self._hidden_note(fitting_size(self.input_strings, c))
+            out_label += self._hidden_note(fitting_size(self.output_strings, c))
+        return (max(pw * c + 1, math.ceil(text_width(in_label, self.sz.label))),
+                max(ow * c + 1, math.ceil(text_width(out_label, self.sz.label))))
 
     # ---- the kernel bank: every kernel of a lane, small, each labelled with its bias -----------------------
     def bank_label(self, out_channel: int) -> str:
@@ -134,6 +176,11 @@ class ConvLayout(Layout):
     def bank_block(self) -> tuple[int, int]:
         """(width, height) px of one kernel in the bank, its label included: its slices side by side (1D: one
         under the other)."""
+        if "_bank_block" not in self.__dict__:
+            self._bank_block = self._measure_bank_block()
+        return self._bank_block
+
+    def _measure_bank_block(self) -> tuple[int, int]:
         b, (kh, kw), n = self.bank_cell, self.kernel_hw, self.per_group_in
         label = math.ceil(max(text_width(self.bank_label(oc), self.sz.label) for oc in range(self.out_channels)))
         if self.strips:
@@ -180,14 +227,32 @@ class ConvLayout(Layout):
     def _slots(self, c: int, ck: int, bank: bool = True) -> tuple[int, int, int]:
         """(input slot pitch, output slot pitch, lane height (without the kernel bank: `bank` False))."""
         (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
-        in_pitch = self.sz.label_h + max(ph * c, self.kernel_offset(c, ck) + kh * ck) + 1 + SLOT_GAP
+        beside = self.in_across == 1  # each kernel slice beside its input channel; else one under the other
+        in_pitch = self.sz.label_h + max(ph * c, self.kernel_offset(c, ck) + kh * ck if beside else 0) + 1 + SLOT_GAP
         out_pitch = self.sz.label_h + oh * c + 1 + SLOT_GAP
-        last_grid_top = (self.per_group_in - 1) * in_pitch + self.sz.label_h
-        kernel_bottom = last_grid_top + self.kernel_offset(c, ck) + kh * ck + 1
-        bank_h = self.bank_height(self.column_widths(c, ck)[1]) if bank else -BANK_GAP
-        needed = max(self.per_group_in * in_pitch - SLOT_GAP, self.per_group_out * out_pitch - SLOT_GAP,
-                     kernel_bottom + 8 + self.sz.sum + BANK_GAP + bank_h)
+        if beside:
+            kernel_bottom = (self.per_group_in - 1) * in_pitch + self.sz.label_h + self.kernel_offset(c, ck) + kh * ck + 1
+        else:
+            kernel_bottom = -(-self.per_group_in // self.kernels_across) * self.kernel_pitch(ck) - SLOT_GAP
+        widths = self.column_widths(c, ck)
+        bank_h = self.bank_height(widths[2 if self.bank_right else 1]) if bank else -BANK_GAP
+        in_rows, out_rows = -(-self.per_group_in // self.in_across), -(-self.per_group_out // self.out_across)
+        outputs_bottom = out_rows * out_pitch - SLOT_GAP
+        kernels_bottom = kernel_bottom + 8 + self.sz.sum
+        if self.bank_right:
+            outputs_bottom += BANK_GAP + bank_h
+        else:
+            kernels_bottom += BANK_GAP + bank_h
+        needed = max(in_rows * in_pitch - SLOT_GAP, outputs_bottom, kernels_bottom)
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
+
+    def kernel_slot_width(self, ck: int) -> int:
+        """A kernel slice and its partial sum, side by side with the next slice."""
+        return self.kernel_hw[1] * ck + 1 + 8 + math.ceil(text_width(self.psum_sample, self.sz.sum, True))
+
+    def kernel_pitch(self, ck: int) -> int:
+        """Kernel slices one under the other (input channels side by side): from one slice's label to the next."""
+        return self.sz.label_h + self.kernel_hw[0] * ck + 1 + SLOT_GAP
 
     # ---- input labels (scene input.labels, 1D): one word under each input column of a lane's last input row ----
     def label_size(self) -> int:
@@ -221,6 +286,9 @@ class ConvLayout(Layout):
         lanes = self.groups * self._lane_height(c, ck, bank=False)
         return lanes if self.strips else lanes + (self.groups - 1) * LANE_GAP
 
+    def full_grids_height(self, c: int, ck: int) -> int:
+        return self.groups * self._lane_height(c, ck) + (self.groups - 1) * LANE_GAP
+
     # ---- placement ----------------------------------------------------------------------------------
     def place_grids(self, top: int) -> int:
         c, ck = self.cell, self.kernel_cell
@@ -238,8 +306,11 @@ class ConvLayout(Layout):
                 self.place_bank(group, self.in_x, bank_top, self.bank_room())
             else:
                 self._place_columns(lane_top)
-                bank_top = self.kernel_grids[-1].outer[3] + 8 + self.sz.sum + BANK_GAP
-                self.place_bank(group, self.mid_x, bank_top, self.col_widths[1])
+                if self.bank_right:
+                    self.place_bank(group, self.out_x, self.output_grids[-1].outer[3] + BANK_GAP, self.col_widths[2])
+                else:
+                    bank_top = self.kernel_grids[-1].outer[3] + 8 + self.sz.sum + BANK_GAP
+                    self.place_bank(group, self.mid_x, bank_top, self.col_widths[1])
         return top + self.groups * lane_h + (self.groups - 1) * LANE_GAP
 
     def _place_strips(self, row_y: int) -> int:
@@ -273,13 +344,21 @@ class ConvLayout(Layout):
         c, ck = self.cell, self.kernel_cell
         (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         in_pitch, out_pitch, _ = self._slots(c, ck)
+        in_slot, out_slot = self.slot_widths(c)
+        top = lane_top + LANE_PAD + self.sz.label_h
         for j in range(self.per_group_in):
-            grid_top = lane_top + LANE_PAD + j * in_pitch + self.sz.label_h
-            self.input_grids.append(Grid(self.in_x, grid_top, ph, pw, c))
-            self.kernel_grids.append(Grid(self.mid_x, grid_top + self.kernel_offset(c, ck), kh, kw, ck))
+            row, col = divmod(j, self.in_across)
+            grid_top = top + row * in_pitch
+            self.input_grids.append(Grid(self.in_x + col * (in_slot + ACROSS_GAP), grid_top, ph, pw, c))
+            if self.in_across == 1:
+                self.kernel_grids.append(Grid(self.mid_x, grid_top + self.kernel_offset(c, ck), kh, kw, ck))
+            else:
+                k_row, k_col = divmod(j, self.kernels_across)
+                x = self.mid_x + k_col * (self.kernel_slot_width(ck) + ACROSS_GAP)
+                self.kernel_grids.append(Grid(x, top + k_row * self.kernel_pitch(ck), kh, kw, ck))
         for j in range(self.per_group_out):
-            grid_top = lane_top + LANE_PAD + j * out_pitch + self.sz.label_h
-            self.output_grids.append(Grid(self.out_x, grid_top, oh, ow, c))
+            row, col = divmod(j, self.out_across)
+            self.output_grids.append(Grid(self.out_x + col * (out_slot + ACROSS_GAP), top + row * out_pitch, oh, ow, c))
 
     def arith_line_count(self) -> int:
         """Room for the longest step's lines (a line per channel shown, "more channels", the total) and for the

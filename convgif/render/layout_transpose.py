@@ -110,15 +110,22 @@ class ZeroInsertionLayout(ConvLayout):
     text_by_word = True
 
     def __init__(self, trace: ZeroInsertionTrace, *, title: str | None, caption: str | None, theme: Theme,
-                 width: int):
+                 width: int, fit=None):
         self.zi = trace
         self.kind_colours = kind_colours(theme)
-        super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width)
+        super().__init__(trace.direct, title=title, caption=caption, theme=theme, width=width, fit=fit)
         self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
         self.small_cell = min(self._small_cell_max(), self.kernel_cell)
         smallest = int(SMALL_DIGITS * theme.font_scale + 0.5)
         size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell, largest=smallest)
         self.small_value_size = size if size == smallest else None  # never shrunk below SMALL_DIGITS
+
+    @classmethod
+    def arrangements(cls, trace) -> list[dict]:
+        return [{}]  # the original and flipped kernels stand beside the grid they read: channels stay stacked
+
+    def full_grids_height(self, c: int, ck: int) -> int:
+        return super().full_grids_height(c, ck) + self.grids_height(c, ck) - super().grids_height(c, ck)
 
     # ---- sizing -------------------------------------------------------------------------------------
     def unread_input(self) -> set[tuple[int, int]]:

@@ -14,22 +14,28 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from PIL import Image
 
-from convgif.render.layout import Layout
+from convgif.render.layout import Layout, fitted_layout
 from convgif.render.paint import mpl_render, pil_paint
 from convgif.render.primitives import Box, Text
 from convgif.render.theme import RGB, Theme, get_theme
 
 
 class View:
-    """Frames of a trace whose steps carry `.index` and `.batch`, drawn by a `layout_type` layout at `width` px
-    (the height follows the layout)."""
+    """Frames of a trace whose steps carry `.index` and `.batch`, drawn by a `layout_type` layout at `width` px:
+    as tall as the layout needs, or exactly `height` px (`render.aspect`, see layout.fitted_layout)."""
 
     def __init__(self, trace, layout_type: type[Layout], *, title: str | None = None, caption: str | None = None,
-                 theme: Theme | None = None, width: int = 720, labels: tuple[str, ...] | None = None):
+                 theme: Theme | None = None, width: int = 720, height: int | None = None,
+                 labels: tuple[str, ...] | None = None):
         self.trace = trace
-        self.theme = theme or get_theme("light")
         extra = {} if labels is None else {"labels": labels}  # input.labels: only layouts given them see them
-        self.layout = layout_type(trace, title=title, caption=caption, theme=self.theme, width=width, **extra)
+        if height is None:  # a blog column: as tall as the layout needs
+            self.layout = layout_type(trace, title=title, caption=caption, theme=theme or get_theme("light"),
+                                      width=width, **extra)
+        else:  # a slide (render.aspect): exactly width × height, text scaled with the height
+            self.layout = fitted_layout(layout_type, trace, height=height, title=title, caption=caption,
+                                        theme=theme or get_theme("light"), width=width, **extra)
+        self.theme = self.layout.theme
         self._static: dict[int, Image.Image] = {}  # per batch element: the matplotlib-rendered static layer
         self._batches = int(trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input
         self._steps_per_batch = len(trace) // self._batches
