@@ -17,7 +17,7 @@ from PIL import Image
 from conftest import missing, require
 from convgif.cli import main
 from convgif.encode.frame import Deck, Frame
-from convgif.encode.pptx import SLIDE_SIZES, PptxWriter, fit
+from convgif.encode.pptx import SLIDE_SIZES, PptxWriter, fit, png_bytes
 from convgif.errors import MissingExtraError
 from convgif.pipeline import render_scene
 from convgif.scene import load_scene, parse_scene
@@ -141,6 +141,17 @@ def test_a_4_3_scene_gets_4_3_slides_with_every_frame_fitted(tmp_path):
 ])
 def test_fit_keeps_the_shape_and_centres(size, expected):
     assert fit(size, (16_000, 9_000)) == expected
+
+
+@pytest.mark.parametrize("colours, mode", [(3, "P"), (256, "P"), (257, "RGB")])
+def test_pictures_are_lossless_pngs_with_a_palette_when_few_colours(colours, mode):
+    rng = np.random.default_rng(colours)
+    table = rng.choice(256 ** 3, size=colours, replace=False)
+    codes = np.concatenate([table, rng.choice(table, size=40 * 50 - colours)]).reshape(40, 50)
+    pixels = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+    with Image.open(io.BytesIO(png_bytes(pixels))) as image:
+        assert image.format == "PNG" and image.mode == mode
+        assert np.array_equal(np.asarray(image.convert("RGB")), pixels)
 
 
 def test_a_failed_deck_leaves_no_file(tmp_path):

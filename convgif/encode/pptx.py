@@ -55,8 +55,21 @@ def fit(picture: tuple[int, int], box: tuple[int, int]) -> tuple[int, int, int, 
 
 
 def png_bytes(frame_rgb: np.ndarray) -> bytes:
+    """The frame as a PNG, lossless: a palette PNG when it has at most 256 colours (crisp frames have about ten).
+
+    A palette PNG is a third of the bytes to compress; zlib's default level, not `optimize`: on a03's 101 frames
+    optimize saved 10 % of the bytes and cost 15 s more.
+    """
+    image = Image.fromarray(frame_rgb, "RGB")
+    colours = image.getcolors(256)
+    if colours is not None:
+        codes = (frame_rgb[..., 0].astype(np.uint32) << 16) | (frame_rgb[..., 1].astype(np.uint32) << 8) \
+            | frame_rgb[..., 2]
+        table = np.array(sorted((r << 16) | (g << 8) | b for _, (r, g, b) in colours), dtype=np.uint32)
+        image = Image.fromarray(np.searchsorted(table, codes).astype(np.uint8), "P")
+        image.putpalette(np.stack([table >> 16, (table >> 8) & 255, table & 255], axis=1).astype(np.uint8).tobytes())
     buffer = io.BytesIO()
-    Image.fromarray(frame_rgb, "RGB").save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
