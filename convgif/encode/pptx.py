@@ -21,6 +21,7 @@ from convgif.encode.atomic import atomic_write
 from convgif.encode.base import Writer
 from convgif.encode.buffered import check_frame
 from convgif.encode.frame import Deck, Frame, WriterOptions
+from convgif.encode.palette import rgb_keys
 from convgif.errors import MissingExtraError
 
 INSTALL_HINT = "pip install 'convgif[pptx]'"
@@ -54,20 +55,21 @@ def fit(picture: tuple[int, int], box: tuple[int, int]) -> tuple[int, int, int, 
     return (box_width - fitted_width) // 2, (box_height - fitted_height) // 2, fitted_width, fitted_height
 
 
-def png_bytes(frame_rgb: np.ndarray) -> bytes:
+def png_bytes(frame_rgb: np.ndarray, lookup: np.ndarray | None = None) -> bytes:
     """The frame as a PNG, lossless: a palette PNG when it has at most 256 colours (crisp frames have about ten).
 
-    A palette PNG is a third of the bytes to compress; zlib's default level, not `optimize`: on a03's 101 frames
-    optimize saved 10 % of the bytes and cost 15 s more.
+    `lookup`, a reusable (2^24,) uint8 scratch table, maps a pixel's 24-bit key to its palette index (as
+    convgif.encode.palette does). A palette PNG is a third of the bytes to compress; zlib's default level, not
+    `optimize`: on a03's 101 frames optimize saved 10 % of the bytes and cost 15 s more.
     """
     image = Image.fromarray(frame_rgb, "RGB")
     colours = image.getcolors(256)
     if colours is not None:
-        codes = (frame_rgb[..., 0].astype(np.uint32) << 16) | (frame_rgb[..., 1].astype(np.uint32) << 8) \
-            | frame_rgb[..., 2]
-        table = np.array(sorted((r << 16) | (g << 8) | b for _, (r, g, b) in colours), dtype=np.uint32)
-        image = Image.fromarray(np.searchsorted(table, codes).astype(np.uint8), "P")
-        image.putpalette(np.stack([table >> 16, (table >> 8) & 255, table & 255], axis=1).astype(np.uint8).tobytes())
+        table = np.array(sorted(colour for _, colour in colours), dtype=np.uint8)
+        lookup = np.empty(1 << 24, dtype=np.uint8) if lookup is None else lookup
+        lookup[rgb_keys(table)] = np.arange(len(table), dtype=np.uint8)  # every pixel's key is among these
+        image = Image.fromarray(lookup[rgb_keys(frame_rgb)], "P")
+        image.putpalette(table.tobytes())
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -94,6 +96,7 @@ class PptxWriter(Writer):
         self._pptx = None
         self._presentation = None
         self._background: tuple[int, int, int] | None = None
+        self._lookup: np.ndarray | None = None  # png_bytes' scratch table, 16 MiB, allocated once per deck
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], options: WriterOptions) -> PptxWriter:
@@ -104,6 +107,7 @@ class PptxWriter(Writer):
         self._presentation = self._pptx.Presentation()
         self._presentation.slide_width, self._presentation.slide_height = slide_size(self.deck.aspect)
         self.slides, self.frames, self._background = 0, 0, None
+        self._lookup = np.empty(1 << 24, dtype=np.uint8)
 
     def write(self, frame_rgb: np.ndarray, duration_ms: float = 0) -> None:
         self.write_frame(Frame(frame_rgb, duration_ms, step=self.frames))
@@ -120,7 +124,7 @@ class PptxWriter(Writer):
             what, notes = "the finished picture", "The finished picture."
         else:
             what, notes = f"step {frame.step + 1}", f"Step {frame.step + 1}."
-        self._picture_slide(png_bytes(frame.pixels), (width, height), frame.pixels[0, 0], what,
+        self._picture_slide(png_bytes(frame.pixels, self._lookup), (width, height), frame.pixels[0, 0], what,
                             f"{notes}\n{frame.text}".rstrip())
         self.frames += 1
 
@@ -143,11 +147,11 @@ class PptxWriter(Writer):
             self._presentation.save(saved)
             with atomic_write(self.path) as file:
                 restamp(saved, file)
-        self._presentation = None
+        self._presentation = self._lookup = None
 
     def abort(self, exc_type=None, exc=None, traceback=None) -> None:
         """Nothing is on disk until finish: drop the slides made so far."""
-        self._presentation = None
+        self._presentation = self._lookup = None
 
     # ---- slides ---------------------------------------------------------------------------------------------
 
