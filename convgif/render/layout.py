@@ -61,6 +61,7 @@ def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme
     scales = dict.fromkeys(max(FONT_SCALES[0], min(FONT_SCALES[1] * height / SLIDE_TEXT_HEIGHT, preferred * f))
                            for f in (1.0, 0.85, 0.7, 0.55))
     failure: DoesNotFitError | None = None
+    fallback: Layout | None = None  # the best layout that hides numbers, if no scale shows them
     for scale in scales:
         scaled = replace(theme, font_scale=scale)
         best: Layout | None = None
@@ -72,10 +73,17 @@ def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme
                 continue
             if best is None or layout.fit_score() > best.fit_score():
                 best = layout
-        if best is not None:
-            fit = replace(best.fit, slack=height - best.height)
-            return layout_type(trace, theme=scaled, fit=fit, **kwargs)
+        if best is not None and best.fit_score()[0]:  # numbers shown: the largest text that shows them
+            return _final(layout_type, trace, best, height, kwargs)
+        fallback = fallback or best
+    if fallback is not None:
+        return _final(layout_type, trace, fallback, height, kwargs)
     raise failure or DoesNotFitError("the grids", width=kwargs.get("width", 0))
+
+
+def _final(layout_type, trace, layout: Layout, height: int, kwargs: dict) -> Layout:
+    """`layout` again, its spare height shared above the grids and the caption: exactly `height` px tall."""
+    return layout_type(trace, theme=layout.theme, fit=replace(layout.fit, slack=height - layout.height), **kwargs)
 
 
 def _fit_height(layout_type, trace, height: int, theme: Theme, arrangement: dict, kwargs: dict) -> Layout:
@@ -319,8 +327,10 @@ class Layout(ABC):
         return c, ck
 
     def fit_score(self) -> tuple:
-        """How well this layout shows its trace, to compare arrangements: numbers shown, then the largest cells."""
-        return (self.shows_values(self.cells[0]), self.cells)
+        """How well this layout shows its trace, to compare arrangements: numbers shown, then the largest digits
+        (the back row reads them), then the largest cells."""
+        digits = min(getattr(self, "input_value_size", None) or 0, getattr(self, "output_value_size", None) or 0)
+        return (self.shows_values(self.cells[0]), digits, self.cells)
 
     def hidden_values_width(self) -> int | None:
         """The frame width at which numbers this frame hides would show, or None when none are hidden for lack of

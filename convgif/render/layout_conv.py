@@ -15,7 +15,7 @@ from convgif.engine.trace import ConvStep
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
-    LANE_GAP, LANE_PAD, MARGIN, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
+    LANE_GAP, LANE_PAD, MARGIN, MAX_GAP, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
     outline, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes, window_legend,
 )
 from convgif.render.primitives import (
@@ -55,14 +55,17 @@ class ConvLayout(Layout):
         """2D columns: each lane's input channels one under the other, in two rows or side by side (then the
         kernel slices stand one under the other in the kernels column), and its output channels likewise."""
         g = trace.geometry
+        if g.ndim == 1:  # strips: each kernel row under the input rows, or beside its input row
+            return [{}, {"kernels_beside": True}]
         if g.ndim != 2:
             return [{}]
         per_in, per_out = g.in_channels // g.groups, g.out_channels // g.groups
+        lanes = sorted({1, -(-g.groups // 2), g.groups})
         ins = sorted({1, -(-per_in // 2), per_in})
         outs = sorted({1, -(-per_out // 2), per_out})
         banks = (False, True) if per_out > 1 else (False,)
-        return [{"in_across": a, "out_across": b, "kernels_across": k, "bank_right": right} for a in ins
-                for b in outs for k in sorted({1, a}) for right in banks]
+        return [{"in_across": a, "out_across": b, "kernels_across": k, "bank_right": right, "lanes_across": n}
+                for a in ins for b in outs for k in sorted({1, a}) for right in banks for n in lanes]
 
     def arrange(self, arrangement: dict) -> None:
         self.in_across = arrangement.get("in_across", 1)  # input channels side by side in a lane (1: stacked)
@@ -70,6 +73,8 @@ class ConvLayout(Layout):
         # input channels side by side: their kernel slices one under the other, or side by side as well
         self.kernels_across = arrangement.get("kernels_across", 1)
         self.bank_right = arrangement.get("bank_right", False)  # the kernel bank under the outputs, not the kernels
+        self.lanes_across = arrangement.get("lanes_across", 1)  # group lanes side by side (1: one under the other)
+        self.kernels_beside = arrangement.get("kernels_beside", False)  # strips: kernel rows beside the input rows
 
     def measure(self) -> None:
         trace, g = self.trace, self.trace.geometry
@@ -114,10 +119,13 @@ class ConvLayout(Layout):
         self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
         self.weight_strings = [fmt_number(v) for v in np.unique(t.weight)]
         # the bank: the smallest cells whose digits are still legible (a larger cell only when decimals need it)
-        smallest = int(BANK_CELL * self.theme.font_scale + 0.5)
+        # (a slide's bank: a quarter larger, so that its digits reach 20 px at 1920×1080)
+        smallest = int(BANK_CELL * self.theme.font_scale * (1.25 if self.fit else 1) + 0.5)
         self.bank_cell = next((b for b in range(smallest, 2 * smallest) if fitting_size(self.weight_strings, b)),
                               smallest)
-        self.bank_value_size = fitting_size(self.weight_strings, self.bank_cell)
+        # on a slide the bank's digits grow with the text (blog frames keep the bank's small 15 px at most)
+        self.bank_value_size = fitting_size(self.weight_strings, self.bank_cell,
+                                            largest=self.sz.digits if self.fit else 15)
 
     def shows_values(self, cell: int) -> bool:
         return bool(fitting_size(self.input_strings, cell) and fitting_size(self.output_strings, cell))
@@ -135,7 +143,10 @@ class ConvLayout(Layout):
         psum = text_width(self.psum_sample, self.sz.sum, True)
         if self.strips:  # input row, kernel row + partial sum, output row (under the inputs it is computed for)
             offset, pitch = self.output_strip(c)
-            return pw * c + 1, kw * ck + 9 + psum, offset + (ow - 1) * max(pitch, c) + c + 1
+            in_w, k_w = pw * c + 1, kw * ck + 9 + psum
+            if self.kernels_beside:  # an input row and its kernel row side by side
+                in_w = self.beside_kernel_x(c) + k_w
+            return in_w, k_w, offset + (ow - 1) * max(pitch, c) + c + 1
         in_slot, out_slot = self.slot_widths(c)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
                       text_width(self.middle_header(), self.sz.sub, True) + 6 - MIN_GAP)  # may run into the gap
@@ -274,7 +285,8 @@ class ConvLayout(Layout):
         if not self.strips:
             return self._slots(c, ck, bank)[2]
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
-        return (2 * LANE_PAD + self.per_group_in * row + self.label_band(c) + self.per_group_in * krow + self.sz.sum + 10
+        inputs = self.per_group_in * (self.sz.label_h + max(c, ck) + 1 + SLOT_GAP if self.kernels_beside else row + krow)
+        return (2 * LANE_PAD + inputs + self.label_band(c) + self.sz.sum + 10
                 + self.per_group_out * row + (self.bank_height(self.bank_room()) if bank else -SLOT_GAP))
 
     def bank_room(self) -> int:
@@ -287,7 +299,29 @@ class ConvLayout(Layout):
         return lanes if self.strips else lanes + (self.groups - 1) * LANE_GAP
 
     def full_grids_height(self, c: int, ck: int) -> int:
-        return self.groups * self._lane_height(c, ck) + (self.groups - 1) * LANE_GAP
+        rows = -(-self.groups // self.lanes_across)
+        return rows * self._lane_height(c, ck) + (rows - 1) * LANE_GAP
+
+    def frame_width_for(self, widths: tuple[int, int, int]) -> int:
+        """Lanes side by side: each lane as wide as its columns need."""
+        if self.strips or self.lanes_across == 1:
+            return super().frame_width_for(widths)
+        lane = sum(widths) + 2 * MIN_GAP
+        return 2 * MARGIN + self.lanes_across * lane + (self.lanes_across - 1) * LANE_GAP
+
+    def _column_xs(self) -> tuple[int, int, int]:
+        """The first lane's columns; lanes side by side each take an equal share of the width (`lane_pitch`)."""
+        self.lane_pitch = 0
+        if self.strips or self.lanes_across == 1:
+            return super()._column_xs()
+        across = self.lanes_across
+        lane_w = (self.width - 2 * MARGIN - (across - 1) * LANE_GAP) // across
+        self.lane_pitch = lane_w + LANE_GAP
+        in_w, mid_w, out_w = self.col_widths
+        slack = lane_w - in_w - mid_w - out_w
+        gap = min(MAX_GAP, slack // 2)
+        left = MARGIN + (slack - 2 * gap) // 2
+        return left, left + in_w + gap, left + in_w + gap + mid_w + gap
 
     # ---- placement ----------------------------------------------------------------------------------
     def place_grids(self, top: int) -> int:
@@ -298,9 +332,18 @@ class ConvLayout(Layout):
         self.kernel_grids: list[Grid] = []  # indexed by input channel
         self.output_grids: list[Grid] = []
         self.bank_grids: list[list[Grid]] = []  # per output channel: its kernel's slices in the bank
+        across = self.lanes_across
+        first_lane = (self.in_x, self.mid_x, self.out_x)
         for group in range(self.groups):
-            lane_top = top + group * (lane_h + LANE_GAP)
-            self.lane_boxes.append((MARGIN // 2, lane_top, self.width - MARGIN // 2, lane_top + lane_h))
+            lane_top = top + group // across * (lane_h + LANE_GAP)
+            if across == 1:
+                self.lane_boxes.append((MARGIN // 2, lane_top, self.width - MARGIN // 2, lane_top + lane_h))
+            else:  # lanes side by side: this lane's share of the width, its columns shifted into it
+                x0 = MARGIN + group % across * self.lane_pitch
+                half = LANE_GAP // 2  # neighbouring lanes' boxes meet in the middle of the gap, never overlap
+                self.lane_boxes.append((x0 - half, lane_top, x0 + self.lane_pitch - half, lane_top + lane_h))
+                shift = group % across * self.lane_pitch
+                self.in_x, self.mid_x, self.out_x = (x + shift for x in first_lane)
             if self.strips:
                 bank_top = self._place_strips(lane_top + LANE_PAD + self.sz.label_h)
                 self.place_bank(group, self.in_x, bank_top, self.bank_room())
@@ -311,7 +354,9 @@ class ConvLayout(Layout):
                 else:
                     bank_top = self.kernel_grids[-1].outer[3] + 8 + self.sz.sum + BANK_GAP
                     self.place_bank(group, self.mid_x, bank_top, self.col_widths[1])
-        return top + self.groups * lane_h + (self.groups - 1) * LANE_GAP
+        self.in_x, self.mid_x, self.out_x = first_lane  # the column headers repeat from the first lane's columns
+        rows = -(-self.groups // across)
+        return top + rows * lane_h + (rows - 1) * LANE_GAP
 
     def _place_strips(self, row_y: int) -> int:
         """One group's rows: its input channels, its kernel slices, then (below the total) its output channels;
@@ -319,19 +364,32 @@ class ConvLayout(Layout):
         c, ck = self.cell, self.kernel_cell
         (_, pw), (_, kw), (_, ow) = self.padded_hw, self.kernel_hw, self.output_hw
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
-        for _ in range(self.per_group_in):
-            self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
-            row_y += row
-        row_y += self.label_band(c)
-        for _ in range(self.per_group_in):
-            self.kernel_grids.append(Grid(self.mid_x, row_y, 1, kw, ck))
-            row_y += krow
+        if self.kernels_beside:
+            for _ in range(self.per_group_in):
+                self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
+                self.kernel_grids.append(Grid(self.in_x + self.beside_kernel_x(c), row_y, 1, kw, ck))
+                row_y += self.sz.label_h + max(c, ck) + 1 + SLOT_GAP
+            row_y += self.label_band(c)
+        else:
+            for _ in range(self.per_group_in):
+                self.input_grids.append(Grid(self.in_x, row_y, 1, pw, c))
+                row_y += row
+            row_y += self.label_band(c)
+            for _ in range(self.per_group_in):
+                self.kernel_grids.append(Grid(self.mid_x, row_y, 1, kw, ck))
+                row_y += krow
         row_y += self.sz.sum + 10
         offset, pitch = self.output_strip(c)
         for _ in range(self.per_group_out):
             self.output_grids.append(Grid(self.in_x + offset, row_y, 1, ow, c, pitch))
             row_y += row
         return row_y - self.sz.label_h
+
+    def beside_kernel_x(self, c: int) -> int:
+        """Strips with kernels beside: how far right of the input row its kernel row starts (past the row's
+        label, which says when the values are hidden)."""
+        label = self.input_label(self.in_channels - 1) + self._hidden_note(fitting_size(self.input_strings, c))
+        return max(self.padded_hw[1] * c + 1, math.ceil(text_width(label, self.sz.label))) + MIN_GAP
 
     def output_strip(self, c: int) -> tuple[int, int]:
         """(x offset from the input strip, column pitch or 0) of the output strips at cell `c`: each output under
@@ -382,8 +440,9 @@ class ConvLayout(Layout):
         return self.say("kernels_to_sums")
 
     def column_headers(self) -> list[tuple[int, str]]:
-        return [(self.in_x, self.say("input_padded" if self.trace.padding_cells.any() else "input")),
-                (self.mid_x, self.middle_header()), (self.out_x, self.say("output"))]
+        headers = [(self.in_x, self.say("input_padded" if self.trace.padding_cells.any() else "input")),
+                   (self.mid_x, self.middle_header()), (self.out_x, self.say("output"))]
+        return [(x + lane * self.lane_pitch, text) for lane in range(self.lanes_across) for x, text in headers]
 
     def subtitle(self) -> str:
         g, t = self.trace.geometry, self.say
