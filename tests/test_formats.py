@@ -42,7 +42,8 @@ TINY = {
 }
 STEPS = 9
 FORMATS = format_names()
-NON_MP4 = [f for f in FORMATS if f != "mp4"]
+SLIDES = ("pptx", "beamer", "revealjs")  # each read by its real reader in its own test file (test_pptx.py, ...)
+NON_MP4 = [f for f in FORMATS if f != "mp4" and f not in SLIDES]
 
 
 def tiny(**output) -> object:
@@ -78,8 +79,9 @@ def test_every_format_record_names_a_writer_and_is_offered_everywhere():
     for name in FORMATS:
         record = output_format(name)
         assert issubclass(record.writer_type(), Writer), name
-        assert record.frames in ("steps", "key_steps", "one")
-    assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4"}
+        assert record.frames in ("steps", "key_steps", "one", "slides")
+    assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4",
+                          ".pptx": "pptx", ".tex": "beamer"}
 
 
 def test_the_gif_plays_the_paced_durations(tmp_path):
@@ -92,8 +94,8 @@ def test_the_gif_plays_the_paced_durations(tmp_path):
 def test_an_unknown_format_name_gets_a_suggestion():
     with pytest.raises(UnknownFormatError) as caught:
         output_format("gfi")
-    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, gif, layout, mp4, "
-                                 "pdf, png, strip, svg, webp")
+    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, beamer, gif, layout, "
+                                 "mp4, pdf, png, pptx, revealjs, strip, svg, webp")
     assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
 
 
@@ -244,10 +246,10 @@ def test_key_steps_out_of_range_is_a_scene_error(tmp_path):
 
 @pytest.mark.parametrize("output, expected", [
     ({"formats": ["gfi"]}, "output.formats: 'gfi' is not an output format (one of gif, png, strip, pdf, svg, "
-                           "webp, apng, mp4, layout) (did you mean 'gif'?)"),
+                           "webp, apng, mp4, pptx, beamer, revealjs, layout) (did you mean 'gif'?)"),
     ({"formats": ["gif", "gif"]}, "output.formats: lists 'gif' twice (each format is written once)"),
     ({"formats": "gif"}, 'output.formats: \'gif\' is not a list of format names (e.g. ["gif", "pdf"]; '
-                         "formats: gif, png, strip, pdf, svg, webp, apng, mp4, layout)"),
+                         "formats: gif, png, strip, pdf, svg, webp, apng, mp4, pptx, beamer, revealjs, layout)"),
     ({"key_steps": [0, "last"]}, 'output.key_steps: \'last\' is not a step (a step index from 0, or "final" '
                                  "for the finished picture)"),
     ({"key_steps": [3, 3]}, "output.key_steps: lists step 3 twice"),
@@ -408,7 +410,7 @@ def test_cli_unknown_format_and_bad_width(tmp_path, capsys):
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--format", "gfi"]) == 2
     assert capsys.readouterr().err.strip() == (
         "convgif: unknown output format 'gfi' (did you mean 'gif'?); available: "
-        "apng, gif, layout, mp4, pdf, png, strip, svg, webp")
+        "apng, beamer, gif, layout, mp4, pdf, png, pptx, revealjs, strip, svg, webp")
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--width", "20", "-q"]) == 2
     assert "a01_plain_conv.toml: render.width: 20 is out of range (must be at least 160)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())

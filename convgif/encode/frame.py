@@ -30,7 +30,7 @@ class Deck:
     title: str
     description: str = ""
     facts: tuple[str, ...] = ()  # lines for a title slide: shapes, the output-size formula with numbers, parameters
-    aspect: str = "auto"  # render.aspect: "16:9", "4:3" or "auto" (then the slide takes the frame's shape)
+    aspect: str = "auto"  # render.aspect: "16:9", "4:3" or "auto" (a slide format picks its own default)
     language: str = "en"
     alt: str = ""  # a short text alternative of the animation (at most ~125 characters)
     animation: Callable[[Any], Any] | None = None  # animation(path) writes the scene's looping GIF to `path`
