@@ -198,6 +198,22 @@ def test_dark_frames_get_the_black_theme(tmp_path):
     assert "--r-background-color:#191919" in deck and 'data-background-color="#191919"' in deck
 
 
+def test_frames_of_many_colours_are_quantised_and_still_stack(tmp_path):
+    """A photo scene has more colours than a palette PNG holds: each picture takes its nearest 255."""
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
+    marked = photo.copy()
+    marked[20:30, 20:40] = (255, 0, 0)
+    with RevealWriter(tmp_path / "photo.reveal.html") as writer:
+        for step, frame in enumerate((photo, marked)):
+            writer.write_frame(Frame(frame, 100, step, text=f"step {step + 1} / 2"))
+    images = Page((tmp_path / "photo.reveal.html").read_text(encoding="utf-8")).all("img")
+    first, second = (decode(image["src"]).convert("RGBA") for image in images)
+    shown = np.asarray(Image.alpha_composite(first, second).convert("RGB")).astype(int)
+    assert (shown[20:30, 20:40] == (255, 0, 0)).all()  # the change is on top
+    assert np.abs(shown - marked).mean() < 20  # elsewhere the nearest of 255 colours (of uniform noise: ~13 off)
+
+
 def test_both_files_or_neither(tmp_path):
     frame = np.zeros((40, 60, 3), dtype=np.uint8)
     path = tmp_path / "s.reveal.html"

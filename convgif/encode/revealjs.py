@@ -34,6 +34,7 @@ DECK_SUFFIX = ".deck.html"
 # slide it blends each picture with its neighbours separately, and without that margin the stroke a picture
 # paints over (a digit of the step before) shows through the blend at its edges
 CHANGE_MARGIN_PX = 4
+UNKNOWN_COLOUR = 255  # a lookup entry no colour has taken (colours take 0..254)
 MAX_PNG_COLOURS = 255  # one palette index stays free for the transparent ground of a changes-only picture
 DARK_LUMINANCE = 0.5  # a frame background darker than this gets reveal's black theme
 
@@ -86,7 +87,9 @@ class RevealWriter(Writer):
         self.size: tuple[int, int] | None = None  # (H, W) of the first frame
         self.background: tuple[int, int, int] = (255, 255, 255)
         self._shown: np.ndarray | None = None  # 24-bit keys of what the stack shows so far
-        self._lookup = np.zeros(1 << 24, dtype=np.uint8)  # colour key -> palette index, refilled per picture
+        # one palette for the scene's frames while they have at most 255 colours: 24-bit colour key -> index
+        self._lookup = np.full(1 << 24, UNKNOWN_COLOUR, dtype=np.uint8)
+        self._colours: np.ndarray | None = np.zeros(0, dtype=np.uint32)
         self._open = False
 
     @classmethod
@@ -113,18 +116,35 @@ class RevealWriter(Writer):
         alt = f"{self.deck.alt or self.deck.title}: {label}"
         self.pictures.append(Picture(png, alt, label, frame.text.strip(), frame.step))
 
+    def _exact_indices(self, keys: np.ndarray) -> np.ndarray | None:
+        """Indices into the scene's colours so far (new ones added), or None once they would pass 255."""
+        if self._colours is None:
+            return None
+        indices = self._lookup[keys]
+        unknown = indices == UNKNOWN_COLOUR
+        if unknown.any():
+            new = np.unique(keys[unknown])
+            if len(self._colours) + len(new) > MAX_PNG_COLOURS:
+                self._colours = None  # from here on each frame gets its own palette
+                return None
+            self._lookup[new] = np.arange(len(self._colours), len(self._colours) + len(new), dtype=np.uint8)
+            self._colours = np.concatenate([self._colours, new])
+            indices[unknown] = self._lookup[keys[unknown]]
+        return indices
+
     def _encode(self, pixels: np.ndarray, shown: np.ndarray | None) -> tuple[bytes, np.ndarray]:
         """A palette PNG of the frame, or of only its pixels that differ from `shown` (the rest transparent).
         Returns it with the keys the stack shows once it is added."""
         keys = rgb_keys(pixels)
-        colours = np.unique(keys)
-        if len(colours) > MAX_PNG_COLOURS:  # a photo or anti-aliased still: the nearest 255 colours
+        indices = self._exact_indices(keys)
+        if indices is not None:
+            colours = self._colours
+        else:  # a photo or anti-aliased still: this frame's nearest 255 colours
             quantised = Image.fromarray(pixels, "RGB").quantize(MAX_PNG_COLOURS, method=Image.Quantize.MEDIANCUT,
                                                                 dither=Image.Dither.NONE)
             keys = rgb_keys(np.asarray(quantised.convert("RGB")))
             colours = np.unique(keys)
-        self._lookup[colours] = np.arange(len(colours), dtype=np.uint8)
-        indices = self._lookup[keys]
+            indices = np.searchsorted(colours, keys).astype(np.uint8)
         palette = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=1).astype(np.uint8)
         options = {}
         if shown is not None and shown.shape == keys.shape:
