@@ -14,12 +14,33 @@ from convgif.scene import load_scene
 SCENES = sorted(Path(__file__).resolve().parent.parent.joinpath("scenes").glob("*.toml"))
 
 
+@pytest.fixture(scope="module")
+def gallery_render(tmp_path_factory):
+    """Every scene rendered once for this module, the way `convgif render scenes/ -o DIR -j 2` renders them (the
+    CLI's own two-worker path): (folder, {path: (result, exit code, error lines)}). The per-scene checks, the
+    determinism check and the byte-for-byte gallery check all read these files instead of rendering again."""
+    from convgif.cli import _render_parallel
+
+    folder = tmp_path_factory.mktemp("gallery")
+    outcomes = {Path(path): (result, code, lines)
+                for path, result, code, lines in _render_parallel([str(p) for p in SCENES], str(folder), 2)}
+    assert sorted(outcomes) == SCENES
+    return folder, outcomes
+
+
+def rendered(gallery_render, path):
+    folder, outcomes = gallery_render
+    result, code, lines = outcomes[path]
+    assert code == 0 and result is not None, lines
+    return folder, result
+
+
 @pytest.mark.parametrize("path", SCENES, ids=[p.stem for p in SCENES])
-def test_scene_renders_with_steps_plus_hold(path, tmp_path):
+def test_scene_renders_with_steps_plus_hold(path, gallery_render):
     scene = load_scene(str(path))
-    result = render_scene(scene, tmp_path)
+    folder, result = rendered(gallery_render, path)
     still = scene.scene_type == "still"
-    assert result.path.parent == tmp_path and result.path.stem == path.stem
+    assert result.path.parent == folder and result.path.stem == path.stem
     assert result.path.suffix == (".png" if still and result.frames == 1 else ".gif")
     with Image.open(result.path) as image:
         frames = getattr(image, "n_frames", 1)
@@ -29,10 +50,12 @@ def test_scene_renders_with_steps_plus_hold(path, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["a08_groups.toml", "a09_everything.toml", "b02_padding_two.toml"])
-def test_same_scene_same_bytes(name, tmp_path):
-    scene = load_scene(str(SCENES[0].parent / name))
-    first = render_scene(scene, tmp_path / "one").path.read_bytes()
-    second = render_scene(scene, tmp_path / "two").path.read_bytes()
+def test_same_scene_same_bytes(name, tmp_path, gallery_render):
+    """A second render, in this process, writes the bytes the module's render wrote in a worker process."""
+    path = SCENES[0].parent / name
+    _, result = rendered(gallery_render, path)
+    first = result.path.read_bytes()
+    second = render_scene(load_scene(str(path)), tmp_path / "two").path.read_bytes()
     assert first == second
 
 
@@ -108,11 +131,27 @@ def test_the_readme_table_says_what_each_scene_file_says():
         assert rows.get(path.stem) == (document["title"], first_sentence(document["description"])), path.name
 
 
-def test_the_committed_gallery_is_what_the_scenes_render(capsys):
-    """output/ holds exactly what `convgif render scenes/ -o output/` writes (README's first command)."""
-    from convgif.cli import main
-
-    root = SCENES[0].parent.parent
-    code = main(["render", str(root / "scenes"), "-o", str(root / "output"), "--check-output", "-j", "2", "-q"])
-    printed = capsys.readouterr()
-    assert code == 0, printed.out + printed.err
+def test_the_committed_gallery_is_what_the_scenes_render(gallery_render):
+    """output/ holds exactly what `convgif render scenes/ -o output/` writes (README's first command): every file
+    the module's render wrote (`-j 2`, as above) is in output/ with the same bytes. This is the comparison
+    `convgif render --check-output` makes (its stale/missing reporting is tested in test_faults.py's
+    test_check_output_lists_stale_and_missing_files); done here on the shared render, not a second one."""
+    folder, outcomes = gallery_render
+    output = SCENES[0].parent.parent / "output"
+    failed = {path.name: lines for path, (result, code, lines) in outcomes.items() if result is None or code != 0}
+    assert failed == {}
+    stale, missing, compared = [], [], 0
+    for path, (result, _, _) in outcomes.items():
+        produced = []
+        for fresh in result.paths:  # one per format
+            produced += sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
+        assert produced, path.name
+        for file in produced:
+            committed = output / file.relative_to(folder)
+            compared += 1
+            if not committed.is_file():
+                missing.append(f"{committed} (from {path.name})")
+            elif committed.read_bytes() != file.read_bytes():
+                stale.append(f"{committed} (from {path.name})")
+    assert (stale, missing) == ([], []), "re-render: convgif render scenes/ -o output/"
+    assert compared >= len(SCENES)
