@@ -224,7 +224,8 @@ The theme embeds Source Sans Pro (Adobe), under the SIL Open Font License 1.1. -
 {theme_css}
 </style>
 <style>
-.reveal .slides section.convgif-title {{ font-size: {font_px}px; text-align: left; }}
+.reveal .slides section.convgif-title {{ font-size: {font_px}px; text-align: left; padding: 0 4%;
+  box-sizing: border-box; }}
 .reveal .slides section.convgif-title h1 {{ font-size: 1.6em; text-align: center; text-transform: none; }}
 .reveal .slides section.convgif-title .convgif-description {{ font-size: 0.8em; }}
 .reveal .slides section.convgif-title ul {{ font-size: 0.7em; display: block; }}
