@@ -23,7 +23,8 @@ UNICODE_TEX = {
     "\u00d7": r"$\times$", "\u2212": "$-$", "\u2192": r"$\rightarrow$", "\u2190": r"$\leftarrow$",
     "\u03a3": r"$\Sigma$", "\u2211": r"$\sum$", "\u2299": r"$\odot$", "\u00b7": r"$\cdot$", "\u22c5": r"$\cdot$",
     "\u2026": r"\ldots{}", "\u2264": r"$\leq$", "\u2265": r"$\geq$", "\u2260": r"$\neq$", "\u2248": r"$\approx$",
-    "\u230a": r"$\lfloor$", "\u230b": r"$\rfloor$", "\u2308": r"$\lceil$", "\u2309": r"$\rceil$", "\u00b2": r"$^2$", "\u00b3": r"$^3$", "\u2217": "$*$", "\u00b1": r"$\pm$",
+    "\u230a": r"$\lfloor$", "\u230b": r"$\rfloor$", "\u2308": r"$\lceil$", "\u2309": r"$\rceil$",
+    "\u00b2": r"$^2$", "\u00b3": r"$^3$", "\u2217": "$*$", "\u00b1": r"$\pm$",
     "\u2013": "--", "\u2014": "---", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
     "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,",
 }
@@ -31,9 +32,11 @@ ASCII_TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&":
              "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
 TEX_CHARS = {**UNICODE_TEX, **ASCII_TEX}
 
-# The picture's box on the slide: the whole width, and the text height less the frame title's line.
+# The picture's box on the slide, its aspect kept: \textheight is nearly the whole slide, so 0.8 of it leaves room for
+# the frame title above and the navigation bar below (a taller picture would be pushed off the slide, silently).
 PICTURE_SIZE = r"width=\linewidth,height=0.8\textheight,keepaspectratio"
-DOCUMENT_CLASS = {"16:9": r"\documentclass[aspectratio=169]{beamer}", "4:3": r"\documentclass[aspectratio=43]{beamer}"}
+DOCUMENT_CLASS = {"16:9": r"\documentclass[aspectratio=169]{beamer}",
+                  "4:3": r"\documentclass[aspectratio=43]{beamer}"}
 
 
 def tex_escape(text: str) -> str:
@@ -53,8 +56,8 @@ def unicode_note(tex: str) -> str:
     if any(is_cjk(char) for char in others):
         return ("% The text has Chinese/Japanese/Korean characters: compile with xelatex or lualatex and add\n"
                 "% \\usepackage{ctex} (Chinese) to the preamble; pdflatex cannot typeset them.")
-    return (f"% The text has non-ASCII characters ({''.join(others)}): pdflatex typesets the Latin ones (utf8 input is\n"
-            "% LaTeX's default); for others use xelatex or lualatex with a font that has them.")
+    return (f"% The text has non-ASCII characters ({''.join(others)}): pdflatex typesets accented Latin letters\n"
+            "% (utf8 input is LaTeX's default); for others use xelatex or lualatex with a font that has them.")
 
 
 @dataclass(frozen=True, slots=True)
