@@ -37,8 +37,8 @@ MAX_TALL_HEIGHT = 2400  # grids may grow this tall to show numbers (see Layout.s
 GRIDS_GAP = 12  # between the grids and the step counter
 
 
-SLIDE_TEXT_HEIGHT = 675  # px: a fixed-shape frame this tall sets its text at the blog column's sizes; taller ones
-# scale the text with their height (1080: × 1.6, so that no text is under 16 px and digits can reach 24 px)
+SLIDE_TEXT_HEIGHT = 740  # px: a fixed-shape frame this tall sets its text at the blog column's sizes; others scale
+# it with their height (1080: × 1.46, so that the smallest text, 11 px in a blog frame, is 16 px; 720: × 0.97)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +195,10 @@ class Layout(ABC):
 
     def arrange(self, arrangement: dict) -> None:
         """Take one of `arrangements()` (called before `measure`)."""
+
+    def output_cell(self, cell: int) -> int:
+        """The output grids' cell size when the input's is `cell` (the same, unless a layout says otherwise)."""
+        return cell
 
     def full_grids_height(self, cell: int, kernel_cell: int) -> int:
         """Height (px) `place_grids` takes at these cell sizes, everything under the grids' top included."""
@@ -420,9 +424,10 @@ class Layout(ABC):
         """Digit sizes (px; None: numbers hidden) at `self.cell` of input cells, output cells and the current
         output cell, whose number is bold."""
         c, digits = self.cell, self.sz.digits
+        out = self.output_cell(c)  # may be larger on a slide
         self.input_value_size = fitting_size(input_strings, c, largest=digits)
-        self.output_value_size = fitting_size(output_strings, c, largest=digits)
-        self.current_value_size = fitting_size(output_strings, c, largest=digits, bold=True) or self.output_value_size
+        self.output_value_size = fitting_size(output_strings, out, largest=digits)
+        self.current_value_size = fitting_size(output_strings, out, largest=digits, bold=True) or self.output_value_size
 
     def done_output(self, index: int, text: Callable[[float], str]) -> list[Primitive]:
         """For one step per output element: the look of step `index`'s output cell once computed, its value (from

@@ -63,16 +63,17 @@ class ConvLayout(Layout):
         lanes = sorted({1, -(-g.groups // 2), g.groups})
         ins = sorted({1, -(-per_in // 2), per_in})
         outs = sorted({1, -(-per_out // 2), per_out})
-        banks = (False, True) if per_out > 1 else (False,)
-        return [{"in_across": a, "out_across": b, "kernels_across": k, "bank_right": right, "lanes_across": n}
-                for a in ins for b in outs for k in sorted({1, a}) for right in banks for n in lanes]
+        banks = ("kernels", "outputs", "below") if per_out > 1 else ("kernels",)
+        return [{"in_across": a, "out_across": b, "kernels_across": k, "bank": bank, "lanes_across": n}
+                for a in ins for b in outs for k in sorted({1, a}) for bank in banks for n in lanes]
 
     def arrange(self, arrangement: dict) -> None:
         self.in_across = arrangement.get("in_across", 1)  # input channels side by side in a lane (1: stacked)
         self.out_across = arrangement.get("out_across", 1)
         # input channels side by side: their kernel slices one under the other, or side by side as well
         self.kernels_across = arrangement.get("kernels_across", 1)
-        self.bank_right = arrangement.get("bank_right", False)  # the kernel bank under the outputs, not the kernels
+        # where the kernel bank stands: under the kernels, under the outputs, or in a row under the whole lane
+        self.bank_at = arrangement.get("bank", "kernels")
         self.lanes_across = arrangement.get("lanes_across", 1)  # group lanes side by side (1: one under the other)
         self.kernels_beside = arrangement.get("kernels_beside", False)  # strips: kernel rows beside the input rows
 
@@ -119,8 +120,8 @@ class ConvLayout(Layout):
         self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
         self.weight_strings = [fmt_number(v) for v in np.unique(t.weight)]
         # the bank: the smallest cells whose digits are still legible (a larger cell only when decimals need it)
-        # (a slide's bank: a quarter larger, so that its digits reach 20 px at 1920×1080)
-        smallest = int(BANK_CELL * self.theme.font_scale * (1.25 if self.fit else 1) + 0.5)
+        # (a slide's bank: 40% larger, so that its digits reach 20 px at 1920×1080)
+        smallest = int(BANK_CELL * self.theme.font_scale * (1.4 if self.fit else 1) + 0.5)
         self.bank_cell = next((b for b in range(smallest, 2 * smallest) if fitting_size(self.weight_strings, b)),
                               smallest)
         # on a slide the bank's digits grow with the text (blog frames keep the bank's small 15 px at most)
@@ -156,8 +157,8 @@ class ConvLayout(Layout):
         k_across = self.kernels_across
         bank_w = self.bank_block()[0] if self.banked else 0
         k_w = max(k_across * (kw * ck + 1 + 8 + math.ceil(psum)) + (k_across - 1) * ACROSS_GAP, math.ceil(total),
-                  math.ceil(k_label), 0 if self.bank_right else bank_w)
-        if self.bank_right:
+                  math.ceil(k_label), bank_w if self.bank_at == "kernels" else 0)
+        if self.bank_at == "outputs":
             out_w = max(out_w, bank_w)
         return in_w, k_w, out_w
 
@@ -176,7 +177,7 @@ class ConvLayout(Layout):
             in_label += self._hidden_note(fitting_size(self.input_strings, c))
             out_label += self._hidden_note(fitting_size(self.output_strings, c))
         return (max(pw * c + 1, math.ceil(text_width(in_label, self.sz.label))),
-                max(ow * c + 1, math.ceil(text_width(out_label, self.sz.label))))
+                max(ow * self.output_cell(c) + 1, math.ceil(text_width(out_label, self.sz.label))))
 
     # ---- the kernel bank: every kernel of a lane, small, each labelled with its bias -----------------------
     def bank_label(self, out_channel: int) -> str:
@@ -240,22 +241,42 @@ class ConvLayout(Layout):
         (ph, _), (kh, _), (oh, _) = self.padded_hw, self.kernel_hw, self.output_hw
         beside = self.in_across == 1  # each kernel slice beside its input channel; else one under the other
         in_pitch = self.sz.label_h + max(ph * c, self.kernel_offset(c, ck) + kh * ck if beside else 0) + 1 + SLOT_GAP
-        out_pitch = self.sz.label_h + oh * c + 1 + SLOT_GAP
+        out_pitch = self.sz.label_h + oh * self.output_cell(c) + 1 + SLOT_GAP
         if beside:
             kernel_bottom = (self.per_group_in - 1) * in_pitch + self.sz.label_h + self.kernel_offset(c, ck) + kh * ck + 1
         else:
             kernel_bottom = -(-self.per_group_in // self.kernels_across) * self.kernel_pitch(ck) - SLOT_GAP
         widths = self.column_widths(c, ck)
-        bank_h = self.bank_height(widths[2 if self.bank_right else 1]) if bank else -BANK_GAP
+        bank_h = self.bank_height(self.bank_width(widths)) if bank else -BANK_GAP
         in_rows, out_rows = -(-self.per_group_in // self.in_across), -(-self.per_group_out // self.out_across)
         outputs_bottom = out_rows * out_pitch - SLOT_GAP
         kernels_bottom = kernel_bottom + 8 + self.sz.sum
-        if self.bank_right:
+        if self.bank_at == "outputs":
             outputs_bottom += BANK_GAP + bank_h
-        else:
+        elif self.bank_at == "kernels":
             kernels_bottom += BANK_GAP + bank_h
         needed = max(in_rows * in_pitch - SLOT_GAP, outputs_bottom, kernels_bottom)
+        if self.bank_at == "below":
+            needed += BANK_GAP + bank_h
         return in_pitch, out_pitch, needed + 2 * LANE_PAD
+
+    def output_cell(self, c: int) -> int:
+        """The output grids' cell at input cell `c`. On a slide's 2D columns, large enough for the outputs' numbers
+        (wider than the inputs': a minus sign, more digits, decimals) at the size the inputs' digits get, up to half
+        as large again; elsewhere `c`, so that 1D outputs stay under their inputs."""
+        if not self.fit or self.strips:
+            return c
+        known = self.__dict__.setdefault("_output_cell_memo", {})
+        if c not in known:
+            digits = fitting_size(self.input_strings, c, largest=self.sz.digits)
+            known[c] = c if digits is None else next(
+                (o for o in range(c, c * 3 // 2 + 1) if (fitting_size(self.output_strings, o, largest=digits, bold=True)
+                                                           or 0) >= digits), c)
+        return known[c]
+
+    def bank_width(self, widths: tuple[int, int, int]) -> int:
+        """The room (px) the kernel bank wraps in: its column, or the lane's columns together (bank below)."""
+        return {"kernels": widths[1], "outputs": widths[2]}.get(self.bank_at, sum(widths) + 2 * MIN_GAP)
 
     def kernel_slot_width(self, ck: int) -> int:
         """A kernel slice and its partial sum, side by side with the next slice."""
@@ -349,11 +370,15 @@ class ConvLayout(Layout):
                 self.place_bank(group, self.in_x, bank_top, self.bank_room())
             else:
                 self._place_columns(lane_top)
-                if self.bank_right:
-                    self.place_bank(group, self.out_x, self.output_grids[-1].outer[3] + BANK_GAP, self.col_widths[2])
+                room = self.bank_width(self.col_widths)
+                if self.bank_at == "outputs":
+                    self.place_bank(group, self.out_x, self.output_grids[-1].outer[3] + BANK_GAP, room)
+                elif self.bank_at == "below":
+                    bank_h = self.bank_height(room)
+                    self.place_bank(group, self.in_x, lane_top + lane_h - LANE_PAD - bank_h, room)
                 else:
                     bank_top = self.kernel_grids[-1].outer[3] + 8 + self.sz.sum + BANK_GAP
-                    self.place_bank(group, self.mid_x, bank_top, self.col_widths[1])
+                    self.place_bank(group, self.mid_x, bank_top, room)
         self.in_x, self.mid_x, self.out_x = first_lane  # the column headers repeat from the first lane's columns
         rows = -(-self.groups // across)
         return top + rows * lane_h + (rows - 1) * LANE_GAP
@@ -416,7 +441,8 @@ class ConvLayout(Layout):
                 self.kernel_grids.append(Grid(x, top + k_row * self.kernel_pitch(ck), kh, kw, ck))
         for j in range(self.per_group_out):
             row, col = divmod(j, self.out_across)
-            self.output_grids.append(Grid(self.out_x + col * (out_slot + ACROSS_GAP), top + row * out_pitch, oh, ow, c))
+            self.output_grids.append(Grid(self.out_x + col * (out_slot + ACROSS_GAP), top + row * out_pitch, oh, ow,
+                                          self.output_cell(c)))
 
     def arith_line_count(self) -> int:
         """Room for the longest step's lines (a line per channel shown, "more channels", the total) and for the

@@ -117,6 +117,8 @@ class ZeroInsertionLayout(ConvLayout):
         self.kinds = np.asarray(trace.cell_kind).reshape(self.padded_hw)
         self.small_cell = min(self._small_cell_max(), self.kernel_cell)
         smallest = int(SMALL_DIGITS * theme.font_scale + 0.5)
+        if self.fit:  # a slide: the small kernel's digits as large as the legend's words (16 px at 1920×1080)
+            smallest = max(smallest, self.sz.legend)
         size = fitting_size([fmt_number(v) for v in np.unique(trace.weight)], self.small_cell, largest=smallest)
         self.small_value_size = size if size == smallest else None  # never shrunk below SMALL_DIGITS
 
@@ -133,7 +135,7 @@ class ZeroInsertionLayout(ConvLayout):
 
     def _small_cell_max(self) -> int:
         """The original kernel's cell: small, but growing with the font scale so its digits grow too."""
-        return int(SMALL_CELL * self.theme.font_scale + 0.5)
+        return int(SMALL_CELL * self.theme.font_scale * (1.6 if self.fit else 1) + 0.5)
 
     def _original_block(self, ck: int) -> int:
         """Height above the flipped kernel taken by the original kernel and the flipped kernel's label."""
