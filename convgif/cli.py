@@ -240,7 +240,7 @@ def _check_output(paths: list[str], args: argparse.Namespace) -> int:
                     print(line, file=sys.stderr)
                 continue
             produced = []
-            for fresh in result.paths:  # one per format
+            for fresh in result.paths:  # one per format, then the files a format writes beside its own
                 produced += sorted(f for f in fresh.rglob("*") if f.is_file()) if fresh.is_dir() else [fresh]
             for file in produced:
                 committed = output / file.relative_to(folder)

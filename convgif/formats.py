@@ -39,6 +39,7 @@ class OutputFormat:
     needs: str | None = None  # a module only an extra installs (checked before anything is drawn)
     extra: str | None = None  # the pip extra that installs it
     single_picture_file: str | None = None  # the name when a scene has a single picture, if not `file`
+    companions: tuple[str, ...] = ()  # files its writer puts beside `file` (beamer's pdf, reveal.js's deck)
 
     @property
     def suffix(self) -> str:
@@ -48,6 +49,9 @@ class OutputFormat:
         """Where this format writes a scene of `frame_count` pictures."""
         single = frame_count == 1 and self.single_picture_file is not None
         return Path(out_dir) / (self.single_picture_file if single else self.file).format(stem=stem)
+
+    def companion_paths(self, out_dir: str | Path, stem: str) -> list[Path]:
+        return [Path(out_dir) / name.format(stem=stem) for name in self.companions]
 
     def writer_type(self) -> type:
         module, _, name = self.writer.partition(":")
@@ -86,10 +90,10 @@ FORMATS: tuple[OutputFormat, ...] = (
                  "notes), the finished picture and the looping GIF", needs="pptx", extra="pptx"),
     OutputFormat("beamer", "{stem}.tex", "convgif.encode.beamer:BeamerWriter", "slides",
                  "a Beamer frame (\\input it or paste it) stepping a click per step through {stem}.steps.pdf, "
-                 "a vector page per step"),
+                 "a vector page per step", companions=("{stem}.steps.pdf",)),
     OutputFormat("revealjs", "{stem}.reveal.html", "convgif.encode.revealjs:RevealWriter", "slides",
                  "a reveal.js <section> to paste into a deck, a fragment per step, and {stem}.deck.html, a "
-                 "standalone deck that works offline"),
+                 "standalone deck that works offline", companions=("{stem}.deck.html",)),
     OutputFormat("layout", "{stem}.layout.json", "convgif.encode.manifest:LayoutWriter", "steps",
                  "what each frame shows and where (cells, windows, texts, legend) as JSON", scene_types=("op",)),
 )

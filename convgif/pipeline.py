@@ -35,7 +35,7 @@ class RenderResult:
     frames: int  # step frames + the hold frame (a still: its pictures), as written
     bytes: int  # all outputs together
     seconds: float
-    paths: tuple[Path, ...] = ()  # every output written, one per format (`path` is the first)
+    paths: tuple[Path, ...] = ()  # every output written: one per format (`path` is the first), then companions
 
 
 def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
@@ -66,9 +66,10 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     if problems:
         raise SceneError(scene.source, problems)
     paths = write_outputs(scene, source, formats, out_dir, progress=progress)
+    written = paths + [p for fmt in formats for p in fmt.companion_paths(out_dir, scene.stem)]
     return RenderResult(scene=scene.source, path=paths[0], frames=source.frame_count,
-                        bytes=sum(output_bytes(p) for p in paths), seconds=time.perf_counter() - started,
-                        paths=tuple(paths))
+                        bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
+                        paths=tuple(written))
 
 
 def format_problems(scene, source, formats: list[OutputFormat]) -> list[tuple[str, str]]:
