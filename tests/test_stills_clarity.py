@@ -5,8 +5,10 @@ padded grid). Each test reads the drawing's own elements: the sheets a renderer 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from unittest import mock
 from pathlib import Path
 
 import numpy as np
@@ -27,19 +29,41 @@ LIGHT = get_theme("light")
 SUBSCRIPT_GLYPHS = set("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ")
 
 
-def drawn(name: str, monkeypatch) -> tuple[object, list[toolkit.Sheet]]:
-    """The scene and every sheet its renderer drew (caught when each frame is taken)."""
-    sheets = []
-    frame = toolkit.Sheet.frame
+@functools.cache
+def _drawn_once(name: str) -> tuple[object, tuple[toolkit.Sheet, ...], tuple[str, ...]]:
+    """The scene, every sheet its renderer drew (caught when each frame is taken) and every string it handed
+    matplotlib (as conftest's `drawn_strings` records them): each still is drawn once for this module, and the
+    tests below only read what it drew."""
+    import matplotlib.text
+
+    sheets, strings = [], []
+    frame, set_text = toolkit.Sheet.frame, matplotlib.text.Text.set_text
 
     def caught(self):
         sheets.append(self)
         return frame(self)
 
-    monkeypatch.setattr(toolkit.Sheet, "frame", caught)
-    scene = load_scene(SCENES / f"{name}.toml")
-    still_frames(scene)
-    return scene, sheets
+    def recording(self, s):
+        if s is not None and str(s):
+            strings.append(str(s))
+        return set_text(self, s)
+
+    with mock.patch.object(toolkit.Sheet, "frame", caught), mock.patch.object(matplotlib.text.Text, "set_text",
+                                                                               recording):
+        scene = load_scene(SCENES / f"{name}.toml")
+        still_frames(scene)
+    return scene, tuple(sheets), tuple(strings)
+
+
+def drawn(name: str, monkeypatch=None) -> tuple[object, list[toolkit.Sheet]]:
+    """The scene and every sheet its renderer drew (caught when each frame is taken)."""
+    scene, sheets, _ = _drawn_once(name)
+    return scene, list(sheets)
+
+
+def drawn_texts(name: str) -> list[str]:
+    """Every string the still `name` handed matplotlib while it was drawn."""
+    return list(_drawn_once(name)[2])
 
 
 def rgb(colour) -> tuple[int, int, int]:
@@ -226,12 +250,10 @@ PRODUCT_OR_ASCII = re.compile(r"\*|->|(?<![\w'])-(?=\d)|(?<=\d) - (?=[\d(])|(?<=
 
 
 @pytest.mark.parametrize("path", STILL_SCENES, ids=lambda p: p.stem)
-def test_every_still_writes_one_notation(path, drawn_strings):
+def test_every_still_writes_one_notation(path):
     """× for products, − for minus, → for arrows in every string a still draws (issue 13 item 5)."""
-    from convgif.scene import load_scene
-    from convgif.sources import still_frames
-
-    still_frames(load_scene(path))
+    drawn_strings = drawn_texts(path.stem)
+    assert drawn_strings
     wrong = {s: PRODUCT_OR_ASCII.findall(s) for s in drawn_strings if PRODUCT_OR_ASCII.search(s)}
     assert wrong == {}, wrong
 
@@ -296,12 +318,9 @@ def test_upsample_still_panels_match_their_headings(monkeypatch):
 
 
 @pytest.mark.parametrize("name", ["c02_3d_window.toml", "e02_rgb_kernel_slices.toml"])
-def test_the_convolution_sign_is_explained_in_words(name, drawn_strings):
+def test_the_convolution_sign_is_explained_in_words(name):
     """Issue 13 item 5: ⊙ is drawn between the input and the kernel; a line of the figure says what it means."""
-    from convgif.scene import load_scene
-    from convgif.sources import still_frames
-
-    still_frames(load_scene(Path(__file__).resolve().parent.parent / "scenes" / name))
+    drawn_strings = drawn_texts(Path(name).stem)
     assert "⊙" in drawn_strings
     words = " ".join(drawn_strings)
     assert "⊙ multiplies" in words and "adds the products" in words
