@@ -99,7 +99,8 @@ def b01(tmp_path_factory):
 def test_the_frame_steps_a_click_per_frame_handed_through_a_vector_page_each(b01):
     result, out, handed = b01
     tex_path, pdf_path = out / "b01_arange_one_kernel.tex", out / "b01_arange_one_kernel.steps.pdf"
-    assert result.paths == (tex_path,) and sorted(p.name for p in out.iterdir()) == [pdf_path.name, tex_path.name]
+    assert result.paths == (tex_path, pdf_path) and sorted(p.name for p in out.iterdir()) == [pdf_path.name, tex_path.name]
+    assert result.bytes == tex_path.stat().st_size + pdf_path.stat().st_size
     assert [frame.step for frame in handed] == [*range(STEPS), None]  # every step, then the finished picture
     tex = tex_path.read_text(encoding="ascii")  # pure ASCII: the signs are math macros
     frame = tex[tex.index("\n\\begin{frame}"):tex.index("\\end{frame}")]
