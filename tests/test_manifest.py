@@ -51,6 +51,12 @@ def gallery_case(name: str) -> Case:
     return Case(load_scene(SCENES / f"{name}.toml"))
 
 
+@cache
+def random_case(seed: int) -> Case:
+    """The view and sampled frames of random_scene(seed), built once for the tests that read it."""
+    return Case(random_scene(seed))
+
+
 def random_scene(seed: int):
     """A small random conv, transposed conv or pool scene, 1D or 2D."""
     rng = random.Random(seed)
@@ -320,14 +326,14 @@ RANDOM_SEEDS = range(12)
 
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_random_scenes_show_torch_numbers_and_windows_on_their_taps(seed):
-    case = Case(random_scene(seed))
+    case = random_case(seed)
     assert check_numbers(case) == []
     assert check_windows(case) == []
 
 
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)
 def test_random_1d_outputs_sit_under_their_inputs(seed):
-    assert misaligned_1d(Case(random_scene(seed))) == []
+    assert misaligned_1d(random_case(seed)) == []
 
 
 # ---- the manifest against the pixels -----------------------------------------------------------------------
