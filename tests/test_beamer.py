@@ -16,6 +16,7 @@ from conftest import missing
 from convgif.encode.beamer import BeamerWriter, note_text, tex_escape
 from convgif.encode.frame import Deck, Frame
 from convgif.encode.pdf import PdfWriter
+from convgif.formats import output_format
 from convgif.pipeline import render_scene
 from convgif.scene import parse_scene
 
@@ -99,7 +100,8 @@ def b01(tmp_path_factory):
 def test_the_frame_steps_a_click_per_frame_handed_through_a_vector_page_each(b01):
     result, out, handed = b01
     tex_path, pdf_path = out / "b01_arange_one_kernel.tex", out / "b01_arange_one_kernel.steps.pdf"
-    assert result.paths == (tex_path, pdf_path) and sorted(p.name for p in out.iterdir()) == [pdf_path.name, tex_path.name]
+    assert result.paths == (tex_path, pdf_path) == (tex_path, *output_format("beamer").companion_paths(out, SCENE.stem))
+    assert sorted(p.name for p in out.iterdir()) == [pdf_path.name, tex_path.name]
     assert result.bytes == tex_path.stat().st_size + pdf_path.stat().st_size
     assert [frame.step for frame in handed] == [*range(STEPS), None]  # every step, then the finished picture
     tex = tex_path.read_text(encoding="ascii")  # pure ASCII: the signs are math macros
