@@ -21,6 +21,7 @@ class Frame:
     text: str = ""  # what the step computes, as plain text (the frame's arithmetic), for notes and screen readers
     vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
     items: Callable[[], list[dict]] | None = None  # what the picture shows and where (the layout manifest's items)
+    theme: str = "light"  # the render.theme it is drawn in (a format taking every theme gets each in turn)
 
 
 @dataclass(frozen=True, slots=True)
