@@ -40,6 +40,7 @@ class OutputFormat:
     extra: str | None = None  # the pip extra that installs it
     single_picture_file: str | None = None  # the name when a scene has a single picture, if not `file`
     companions: tuple[str, ...] = ()  # files its writer puts beside `file` (beamer's pdf, reveal.js's deck)
+    every_theme: bool = False  # one file holding every theme the scene is drawn in (frames of each in turn)
 
     @property
     def suffix(self) -> str:
