@@ -340,6 +340,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _theme_list(text: str) -> str | list[str]:
+    """--theme: one name, or several separated by commas (checked with the scene, naming render.theme)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("no theme given")
+    return names[0] if len(names) == 1 else names
+
+
 def build_parser() -> argparse.ArgumentParser:
     from convgif.scene.spec import RenderSpec
     parser = argparse.ArgumentParser(prog="convgif", description="Scene files to convolution-teaching GIFs.")
@@ -354,9 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-f", "--format", action="append", metavar="FMT",
                         help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
                              "(repeat the flag or separate with commas: --format gif,pdf)")
-    themes = get_args(RenderSpec.model_fields["theme"].annotation)
-    render.add_argument("--theme", choices=themes, default=None,
-                        help="colours, replacing render.theme: " + ", ".join(themes))
+    from convgif.scene.spec import THEMES
+
+    render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
+                        help="colours, replacing render.theme: " + ", ".join(THEMES) + ", several separated by "
+                             "commas (light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")
     render.add_argument("--width", type=int, default=None, metavar="PX",
                         help="frame width in px, replacing render.width (default 720: a blog column; "
                              "1280 with --aspect 16:9, 1024 with 4:3)")

@@ -60,13 +60,28 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     asked = [output_format(name) for name in scene.output.formats or ()]
     for fmt in asked:
         fmt.check_available()  # a missing extra fails before anything is drawn
-    source = frame_source(scene)
-    formats = asked or [output_format(name) for name in source.default_formats()]
-    problems = format_problems(scene, source, formats)
+    themes = scene.render.themes()
+    variants = [scene] if len(themes) == 1 else [scene.in_theme(name) for name in themes]
+    sources = [frame_source(variant) for variant in variants]
+    formats = asked or [output_format(name) for name in sources[0].default_formats()]
+    problems = format_problems(scene, sources[0], formats)
     if problems:
         raise SceneError(scene.source, problems)
-    paths = write_outputs(scene, source, formats, out_dir, progress=progress)
-    written = paths + [p for fmt in formats for p in fmt.companion_paths(out_dir, scene.stem)]
+    # each theme's own files (the first theme's named after the scene, the others `<stem>.<theme>.gif`), and the
+    # files holding every theme (the html player), written once
+    every = [f for f in formats if f.every_theme and len(themes) > 1]
+    own = [f for f in formats if f not in every]
+    total = sum(source.count(selection) for source in sources for selection in {f.frames for f in formats})
+    counter = _Progress(progress, total)
+    paths, companions = [], []
+    for name, variant, source in zip(themes, variants, sources):
+        stem = scene.stem if name == themes[0] else f"{scene.stem}.{name}"
+        paths += write_outputs(variant, [source], own, out_dir, stem=stem, progress=counter)
+        companions += [p for fmt in own for p in fmt.companion_paths(out_dir, stem)]
+        if name == themes[0] and every:
+            paths += write_outputs(scene, sources, every, out_dir, stem=scene.stem, progress=counter)
+            companions += [p for fmt in every for p in fmt.companion_paths(out_dir, scene.stem)]
+    written = paths + companions
     return RenderResult(scene=scene.source, path=paths[0], frames=source.frame_count,
                         bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
                         paths=tuple(written))
@@ -95,27 +110,47 @@ def output_bytes(path: Path) -> int:
     return path.stat().st_size
 
 
-def write_outputs(scene, source, formats: list[OutputFormat], out_dir: Path, *,
+class _Progress:
+    """progress(done, total) over several passes, counting on from one pass to the next."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, done: int, total: int) -> None:
+        del done, total
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
+
+
+def write_outputs(scene, sources: list, formats: list[OutputFormat], out_dir: Path, *, stem: str | None = None,
                   progress: Progress | None = None) -> list[Path]:
-    """Write every format; formats handed the same frames share one pass over them. Returns the paths."""
+    """Write every format; formats handed the same frames share one pass over them (with several sources, one
+    per theme, a pass hands every frame of each in turn). Returns the paths, named after `stem` (default the
+    scene's)."""
     from convgif.encode import WriterOptions
 
+    if not formats:
+        return []
+    stem = stem or scene.stem
+    first = sources[0]
     by_selection: dict[str, list[OutputFormat]] = {}
     for fmt in formats:
         by_selection.setdefault(fmt.frames, []).append(fmt)
-    total = sum(source.count(selection) for selection in by_selection)
+    total = sum(source.count(selection) for source in sources for selection in by_selection)
     done = 0
-    palette = source.palette() if any(f.indexed for f in formats) else None
-    options = WriterOptions(palette=palette, dpi=scene.output.dpi, frame_count=source.frame_count,
-                            deck=source.deck())
-    paths = {fmt.name: fmt.path(out_dir, scene.stem, source.frame_count) for fmt in formats}
+    palette = first.palette() if any(f.indexed for f in formats) else None
+    options = WriterOptions(palette=palette, dpi=scene.output.dpi, frame_count=first.frame_count,
+                            deck=first.deck())
+    paths = {fmt.name: fmt.path(out_dir, stem, first.frame_count) for fmt in formats}
     for selection, group in by_selection.items():
         with ExitStack() as stack:
             writers = [stack.enter_context(fmt.writer_type().open(paths[fmt.name], options)) for fmt in group]
-            for frame in source.frames(selection):
-                for writer in writers:
-                    writer.write_frame(frame)
-                done += 1
-                if progress:
-                    progress(done, total)
+            for source in sources:
+                for frame in source.frames(selection):
+                    for writer in writers:
+                        writer.write_frame(frame)
+                    done += 1
+                    if progress:
+                        progress(done, total)
     return [paths[fmt.name] for fmt in formats]

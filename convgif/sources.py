@@ -26,7 +26,7 @@ def scene_theme(scene):
     from convgif.render import get_theme
 
     render = scene.render
-    return get_theme(render.theme, language=scene.language, colours=dict(render.colours or ()),
+    return get_theme(render.themes()[0], language=scene.language, colours=dict(render.colours or ()),
                      font_scale=render.font_scale, crisp_text=render.text == "crisp",
                      fill_dense_taps=render.taps == "fill")
 
@@ -165,7 +165,8 @@ class OpFrames:
         for step in chosen:
             pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
-            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step))
+            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step),
+                        theme=render.themes()[0])
 
     def deck(self) -> Deck:
         """The slide formats' title slide and animation: the scene's words, shapes, formula and parameters."""
@@ -322,7 +323,7 @@ class StillFrames:
     def frames(self, selection: str) -> Iterator[Frame]:
         numbered = list(enumerate(self.pictures))
         for number, (pixels, duration_ms) in numbered[-1:] if selection == "one" else numbered:
-            yield Frame(pixels, duration_ms, number)
+            yield Frame(pixels, duration_ms, number, theme=self.scene.render.themes()[0])
 
 
 SOURCES = {"op": OpFrames, "still": StillFrames}  # by SceneSpec.scene_type

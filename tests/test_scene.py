@@ -318,7 +318,7 @@ def test_wrong_types():
         "scenes/x.toml: input.seed: -1 is out of range (must be at least 0)",
         "scenes/x.toml: weights: [1, 2] is not a table (write [weights] with keys under it)",
         "scenes/x.toml: render.duration_ms: 'fast' is not an integer",
-        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind) (did you mean 'dark'?)",
+        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind, auto (light and dark), or a list of themes) (did you mean 'dark'?)",
     ]
 
 
@@ -425,7 +425,7 @@ def test_several_problems_are_reported_together():
     assert problems_of(document) == [
         "scenes/x.toml: caption: unknown placeholder {input_shap} (did you mean {input_shape}?)",
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
-        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind) (did you mean 'dark'?)",
+        "scenes/x.toml: render.theme: 'drak' is not supported (one of light, dark, print, colorblind, auto (light and dark), or a list of themes) (did you mean 'dark'?)",
         "scenes/x.toml: input.values: shape (1, 7, 7) does not match input.shape (4, 7, 7)",
         "scenes/x.toml: op.groups: 3 does not divide in_channels=4",
     ]

@@ -217,6 +217,27 @@ def _step_choice(value: Any) -> int | str:
     raise ValueError(f"{show(value)} is not a step (a step index from 0, or \"final\" for the finished picture)")
 
 
+THEMES = ("light", "dark", "print", "colorblind")  # convgif.render.theme's names (a test keeps them equal)
+AUTO_THEMES = ("light", "dark")  # render.theme = "auto": the reader's colour scheme picks one
+
+
+def _theme(value: Any) -> str | tuple[str, ...]:
+    names = f"one of {', '.join(THEMES)}, auto (light and dark), or a list of themes"
+    if isinstance(value, str):
+        if value in THEMES or value == "auto":
+            return value
+        raise ValueError(f"{show(value)} is not supported ({names})" + captions.did_you_mean(value, THEMES))
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        unknown = [v for v in value if v not in THEMES]
+        if unknown:
+            raise ValueError(f"{show(unknown[0])} is not supported (one of {', '.join(THEMES)})"
+                             + captions.did_you_mean(unknown[0], THEMES))
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists {next(v for i, v in enumerate(value) if v in value[:i])!r} twice")
+        return value[0] if len(value) == 1 else tuple(value)
+    raise ValueError(f"{show(value)} is not a theme name or a list of them ({names})")
+
+
 ALL_STEPS = "all"  # key_steps: every step the animation shows, then the finished picture
 
 
@@ -360,6 +381,12 @@ class RenderSpec(_Spec):
             data = {**data, "width": ASPECT_WIDTHS[data["aspect"]]}
         return data
 
+    def themes(self) -> tuple[str, ...]:
+        """The themes the scene is drawn in, in order: "auto" is light then dark."""
+        if self.theme == "auto":
+            return AUTO_THEMES
+        return self.theme if isinstance(self.theme, tuple) else (self.theme,)
+
     def frame_height(self) -> int | None:
         """Every frame's height in px when an aspect is set (width × its ratio, rounded), else None (as tall as
         the frame needs)."""
@@ -378,7 +405,10 @@ class RenderSpec(_Spec):
     # "auto": frames as tall as they need at `width` (a blog column); "16:9" / "4:3": every frame exactly that
     # shape (lecture slides), the layout arranged to give the largest cells that fit
     aspect: Literal["auto", "16:9", "4:3"] = "auto"
-    theme: Literal["light", "dark", "print", "colorblind"] = "light"
+    # one theme, or several drawn in one run ("auto" = light and dark): the first theme's files are named after the
+    # scene, each other theme's carry its name (`a01.dark.gif`); a format holding every theme (html) gets them all
+    theme: Annotated[Any, *_custom(_theme, {"anyOf": [{"enum": [*THEMES, "auto"]}, {
+        "type": "array", "items": {"enum": list(THEMES)}, "minItems": 1, "uniqueItems": True}]})] = "light"
     colours: Annotated[Any, *_custom(_colours, {"type": "object", "propertyNames": {"enum": list(COLOUR_ROLES)},
                                                 "additionalProperties": {"type": "string", "pattern": "^#[0-9a-fA-F]{6}$"}})] = None
     steps: Annotated[Any, *_custom(_steps, {"anyOf": [
@@ -450,6 +480,10 @@ class SceneSpec(_Spec):
     language: str = "en"  # frame labels: a column of convgif.render.labels
     render: RenderSpec = RenderSpec()
     output: OutputSpec = OutputSpec()
+
+    def in_theme(self, name: str) -> SceneSpec:
+        """This scene drawn in the one theme `name` (one of `render.themes()`)."""
+        return self.model_copy(update={"render": self.render.model_copy(update={"theme": name})})
 
 
 class OpSceneSpec(SceneSpec):
