@@ -24,7 +24,6 @@ from convgif.render.layout_common import cjk_wrap, greedy_wrap, wrap_text
 from convgif.render.primitives import Text
 from convgif.scene import load_scene, parse_scene
 from test_looks import _font  # one cached font reader for both files
-from test_render_transpose import reference_without_data_limits  # same pixels, a third of the time
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENES = ROOT / "scenes"
@@ -116,7 +115,7 @@ def test_a_chinese_view_draws_no_english_word_and_every_glyph(case):
     for item in {(t.text, t.bold): t for t in texts}.values():  # each line's font has a real glyph for each char
         font = _font(fonts.font_path(item.bold, item.text))
         assert all(_draws_a_glyph(font, ch) for ch in item.text if not ch.isspace()), item.text
-    with warnings.catch_warnings(), reference_without_data_limits():
+    with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns on a glyph it cannot find
         view.reference_frame(None)
 
