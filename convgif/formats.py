@@ -84,7 +84,9 @@ FORMATS: tuple[OutputFormat, ...] = (
                  "lossless animated WebP", animated=True, several_pictures=True, holds_frames=True),
     OutputFormat("apng", "{stem}.apng", "convgif.encode.animated:ApngWriter", "steps", "animated PNG",
                  animated=True, several_pictures=True, holds_frames=True, indexed=True),
-    OutputFormat("mp4", "{stem}.mp4", "convgif.encode.mp4:Mp4Writer", "steps", "H.264 video",
+    OutputFormat("mp4", "{stem}.mp4", "convgif.encode.video:Mp4Writer", "steps", "H.264 video",
+                 animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
+    OutputFormat("webm", "{stem}.webm", "convgif.encode.video:WebmWriter", "steps", "VP9 video",
                  animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
     OutputFormat("pptx", "{stem}.pptx", "convgif.encode.pptx:PptxWriter", "slides",
                  "PowerPoint slides: a title slide, a slide per step (one click each, its arithmetic in the speaker "

@@ -14,12 +14,12 @@ from convgif.encode.base import Writer
 from convgif.encode.buffered import FrameBufferLimitError
 from convgif.encode.frame import Deck, Frame, WriterOptions
 from convgif.encode.gif import GifWriter
-from convgif.encode.mp4 import Mp4Writer
 from convgif.encode.palette import Palette
 from convgif.encode.pdf import PdfWriter
 from convgif.encode.png import PngFileWriter, PngFramesWriter
 from convgif.encode.strip import StripWriter
 from convgif.encode.svg import SvgWriter
+from convgif.encode.video import Mp4Writer, WebmWriter
 
 __all__ = [
     "ApngWriter",
@@ -34,6 +34,7 @@ __all__ = [
     "PngFramesWriter",
     "StripWriter",
     "SvgWriter",
+    "WebmWriter",
     "WebpWriter",
     "Writer",
     "WriterOptions",
