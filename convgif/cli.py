@@ -380,6 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write nothing: render to a temporary folder and list files in the output "
                              "folder that are stale or missing (exit 1 if any)")
     render.set_defaults(run=cmd_render)
+    embed = commands.add_parser("embed", help="render a scene for a web page and print the HTML that shows it")
+    embed.add_argument("path", metavar="SCENE")
+    embed.add_argument("-o", "--output", default="output", metavar="DIR",
+                       help="where the files go (default: output/); the snippet names them from there")
+    embed.add_argument("--base", default=None, metavar="URL",
+                       help="what goes before each file name in the snippet (default: the output folder)")
+    embed.add_argument("--markdown", action="store_true", help="for a GitHub README: the picture and a caption line")
+    embed.add_argument("--video", action="store_true",
+                       help="a muted looping <video> (WebM, then MP4), the GIF as its fallback (needs the mp4 extra)")
+    embed.set_defaults(run=cmd_embed)
     check = commands.add_parser("check", help="validate scene files only")
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("-q", "--quiet", action="store_true", help="print only problems")
@@ -400,6 +410,28 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     gallery.set_defaults(run=cmd_gallery)
     return parser
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Render what the snippet names (light and dark; GIF, WebP and the finished picture; --video: WebM and MP4)
+    into the output folder, then print the snippet."""
+    from convgif.embed import THEMES, embedded, needed_formats, snippet
+    from convgif.pipeline import render_scene
+
+    out_dir = _writable_folder(args.output)
+    overrides = {"output": {"formats": list(needed_formats(args.video))}, "render": {"theme": list(THEMES)}}
+    scene = _load_for_render(args.path, None, overrides)
+    if scene.scene_type != "op" and render_frames(scene) == 1:
+        raise UsageError(f"{args.path}: a single-picture still needs no embed snippet; use its png")
+    render_scene(scene, out_dir)
+    sys.stdout.write(snippet(embedded(scene, out_dir, args.base), video=args.video, markdown=args.markdown))
+    return 0
+
+
+def render_frames(scene) -> int:
+    from convgif.sources import frame_source
+
+    return frame_source(scene).frame_count
 
 
 def main(argv: list[str] | None = None) -> int:

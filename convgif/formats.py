@@ -21,7 +21,8 @@ from convgif.errors import MissingExtraError, UsageError
 #   "key_steps": `output.key_steps` (a still: each of its pictures)
 #   "one": the single frame `output.svg_step` names (a still: its last picture)
 #   "slides": `output.key_steps`, by default every shown step then the finished picture (one step per click)
-Selection = Literal["steps", "key_steps", "one", "slides"]
+#   "final": the finished picture alone (a still: its last picture)
+Selection = Literal["steps", "key_steps", "one", "slides", "final"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ FORMATS: tuple[OutputFormat, ...] = (
                  "the key steps side by side in one PNG", several_pictures=True, holds_frames=True),
     OutputFormat("pdf", "{stem}.pdf", "convgif.encode.pdf:PdfWriter", "key_steps",
                  "a vector page per key step"),
+    OutputFormat("poster", "{stem}.poster.png", "convgif.encode.png:PngFileWriter", "final",
+                 "the finished picture as one PNG: what a page shows when motion is reduced or nothing plays"),
     OutputFormat("svg", "{stem}.svg", "convgif.encode.svg:SvgWriter", "one", "one vector picture"),
     OutputFormat("webp", "{stem}.webp", "convgif.encode.animated:WebpWriter", "steps",
                  "lossless animated WebP", animated=True, several_pictures=True, holds_frames=True),

@@ -150,6 +150,8 @@ class OpFrames:
             return self.scene.key_steps(total)
         if selection == "slides":
             return self.scene.key_steps(total, default="all")
+        if selection == "final":
+            return [None]
         if selection == "one":
             return [self.scene.svg_step(total)]
         return [*self.steps, None]
@@ -209,14 +211,29 @@ def shape_text(shape) -> str:
     return "\u00d7".join(str(n) for n in shape)
 
 
-def _deck(scene, facts: tuple[str, ...], animation) -> Deck:
+ALT_LIMIT = 125  # characters: what a screen reader reads out at once (the description goes in a caption)
+
+
+def alt_text(scene) -> str:
+    """What the picture shows, with its shapes, in at most ALT_LIMIT characters: "A plain 2D convolution: conv2d
+    steps a 3×3 kernel over a 1×9×9 input, making a 1×7×7 output"; a still: its title and description."""
     title = scene.title or scene.stem
-    description = scene.description or ""
-    alt = title if len(title) >= 125 else (f"{title}: {description}" if description else title)
-    if len(alt) > 125:
-        alt = alt[:124].rsplit(" ", 1)[0] + "\u2026"
-    return Deck(title=title, description=description, facts=facts, aspect=scene.render.aspect,
-                language=scene.language, alt=alt, animation=animation)
+    if scene.scene_type == "op":
+        geometry = scene.geometry()
+        what = (f"{scene.kind} steps a {shape_text(geometry.kernel_size)} "
+                f"{'kernel' if scene.family.has_weights else 'window'} over a {shape_text(geometry.input_shape)} "
+                f"input, making a {shape_text(geometry.output_shape)} output")
+        text = f"{title}: {what}" if len(title) + len(what) + 2 <= ALT_LIMIT else what
+    else:
+        text = f"{title}: {scene.description}" if scene.description else title
+    if len(text) > ALT_LIMIT:
+        text = text[:ALT_LIMIT - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+    return text
+
+
+def _deck(scene, facts: tuple[str, ...], animation) -> Deck:
+    return Deck(title=scene.title or scene.stem, description=scene.description or "", facts=facts,
+                aspect=scene.render.aspect, language=scene.language, alt=alt_text(scene), animation=animation)
 
 
 def _write_gif(source, path) -> None:
@@ -311,7 +328,7 @@ class StillFrames:
         return Palette([tuple(int(c) for c in colours[i]) for i in used], nearest=True)  # colours it approximates
 
     def count(self, selection: str) -> int:
-        return 1 if selection == "one" else self.frame_count
+        return 1 if selection in ("one", "final") else self.frame_count
 
     def deck(self) -> Deck:
         """The slide formats' title slide and animation (a still has no shapes or formula to state)."""
@@ -322,7 +339,7 @@ class StillFrames:
 
     def frames(self, selection: str) -> Iterator[Frame]:
         numbered = list(enumerate(self.pictures))
-        for number, (pixels, duration_ms) in numbered[-1:] if selection == "one" else numbered:
+        for number, (pixels, duration_ms) in numbered[-1:] if selection in ("one", "final") else numbered:
             yield Frame(pixels, duration_ms, number, theme=self.scene.render.themes()[0])
 
 

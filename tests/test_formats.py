@@ -42,7 +42,7 @@ TINY = {
 }
 STEPS = 9
 FORMATS = format_names()
-SLIDES = ("pptx", "beamer", "revealjs")  # each read by its real reader in its own test file (test_pptx.py, ...)
+SLIDES = ("pptx", "beamer", "revealjs", "html")  # each read by its real reader in its own test file (test_pptx.py, ...)
 NON_MP4 = [f for f in FORMATS if f != "mp4" and f not in SLIDES]
 
 
@@ -79,9 +79,10 @@ def test_every_format_record_names_a_writer_and_is_offered_everywhere():
     for name in FORMATS:
         record = output_format(name)
         assert issubclass(record.writer_type(), Writer), name
-        assert record.frames in ("steps", "key_steps", "one", "slides")
+        assert record.frames in ("steps", "key_steps", "one", "slides", "final")
+    players = {".html": "html"} if "html" in FORMATS else {}
     assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4",
-                          ".pptx": "pptx", ".tex": "beamer"}
+                          ".webm": "webm", ".pptx": "pptx", ".tex": "beamer", **players}
 
 
 def test_the_gif_plays_the_paced_durations(tmp_path):
@@ -94,8 +95,9 @@ def test_the_gif_plays_the_paced_durations(tmp_path):
 def test_an_unknown_format_name_gets_a_suggestion():
     with pytest.raises(UnknownFormatError) as caught:
         output_format("gfi")
-    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: apng, beamer, gif, layout, "
-                                 "mp4, pdf, png, pptx, revealjs, strip, svg, webp")
+    assert str(caught.value) == ("unknown output format 'gfi' (did you mean 'gif'?); available: "
+                                 + ", ".join(sorted(FORMATS)))
+    assert {"apng", "gif", "mp4", "pdf", "png", "poster", "pptx", "strip", "svg", "webm", "webp"} <= set(FORMATS)
     assert isinstance(caught.value, ConvgifError) and caught.value.exit_code == 2
 
 
@@ -117,8 +119,8 @@ def test_writers_get_each_frame_with_its_step(tmp_path, monkeypatch):
 def test_every_format_is_written_and_named_after_the_scene(every_format):
     scene, result, out, _ = every_format
     names = [p.name for p in result.paths]
-    assert names == ["tiny.gif", "tiny", "tiny_strip.png", "tiny.pdf", "tiny.svg", "tiny.webp", "tiny.apng",
-                     "tiny.layout.json"]
+    assert names == ["tiny.gif", "tiny", "tiny_strip.png", "tiny.pdf", "tiny.poster.png", "tiny.svg", "tiny.webp",
+                     "tiny.apng", "tiny.webm", "tiny.layout.json"]
     assert result.path == out / "tiny.gif" and result.frames == STEPS + 1
     assert result.bytes == sum(
         sum(f.stat().st_size for f in p.iterdir()) if p.is_dir() else p.stat().st_size for p in result.paths)
@@ -245,11 +247,11 @@ def test_key_steps_out_of_range_is_a_scene_error(tmp_path):
 
 
 @pytest.mark.parametrize("output, expected", [
-    ({"formats": ["gfi"]}, "output.formats: 'gfi' is not an output format (one of gif, png, strip, pdf, svg, "
-                           "webp, apng, mp4, pptx, beamer, revealjs, layout) (did you mean 'gif'?)"),
+    ({"formats": ["gfi"]}, f"output.formats: 'gfi' is not an output format (one of {', '.join(FORMATS)}) "
+                           "(did you mean 'gif'?)"),
     ({"formats": ["gif", "gif"]}, "output.formats: lists 'gif' twice (each format is written once)"),
     ({"formats": "gif"}, 'output.formats: \'gif\' is not a list of format names (e.g. ["gif", "pdf"]; '
-                         "formats: gif, png, strip, pdf, svg, webp, apng, mp4, pptx, beamer, revealjs, layout)"),
+                         f"formats: {', '.join(FORMATS)})"),
     ({"key_steps": [0, "last"]}, 'output.key_steps: \'last\' is not a step (a step index from 0, or "final" '
                                  "for the finished picture)"),
     ({"key_steps": [3, 3]}, "output.key_steps: lists step 3 twice"),
@@ -409,8 +411,7 @@ def test_cli_format_width_and_dpi_flags(tmp_path, capsys):
 def test_cli_unknown_format_and_bad_width(tmp_path, capsys):
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--format", "gfi"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "convgif: unknown output format 'gfi' (did you mean 'gif'?); available: "
-        "apng, beamer, gif, layout, mp4, pdf, png, pptx, revealjs, strip, svg, webp")
+        "convgif: unknown output format 'gfi' (did you mean 'gif'?); available: " + ", ".join(sorted(FORMATS)))
     assert main(["render", str(SCENES / "a01_plain_conv.toml"), "-o", str(tmp_path), "--width", "20", "-q"]) == 2
     assert "a01_plain_conv.toml: render.width: 20 is out of range (must be at least 160)" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
