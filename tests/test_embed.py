@@ -62,6 +62,17 @@ def test_markdown_and_video_snippets(tmp_path, capsys):
     assert re.search(r"\n\n\*One kernel.*\*\n$", markdown) or markdown.rstrip().endswith("*")
 
 
+def test_video_snippet_names_webm_then_mp4_and_falls_back_to_the_picture(tmp_path, capsys):
+    assert main(["embed", str(SCENES / f"{SCENE}.toml"), "-o", str(tmp_path), "--base", ""]) == 0
+    capsys.readouterr()
+    assert main(["embed", str(SCENES / f"{SCENE}.toml"), "-o", str(tmp_path), "--base", "", "--video"]) == 0
+    video = capsys.readouterr().out
+    assert video.index(f'src="{SCENE}.webm" type="video/webm"') < video.index(f'src="{SCENE}.mp4" type="video/mp4"')
+    assert video.index("</source>" if "</source>" in video else "video/mp4") < video.index("<picture>")
+    assert "autoplay loop muted playsinline" in video and f'poster="{SCENE}.poster.png"' in video
+    assert (tmp_path / f"{SCENE}.webm").stat().st_size > 0 and (tmp_path / f"{SCENE}.mp4").stat().st_size > 0
+
+
 def test_a_bad_scene_is_one_line_and_nothing_is_written(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[op]\nkind = "conv2d"\nkernel_size = 9\n[input]\nshape = [1, 3, 3]\n', encoding="utf-8")
