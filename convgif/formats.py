@@ -91,6 +91,10 @@ FORMATS: tuple[OutputFormat, ...] = (
                  animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
     OutputFormat("webm", "{stem}.webm", "convgif.encode.video:WebmWriter", "steps", "VP9 video",
                  animated=True, several_pictures=True, needs="imageio_ffmpeg", extra="mp4"),
+    OutputFormat("html", "{stem}.html", "convgif.encode.player:PlayerWriter", "steps",
+                 "a step player in one self-contained page: play, pause, step, scrub, speed, the step's arithmetic "
+                 "as text, hover an output cell for its window; light and dark when the scene is drawn in both",
+                 several_pictures=True, every_theme=True),
     OutputFormat("pptx", "{stem}.pptx", "convgif.encode.pptx:PptxWriter", "slides",
                  "PowerPoint slides: a title slide, a slide per step (one click each, its arithmetic in the speaker "
                  "notes), the finished picture and the looping GIF", needs="pptx", extra="pptx"),
