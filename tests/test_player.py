@@ -24,7 +24,8 @@ from PIL import Image
 
 from convgif.encode.frame import Deck, Frame, WriterOptions
 from convgif.encode.player import PlayerWriter, build_player, changed_rectangles, player_fragment
-from convgif.scene import load_scene
+from convgif.pipeline import render_scene
+from convgif.scene import load_scene, parse_scene
 from convgif.sources import frame_source
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
@@ -152,6 +153,18 @@ def test_nothing_is_written_on_an_error(a01, tmp_path):
             writer.write_frame(a01["light"][0])
             raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pipeline_puts_every_theme_in_one_file(tmp_path):
+    scene = parse_scene({"op": {"kind": "conv2d", "kernel_size": 2, "bias": False},
+                         "input": {"shape": [1, 3, 3], "values": "arange"},
+                         "render": {"duration_ms": 100, "theme": ["light", "dark"]},
+                         "output": {"formats": ["html"]}}, "s.toml")
+    render_scene(scene, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.html"]
+    data = player_data((tmp_path / "s.html").read_text(encoding="utf-8"))
+    assert [t["name"] for t in data["themes"]] == ["light", "dark"] and len(data["texts"]) == 5
+    assert len(data["cells"]) == 4  # every output cell can be pointed at
 
 
 @pytest.mark.parametrize("name", ["a01_plain_conv", "a03_input_channels", "c08_transposed_scatter", "c05_max_pool"])

@@ -443,7 +443,7 @@ font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
 #P .cgp-canvas{display:block;width:100%;height:auto;background:var(--cgp-bg)}
 #P .cgp-overlay{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}
 #P .cgp-overlay rect{fill:none;stroke-width:3}
-#P .cgp-overlay .cgp-window{stroke:var(--cgp-accent);fill:var(--cgp-accent);fill-opacity:.15}
+#P .cgp-overlay .cgp-window{stroke:var(--cgp-fg);stroke-dasharray:4 3;fill:var(--cgp-accent);fill-opacity:.18}
 #P .cgp-overlay .cgp-cell{stroke:var(--cgp-fg);stroke-dasharray:4 3}
 #P .cgp-tip{position:absolute;max-width:min(90%,40em);box-sizing:border-box;padding:4px 8px;font-size:13px;\
 line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere;background:var(--cgp-bg);color:var(--cgp-fg);\
