@@ -343,8 +343,9 @@ class Layout(ABC):
 
     def _column_xs(self) -> tuple[int, int, int]:
         """Left edges of the three columns, centred with equal gaps; strips all start at one x."""
-        if self.strips:
-            return (MARGIN + 4,) * 3
+        if self.strips:  # a slide's strips stand in the middle of its width
+            left = MARGIN + 4 if self.fit is None else max(MARGIN + 4, (self.width - max(self.col_widths)) // 2)
+            return (left,) * 3
         in_w, mid_w, out_w = self.col_widths
         slack = self.width - 2 * MARGIN - in_w - mid_w - out_w
         gap = min(MAX_GAP, slack // 2)

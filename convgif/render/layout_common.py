@@ -75,11 +75,11 @@ class Sizes:
 
 
     def for_slides(self) -> Sizes:
-        """A fixed-shape frame's sizes (render.aspect): cells may grow half as large again where the slide has room,
-        and digits with them, up to the title's size (numbers are what the back row reads); a pool's "max" tag is
+        """A fixed-shape frame's sizes (render.aspect): cells may grow twice as large where the slide has room, and
+        digits with them, up to a quarter above the title's size (numbers are what the back row reads); a pool's "max" tag is
         as large as the legend's words."""
-        return replace(self, max_cell=self.max_cell * 3 // 2, max_kernel_cell=self.max_kernel_cell * 3 // 2,
-                       digits=min(self.title, round(self.digits * 1.35)), tag=max(self.tag, self.legend))
+        return replace(self, max_cell=self.max_cell * 2, max_kernel_cell=self.max_kernel_cell * 3 // 2,
+                       digits=min(round(self.title * 1.25), round(self.digits * 1.5)), tag=max(self.tag, self.legend))
 
 
 UNSCALED = Sizes.at(1.0)

@@ -262,16 +262,17 @@ class ConvLayout(Layout):
 
     def output_cell(self, c: int) -> int:
         """The output grids' cell at input cell `c`. On a slide's 2D columns, large enough for the outputs' numbers
-        (wider than the inputs': a minus sign, more digits, decimals) at the size the inputs' digits get, up to half
-        as large again; elsewhere `c`, so that 1D outputs stay under their inputs."""
+        (wider than the inputs': a minus sign, more digits, decimals) at the size the inputs' digits get, or as
+        near it as a cell up to half as large again comes; elsewhere `c`, so that 1D outputs stay under their
+        inputs."""
         if not self.fit or self.strips:
             return c
         known = self.__dict__.setdefault("_output_cell_memo", {})
         if c not in known:
             digits = fitting_size(self.input_strings, c, largest=self.sz.digits)
-            known[c] = c if digits is None else next(
-                (o for o in range(c, c * 3 // 2 + 1) if (fitting_size(self.output_strings, o, largest=digits, bold=True)
-                                                           or 0) >= digits), c)
+            sizes = {o: fitting_size(self.output_strings, o, largest=digits, bold=True) or 0
+                     for o in range(c, c * 3 // 2 + 1)} if digits else {c: 0}
+            known[c] = min(sizes, key=lambda o: (-sizes[o], o))  # the smallest cell giving the largest digits
         return known[c]
 
     def bank_width(self, widths: tuple[int, int, int]) -> int:
