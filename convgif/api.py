@@ -16,7 +16,9 @@ import base64
 import copy
 import html
 import io
+import itertools
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -28,12 +30,53 @@ from convgif.errors import UsageError
 # render keys that `Scene.render(...)` may override, as they are spelt in a scene file's [render] table
 RENDER_OVERRIDES = ("theme", "width", "aspect", "duration_ms", "hold_ms", "steps", "view")
 
+# one number per inline display in this kernel: two outputs of the same player on one page need their own ids, or
+# the second output's script would find (and start) the first one's figure
+_DISPLAYS = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerView:
+    """A scene's step player (the `html` format's player) to show inline in Jupyter: `scene.player()`.
+
+    Each output holds one whole copy (frames, style, script): it works in a reopened notebook, nbviewer or an
+    exported page without the kernel or any other output. A still of the finished picture stands in for it
+    where a front end runs no scripts (an untrusted notebook, GitHub), and is removed once the player starts.
+    """
+
+    title: str | None
+    fragment: str  # the player's <figure>, its ids and selectors under `element_id`
+    element_id: str
+    still_png: bytes  # the finished picture (the last frame)
+    alt: str
+    size: tuple[int, int]  # (width, height) in pixels
+    frames: int
+
+    def _repr_html_(self) -> str:
+        pid = f"{self.element_id}-{next(_DISPLAYS)}"
+        figure = self.fragment.replace(self.element_id, pid)  # the id is a content hash: nothing else matches it
+        still = base64.b64encode(self.still_png).decode("ascii")
+        alt = html.escape(self.alt, quote=True)
+        width, height = self.size
+        return (f'<div class="cgn" id="{pid}-nb">'
+                f'<img class="cgn-still" src="data:image/png;base64,{still}" alt="{alt}" width="{width}" '
+                f'height="{height}" style="max-width:100%;height:auto">'
+                f'<div class="cgn-live" hidden>\n{figure}</div>'
+                # only a player that started replaces the still (no scripts: the still stays, with its alt text)
+                f'<script>(function(){{var w=document.getElementById("{pid}-nb"),f=w&&w.querySelector(".cgp");'
+                f'if(!f||!f.convgif)return;w.removeChild(w.querySelector(".cgn-still"));'
+                f'w.querySelector(".cgn-live").hidden=false;}})();</script></div>')
+
+    def __repr__(self) -> str:
+        return f"PlayerView({self.title!r}, {self.frames} frame(s), {self.size[0]}x{self.size[1]})"
+
 
 @dataclass(frozen=True, slots=True)
 class Rendering:
     """One rendered scene held in memory: a GIF (animations, multi-figure stills) or a PNG (one figure).
 
-    In Jupyter it shows itself inline (`_repr_html_`, an <img> with a data: URL: nothing written to disk).
+    In Jupyter an animation shows itself as the step player (`_repr_html_`, the same as `scene.player()`, drawn
+    on first display), a still as an <img> with a data: URL: nothing is written to disk.
     """
 
     title: str | None
@@ -42,6 +85,7 @@ class Rendering:
     frames: int
     size: tuple[int, int]  # (width, height) in pixels
     scene: Scene | None = field(default=None, repr=False, compare=False)  # to save in other formats
+    _player: list = field(default_factory=list, init=False, repr=False, compare=False)  # PlayerView, once drawn
 
     @property
     def gif_bytes(self) -> bytes:
@@ -69,7 +113,20 @@ class Rendering:
             return [(frame.convert("RGB"), int(frame.info.get("duration", 0)))
                     for frame in ImageSequence.Iterator(image)]
 
+    def player(self) -> PlayerView:
+        """The step player of this rendering's scene (drawn on first use, then kept)."""
+        if self.scene is None:
+            raise UsageError("this rendering has no scene to draw a player from")
+        if not self._player:
+            self._player.append(self.scene.player())
+        return self._player[0]
+
     def _repr_html_(self) -> str:
+        if self.mime == "image/gif" and self.scene is not None:
+            return self.player()._repr_html_()
+        return self._img_html()
+
+    def _img_html(self) -> str:
         encoded = base64.b64encode(self.data).decode("ascii")
         alt = html.escape(self.title or "convgif rendering", quote=True)
         return (f'<img src="data:{self.mime};base64,{encoded}" alt="{alt}" width="{self.size[0]}" '
@@ -197,6 +254,29 @@ class Scene:
             size = image.size
         mime = "image/png" if result.path.suffix == ".png" else "image/gif"
         return Rendering(title=scene.title, data=data, mime=mime, frames=result.frames, size=size, scene=scene)
+
+    def player(self, **render_options: Any) -> PlayerView:
+        """The step player, shown inline in Jupyter: play, pause, step, scrub, speed, the step's arithmetic as
+        text, hover an output cell for its window (optionally with `[render]` keys replaced, as in `render`).
+        With `theme="auto"` (or a list) it holds every theme's frames and follows the reader's colour scheme."""
+        from itertools import chain
+
+        from convgif.encode.player import build_player, png_bytes
+        from convgif.sources import frame_source
+
+        scene = self.replace(**render_options) if render_options else self
+        spec = scene.spec
+        themes = spec.render.themes()
+        sources = [frame_source(spec if len(themes) == 1 else spec.in_theme(name)) for name in themes]
+        deck = sources[0].deck()
+        player = build_player(chain.from_iterable(source.frames("steps") for source in sources), deck,
+                              stem=spec.stem)
+        fragment = player.fragment()  # the atlas is packed once, here; each display only renames the ids
+        element_id = re.match(r'<figure class="cgp" id="([^"]+)"', fragment).group(1)  # its content-hash id
+        return PlayerView(title=scene.title, fragment=fragment, element_id=element_id,
+                          still_png=png_bytes(player.themes[0].last),
+                          alt=deck.alt or deck.title, size=(player.size[1], player.size[0]),
+                          frames=len(player.themes[0].texts))
 
     def save(self, path: str | os.PathLike[str], *, format: str | None = None, **render_options: Any) -> Path:
         """Render and write to `path`, in `format` or the one its suffix names.

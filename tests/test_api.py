@@ -65,12 +65,11 @@ def test_render_in_memory(small_rendering):
     assert small_rendering.mime == "image/gif" and small_rendering.gif_bytes[:6] == b"GIF89a"
 
 
-def test_repr_html_is_an_inline_gif(small_rendering):
+def test_repr_html_is_the_step_player(small_rendering):
+    # issue 15 item 5: a rendered animation shows the step player inline (tests/test_notebook.py runs it in Jupyter)
     markup = small_rendering._repr_html_()
-    found = re.fullmatch(r'<img src="data:image/gif;base64,([A-Za-z0-9+/=]+)" alt="small" width="480" '
-                         r'height="\d+" style="max-width:100%;height:auto">', markup)
-    assert found
-    assert base64.b64decode(found.group(1)) == small_rendering.gif_bytes
+    assert '<figure class="cgp"' in markup and 'aria-label="Next step"' in markup and 'alt="small: conv2d steps' in markup
+    assert small_rendering.player() is small_rendering.player()  # drawn once, on first display
     assert small_rendering._repr_png_() is None  # an animation shows as HTML, not a frozen PNG
 
 
