@@ -1,8 +1,11 @@
 """The HTML gallery: render the scenes that are missing or stale, then write one offline `index.html`.
 
-The page holds every scene's animation or still, its title, description, parameters, output-size formula
-with the numbers filled in, parameter count and its source, grouped by catalogue row. It links images by
-relative path, inlines its CSS and loads nothing from the network, so the folder can be copied anywhere.
+The page holds every scene's step player (an animation) or picture (a still), its title, description, parameters,
+output-size formula with the numbers filled in, parameter count and its source, grouped by catalogue row. Each
+animation's player is its own small page, `<stem>.player.html` (light and dark frames, the reader's scheme picks),
+shown in a lazily loaded <iframe>, so the index stays light however many scenes there are; a still shows its dark
+PNG under `prefers-color-scheme: dark`. Everything is linked by relative path and nothing is fetched from the
+network, so the folder can be copied anywhere and opened from disk.
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class GalleryEntry:
     params: int | None
     macs: int | None
     error: str | None = None
+    alt: str = ""  # the scene's alt text (what it shows and its shapes, <= 125 characters)
+    player: str | None = None  # an animation's step player page, relative to the gallery page
+    dark_image: str | None = None  # a still's picture in the dark theme, shown under prefers-color-scheme: dark
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,22 +150,104 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def _render(path: str, out_dir: str) -> tuple[str | None, int | None, str | None]:
-    """(image file name, frame count, error): a top-level function so a process pool can run it."""
+def gallery_themes(scene) -> tuple[str, ...]:
+    """The themes the page shows a scene in: a light scene also in dark (the reader's scheme picks one); a scene
+    that asks for another theme, or for several, is shown as it asks (that theme is its point)."""
+    themes = tuple(scene.render.themes())
+    return ("light", "dark") if themes == ("light",) else themes
+
+
+def _render(path: str, out_dir: str) -> dict[str, Any]:
+    """{"image", "frames", "player", "dark", "error"} for one scene ({"error"} alone when it failed): a top-level
+    function so a process pool can run it. The image is the web picture `convgif render` writes (same bytes); an animation also gets its step
+    player page in every theme of `gallery_themes`, a one-picture still its picture in the other theme."""
     from convgif.api import web_document
     from convgif.pipeline import render_scene
     from convgif.scene import parse_scene, read_document
 
+    outcome: dict[str, Any] = {"image": None, "frames": None, "player": None, "dark": None, "error": None}
     try:
         # the page shows the web picture (GIF, or a one-figure still's PNG), whatever formats the file lists
-        result = render_scene(parse_scene(web_document(read_document(path)), path), out_dir)
-        return result.path.name, result.frames, None
+        document = web_document(read_document(path))
+        scene = parse_scene(document, path)
+        result = render_scene(scene, out_dir)
+        outcome.update(image=result.path.name, frames=result.frames)
+        themes = gallery_themes(scene)
+        if result.frames > 1:
+            outcome["player"] = _write_player(scene, themes, Path(out_dir), result.path.name)
+        elif len(themes) > 1 and result.path.suffix == ".png":
+            document.setdefault("render", {})["theme"] = list(themes)
+            both = render_scene(parse_scene(document, path), out_dir)  # the first theme's PNG: the same bytes
+            outcome["dark"] = next((p.name for p in both.paths if p.name == f"{scene.stem}.dark.png"), None)
     except SceneError as error:
-        return None, None, "\n".join(error.lines())
+        return {"error": "\n".join(error.lines())}
     except ConvgifError as error:
-        return None, None, f"{path}: {error}"
+        return {"error": f"{path}: {error}"}
     except Exception as error:  # a bug in one scene must not lose the page for the others
-        return None, None, f"{path}: internal error: {type(error).__name__}: {error}"
+        return {"error": f"{path}: internal error: {type(error).__name__}: {error}"}
+    return outcome
+
+
+PLAYER_SUFFIX = ".player.html"
+
+
+def _write_player(scene, themes: tuple[str, ...], out: Path, image: str) -> str:
+    """Write `<stem>.player.html`: the scene's step player with every theme's frames, alone on a page made to sit
+    in the gallery's <iframe> (no title or caption: the card has them). Returns its file name."""
+    import dataclasses
+
+    from convgif.encode import atomic_write
+    from convgif.encode.player import PlayerBuilder
+    from convgif.sources import frame_source
+
+    sources = [frame_source(scene.in_theme(name)) for name in themes]
+    deck = dataclasses.replace(sources[0].deck(), description="", animation=None)
+    builder = PlayerBuilder(deck, scene.stem)
+    for source in sources:  # every frame of one theme, then the next: what the player takes
+        for frame in source.frames("steps"):
+            builder.add(frame)
+    name = scene.stem + PLAYER_SUFFIX
+    with atomic_write(out / name, "w") as handle:
+        handle.write(player_page(builder.player(), image=image))
+    return name
+
+
+# the player page tells the gallery how tall it is, so its <iframe> fits it (a file:// page cannot be read
+# across frames, a message can); the gallery page sizes the frame that sent it
+PLAYER_PAGE_JS = """\
+(function(){if(window.parent===window)return;var last=-1;
+function post(){var h=Math.ceil(document.body.getBoundingClientRect().height);
+  if(h!==last){last=h;window.parent.postMessage({convgifPlayerHeight:h},"*");}}
+if(window.ResizeObserver)new ResizeObserver(post).observe(document.body);post();})();
+"""
+GALLERY_JS = """\
+window.addEventListener("message",function(ev){var d=ev.data;
+  if(!d||typeof d.convgifPlayerHeight!=="number"||!(d.convgifPlayerHeight>0))return;
+  var frames=document.querySelectorAll("iframe.player");
+  for(var i=0;i<frames.length;i++){if(frames[i].contentWindow===ev.source){
+    frames[i].style.height=Math.min(d.convgifPlayerHeight,20000)+"px";return;}}});
+"""
+
+
+def player_page(player, *, image: str) -> str:
+    """The page an <iframe> of the gallery shows: the player fragment on a transparent page (the card is around
+    it), the GIF for readers without scripts, and the height message."""
+    deck = player.deck
+    height, width = player.size
+    return f"""<!doctype html>
+<html lang="{_e(deck.language)}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="generator" content="convgif gallery">
+<title>{_e(deck.title)}: step player</title>
+<link rel="icon" href="data:,">
+<style>html, body {{ margin: 0; background: transparent; }} body {{ padding: 3px; }}
+.cgp {{ margin: 0 !important; }} noscript img {{ display: block; max-width: 100%; height: auto; }}</style>
+</head><body>
+{player.fragment()}<noscript><img src="{_e(image)}" width="{width}" height="{height}" alt="{_e(deck.alt)}"></noscript>
+<script>{PLAYER_PAGE_JS}</script>
+</body></html>
+"""
 
 
 def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], *,
@@ -174,6 +262,7 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
 
     from convgif.encode import atomic_write
     from convgif.scene import load_scene, read_document
+    from convgif.sources import alt_text
 
     files = scene_files(paths)
     out = Path(out_dir)
@@ -193,12 +282,12 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
         if scene is None:
             continue
         record = manifest.get(scene.stem, {})
-        image = record.get("image")
-        if (render_all or record.get("fingerprint") != _fingerprint(text) or not image
-                or not (out / image).is_file()):
+        wanted = [record.get("image"), *(record.get(key) for key in ("player", "dark") if record.get(key))]
+        if (render_all or record.get("fingerprint") != _fingerprint(text) or not wanted[0]
+                or not all((out / name).is_file() for name in wanted)):
             todo.append(path)
 
-    outcomes: dict[str, tuple[str | None, int | None, str | None]] = {}
+    outcomes: dict[str, dict[str, Any]] = {}
     if jobs > 1 and len(todo) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
@@ -206,12 +295,12 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
             for path, outcome in zip(todo, pool.map(_render, map(str, todo), [str(out)] * len(todo))):
                 outcomes[str(path)] = outcome
                 if progress:
-                    progress(str(path), "failed" if outcome[2] else "rendered")
+                    progress(str(path), "failed" if outcome["error"] else "rendered")
     else:
         for path in todo:
             outcomes[str(path)] = outcome = _render(str(path), str(out))
             if progress:
-                progress(str(path), "failed" if outcome[2] else "rendered")
+                progress(str(path), "failed" if outcome["error"] else "rendered")
 
     entries: list[GalleryEntry] = []
     rendered = fresh = failed = 0
@@ -229,23 +318,25 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
                                         formula=(), params=None, macs=None, error=error))
             continue
         if str(path) in outcomes:
-            image, frames, error = outcomes[str(path)]
-            if error:
+            outcome = outcomes[str(path)]
+            if outcome["error"]:
                 failed += 1
                 manifest.pop(stem, None)
                 entries.append(GalleryEntry(**common, image=None, image_size=None, frames=None, parameters=(),
-                                            formula=(), params=None, macs=None, error=error))
+                                            formula=(), params=None, macs=None, error=outcome["error"]))
                 continue
             rendered += 1
-            manifest[stem] = {"fingerprint": _fingerprint(text), "image": image, "frames": frames}
+            manifest[stem] = {"fingerprint": _fingerprint(text),
+                              **{key: value for key, value in outcome.items() if key != "error" and value}}
         else:
             fresh += 1
             if progress:
                 progress(str(path), "fresh")
-            image, frames = manifest[stem]["image"], manifest[stem].get("frames")
-        with Image.open(out / image) as opened:
+        record = manifest[stem]
+        with Image.open(out / record["image"]) as opened:
             size = opened.size
-        entries.append(GalleryEntry(**common, image=image, image_size=size, frames=frames,
+        entries.append(GalleryEntry(**common, image=record["image"], image_size=size, frames=record.get("frames"),
+                                    alt=alt_text(scene), player=record.get("player"), dark_image=record.get("dark"),
                                     **_describe(scene, document)))
 
     with atomic_write(out / MANIFEST_NAME, "w") as handle:
@@ -323,6 +414,11 @@ article h3 { margin: 0 0 6px; font-size: 1.1rem; }
 article h3 code { font-size: .8rem; color: var(--muted); font-weight: normal; }
 figure { margin: 0 0 10px; }
 figure img { display: block; width: 100%; height: auto; border-radius: 6px; border: 1px solid var(--line); }
+figure.player { container-type: inline-size; }
+iframe.player { display: block; width: 100%; border: 0; color-scheme: light dark;
+  height: calc(100cqw * var(--h) / var(--w) + CHROMEpx); }
+figcaption.files { font-size: .85rem; color: var(--muted); margin-top: 2px; }
+figcaption.files a { color: var(--accent); }
 .description { margin: 0 0 10px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 10px;
   font-size: .9rem; }
@@ -343,16 +439,31 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+PLAYER_CHROME_PX = 130  # the player's controls and step text under its picture, before the frame reports its height
+PLAYER_GUESS_PX = 720
+
+
 def _card(entry: GalleryEntry, *, anchor: str | None = None) -> str:
     badge_id = f' id="{_e(anchor)}"' if anchor else ""
     parts = [f'<article id="{_e(entry.stem)}">',
              f'<h3><span class="badge"{badge_id}>{_e(entry.row)}</span> {_e(entry.title)} '
              f'<code>{_e(Path(entry.source).name)}</code></h3>']
-    if entry.image:
+    alt = entry.alt or entry.title
+    if entry.image and entry.player:
+        width, height = entry.image_size or (PLAYER_GUESS_PX, PLAYER_GUESS_PX)
+        # sized before it loads (the picture's aspect plus the controls' height), then to the height it reports
+        parts.append(f'<figure class="player" style="--w:{width};--h:{height}">'
+                     f'<iframe class="player" src="{_e(entry.player)}" title="{_e(alt)}" loading="lazy" '
+                     f'width="{width}" height="{height + PLAYER_CHROME_PX}"></iframe>'
+                     f'<figcaption class="files"><a href="{_e(entry.player)}">player on its own page</a> · '
+                     f'<a href="{_e(entry.image)}">GIF</a></figcaption></figure>')
+    elif entry.image:
         width, height = entry.image_size or ("", "")
-        what = "animation" if entry.image.endswith(".gif") and (entry.frames or 0) > 1 else "figure"
-        parts.append(f'<figure><img src="{_e(entry.image)}" width="{width}" height="{height}" '
-                     f'alt="{_e(entry.title)} ({what})"></figure>')
+        img = f'<img src="{_e(entry.image)}" width="{width}" height="{height}" alt="{_e(alt)}">'
+        if entry.dark_image:
+            img = (f'<picture><source media="(prefers-color-scheme: dark)" srcset="{_e(entry.dark_image)}">'
+                   f"{img}</picture>")
+        parts.append(f"<figure>{img}</figure>")
     if entry.description:
         parts.append(f'<p class="description">{_e(entry.description)}</p>')
     if entry.error:
@@ -378,7 +489,8 @@ def _card(entry: GalleryEntry, *, anchor: str | None = None) -> str:
 
 def gallery_html(entries: Iterable[GalleryEntry], *, title: str = "convgif gallery",
                  fonts: tuple[tuple[str, str], ...] = ()) -> str:
-    """The whole page as one string: inline CSS, no scripts, relative image and font links.
+    """The whole page as one string: inline CSS, one small script (it fits each player's frame to the height the
+    player reports), relative image, player and font links.
 
     `fonts`: (weight, url) of a CJK font face; used only for CJK characters (its unicode-range)."""
     from convgif import __version__
@@ -387,6 +499,7 @@ def gallery_html(entries: Iterable[GalleryEntry], *, title: str = "convgif galle
         f'@font-face {{ font-family: "convgif CJK"; font-weight: {weight}; src: url("{_e(url)}") '
         f"format(\"truetype\"); unicode-range: {CJK_UNICODE_RANGE}; }}\n" for weight, url in fonts)
 
+    entries = list(entries)
     rows: dict[str, list[GalleryEntry]] = {}
     for entry in entries:
         rows.setdefault(entry.row, []).append(entry)
@@ -412,10 +525,11 @@ def gallery_html(entries: Iterable[GalleryEntry], *, title: str = "convgif galle
         f"<title>{_e(title)}</title>\n"
         # an empty inline icon: otherwise browsers ask the server for /favicon.ico and log a 404
         '<link rel="icon" href="data:,">\n'
-        f"<style>{font_faces}{_CSS}</style></head><body>\n"
+        f"<style>{font_faces}{_CSS.replace('CHROMEpx', f'{PLAYER_CHROME_PX}px')}</style></head><body>\n"
         f"<header><h1>{_e(title)}</h1><p>{count} scene(s), grouped by catalogue row. Every image was "
         "drawn by convgif from the scene source shown under it.</p>\n"
         f"<nav>{nav}</nav></header>\n<main>\n{sections}\n</main>\n"
         f"<footer>Made with convgif {_e(__version__)}: <code>convgif gallery SCENES -o OUTPUT</code>.</footer>\n"
-        "</body></html>\n"
+        + (f"<script>{GALLERY_JS}</script>\n" if any(entry.player for entry in entries) else "")
+        + "</body></html>\n"
     )
