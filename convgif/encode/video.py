@@ -142,20 +142,22 @@ class VideoWriter(Writer):
 class Mp4Writer(VideoWriter):
     """H.264 in MP4: what every browser and slide program plays.
 
-    veryslow + tune animation (more reference frames, stronger motion search, flat-area tuning) halves the file
-    against the default preset at the same quality; crf 18 keeps 1-pixel text strokes; no B-frames, because
-    with them the MP4 muxer loses the variable frame durations (and they made the file bigger on our frames).
-    One thread: x264's output depends on its thread count, which would otherwise follow the machine's cores.
+    Measured on five gallery scenes against the GIF (benchmarks/video_bytes.py has the whole gallery): the
+    default preset at crf 18 is 0.9x-1.4x; veryslow (16 reference frames, exhaustive motion search) takes a01
+    from 1.16x to 0.65x; tune stillimage and crf 23 take the five together from 0.61x to 0.51x with the text
+    still crisp (mean error 0.4-1.0 of 255, mostly where yuv420p halves the colour of thin coloured lines).
+    Placebo saves 1% more at 6x the time. No B-frames: with them the MP4 muxer loses the variable durations
+    (and they made the file bigger). One thread: x264's output depends on its thread count.
     """
 
     format_name = "mp4"
     container = "mp4"
 
-    def __init__(self, path: str | os.PathLike[str], *, crf: int = 18):
+    def __init__(self, path: str | os.PathLike[str], *, crf: int = 23):
         super().__init__(path, crf=crf)
 
     def codec_args(self) -> list[str]:
-        return ["-c:v", "libx264", "-preset", "veryslow", "-tune", "animation", "-crf", str(self.crf),
+        return ["-c:v", "libx264", "-preset", "veryslow", "-tune", "stillimage", "-crf", str(self.crf),
                 "-bf", "0", "-pix_fmt", "yuv420p", "-threads", "1",
                 # millisecond timestamps; faststart: the index first, so a browser plays while loading
                 "-video_track_timescale", "1000", "-movflags", "+faststart"]
@@ -164,16 +166,17 @@ class Mp4Writer(VideoWriter):
 class WebmWriter(VideoWriter):
     """VP9 in WebM (profile 0, yuv420p: Chrome, Firefox and Safari play it).
 
-    Constant quality (crf with -b:v 0); deadline good at cpu-used 1 is ~15% smaller than cpu-used 2-4 and still
-    a few seconds per scene. One thread and no row/tile threading keep the bytes independent of the machine.
+    Constant quality (crf with -b:v 0). On five gallery scenes, cpu-used 0 (the slowest search) is 20% smaller
+    than cpu-used 1 at the same crf (a03: 0.51x -> 0.36x the GIF), and crf 36 0.85x the bytes of crf 30 with text
+    still crisp (mean error 0.5-1.2 of 255). One thread and no row/tile threading: the same bytes on any machine.
     """
 
     format_name = "webm"
     container = "webm"
 
-    def __init__(self, path: str | os.PathLike[str], *, crf: int = 30):
+    def __init__(self, path: str | os.PathLike[str], *, crf: int = 36):
         super().__init__(path, crf=crf)
 
     def codec_args(self) -> list[str]:
-        return ["-c:v", "libvpx-vp9", "-crf", str(self.crf), "-b:v", "0", "-deadline", "good", "-cpu-used", "1",
+        return ["-c:v", "libvpx-vp9", "-crf", str(self.crf), "-b:v", "0", "-deadline", "good", "-cpu-used", "0",
                 "-pix_fmt", "yuv420p", "-threads", "1", "-row-mt", "0", "-tile-columns", "0"]
