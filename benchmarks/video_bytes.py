@@ -10,13 +10,14 @@ each other format's bytes as a multiple of it, with totals and medians.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tomllib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,9 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="convgif-video-bytes-") as tmp, \
             ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        for stem, sizes, seconds, why in pool.map(lambda scene: render(scene, Path(tmp)), scenes):
-            print(f"{stem}: {seconds:.1f} s" + (f" (skipped: {why})" if sizes is None else ""), file=sys.stderr)
+        for done in as_completed([pool.submit(render, scene, Path(tmp)) for scene in scenes]):
+            stem, sizes, seconds, why = done.result()
+            print(f"{stem}: {seconds:.1f} s " + (f"(skipped: {why})" if sizes is None else json.dumps(sizes)),
+                  file=sys.stderr, flush=True)
             (skipped if sizes is None else rows).append((stem, sizes or why))
+    rows.sort()
+    skipped.sort()
     print(table(rows))
     if skipped:
         print(f"\nNot animated (one picture) or not rendered: {', '.join(stem for stem, _ in skipped)}")
