@@ -61,11 +61,13 @@ class PlayerView:
         return (f'<div class="cgn" id="{pid}-nb">'
                 f'<img class="cgn-still" src="data:image/png;base64,{still}" alt="{alt}" width="{width}" '
                 f'height="{height}" style="max-width:100%;height:auto">'
-                f'<div class="cgn-live" hidden>\n{figure}</div>'
+                # `hidden` and an inline display: JupyterLab's sanitizer (an untrusted notebook) drops the attribute
+                # but keeps the style, so the dead controls stay hidden there too
+                f'<div class="cgn-live" hidden style="display:none">\n{figure}</div>'
                 # only a player that started replaces the still (no scripts: the still stays, with its alt text)
                 f'<script>(function(){{var w=document.getElementById("{pid}-nb"),f=w&&w.querySelector(".cgp");'
                 f'if(!f||!f.convgif)return;w.removeChild(w.querySelector(".cgn-still"));'
-                f'w.querySelector(".cgn-live").hidden=false;}})();</script></div>')
+                f'var l=w.querySelector(".cgn-live");l.hidden=false;l.style.display="";}})();</script></div>')
 
     def __repr__(self) -> str:
         return f"PlayerView({self.title!r}, {self.frames} frame(s), {self.size[0]}x{self.size[1]})"
