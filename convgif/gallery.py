@@ -159,8 +159,9 @@ def gallery_themes(scene) -> tuple[str, ...]:
 
 def _render(path: str, out_dir: str) -> dict[str, Any]:
     """{"image", "frames", "player", "dark", "error"} for one scene ({"error"} alone when it failed): a top-level
-    function so a process pool can run it. The image is the web picture `convgif render` writes (same bytes); an animation also gets its step
-    player page in every theme of `gallery_themes`, a one-picture still its picture in the other theme."""
+    function so a process pool can run it. The image is the web picture `convgif render` writes (same bytes); an
+    animation also gets its step player page in every theme of `gallery_themes`, a one-picture still its picture
+    in the other theme."""
     from convgif.api import web_document
     from convgif.pipeline import render_scene
     from convgif.scene import parse_scene, read_document
@@ -525,11 +526,13 @@ def gallery_html(entries: Iterable[GalleryEntry], *, title: str = "convgif galle
         f"<title>{_e(title)}</title>\n"
         # an empty inline icon: otherwise browsers ask the server for /favicon.ico and log a 404
         '<link rel="icon" href="data:,">\n'
-        f"<style>{font_faces}{_CSS.replace('CHROMEpx', f'{PLAYER_CHROME_PX}px')}</style></head><body>\n"
+        f"<style>{font_faces}{_CSS.replace('CHROMEpx', f'{PLAYER_CHROME_PX}px')}</style>\n"
+        # in the head: listening before the first player frame exists, whose message may come before the body ends
+        + (f"<script>{GALLERY_JS}</script>\n" if any(entry.player for entry in entries) else "")
+        + "</head><body>\n"
         f"<header><h1>{_e(title)}</h1><p>{count} scene(s), grouped by catalogue row. Every image was "
         "drawn by convgif from the scene source shown under it.</p>\n"
         f"<nav>{nav}</nav></header>\n<main>\n{sections}\n</main>\n"
         f"<footer>Made with convgif {_e(__version__)}: <code>convgif gallery SCENES -o OUTPUT</code>.</footer>\n"
-        + (f"<script>{GALLERY_JS}</script>\n" if any(entry.player for entry in entries) else "")
         + "</body></html>\n"
     )

@@ -79,8 +79,10 @@ PLAYERS = """
     }
     const doc = frame.contentDocument;
     const canvases = root ? Array.from(doc.querySelectorAll('canvas')) : [];
-    const corner = root ? Array.from(root.querySelector('canvas').getContext('2d').getImageData(2, 2, 1, 1).data) : null;
-    out.push({src: frame.getAttribute('src'), title: frame.getAttribute('title'), loading: frame.getAttribute('loading'),
+    const corner = root ? Array.from(root.querySelector('canvas').getContext('2d')
+                                         .getImageData(2, 2, 1, 1).data) : null;
+    out.push({src: frame.getAttribute('src'), title: frame.getAttribute('title'),
+              loading: frame.getAttribute('loading'),
               players: doc ? doc.querySelectorAll('.cgp').length : 0, frame: root && root.getAttribute('data-frame'),
               theme: root && root.getAttribute('data-theme'), corner,
               canvases: canvases.map(c => [c.getAttribute('role'), c.getAttribute('aria-label')]),
@@ -361,7 +363,9 @@ def test_page_content(gallery_dir):
         stem = name.removesuffix(".toml")
         assert f'src="{stem}.' in page
     assert "<style>" in page and "http://" not in page and "https://" not in page
-    assert page.count("<script") == 1  # the page's own: it fits each player frame to the height it reports
+    # the page's own script fits each player frame to the height it reports; it listens from the <head>, before
+    # the first frame can report
+    assert page.count("<script") == 1 and page.index("<script") < page.index("</head>")
     # an animation: its player page in a lazy frame titled with the alt text, the GIF linked; a still: the
     # picture with the alt text, the dark one under the dark scheme
     b01 = page[page.index('id="b01_arange_one_kernel"'):]
