@@ -460,7 +460,7 @@ def _card(entry: GalleryEntry, *, anchor: str | None = None) -> str:
                      f'<a href="{_e(entry.image)}">GIF</a></figcaption></figure>')
     elif entry.image:
         width, height = entry.image_size or ("", "")
-        img = f'<img src="{_e(entry.image)}" width="{width}" height="{height}" alt="{_e(alt)}">'
+        img = f'<img src="{_e(entry.image)}" width="{width}" height="{height}" alt="{_e(alt)}" loading="lazy">'
         if entry.dark_image:
             img = (f'<picture><source media="(prefers-color-scheme: dark)" srcset="{_e(entry.dark_image)}">'
                    f"{img}</picture>")

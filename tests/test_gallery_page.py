@@ -55,8 +55,10 @@ width = 480
 IMAGE_CHECK = """
 (async () => {
   const images = Array.from(document.images);
+  images.forEach(img => img.scrollIntoView());  // the gallery's pictures load lazily, near the viewport
   await Promise.all(images.map(img => img.complete ? null
       : new Promise(done => { img.onload = done; img.onerror = done; })));
+  window.scrollTo(0, 0);
   return JSON.stringify(images.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth,
                                             height: img.naturalHeight})));
 })()
@@ -130,15 +132,15 @@ def inspect_page(url: str, profile: Path, screenshot: Path | None = None, *, sch
     try:
         session = open_tab(browser, url, scheme=scheme)
         players = json.loads(evaluate(browser, session, PLAYERS))
+        images = json.loads(browser.call("Runtime.evaluate", {"expression": IMAGE_CHECK, "awaitPromise": True,
+                                                              "returnByValue": True}, session=session)
+                            ["result"]["value"])
+        current = json.loads(evaluate(browser, session, "JSON.stringify(Array.from(document.images).map("
+                                                        "img => [img.getAttribute('alt'), img.currentSrc]))"))
         # what the page and each player loaded, as the pages themselves saw it (data: URLs are not requests)
         resources = json.loads(evaluate(browser, session, """JSON.stringify([window, ...Array.from(
             document.querySelectorAll('iframe'), f => f.contentWindow)].flatMap(w =>
             [w.location.href, ...w.performance.getEntriesByType('resource').map(e => e.name)]))"""))
-        current = json.loads(evaluate(browser, session, "JSON.stringify(Array.from(document.images).map("
-                                                        "img => [img.getAttribute('alt'), img.currentSrc]))"))
-        images = json.loads(browser.call("Runtime.evaluate", {"expression": IMAGE_CHECK, "awaitPromise": True,
-                                                              "returnByValue": True}, session=session)
-                            ["result"]["value"])
         text = browser.call("Runtime.evaluate", {"expression": "document.body.innerText", "returnByValue": True},
                             session=session)["result"]["value"]
         scripts = browser.call("Runtime.evaluate", {"expression": "document.scripts.length",
@@ -376,7 +378,7 @@ def test_page_content(gallery_dir):
     e03 = page[page.index('id="e03_param_counts"'):]
     e03 = e03[: e03.index("</article>")]
     assert ('<source media="(prefers-color-scheme: dark)" srcset="e03_param_counts.dark.png">'
-            '<img src="e03_param_counts.png"') in e03
+            '<img src="e03_param_counts.png"') in e03 and 'loading="lazy"' in e03
     assert f'alt="{alt_text(load_scene(SCENES / "e03_param_counts.toml"))}"' in e03
     for stem in ("b01_arange_one_kernel", "c04_relu", "z_hostile"):
         player = (gallery_dir / f"{stem}.player.html").read_text(encoding="utf-8")
