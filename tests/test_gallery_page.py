@@ -55,9 +55,12 @@ width = 480
 IMAGE_CHECK = """
 (async () => {
   const images = Array.from(document.images);
-  images.forEach(img => img.scrollIntoView());  // the gallery's pictures load lazily, near the viewport
-  await Promise.all(images.map(img => img.complete ? null
-      : new Promise(done => { img.onload = done; img.onerror = done; })));
+  for (const img of images) {  // the gallery's pictures load lazily: bring each near the viewport in turn
+    if (img.complete) continue;
+    img.scrollIntoView();
+    await new Promise(done => { img.addEventListener('load', done); img.addEventListener('error', done);
+                                setTimeout(done, 5000); });
+  }
   window.scrollTo(0, 0);
   return JSON.stringify(images.map(img => ({src: img.getAttribute('src'), width: img.naturalWidth,
                                             height: img.naturalHeight})));
