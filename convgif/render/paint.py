@@ -57,33 +57,80 @@ def mpl_figure(size: tuple[int, int], background: RGB, primitives: Iterable[Prim
     # would be clipped to it and counted in its data limits, which took most of the time of a page of cells
     pixels = axes.transData
     fonts: dict[tuple[int, str], FontProperties] = {}
-    run: list[tuple[tuple[float, float, float, float], RGB]] = []  # consecutive rectangles: one collection
-    for order, item in enumerate(primitives):
-        z = 1 + order * 1e-6  # artists draw by zorder; keep the primitives' order
-        if isinstance(item, Rect):
-            if not run:
-                run_z = z
-            run += rect_boxes(item)
+    z = 1.0
+    for layer in _layers(primitives):
+        if layer.veil is not None:
+            x0, y0, x1, y1 = layer.veil.box
+            figure.add_artist(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=_unit(layer.veil.colour),
+                                        alpha=layer.veil.alpha, edgecolor="none", linewidth=0, antialiased=False,
+                                        zorder=z, transform=pixels))
+            z += 1e-6
             continue
-        if run:
-            _add_boxes(figure, pixels, run, run_z)
-            run = []
-        if isinstance(item, Text):
+        if layer.boxes:
+            _add_boxes(figure, pixels, layer.boxes, z)
+            z += 1e-6
+        for item, x, word in layer.words:
             key = (item.size, font_path(item.bold, item.text))  # the same file Pillow draws this text with
             if key not in fonts:
                 fonts[key] = FontProperties(fname=key[1], size=item.size * points_per_pixel)
+            figure.text(x, item.y, word, fontproperties=fonts[key], color=_unit(item.colour), transform=pixels,
+                        ha="left", va="baseline", zorder=z, antialiased=not crisp_text)
+            z += 1e-6
+    return figure
+
+
+TILE = 32  # px: the grid that finds which words a box may cover
+
+
+class _Layer:
+    """Filled boxes drawn first (one collection), then words: a run of primitives in which no box lands on a word
+    drawn before it, so drawing all the boxes first paints the same picture as their order did."""
+
+    def __init__(self, veil: Veil | None = None):
+        self.boxes: list[tuple[tuple[float, float, float, float], RGB]] = []
+        self.words: list[tuple[Text, float, str]] = []
+        self.veil = veil
+        self._tiles: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    def add_word(self, item: Text, x: float, word: str, width: float) -> None:
+        self.words.append((item, x, word))
+        box = (x - 1, item.y - 1.2 * item.size, x + width + 1, item.y + 0.5 * item.size)  # ascent to descent
+        for tile in _tiles(box):
+            self._tiles.setdefault(tile, []).append(box)
+
+    def covers_a_word(self, box) -> bool:
+        x0, y0, x1, y1 = box
+        return any(x0 < wx1 and wx0 < x1 and y0 < wy1 and wy0 < y1
+                   for tile in _tiles(box) for wx0, wy0, wx1, wy1 in self._tiles.get(tile, ()))
+
+
+def _tiles(box) -> list[tuple[int, int]]:
+    x0, y0, x1, y1 = box
+    return [(tx, ty) for tx in range(int(x0 // TILE), int(x1 // TILE) + 1)
+            for ty in range(int(y0 // TILE), int(y1 // TILE) + 1)]
+
+
+def _layers(primitives: Iterable[Primitive]) -> list[_Layer]:
+    """The primitives as layers of boxes-then-words, in order (a veil is a layer of its own): hundreds of cells
+    with their numbers become a few collections instead of one per cell."""
+    layers = [_Layer()]
+    for item in primitives:
+        if isinstance(item, Rect):
+            boxes = rect_boxes(item)
+            if layers[-1].veil is not None or any(layers[-1].covers_a_word(box) for box, _ in boxes):
+                layers.append(_Layer())
+            layers[-1].boxes += boxes
+        elif isinstance(item, Text):
+            if layers[-1].veil is not None:
+                layers.append(_Layer())
+            font = pil_font(item.size, item.bold, item.text)
             for x, word in word_positions(item):
-                figure.text(x, item.y, word, fontproperties=fonts[key], color=_unit(item.colour), transform=pixels,
-                            ha="left", va="baseline", zorder=z, antialiased=not crisp_text)
+                layers[-1].add_word(item, x, word, font.getlength(word))
         elif isinstance(item, Veil):
-            x0, y0, x1, y1 = item.box
-            figure.add_artist(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=_unit(item.colour), alpha=item.alpha,
-                                        edgecolor="none", linewidth=0, antialiased=False, zorder=z, transform=pixels))
+            layers.append(_Layer(item))
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
-    if run:
-        _add_boxes(figure, pixels, run, run_z)
-    return figure
+    return layers
 
 
 def rect_boxes(rect: Rect) -> list[tuple[tuple[float, float, float, float], RGB]]:
