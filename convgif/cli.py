@@ -421,17 +421,9 @@ def cmd_embed(args: argparse.Namespace) -> int:
     out_dir = _writable_folder(args.output)
     overrides = {"output": {"formats": list(needed_formats(args.video))}, "render": {"theme": list(THEMES)}}
     scene = _load_for_render(args.path, None, overrides)
-    if scene.scene_type != "op" and render_frames(scene) == 1:
-        raise UsageError(f"{args.path}: a single-picture still needs no embed snippet; use its png")
-    render_scene(scene, out_dir)
+    render_scene(scene, out_dir)  # a single-picture still: a SceneError (an animation needs several pictures)
     sys.stdout.write(snippet(embedded(scene, out_dir, args.base), video=args.video, markdown=args.markdown))
     return 0
-
-
-def render_frames(scene) -> int:
-    from convgif.sources import frame_source
-
-    return frame_source(scene).frame_count
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,9 +15,11 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
+from convgif.formats import output_format
+from convgif.scene.spec import AUTO_THEMES as THEMES  # what an embed serves: the reader's colour scheme picks one
+
 PICTURE_FORMATS = ("gif", "webp", "poster")
 VIDEO_FORMATS = ("webm", "mp4")
-THEMES = ("light", "dark")  # what an embed serves: the reader's colour scheme picks one
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,11 @@ class Embedded:
     alt: str
     caption: str
 
-    def url(self, fmt: str, theme: str = "light") -> str:
-        suffix = {"gif": ".gif", "webp": ".webp", "poster": ".poster.png", "webm": ".webm", "mp4": ".mp4"}[fmt]
-        return f"{self.base}{self.stem}{'' if theme == 'light' else '.' + theme}{suffix}"
+    def url(self, fmt: str, theme: str = THEMES[0]) -> str:
+        """Where the page finds `fmt` in `theme`: the name its format record gives, after the pipeline's theme
+        naming (the first theme's files are named after the scene, the others `<stem>.<theme>`)."""
+        stem = self.stem if theme == THEMES[0] else f"{self.stem}.{theme}"
+        return self.base + output_format(fmt).file.format(stem=stem)
 
 
 def needed_formats(video: bool) -> tuple[str, ...]:

@@ -82,7 +82,7 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
             paths += write_outputs(scene, sources, every, out_dir, stem=scene.stem, progress=counter)
             companions += [p for fmt in every for p in fmt.companion_paths(out_dir, scene.stem)]
     written = paths + companions
-    return RenderResult(scene=scene.source, path=paths[0], frames=source.frame_count,
+    return RenderResult(scene=scene.source, path=paths[0], frames=sources[0].frame_count,
                         bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
                         paths=tuple(written))
 

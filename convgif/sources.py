@@ -172,6 +172,7 @@ class OpFrames:
 
     def deck(self) -> Deck:
         """The slide formats' title slide and animation: the scene's words, shapes, formula and parameters."""
+        from convgif.render.layout_common import shape_text
         from convgif.scene import caption as captions
 
         scene, geometry = self.scene, self.scene.geometry()
@@ -207,10 +208,6 @@ class OpFrames:
         return figure
 
 
-def shape_text(shape) -> str:
-    return "\u00d7".join(str(n) for n in shape)
-
-
 ALT_LIMIT = 125  # characters: what a screen reader reads out at once (the description goes in a caption)
 
 
@@ -219,6 +216,8 @@ def alt_text(scene) -> str:
     steps a 3×3 kernel over a 1×9×9 input, making a 1×7×7 output"; a still: its title and description."""
     title = scene.title or scene.stem
     if scene.scene_type == "op":
+        from convgif.render.layout_common import shape_text
+
         geometry = scene.geometry()
         what = (f"{scene.kind} steps a {shape_text(geometry.kernel_size)} "
                 f"{'kernel' if scene.family.has_weights else 'window'} over a {shape_text(geometry.input_shape)} "
