@@ -53,8 +53,9 @@ class Fit:
 
 def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme, **kwargs) -> Layout:
     """A `layout_type` layout exactly `height` px tall (`render.aspect`): text scaled with the height, and of the
-    grids' arrangements the one with the largest cells that fit (numbers shown first). Text shrinks (down to the
-    smallest font scale) only where nothing fits at the slide's size. DoesNotFitError when nothing fits at all."""
+    grids' arrangements the best by `fit_score` (numbers shown, then the largest digits, then the largest cells).
+    Text shrinks (down to the smallest font scale) only where no arrangement shows the numbers at the slide's
+    size. DoesNotFitError when nothing fits at all."""
     from convgif.render.theme import FONT_SCALES
 
     preferred = theme.font_scale * height / SLIDE_TEXT_HEIGHT
