@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 
 from convgif.errors import RenderError
 from convgif.render.fonts import font_path, pil_font
-from convgif.render.primitives import Primitive, Rect, Text, Veil
+from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
 DPI = 100
@@ -59,6 +59,10 @@ def mpl_figure(size: tuple[int, int], background: RGB, primitives: Iterable[Prim
     fonts: dict[tuple[int, str], FontProperties] = {}
     z = 1.0
     for layer in _layers(primitives):
+        if layer.polygon is not None:
+            _add_polygon(figure, pixels, layer.polygon, z, points_per_pixel)
+            z += 1e-6
+            continue
         if layer.veil is not None:
             x0, y0, x1, y1 = layer.veil.box
             figure.add_artist(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=_unit(layer.veil.colour),
@@ -86,10 +90,11 @@ class _Layer:
     """Filled boxes drawn first (one collection), then words: a run of primitives in which no box lands on a word
     drawn before it, so drawing all the boxes first paints the same picture as their order did."""
 
-    def __init__(self, veil: Veil | None = None):
+    def __init__(self, veil: Veil | None = None, polygon: Polygon | None = None):
         self.boxes: list[tuple[tuple[float, float, float, float], RGB]] = []
         self.words: list[tuple[Text, float, str]] = []
         self.veil = veil
+        self.polygon = polygon  # a layer of its own, in order (few per frame: the faces of a volume)
         self._tiles: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
 
     def add_word(self, item: Text, x: float, word: str, width: float) -> None:
@@ -117,17 +122,19 @@ def _layers(primitives: Iterable[Primitive]) -> list[_Layer]:
     for item in primitives:
         if isinstance(item, Rect):
             boxes = rect_boxes(item)
-            if layers[-1].veil is not None or any(layers[-1].covers_a_word(box) for box, _ in boxes):
+            if layers[-1].veil is not None or layers[-1].polygon is not None or any(layers[-1].covers_a_word(box) for box, _ in boxes):
                 layers.append(_Layer())
             layers[-1].boxes += boxes
         elif isinstance(item, Text):
-            if layers[-1].veil is not None:
+            if layers[-1].veil is not None or layers[-1].polygon is not None:
                 layers.append(_Layer())
             font = pil_font(item.size, item.bold, item.text)
             for x, word in word_positions(item):
                 layers[-1].add_word(item, x, word, font.getlength(word))
         elif isinstance(item, Veil):
             layers.append(_Layer(item))
+        elif isinstance(item, Polygon):
+            layers.append(_Layer(polygon=item))
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
     return layers
@@ -156,6 +163,22 @@ def _add_boxes(figure, transform, boxes, z: float) -> None:
     collection = PolyCollection(verts, facecolors=[_unit(colour) for _, colour in boxes], edgecolors="none",
                                 linewidths=0, antialiaseds=False, zorder=z, transform=transform)
     figure.add_artist(collection)
+
+
+def _add_polygon(figure, transform, polygon: Polygon, z: float, points_per_pixel: float) -> None:
+    """A polygon's fill (translucent at its alpha) and its outline centred on its edges, not antialiased (as
+    Pillow draws them)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Polygon as PolygonPatch
+
+    if polygon.fill is not None:
+        figure.add_artist(PolygonPatch(polygon.points, closed=True, facecolor=_unit(polygon.fill), alpha=polygon.alpha,
+                                       edgecolor="none", linewidth=0, antialiased=False, zorder=z, transform=transform))
+    if polygon.edge is not None:
+        xs = [x for x, _ in polygon.points] + [polygon.points[0][0]]
+        ys = [y for _, y in polygon.points] + [polygon.points[0][1]]
+        figure.add_artist(Line2D(xs, ys, color=_unit(polygon.edge), linewidth=polygon.line_width * points_per_pixel,
+                                 antialiased=False, solid_joinstyle="miter", zorder=z + 1e-7, transform=transform))
 
 
 def word_positions(item: Text) -> list[tuple[float, str]]:
@@ -244,8 +267,29 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
                       anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
             image.paste(image.crop(item.box).point(veil_table(item.colour, item.alpha)), item.box[:2])
+        elif isinstance(item, Polygon):
+            pil_polygon(image, draw, item)
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon) -> None:
+    """A polygon onto `image`: its points are continuous pixel coordinates (pixel i spans [i, i + 1)), so Pillow,
+    which puts pixel i's centre at i, draws them half a pixel up and left; a translucent fill goes through the same
+    exact table as a Veil, inside a mask of the polygon."""
+    points = [(x - 0.5, y - 0.5) for x, y in polygon.points]
+    if polygon.fill is not None and polygon.alpha >= 1.0:
+        draw.polygon(points, fill=polygon.fill)
+    elif polygon.fill is not None:
+        x0, y0, x1, y1 = polygon.box
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, image.width), min(y1, image.height)
+        if x1 > x0 and y1 > y0:
+            mask = Image.new("1", (x1 - x0, y1 - y0), 0)
+            ImageDraw.Draw(mask).polygon([(x - x0, y - y0) for x, y in points], fill=1)
+            image.paste(image.crop((x0, y0, x1, y1)).point(veil_table(polygon.fill, polygon.alpha)), (x0, y0), mask)
+    if polygon.edge is not None:
+        draw.line([*points, points[0]], fill=polygon.edge, width=polygon.line_width)
 
 
 @functools.lru_cache(maxsize=64)  # a scene has a few veils (one colour, one strength), painted every frame

@@ -58,7 +58,29 @@ class Veil:
     meta: Mark | None = None
 
 
-Primitive = Rect | Text | Veil
+@dataclass(frozen=True, slots=True)
+class Polygon:
+    """A filled polygon (the faces of a volume) with an optional outline along its edges, centred on them.
+
+    `points` are pixel corners (x, y), y down. `alpha` < 1 lays the fill over what is below, as a Veil does (a
+    translucent window box); its outline stays opaque. Its pixels are the ones whose centres lie inside."""
+
+    points: tuple[tuple[float, float], ...]
+    fill: RGB | None = None
+    edge: RGB | None = None
+    line_width: int = 1
+    alpha: float = 1.0
+    meta: Mark | None = None
+
+    @property
+    def box(self) -> Box:
+        """The pixel box (x1, y1 exclusive) the polygon's fill lies in."""
+        xs = [x for x, _ in self.points]
+        ys = [y for _, y in self.points]
+        return (math.floor(min(xs)), math.floor(min(ys)), math.ceil(max(xs)) + 1, math.ceil(max(ys)) + 1)
+
+
+Primitive = Rect | Text | Veil | Polygon
 
 MINUS = "\u2212"
 TIMES = "\u00d7"
