@@ -156,7 +156,7 @@ class VolumeFrame:
         """The window's front face on a channel behind the front one: each tap's cell, translucent, seen through
         the block, then the window's outline on that face."""
         face = block.face(k)
-        meta = Mark("window", kind="box", channels=(k, k + 1))
+        meta = Mark("window", kind="front", channels=(k, k + 1))
         out: list[Primitive] = []
         for r, col in taps:
             x0, y0, x1, y1 = face.interior(r, col)
@@ -391,15 +391,21 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
                 out.append(Rect(front.interior(r, col), fill=th.output_empty))
         return out
 
-    def done_fill(self, value: float) -> RGB:
-        return self.output_shade(value) if self.shaded else self.theme.output_done
+    def done_fill(self, channel: int, value: float) -> RGB:
+        """A computed cell's fill on the top and right faces: its value's shade (an image), else the done colour,
+        half in its group's colour where there are groups (the lanes stay visible as the output fills in)."""
+        if self.shaded:
+            return self.output_shade(value)
+        if self.groups > 1:
+            return mix(self.group_face(channel // self.per_group_out), self.theme.output_done, 0.5)
+        return self.theme.output_done
 
     def done_cell(self, index: int) -> list[Primitive]:
         batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
                                                                       *self.trace.geometry.output_shape)))
-        if ch == 0:
-            return super().done_cell(index)
-        return self.hidden_output_cell(self.output_block, ch, r, col, self.done_fill(float(self.output[batch, ch, r, col])))
+        faces = self.hidden_output_cell(self.output_block, ch, r, col,
+                                        self.done_fill(ch, float(self.output[batch, ch, r, col])))
+        return super().done_cell(index) + faces if ch == 0 else faces
 
     def transient(self, step: ConvStep) -> list[Primitive]:
         th = self.theme
@@ -435,6 +441,8 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         base = super().colours()
         faces = [th.input, th.padding, th.kernel, th.output_empty, th.output_done, th.output_current,
                  *[self.group_face(g) for g in range(self.groups)]]
+        if self.groups > 1:
+            faces += [self.done_fill(oc, 0.0) for oc in range(0, self.out_channels, self.per_group_out)]
         if self.shaded:
             faces += self.shade_fills()
         shaded = [self.shade(f, where) for f in faces for where in ("top", "side")]
@@ -532,9 +540,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
     def done_cell(self, index: int) -> list[Primitive]:
         batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
                                                                       *self.trace.geometry.output_shape)))
-        if ch == 0:
-            return super().done_cell(index)
-        return self.hidden_output_cell(self.output_block, ch, r, col, self.theme.output_done)
+        faces = self.hidden_output_cell(self.output_block, ch, r, col, self.theme.output_done)
+        return super().done_cell(index) + faces if ch == 0 else faces
 
     def transient(self, step: PoolStep) -> list[Primitive]:
         th = self.theme

@@ -154,7 +154,7 @@ def frame_items(view, step_index: int | None) -> list[dict]:
         elif isinstance(primitive, Veil):
             items.append({"role": "veil", "box": list(primitive.box)})
         elif isinstance(primitive, Polygon) and meta is not None:  # a volume's window box or marker
-            items.append({"role": meta.role, "kind": meta.kind, "channels": list(meta.channels or ()),
+            items.append({"role": "volume", "mark": meta.role, "kind": meta.kind, "channels": list(meta.channels or ()),
                           "colour": hex_colour(primitive.fill if primitive.fill is not None else primitive.edge),
                           "box": list(primitive.box), "points": [list(p) for p in primitive.points]})
     return merge_words(items)
