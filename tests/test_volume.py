@@ -213,3 +213,17 @@ def test_1d_scenes_are_refused_the_volume_view_in_one_line():
     assert str(caught.value).splitlines() == [
         "wave.toml: render.view: 'volume' draws 2D operations only, and conv1d is 1D (leave render.view out for "
         "the default view)"]
+
+
+@pytest.mark.parametrize("theme", ["dark", "print"])
+@pytest.mark.parametrize("name", GALLERY_VOLUMES + ["f01_image_sobel_edges", "c05_lp_pool"])
+def test_every_theme_paints_only_palette_colours(name, theme):
+    """One GIF palette (<= 250 colours) holds every pixel of the sampled frames: the faces' shades and the
+    translucent box and current cell over what lies under them (b06's three groups in the dark theme once needed
+    287)."""
+    case = Case(as_volume(name, theme=theme))
+    palette = {tuple(c) for c in case.view.palette_colors()}
+    assert len(palette) <= 250
+    for step, pixels in case.pixels().items():
+        colours = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
+        assert colours <= palette, f"step {step}: {len(colours - palette)} colours off the palette"

@@ -22,9 +22,10 @@ from convgif.engine.trace_pool import PoolStep
 from convgif.errors import DoesNotFitError
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
-    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, fitting_size, gap_marks, outline, shape_text, swatch,
+    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text,
+    swatch,
 )
-from convgif.render.layout_conv import ConvLayout
+from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
 from convgif.render.layout_pool import PoolLayout, fmt_value, selected_fill
 from convgif.render.primitives import Mark, Polygon, Primitive, Rect, Text, fmt_number
 from convgif.render.theme import RGB, Theme, mix
@@ -437,18 +438,36 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         return []  # every kernel block stays, with its bias, from the first frame to the hold frame
 
     def colours(self) -> list[RGB]:
+        """The flat view's fills, lines and text pairs (no lane veils: the volume dims nothing), the faces' shades,
+        and the translucent window box over what lies under it on the input block, the current output cell over
+        what lies under it on the output block."""
         th = self.theme
-        base = super().colours()
-        faces = [th.input, th.padding, th.kernel, th.output_empty, th.output_done, th.output_current,
-                 *[self.group_face(g) for g in range(self.groups)]]
-        if self.groups > 1:
-            faces += [self.done_fill(oc, 0.0) for oc in range(0, self.out_channels, self.per_group_out)]
-        if self.shaded:
-            faces += self.shade_fills()
-        shaded = [self.shade(f, where) for f in faces for where in ("top", "side")]
-        under = list(dict.fromkeys(base + faces + shaded))
-        extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA), (th.output_current, XRAY_ALPHA)], under)
-        return list(dict.fromkeys(under + extra))
+        groups = range(self.groups) if self.groups > 1 else range(0)
+        group_faces = [self.group_face(g) for g in groups]
+        done = [self.done_fill(oc, 0.0) for oc in range(0, self.out_channels, self.per_group_out)]
+        shades = self.shade_fills() if self.shaded else []
+        input_fills = [th.input, th.padding, th.tap, *group_faces, *shades[:SHADES]]
+        output_fills = [th.output_empty, th.output_done, th.output_current, *group_faces, *done, *shades[SHADES:]]
+        shaded = lambda fills: [self.shade(f, w) for f in fills for w in ("top", "side")]
+        faces = shaded([*input_fills, th.kernel, *output_fills])
+        lines = [th.grid, th.padding_edge, th.window, th.gap, th.text, *[th.group_colour(g) for g in groups]]
+        pairs = [(th.input_text, th.input), (th.padding_text, th.padding), (th.tap_text, th.tap),
+                 (th.muted_text, th.tap), (th.kernel_text, th.kernel), (th.output_done_text, th.output_done),
+                 (th.output_current_text, th.output_current), (th.text, th.background),
+                 (th.muted_text, th.background), (th.accent, th.background), (th.output_current, th.background),
+                 *[(self.label_colour(g), th.background) for g in groups],
+                 *[(contrasting(fill), fill) for fill in shades]]
+        colours = palette_with_ramps([th.background, *input_fills, th.kernel, *output_fills, *faces], lines, pairs,
+                                     crisp=th.crisp_text)
+        # what lies under the window box (the input block's colours) and under the current cell (the output's):
+        # everything but the other block's own fills
+        inputs_own = {th.background, *input_fills, *shaded(input_fills)}
+        outputs_own = {th.background, *output_fills, *shaded(output_fills)}
+        input_side = [c for c in colours if c in inputs_own or c not in outputs_own]
+        output_side = [c for c in colours if c in outputs_own or c not in inputs_own]
+        extra = self.translucent([(th.window, BOX_ALPHA)], input_side)
+        extra += self.translucent([(th.output_current, XRAY_ALPHA)], output_side)
+        return list(dict.fromkeys(colours + extra))
 
 
 class PoolVolumeLayout(VolumeFrame, PoolLayout):
