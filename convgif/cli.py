@@ -409,7 +409,29 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("-j", "--jobs", type=int, default=1, help="scenes rendered in parallel (default: 1)")
     gallery.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     gallery.set_defaults(run=cmd_gallery)
+    explore = commands.add_parser("explore", help="render every combination of some scene keys behind one offline "
+                                                  "page of controls")
+    explore.add_argument("path", metavar="SCENE")
+    explore.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                         help="a dotted scene key and its values, e.g. op.stride=1,2 or input.shape=[1,5,5],[1,7,7] "
+                              "(repeat for more keys; default: the scene's [explore] table)")
+    explore.add_argument("-o", "--output", required=True, metavar="DIR", help="where index.html and the variants go")
+    explore.add_argument("-j", "--jobs", type=_positive_int, default=None,
+                         help="variants rendered in parallel (default: every core)")
+    explore.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    explore.set_defaults(run=cmd_explore)
     return parser
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from convgif.explore import Vary, explore
+
+    result = explore(args.path, [Vary.parse(text) for text in args.vary], _writable_folder(args.output),
+                     jobs=args.jobs)
+    if not args.quiet:
+        print(f"{result.page}: {result.variants} combination(s): {result.rendered} rendered, {result.cached} "
+              f"up to date, {result.refused} refused; {result.seconds:.1f} s")
+    return 0
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
