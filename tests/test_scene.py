@@ -462,7 +462,7 @@ def test_a_batched_shape_gets_the_shape_without_its_batch_dimension():
 
 def test_views_are_checked_per_kind():
     assert problems_of(base(render={"view": "scatter"})) == [
-        "scenes/x.toml: render.view: 'scatter' is not a view of conv2d (one of conv)"
+        "scenes/x.toml: render.view: 'scatter' is not a view of conv2d (one of conv, volume)"
     ]
     assert parse_scene(base(render={"view": "conv"}), "x.toml").view_name() == "conv"  # the default has a name too
     transposed = {"op": {"kind": "conv_transpose2d", "kernel_size": 2}, "input": {"shape": [1, 2, 2]},
