@@ -92,7 +92,10 @@ class MapTrace:
                 per_axis.append([(int(nearest_source_index(r, axis)[o]), 1.0)])
             else:
                 i0, i1, l1 = (array[o] for array in linear_source_weights(r, axis))
-                pairs = [(int(i0), 1.0 - float(l1))] + ([(int(i1), float(l1))] if int(i1) != int(i0) else [])
+                if int(i1) == int(i0):  # the last cell blends with itself
+                    pairs = [(int(i0), 1.0)]
+                else:
+                    pairs = [(int(i0), 1.0 - float(l1)), (int(i1), float(l1))]
                 per_axis.append([(i, w) for i, w in pairs if w > 0] or [(int(i0), 1.0)])
         combos = [((), 1.0)]
         for pairs in per_axis:
