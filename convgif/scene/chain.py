@@ -74,11 +74,45 @@ class ChainSceneSpec(SceneSpec):
                        for stage, g in zip(stages, geometries)],
         }
 
+    def receptive_field(self) -> list[np.ndarray] | None:
+        """With `render.receptive_field`: per tensor (the input, then each stage's output) a boolean array of
+        the elements the chosen final output cell (every channel at that position) depends on; else None."""
+        cell = self.render.receptive_field
+        if cell is None:
+            return None
+        stages = self.stages()
+        final = np.zeros(stages[-1].geometry().output_shape, dtype=bool)
+        if final.ndim == 1:
+            final[cell] = True
+        else:
+            final[(slice(None), *cell)] = True
+        masks = [final]
+        for stage in reversed(stages):
+            masks.append(sees(stage, masks[-1]))
+        return masks[::-1]
+
     def caption_text(self) -> str | None:
         return self.caption
 
     def output_formats(self) -> tuple[str, ...]:
         return self.output.formats or ("gif",)
+
+
+def sees(stage: OpSceneSpec, wanted: np.ndarray) -> np.ndarray:
+    """The input elements of `stage` that reach any `wanted` output element: the stage run with every weight 1
+    and no bias (windows, copies and blends keep their shape; nothing can cancel) on one one-hot input per
+    element, an input element seen where its output is positive anywhere in `wanted`."""
+    geometry, view = stage.geometry(), stage.family.default_view
+    weight = stage.weight_array()
+    ones = None if weight is None else np.ones_like(weight)
+    shape = geometry.input_shape
+    seen = np.zeros(shape, dtype=bool)
+    for index in np.ndindex(*shape):
+        x = np.zeros(shape)
+        x[index] = 1.0
+        output = np.asarray(view.trace(x, ones, None, geometry, stage.op).output()).reshape(geometry.output_shape)
+        seen[index] = bool((output[wanted] > 0).any())
+    return seen
 
 
 @functools.lru_cache(maxsize=16)
@@ -110,7 +144,8 @@ def stage_render(chain: SceneSpec, k: int):
     `render.loop_ms`."""
     render = chain.render
     own = chain.stage_render[k]
-    update: dict[str, Any] = {"loop_ms": render.loop_ms // len(chain.ops)}
+    # an equal share of the loop; the chain's hold comes once, at its end
+    update: dict[str, Any] = {"loop_ms": render.loop_ms // len(chain.ops), "hold_ms": 0}
     if own is not None and own.steps is not None:
         update["steps"] = own.steps
     if own is not None:
@@ -255,7 +290,29 @@ def parse_chain_scene(document: dict, source: str, *, validate_section, plain_st
                            stage_weights=tuple(weights_list), stage_render=tuple(renders),
                            render=sections["render"], output=output)
     _check_frames(chain)
+    _check_field(chain)
     return chain
+
+
+MAX_FIELD_ELEMENTS = 4096  # the receptive field runs each stage once per input element
+
+
+def _check_field(chain: ChainSceneSpec) -> None:
+    cell = chain.render.receptive_field
+    if cell is None:
+        return
+    stages = chain.stages()
+    shape = stages[-1].geometry().output_shape
+    spatial = shape if len(shape) == 1 else shape[1:]
+    if len(cell) != len(spatial) or any(not 0 <= i < n for i, n in zip(cell, spatial)):
+        where = "index" if len(shape) == 1 else ("[t]" if len(spatial) == 1 else "[row, col]")
+        raise SceneError(chain.source, [("render.receptive_field", f"{show(list(cell))} is not a cell of the final "
+                                         f"output {shape_text(shape)} (give {where}, counting from 0)")])
+    largest = max(math.prod(stage.geometry().input_shape) for stage in stages)
+    if largest > MAX_FIELD_ELEMENTS:
+        raise SceneError(chain.source, [("render.receptive_field", f"a tensor of {largest} elements is more than "
+                                         f"the {MAX_FIELD_ELEMENTS} a receptive field is traced through "
+                                         "(a fixed limit: use a smaller input)")])
 
 
 def _caption_text(value: Any) -> str:

@@ -598,6 +598,8 @@ class OpSceneSpec(SceneSpec):
         geometry = self.geometry()
         stepped = geometry.input_shape if self.view().steps_over == "input" else geometry.output_shape
         slow = min(count, stepped[-1], SLOW_STEPS)
+        if slow == count:  # every step is in the first row: all keep duration_ms
+            return [render.duration_ms] * count
         room = render.loop_ms - render.hold_ms - slow * render.duration_ms
         fast = max(MIN_STEP_MS, min(render.duration_ms, room // (count - slow) // 10 * 10))
         return [render.duration_ms] * slow + [fast] * (count - slow)
