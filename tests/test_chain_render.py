@@ -81,7 +81,10 @@ def test_animations_hold_every_frame_at_one_size(every_format, name):
     with Image.open(out / name) as image:
         assert image.n_frames == FRAMES
         assert image.size == size
-        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(image)]
+        durations = []
+        for frame in ImageSequence.Iterator(image):
+            frame.load()  # Pillow's WebP reader sets a frame's duration when it decodes it
+            durations.append(frame.info["duration"])
     assert durations[-1] == 1000
 
 
@@ -193,6 +196,8 @@ def torch_stack(scene, weights_one: bool) -> torch.nn.Sequential:
                                bias=op.bias).double()
         with torch.no_grad():
             conv.weight.copy_(torch.ones_like(conv.weight) if weights_one else torch.from_numpy(stage["weight"]))
+            if conv.bias is not None:
+                conv.bias.copy_(torch.zeros_like(conv.bias) if weights_one else torch.from_numpy(stage["bias"]))
         layers += [torch.nn.ConstantPad1d((before, after), 0.0), conv]
     return torch.nn.Sequential(*layers)
 
@@ -238,7 +243,8 @@ def test_the_receptive_field_through_conv_relu_pool_is_what_brute_force_finds():
         x[index] += 1000
         brute[index] = run(x)[0, 1, 0] != base
     assert np.array_equal(masks[0], brute)
-    assert masks[0].sum() == 36  # 6×6: dilated 2×2 (span 3) over 2×2 pools of 3×3 windows
+    # pooled rows and cols {1, 3} x {0, 2} -> conv rows {2, 3, 6, 7} x cols {0, 1, 4, 5} -> input rows 1..7 x cols 0..6
+    assert masks[0].sum() == 49
 
 
 def test_receptive_field_frames_follow_the_chain_back(tmp_path):
