@@ -298,3 +298,21 @@ def test_cli_check_exits_2_with_one_line_and_writes_nothing(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0] == f"{path}: ops[1]: linear expects 3 input features, ops[0] (flatten) gives 16"
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_json_schema_covers_ops():
+    from jsonschema import Draft202012Validator
+
+    from convgif.scene import scene_json_schema
+
+    validator = Draft202012Validator(scene_json_schema())
+    good = {**CHAIN, "ops": [{**CHAIN["ops"][0], "weights": {"seed": 3}}, *CHAIN["ops"][1:]]}
+    validator.validate(good)
+    parse_scene(good, "x.toml")
+    bad_stage = {**CHAIN, "ops": [{**CHAIN["ops"][0], "kernel_size": "three"}]}
+    both = {**CHAIN, "op": {"kind": "relu"}}
+    unknown = {**CHAIN, "ops": [{**CHAIN["ops"][0], "render": {"colour": "red"}}]}
+    for document in (bad_stage, both, unknown):
+        assert not validator.is_valid(document)
+        with pytest.raises(SceneError):
+            parse_scene(document, "x.toml")
