@@ -379,7 +379,9 @@ class ChainFrames:
 
         trace = build_trace(stage)
         try:
-            return View(trace, stage.view().layout_type(), title=None, caption=scene_caption(stage),
+            # the chain's caption (what the whole chain shows), else the stage's own
+            caption = self.scene.caption if self.scene.caption is not None else scene_caption(stage)
+            return View(trace, stage.view().layout_type(), title=None, caption=caption,
                         theme=self.theme, width=self.scene.render.width, height=room,
                         labels=stage.input.labels)
         except LayoutError as error:
@@ -479,7 +481,7 @@ class ChainFrames:
         return what, k, step, current, line
 
     def frames(self, selection: str) -> Iterator[Frame]:
-        from convgif.scene.chain import DONE, FIELD, STEP, TRANSITION
+        from convgif.scene.chain import DONE, STEP, pause_ms
 
         render = self.scene.render
         chosen = self._chosen(selection)
@@ -498,10 +500,10 @@ class ChainFrames:
                 duration = self._durations[k].get(step, render.duration_ms)
             elif what == DONE:
                 body, text = view.final_frame_with_text()
-                duration = render.hold_ms if number == len(self.plan) - 1 else max(render.duration_ms * 2, 1000)
+                duration = render.hold_ms if number == len(self.plan) - 1 else pause_ms(render)
             else:
                 body, text = self._picture(what, k)
-                duration = max(render.duration_ms * 2, 1200)
+                duration = pause_ms(render)
             pixels = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
             pixels[:] = self.theme.background
             pixels[:header.shape[0]] = header
@@ -543,21 +545,26 @@ class ChainFrames:
         top = layout.counter_top
         return list(layout.static(0)) + transition_marks(boxes, self.theme, text, top, self.size[0]), text
 
+    def primitives(self, number: int) -> list:
+        """Everything frame `number` of the plan shows, header first (the vector pages draw this)."""
+        from convgif.render.chain import shifted
+        from convgif.scene.chain import DONE, STEP
+
+        what, k, step, current, line = self._describe(number)
+        _, header = self._header(current, line)
+        if what == STEP:
+            body = self.views[k].primitives(step)
+        elif what == DONE:
+            body = self.views[k].primitives(None)
+        else:
+            body = self._picture_primitives(what, k)[0]
+        return header + shifted(body, self.header.height)
+
     def _vector(self, number: int):
         def figure(dpi: int):
-            from convgif.render.chain import shifted
             from convgif.render.paint import mpl_figure
-            from convgif.scene.chain import DONE, STEP
 
-            what, k, step, current, line = self._describe(number)
-            _, header = self._header(current, line)
-            if what == STEP:
-                body = self.views[k].primitives(step)
-            elif what == DONE:
-                body = self.views[k].primitives(None)
-            else:
-                body = self._picture_primitives(what, k)[0]
-            return mpl_figure(self.size, self.theme.background, header + shifted(body, self.header.height), dpi=dpi)
+            return mpl_figure(self.size, self.theme.background, self.primitives(number), dpi=dpi)
 
         return figure
 

@@ -316,3 +316,45 @@ def test_the_json_schema_covers_ops():
         assert not validator.is_valid(document)
         with pytest.raises(SceneError):
             parse_scene(document, "x.toml")
+
+
+# ---- the gallery's chains ---------------------------------------------------------------------------------------
+
+CHAIN_SCENES = sorted(path for path in SCENES.glob("*.toml") if "\n[[ops]]" in path.read_text(encoding="utf-8"))
+
+
+def test_the_gallery_has_the_chain_scenes():
+    assert {p.stem for p in CHAIN_SCENES} >= {"b06_chain_depthwise_pointwise", "c06_chain_conv_relu_pool_linear",
+                                              "c09_chain_conv_then_transposed", "c08_chain_encoder_decoder",
+                                              "c07_wavenet_stack"}
+
+
+@pytest.mark.parametrize("path", CHAIN_SCENES, ids=lambda p: p.stem)
+def test_a_gallery_chain_loops_in_20_s_or_less_and_its_text_fits(path):
+    """The loop (hold included) lasts at most 20 s; on sampled frames of every kind (each stage's first and last
+    step, each finished stage, each transition and receptive-field frame, the hold) every text is at least 10 px
+    and ends at least 4 px inside the frame, and every pixel is a palette colour."""
+    from convgif.render import fonts
+    from convgif.render.primitives import Text
+
+    scene = load_scene(path)
+    source = frame_source(scene)
+    frames = list(source.frames("steps"))
+    assert sum(frame.duration_ms for frame in frames) <= 20_000
+    width = source.size[0]
+    sampled = set()
+    for k in range(len(source.stages)):
+        numbers = [i for i, (what, stage, _) in enumerate(source.plan) if stage == k]
+        sampled |= {numbers[0], numbers[1], numbers[-1]}
+    sampled |= {i for i, (what, _, _) in enumerate(source.plan) if what != "step"}
+    palette = source.palette()
+    assert not palette.nearest_off_palette  # crisp text: every colour is declared, none approximated
+    for number in sorted(sampled):
+        for text in (p for p in source.primitives(number) if isinstance(p, Text)):
+            assert text.size >= 10, (path.name, number, text.text, text.size)
+            drawn = fonts.text_width(text.text, text.size, text.bold, crisp=True)
+            left = text.x - {"left": 0, "center": drawn / 2, "right": drawn}[text.align]
+            assert 4 <= left and left + drawn <= width - 4, (path.name, number, text.text)
+        pixels = frames[number].pixels
+        assert pixels.shape[:2] == (source.size[1], source.size[0])
+        palette.index(pixels)  # raises on a colour the palette lacks

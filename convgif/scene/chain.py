@@ -144,8 +144,12 @@ def stage_render(chain: SceneSpec, k: int):
     `render.loop_ms`."""
     render = chain.render
     own = chain.stage_render[k]
-    # an equal share of the loop; the chain's hold comes once, at its end
-    update: dict[str, Any] = {"loop_ms": render.loop_ms // len(chain.ops), "hold_ms": 0}
+    # an equal share of what the loop leaves after the hold and the pauses between stages (the chain's hold comes
+    # once, at its end); loop_ms 0 (no limit) stays 0
+    n = len(chain.ops)
+    pauses = (2 * (n - 1) + (n if render.receptive_field is not None else 0)) * pause_ms(render)
+    share = max(1, (render.loop_ms - render.hold_ms - pauses) // n) if render.loop_ms else 0
+    update: dict[str, Any] = {"loop_ms": share, "hold_ms": 0}
     if own is not None and own.steps is not None:
         update["steps"] = own.steps
     if own is not None:
@@ -156,6 +160,12 @@ def stage_render(chain: SceneSpec, k: int):
 
 
 STEP, DONE, TRANSITION, FIELD = "step", "done", "transition", "field"
+
+
+def pause_ms(render) -> int:
+    """How long a stage's finished picture, a transition and a receptive-field frame stay: two steps, at least
+    0.8 s."""
+    return max(2 * render.duration_ms, 800)
 
 
 def frame_plan(chain: ChainSceneSpec) -> list[tuple[str, int, int | None]]:
