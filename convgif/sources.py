@@ -428,16 +428,20 @@ class ChainFrames:
         return Palette(colours[:250], nearest=not exact)
 
     def _chosen(self, selection: str) -> list[int]:
+        """Frame numbers (into the plan) of a selection. A chain's steps are its frames, counted over the whole
+        plan: `output.key_steps` and `output.svg_step` index them ("final": the hold frame)."""
         last = len(self.plan) - 1
+        output = self.scene.output
         if selection == "final":
             return [last]
         if selection == "one":
-            return [len(self.plan) // 2]
-        if selection in ("key_steps", "slides") and self.scene.output.key_steps is None and selection == "key_steps":
-            # each stage's finished picture and the transitions: the chain's story in a few pictures
-            return [i for i, (what, _, _) in enumerate(self.plan) if what in ("done", "transition", "field")]
-        if selection in ("key_steps", "slides") and isinstance(self.scene.output.key_steps, tuple):
-            return sorted({last if s == "final" else min(s, last) for s in self.scene.output.key_steps})
+            step = output.svg_step if output.svg_step is not None else last // 2
+            return [last if step == "final" else step]
+        if selection in ("key_steps", "slides") and isinstance(output.key_steps, tuple):
+            return sorted({last if s == "final" else s for s in output.key_steps})
+        if selection == "key_steps" and output.key_steps is None:
+            # each stage's finished picture, the transitions and the receptive field: the chain in a few pictures
+            return [i for i, (what, _, _) in enumerate(self.plan) if what != "step"]
         return list(range(len(self.plan)))
 
     def count(self, selection: str) -> int:

@@ -16,7 +16,8 @@ import numpy as np
 
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
-    MARGIN, Grid, Sizes, cell_text, fitting_size, outline, palette_with_ramps, shape_text, wrap_text,
+    MARGIN, Grid, Sizes, cell_text, fitting_size, flow_legend, legend_height, legend_primitives, outline,
+    palette_with_ramps, shape_text, swatch, wrap_text,
 )
 from convgif.render.primitives import Mark, Primitive, Rect, Text, Veil, fmt_number
 from convgif.render.theme import RGB, Theme
@@ -174,7 +175,14 @@ class FieldPicture:
         self.cell = max(4, min(40, budget_w, budget_h))
         strings = [fmt_number(float(v)) for t in tensors for v in np.unique(t.values)[:200]]
         self.value_size = fitting_size(strings, self.cell, largest=sz.digits)
-        self.height = rows * self.cell + len(tensors) * (per_block + 4) + 20
+        self.legend_rows = flow_legend(self._legend(), top + 6, width, sz)
+        self.legend_h = legend_height(self.legend_rows, sz) + 4
+        self.height = rows * self.cell + len(tensors) * (per_block + 4) + 20 + self.legend_h
+
+    def _legend(self):
+        th = self.theme
+        return [("seen by the chosen output cell", swatch(fill=th.tap, edge=th.window, line_width=2)),
+                ("not seen", swatch(fill=th.input, edge=th.grid))]
 
     @staticmethod
     def _planes(t: FieldTensor) -> list[np.ndarray]:
@@ -192,8 +200,8 @@ class FieldPicture:
 
     def primitives(self, chosen: str) -> list[Primitive]:
         th, sz, c = self.theme, self.sz, self.cell
-        out: list[Primitive] = []
-        y = self.top + 8
+        out: list[Primitive] = legend_primitives(self.legend_rows, th, sz)
+        y = self.top + 8 + self.legend_h
         for t in self.tensors:
             extent = "" if t.lit is None else f": sees {field_extent(t.lit)}"
             out.append(Text(MARGIN, y + sz.label, f"{t.name}{extent}", sz.label,
@@ -221,5 +229,6 @@ class FieldPicture:
     def colours(self) -> list[RGB]:
         th = self.theme
         return palette_with_ramps([th.input, th.tap, th.grid, th.window], [],
-                                  [(th.input_text, th.input), (th.tap_text, th.tap)],
+                                  [(th.input_text, th.input), (th.tap_text, th.tap), (th.window, th.tap),
+                                   (th.grid, th.input)],
                                   [(th.text, th.background), (th.muted_text, th.background)], crisp=th.crisp_text)

@@ -316,7 +316,7 @@ class MapLayout(Layout):
             tail = f" + bias {fmt_factor(step.bias)}" if step.bias is not None else ""
             return [(f"{where} = input \u00b7 W row {step.position[-1]}" + (" + bias" if tail else ""), ""),
                     self.elide(terms, "", tail, result)]
-        if step.coefficients is None:  # nearest: a copy
+        if step.coefficients is None or len(step.sources) == 1:  # nearest, or a blend that lands on one cell
             return [(f"{where} copies input {index_text(step.sources[0])}", result)]
         terms = [f"{fmt_number(round(w, 2))}{TIMES}{fmt_factor(x)}" for w, x in zip(step.coefficients, source)]
         cells = ", ".join(index_text(s) for s in step.sources)

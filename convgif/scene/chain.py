@@ -19,7 +19,7 @@ import numpy as np
 from convgif.errors import GeometryError, SceneError
 from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, unknown_key
-from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule
+from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule, output_step_problems
 from convgif.scene.spec import (
     MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, _caption,
     _language,
@@ -389,6 +389,10 @@ def _stage_problem(k: int, op, key: str, message: str, shape, previous) -> Probl
 
 def _check_frames(chain: ChainSceneSpec) -> None:
     total = len(frame_plan(chain))
+    problems = output_step_problems(chain.output, total - 1)  # the last frame is "final"
+    if problems:
+        raise SceneError(chain.source, [(key, message.replace("steps:", "frames before the final one:"))
+                                        for key, message in problems])
     if total > chain.render.max_frames:
         raise SceneError(chain.source, [("render.steps", f"the chain has {total} frames, more than "
                                          f"render.max_frames = {chain.render.max_frames} (sample long stages with "
