@@ -358,3 +358,53 @@ def test_a_gallery_chain_loops_in_20_s_or_less_and_its_text_fits(path):
         pixels = frames[number].pixels
         assert pixels.shape[:2] == (source.size[1], source.size[0])
         palette.index(pixels)  # raises on a colour the palette lacks
+
+
+# ---- the map view (relu, flatten, linear, upsample) ---------------------------------------------------------
+
+@pytest.mark.parametrize("op, shape", [
+    ({"kind": "relu"}, [2, 3, 3]),
+    ({"kind": "flatten"}, [2, 2, 3]),
+    ({"kind": "linear", "out_features": 3}, [1, 2, 4]),
+    ({"kind": "upsample", "scale_factor": 2, "mode": "bilinear"}, [1, 3, 3]),
+    ({"kind": "relu"}, [2, 6]),
+])
+def test_the_map_view_lights_the_cells_each_step_reads_and_writes(op, shape):
+    """Pixel probes: each step's source cells have the tap fill, its output cell the current-output fill, and the
+    cells earlier steps wrote the done fill; the arithmetic line states the step's value."""
+    from convgif.pipeline import build_trace, drawable_view
+    from convgif.render.primitives import fmt_number
+
+    scene = parse_scene({"op": op, "input": {"shape": shape, "range": [-3, 3]}}, "m.toml")
+    trace = build_trace(scene)
+    view = drawable_view(scene, trace)
+    layout, theme = view.layout, view.theme
+    steps = sorted({0, len(trace) // 2, len(trace) - 1})
+
+    def inside(box):  # a pixel inside the cell, off its number
+        x0, y0, x1, y1 = box
+        return y0 + 3, x0 + 3
+
+    for (pixels, text), index in zip(view.frames_with_text(steps), steps):
+        step = trace.step(index)
+        for source in step.sources:
+            y, x = inside(layout.element_box("input", source))
+            assert tuple(pixels[y, x]) == theme.tap, (op, index, source)
+        y, x = inside(layout.element_box("output", step.position))
+        assert tuple(pixels[y, x]) == theme.output_current
+        if index:
+            done = trace.step(index - 1).position
+            y, x = inside(layout.element_box("output", done))
+            assert tuple(pixels[y, x]) == theme.output_done
+        assert f"= {fmt_number(step.value)}" in text
+        if op["kind"] == "linear":
+            x0, y0, x1, y1 = layout.weight_grid.span([step.position[-1]], [0])
+            assert tuple(pixels[y0 + 1, x0 + 1]) == theme.window  # the current weight row is framed
+
+
+def test_a_loop_too_short_for_its_first_row_keeps_every_step_at_duration_ms():
+    """Regression: when every shown step is in the first row and the loop is over budget (a chain stage's share of
+    render.loop_ms), step_durations divided by zero."""
+    scene = parse_scene({"op": {"kind": "conv1d", "kernel_size": 2}, "input": {"shape": [1, 6]},
+                         "render": {"loop_ms": 1000, "duration_ms": 600}}, "x.toml")
+    assert scene.step_durations(5) == [600] * 5
