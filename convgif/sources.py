@@ -450,7 +450,6 @@ class ChainFrames:
     def _header(self, current, line: str):
         from PIL import Image
 
-        from convgif.render.chain import ChainHeader  # noqa: F401  (the type of self.header)
         from convgif.render.paint import pil_paint
 
         key = (current, line)
@@ -464,7 +463,7 @@ class ChainFrames:
     def _describe(self, number: int):
         """(header stage, header line, body primitives or pixels maker, text) of plan entry `number`."""
         from convgif.render.chain import stage_line
-        from convgif.scene.chain import DONE, FIELD, STEP, TRANSITION
+        from convgif.scene.chain import DONE, FIELD, TRANSITION
 
         what, k, step = self.plan[number]
         n = len(self.stages)

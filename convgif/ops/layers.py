@@ -1,7 +1,8 @@
 """relu, flatten, linear and upsample: the layers a chain puts between convolutions, one record each.
 
 Each is drawn by the map view (convgif.render.layout_map): the input, what the layer does, the output, one step
-per output element.
+per output element. Their `[op]` keys are torch's: nn.Flatten's start_dim / end_dim, nn.Linear's out_features
+(in_features optional, checked), nn.Upsample's size / scale_factor / mode.
 """
 
 from __future__ import annotations
@@ -20,18 +21,33 @@ def _batched(x):
     return np.asarray(x, dtype=np.float64)[None]
 
 
+def relu_trace_of(x, weight, bias, g, op):
+    return relu_trace(_batched(x), g)
+
+
+def flatten_trace_of(x, weight, bias, g, op):
+    return flatten_trace(_batched(x), g)
+
+
+def linear_trace_of(x, weight, bias, g, op):
+    return linear_trace(_batched(x), weight, bias, g)
+
+
+def upsample_trace_of(x, weight, bias, g, op):
+    return upsample_trace(_batched(x), g)
+
+
 RELU = OpFamily(
     name="relu", kinds=("relu",), keys=("kind",),
     geometry=lambda op, shape: relu_geometry(shape),
-    views=(OpView("map", lambda x, w, b, g, op: relu_trace(_batched(x), g), MAP_LAYOUT,
-                  description="each element and max(0, x)"),),
+    views=(OpView("map", relu_trace_of, MAP_LAYOUT, description="each element and max(0, x)"),),
     caption=CAPTION,
 )
 
 FLATTEN = OpFamily(
     name="flatten", kinds=("flatten",), keys=("kind", "start_dim", "end_dim"),
     geometry=lambda op, shape: flatten_geometry(shape, op.start_dim, op.end_dim),
-    views=(OpView("map", lambda x, w, b, g, op: flatten_trace(_batched(x), g), MAP_LAYOUT,
+    views=(OpView("map", flatten_trace_of, MAP_LAYOUT,
                   description="each element landing in its place in the flat vector"),),
     caption=CAPTION,
 )
@@ -39,7 +55,7 @@ FLATTEN = OpFamily(
 LINEAR = OpFamily(
     name="linear", kinds=("linear",), keys=("kind", "in_features", "out_features", "bias"),
     geometry=lambda op, shape: linear_geometry(shape, op.out_features, op.bias, op.in_features),
-    views=(OpView("map", lambda x, w, b, g, op: linear_trace(_batched(x), w, b, g), MAP_LAYOUT,
+    views=(OpView("map", linear_trace_of, MAP_LAYOUT,
                   description="the input vector times one weight row per output feature"),),
     caption=CAPTION + "  params {params}",
     placeholders=("weight_shape", "bias"),
@@ -50,7 +66,7 @@ LINEAR = OpFamily(
 UPSAMPLE = OpFamily(
     name="upsample", kinds=("upsample",), keys=("kind", "size", "scale_factor", "mode"),
     geometry=lambda op, shape: upsample_geometry(shape, op.size, op.scale_factor, op.mode),
-    views=(OpView("map", lambda x, w, b, g, op: upsample_trace(_batched(x), g), MAP_LAYOUT,
+    views=(OpView("map", upsample_trace_of, MAP_LAYOUT,
                   description="which input cells each output cell copies or blends"),),
     caption=CAPTION + "  {formula}",
 )

@@ -21,8 +21,7 @@ from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule, output_step_problems
 from convgif.scene.spec import (
-    MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, _caption,
-    _language,
+    MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, _language,
 )
 from convgif.scene.values import shape_text, show
 
