@@ -360,10 +360,10 @@ class ChainFrames:
         self.plan = frame_plan(scene)
         self.theme = scene_theme(scene)
         geometries = [stage.geometry() for stage in self.stages]
+        height = scene.render.frame_height()
         self.header = ChainHeader(scene.title, geometries[0].input_shape,
                                   [StageFacts(stage.kind, g.output_shape) for stage, g in zip(self.stages, geometries)],
-                                  self.theme, scene.render.width)
-        height = scene.render.frame_height()
+                                  _slide_theme(self.theme, height), scene.render.width)
         room = None if height is None else height - self.header.height
         self.views = [self._stage_view(stage, room) for stage in self.stages]
         self.field = self._field_pictures(room)
@@ -585,6 +585,19 @@ class ChainFrames:
 
     def write_animation(self, path) -> None:
         _write_gif(self, path)
+
+
+def _slide_theme(theme, height: int | None):
+    """The theme whose text a frame `height` px tall sets (None: a blog column's), as a slide's layout scales it."""
+    if height is None:
+        return theme
+    from dataclasses import replace
+
+    from convgif.render.layout import SLIDE_TEXT_HEIGHT
+    from convgif.render.theme import FONT_SCALES
+
+    return replace(theme, font_scale=min(FONT_SCALES[1], max(FONT_SCALES[0], theme.font_scale * height
+                                                                / SLIDE_TEXT_HEIGHT)))
 
 
 def _shape(shape) -> str:

@@ -19,7 +19,7 @@ from convgif.render.layout_common import (
     MARGIN, Grid, Sizes, cell_text, fitting_size, flow_legend, legend_height, legend_primitives, outline,
     palette_with_ramps, shape_text, swatch, wrap_text,
 )
-from convgif.render.primitives import Mark, Primitive, Rect, Text, Veil, fmt_number
+from convgif.render.primitives import Mark, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_number
 from convgif.render.theme import RGB, Theme
 
 CHIP_PAD = 6  # px inside a stage box, left and right
@@ -54,14 +54,15 @@ class ChainHeader:
         self.line_top = y  # "stage k of n · what happens"
         y += sz.sub + 8
         self.chip_h = sz.legend + 10
+        self.pad, self.gap = round(CHIP_PAD * theme.font_scale), round(CHIP_GAP * theme.font_scale)
         self.chips: list[tuple[int, int, int, str]] = []  # x, y, width, text
         x = MARGIN
         for text in _chip_texts(input_shape, stages):
-            w = math.ceil(text_width(text, sz.legend, True)) + 2 * CHIP_PAD
+            w = math.ceil(text_width(text, sz.legend, True)) + 2 * self.pad
             if x > MARGIN and x + w > width - MARGIN:
                 x, y = MARGIN, y + self.chip_h + 6
             self.chips.append((x, y, w, text))
-            x += w + CHIP_GAP
+            x += w + self.gap
         y += self.chip_h + 8
         self.rule_y = y
         self.height = y + 6
@@ -82,10 +83,10 @@ class ChainHeader:
                                   (th.output_done, th.output_done_text, th.grid) if done else
                                   (th.background, th.muted_text, th.grid))
             out.append(Rect((x, y, x + w, y + self.chip_h), fill=fill, edge=edge, line_width=2 if now else 1))
-            out.append(Text(x + CHIP_PAD, y + self.chip_h - 5 - max(0, (self.chip_h - sz.legend - 10) // 2), text,
-                            sz.legend, colour, bold=now))
+            baseline = cell_text_baseline(y, y + self.chip_h, sz.legend)
+            out.append(Text(x + self.pad, baseline, text, sz.legend, colour, bold=now))
             if i + 1 < len(self.chips) and self.chips[i + 1][1] == y:  # an arrow to the next box on this row
-                out.append(Text(x + w + CHIP_GAP // 2, y + self.chip_h - 5, ARROW, sz.legend, th.muted_text,
+                out.append(Text(x + w + self.gap // 2, baseline, ARROW, sz.legend, th.muted_text,
                                 align="center"))
         out.append(Rect((MARGIN, self.rule_y, self.width - MARGIN, self.rule_y + 1), fill=th.grid))
         return out
