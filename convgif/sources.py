@@ -410,8 +410,15 @@ class ChainFrames:
 
     @staticmethod
     def check_drawable(scene) -> list[str]:
-        ChainFrames(scene)
-        return []
+        """Raise SceneError if a stage cannot be drawn; else notes on the stages whose numbers are hidden."""
+        source = ChainFrames(scene)
+        notes = []
+        for k, (stage, view) in enumerate(zip(source.stages, source.views)):
+            width = view.layout.hidden_values_width()
+            if width is not None:
+                notes.append(f"render.width: stage {k + 1} ({stage.kind}) hides its numbers at "
+                             f"{scene.render.width} px; they show at render.width = {width}")
+        return notes
 
     @staticmethod
     def default_formats() -> tuple[str, ...]:
