@@ -1,10 +1,10 @@
 """What a chain adds around its stages' frames: the header (where in the chain a frame is), the transition (the
 output becoming the next input) and the receptive-field picture.
 
-The header heads every frame of a chain: "stage k of n", then one box per tensor from the input to the final output
-(`input 1×6×6 → 1 conv2d 2×4×4 → 2 relu 2×4×4 → …`), the stages done in the done-output colour, the current one
-in the current-output colour, those to come empty. Everything here is pixel primitives (see primitives.py); the
-frame source (convgif.sources.ChainFrames) lays a stage's own frame under the header.
+The header heads every frame of a chain: "stage k of n", then one box per tensor from the input to the final
+output (`input 1×6×6 → 1 conv2d 2×4×4 → 2 relu 2×4×4 → …`), the stages done in the done-output colour, the
+current one in the current-output colour, those to come empty. Everything here is pixel primitives (see
+primitives.py); the frame source (convgif.sources.ChainFrames) lays a stage's own frame under the header.
 """
 
 from __future__ import annotations
@@ -156,7 +156,8 @@ def field_extent(lit: np.ndarray) -> str:
     rows, cols = np.flatnonzero(spatial.any(axis=1)), np.flatnonzero(spatial.any(axis=0))
     if not len(rows):
         return "no cell"
-    return (f"{rows.max() - rows.min() + 1}{chr(0xd7)}{cols.max() - cols.min() + 1} cells (rows {rows.min()}..{rows.max()}, "
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    return (f"{height}\u00d7{width} cells (rows {rows.min()}..{rows.max()}, "
             f"cols {cols.min()}..{cols.max()})")
 
 

@@ -350,7 +350,8 @@ def _check_stage(k, op, table, shape, previous, weights, render, sections, faile
         if render is not None and render.steps is not None:
             update["steps"] = render.steps
         stage_render_spec = chain_render.model_copy(update=update)
-    parts = Parts(op=op, op_keys_given=tuple(key for key in table if isinstance(key, str) and key not in STAGE_SECTIONS),
+    given = tuple(key for key in table if isinstance(key, str) and key not in STAGE_SECTIONS)
+    parts = Parts(op=op, op_keys_given=given,
                   input=input_spec, weights=weights, weights_given="weights" in table, render=stage_render_spec,
                   caption=None, failed=frozenset(stage_failed | ({"input.shape"} if k == 0 and "input.shape" in failed
                                                                 else set())))
