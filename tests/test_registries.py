@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from convgif.errors import SceneError
 from convgif.ops import FAMILIES, family_of
 from convgif.pipeline import render_scene
 from convgif.render.layout import Layout
@@ -23,6 +24,11 @@ def test_every_view_of_every_family_draws_its_trace(family, tmp_path):
                   **({"out_channels": 2} if family.has_weights and windowed else {})}
             for view in family.views:
                 assert issubclass(view.layout_type(), Layout), view.layout
+                if ndim not in view.ndims:  # a view of some dimensions only: refused with its own line
+                    with pytest.raises(SceneError, match=f"render.view: '{view.name}' draws 2D operations only"):
+                        parse_scene({"op": op, "input": {"shape": INPUTS[ndim]}, "render": {"view": view.name}},
+                                    f"{kind}.toml")
+                    continue
                 document = {"op": op, "input": {"shape": INPUTS[ndim]}, "render": {"view": view.name}}
                 scene = parse_scene(document, f"{kind}.toml")
                 assert family_of(scene.kind) is family and scene.view() is view

@@ -23,7 +23,10 @@ CONV = OpFamily(
     keys=("kind", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias", "padding_mode"),
     geometry=geometry,
     views=(OpView("conv", trace, "convgif.render.layout_conv:ConvLayout",
-                  description="input channels, the current kernel slices and output channels side by side"),),
+                  description="input channels, the current kernel slices and output channels side by side"),
+           OpView("volume", trace, "convgif.render.layout_volume:ConvVolumeLayout", ndims=(2,),
+                  description="channels as the depth of 3D blocks: the window as a box through the channels it "
+                              "reads, every kernel a block, the output block filling in")),
     caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
             "G {groups}",
     placeholders=("weight_shape", "groups", "bias", "padding_mode"),

@@ -7,6 +7,7 @@ from convgif.engine.geometry import pool_geometry
 from convgif.ops.record import OpFamily, OpView
 
 POOL_LAYOUT = "convgif.render.layout_pool:PoolLayout"
+VOLUME_LAYOUT = "convgif.render.layout_volume:PoolVolumeLayout"
 
 
 def geometry(op, input_shape):
@@ -37,7 +38,10 @@ def lp_trace(x, weight, bias, g, op):
 def _pool(name: str, keys: tuple[str, ...], trace, caption: str, placeholders: tuple[str, ...]) -> OpFamily:
     return OpFamily(
         name=name, kinds=(f"{name}1d", f"{name}2d"), keys=("kind", "kernel_size", "stride", *keys),
-        geometry=geometry, views=(OpView("pool", trace, POOL_LAYOUT, description="window, taps and result"),),
+        geometry=geometry, views=(OpView("pool", trace, POOL_LAYOUT, description="window, taps and result"),
+                                  OpView("volume", trace, VOLUME_LAYOUT, ndims=(2,),
+                                         description="channels as the depth of 3D blocks, the window a box "
+                                                     "through its channel")),
         caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} " + caption,
         placeholders=placeholders,
     )

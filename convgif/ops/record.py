@@ -26,6 +26,7 @@ class OpView:
     layout: str  # "module:Class" of its layout (convgif.render.layout.Layout)
     steps_over: Literal["output", "input"] = "output"  # one step per output element, or per input element
     description: str = ""
+    ndims: tuple[int, ...] = (1, 2)  # the spatial dimensions it draws (the volume view: 2D only)
 
     def layout_type(self) -> type:
         module, _, name = self.layout.partition(":")

@@ -33,6 +33,12 @@ LABELS: dict[str, dict[str, str]] = {
     "bank_kernel_bias": {"en": "kernel {out} \u00b7 bias {bias}", "zh": "卷积核{out} \u00b7 偏置 {bias}"},
     "kernel_slice": {"en": "kernel {out} \u00b7 ch {channel}", "zh": "卷积核{out} \u00b7 通道{channel}"},
     "values_hidden": {"en": " \u00b7 values hidden", "zh": " \u00b7 数值省略"},
+    # the volume view (render.view = "volume")
+    "volume_front": {"en": "{name} {shape} \u00b7 front: ch 0", "zh": "{name} {shape} \u00b7 正面：通道0"},
+    "kernels_volume": {"en": "{count} kernels, one per output channel", "zh": "{count} 个卷积核，每个输出通道一个"},
+    "current_kernel": {"en": "current kernel", "zh": "当前卷积核"},
+    "channel_layer": {"en": "a layer = a channel", "zh": "一层 = 一个通道"},
+    "window_box": {"en": "window through the channels read", "zh": "窗口（穿过所读的通道）"},
     # legend: what each colour and outline means
     "input_value": {"en": "input value", "zh": "输入值"},
     "padding": {"en": "padding", "zh": "填充"},

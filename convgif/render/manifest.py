@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convgif.render.fonts import pil_font
-from convgif.render.primitives import Box, Rect, Text, Veil, cell_text_baseline
+from convgif.render.primitives import Box, Polygon, Rect, Text, Veil, cell_text_baseline
 
 TENSORS = {"input": "input", "kernel": "weight", "bank": "weight", "output": "output", "products": "products"}
 _ANCHOR = {"left": "ls", "center": "ms", "right": "rs"}
@@ -153,6 +153,10 @@ def frame_items(view, step_index: int | None) -> list[dict]:
             rect_item(primitive, cells, cell_item, items, states, theme)
         elif isinstance(primitive, Veil):
             items.append({"role": "veil", "box": list(primitive.box)})
+        elif isinstance(primitive, Polygon) and meta is not None:  # a volume's window box or marker
+            items.append({"role": "volume", "mark": meta.role, "kind": meta.kind, "channels": list(meta.channels or ()),
+                          "colour": hex_colour(primitive.fill if primitive.fill is not None else primitive.edge),
+                          "box": list(primitive.box), "points": [list(p) for p in primitive.points]})
     return merge_words(items)
 
 

@@ -15,11 +15,13 @@ class Mark:
     """What a primitive stands for, for the layout manifest (convgif.render.manifest); painting ignores it.
 
     `role`: "text" (then `kind`: "title", "subtitle", "header", "counter", "arithmetic", "note", "caption") or
-    "legend" (then `entry`: the label of the legend entry the swatch or word belongs to)."""
+    "legend" (then `entry`: the label of the legend entry the swatch or word belongs to), or, on a volume's
+    polygons, "window" (kind "box") or "marker" (kind "current_kernel", "current_output") with `channels`."""
 
     role: str
     kind: str | None = None
     entry: str | None = None
+    channels: tuple[int, int] | None = None  # a volume's mark: the channels k0..k1 − 1 it goes through
 
 
 @dataclass(frozen=True, slots=True)

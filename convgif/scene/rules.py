@@ -93,6 +93,11 @@ def cross_check(parts: Parts) -> list[Problem]:
     except GeometryError as error:
         problems.append((geometry_key(error.argument), error.message))
         return problems
+    if view_known and geometry.ndim not in family.view(render.view).ndims:
+        dims = " or ".join(f"{n}D" for n in family.view(render.view).ndims)
+        problems.append(("render.view", f"{render.view!r} draws {dims} operations only, and {kind} is "
+                                        f"{geometry.ndim}D (leave render.view out for the default view)"))
+        return problems
     size_problems = _size_limits(family, geometry)
     problems += size_problems
     if size_problems:

@@ -1,0 +1,594 @@
+"""The volume view of conv2d and the 2D pools: channels as the depth of 3D blocks, in an oblique projection.
+
+The input is a C×H×W block whose front face (channel 0) carries the values and whose top and right faces show
+every channel as a layer. The window is a translucent box through exactly the channels the current output reads
+(all of them, one group's, or one channel's for a pool), its taps and dilation gaps drawn on the front face of the
+first channel it reads and as separate strips through the depth. Every kernel is a block of its own in a row
+(C_in/groups deep, the same depth per channel as the input), the current one outlined, each labelled with its bias.
+The output block fills in cell by cell: on its front face with the values, deeper channels on their top and right
+layers, and the current cell wherever it is, seen through the block. Groups are colour lanes through the depth.
+The arithmetic lines are the flat view's, from the same trace (the layouts below inherit them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from convgif.engine.trace import ConvStep
+from convgif.engine.trace_pool import PoolStep
+from convgif.errors import DoesNotFitError
+from convgif.render.fonts import text_width
+from convgif.render.layout_common import (
+    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text,
+    swatch,
+)
+from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
+from convgif.render.layout_pool import PoolLayout, fmt_value, selected_fill
+from convgif.render.primitives import Mark, Polygon, Primitive, Rect, Text, fmt_number
+from convgif.render.theme import RGB, Theme, mix
+
+DEPTH_PER_CELL = 0.5  # one channel's depth step, in cells of its block
+SLANT = 0.6  # the depth step rises this much for each pixel it goes right (an oblique projection at ~31°)
+MAX_DEPTH = 140  # px: the deepest block's depth at font scale 1 (many channels get thinner layers)
+MIN_STEP = 3  # px: the thinnest layer that still shows as one
+BOX_ALPHA = 0.4  # the window box's translucency
+XRAY_ALPHA = 0.55  # the current output cell seen through the block
+TOP_SHADE, SIDE_SHADE = 0.12, 0.24  # how much of the grid colour darkens the top and the right faces
+BLOCK_GAP = 14  # between two kernel blocks
+GROUP_TINT = 0.45  # how much of a group's colour fills its layers' faces
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A depth × rows × cols block: channel k's front face is `face(k)`, `k` depth steps (dx right, dy up) behind
+    channel 0's, whose face is the front one. Faces are a Grid's cells; the top and right faces are parallelograms
+    on the grid's border lines (pixel centres, so both painters draw them along the lines)."""
+
+    x: int
+    y: int
+    depth: int
+    rows: int
+    cols: int
+    cell: int
+    dx: int
+    dy: int
+
+    def face(self, k: int) -> Grid:
+        return Grid(self.x + k * self.dx, self.y - k * self.dy, self.rows, self.cols, self.cell)
+
+    @property
+    def front(self) -> Grid:
+        return self.face(0)
+
+    def _top(self, col: float, row: float, k: float) -> tuple[float, float]:
+        """The point on the line above `row` at column line `col`, `k` depth steps back."""
+        return (self.x + col * self.cell + k * self.dx + 0.5, self.y + row * self.cell - k * self.dy + 0.5)
+
+    def top_strip(self, col0: int, col1: int, row: int, k0: int, k1: int) -> tuple[tuple[float, float], ...]:
+        """The parallelogram over columns col0..col1 − 1 along the line above `row`, from depth k0 back to k1."""
+        return (self._top(col0, row, k0), self._top(col1, row, k0), self._top(col1, row, k1), self._top(col0, row, k1))
+
+    def side_strip(self, row0: int, row1: int, col: int, k0: int, k1: int) -> tuple[tuple[float, float], ...]:
+        """The parallelogram over rows row0..row1 − 1 along the line right of column `col` − 1, depth k0 to k1."""
+        return (self._top(col, row0, k0), self._top(col, row0, k1), self._top(col, row1, k1), self._top(col, row1, k0))
+
+    def hull(self) -> tuple[tuple[float, float], ...]:
+        """The block's outline: front face, then its top and right faces' far edges."""
+        r, c, d = self.rows, self.cols, self.depth
+        return (self._top(0, r, 0), self._top(0, 0, 0), self._top(0, 0, d), self._top(c, 0, d), self._top(c, r, d),
+                self._top(c, r, 0))
+
+    def span_outline(self, rows: list[int], cols: list[int], k: int) -> tuple[tuple[float, float], ...]:
+        """The rectangle around a span of cells on the face `k` steps back."""
+        r0, r1, c0, c1 = min(rows), max(rows) + 1, min(cols), max(cols) + 1
+        return (self._top(c0, r0, k), self._top(c1, r0, k), self._top(c1, r1, k), self._top(c0, r1, k))
+
+    @staticmethod
+    def size(depth: int, rows: int, cols: int, cell: int, dx: int, dy: int) -> tuple[int, int]:
+        """(width, height) px of a block, border lines included."""
+        return cols * cell + 1 + depth * dx, rows * cell + 1 + depth * dy
+
+
+class VolumeFrame:
+    """What both volume layouts share: the depth step, the blocks' faces, the window box and the output block's
+    cells. Mixed in before a flat layout (ConvLayout, PoolLayout), whose text, sizing of numbers and arithmetic
+    lines it keeps."""
+
+    theme: Theme
+
+    def depth_step(self, c: int) -> tuple[int, int]:
+        """(dx, dy) px of one channel's depth at cell `c`: half a cell, thinner where many channels would make the
+        deepest block deeper than MAX_DEPTH."""
+        deepest = max(self.depth_counts())
+        room = int(MAX_DEPTH * self.theme.font_scale * (1.5 if self.fit else 1)) // max(deepest, 1)
+        dx = max(MIN_STEP, min(round(c * DEPTH_PER_CELL), room))
+        return dx, max(2, round(dx * SLANT))
+
+    def depth_counts(self) -> tuple[int, ...]:
+        """The depth of every block drawn (input, output, kernels)."""
+        raise NotImplementedError
+
+    def group_face(self, group: int) -> RGB:
+        """A group's colour on the faces of its layers: stronger than a flat lane's tint, so thin layers show it."""
+        return mix(self.theme.group_colour(group), self.theme.background, GROUP_TINT)
+
+    def shade(self, fill: RGB, face: str) -> RGB:
+        """A top or right face's fill: `fill` darkened towards the grid colour, so the block reads as solid."""
+        return mix(self.theme.grid, fill, TOP_SHADE if face == "top" else SIDE_SHADE)
+
+    def block_faces(self, block: Block, fills, top_row_padding: bool = False, right_col_padding: bool = False,
+                    ) -> list[Primitive]:
+        """The top and right faces of `block`, one parallelogram per cell of each channel's layer, filled by
+        `fills(channel, where)` (where: "top" or "side") and lined in the grid colour."""
+        out: list[Primitive] = []
+        line = self.theme.grid
+        for k in range(block.depth - 1, -1, -1):  # the back layer first
+            for col in range(block.cols):
+                out.append(Polygon(block.top_strip(col, col + 1, 0, k, k + 1),
+                                   fill=self.shade(fills(k, "top", col), "top"), edge=line))
+            for row in range(block.rows):
+                out.append(Polygon(block.side_strip(row, row + 1, block.cols, k, k + 1),
+                                   fill=self.shade(fills(k, "side", row), "side"), edge=line))
+        return out
+
+    def window_box(self, block: Block, taps: list[tuple[int, int]], k0: int, k1: int) -> list[Primitive]:
+        """The window's box through channels k0..k1 − 1: a strip through the depth over each tapped column (on the
+        line above the window's top row) and beside each tapped row (right of its last column), so a dilated
+        window's gaps stay gaps. Its front face is the caller's (tap fills, gap
+        marks, outline on face k0)."""
+        th = self.theme
+        meta = Mark("window", kind="box", channels=(k0, k1))
+        rows = sorted({r for r, _ in taps})
+        cols = sorted({c for _, c in taps})
+        top, right = rows[0], cols[-1] + 1
+        out: list[Primitive] = []
+        for col in cols:
+            out.append(Polygon(block.top_strip(col, col + 1, top, k0, k1), fill=th.window, alpha=BOX_ALPHA,
+                               edge=th.window, meta=meta))
+        for row in rows:
+            out.append(Polygon(block.side_strip(row, row + 1, right, k0, k1), fill=th.window, alpha=BOX_ALPHA,
+                               edge=th.window, meta=meta))
+        return out
+
+    def deep_taps(self, block: Block, taps: list[tuple[int, int]], k: int, fill: RGB) -> list[Primitive]:
+        """The window's front face on a channel behind the front one: each tap's cell, translucent, seen through
+        the block, then the window's outline on that face."""
+        face = block.face(k)
+        meta = Mark("window", kind="front", channels=(k, k + 1))
+        out: list[Primitive] = []
+        for r, col in taps:
+            x0, y0, x1, y1 = face.interior(r, col)
+            out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=fill, alpha=BOX_ALPHA, meta=meta))
+        if self.trace.geometry.window_has_gaps:
+            out += gap_marks(face, set(taps), self.theme)
+        out.append(outline(face.span([r for r, _ in taps], [c for _, c in taps]), self.theme.window, 3))
+        return out
+
+    def hidden_output_cell(self, block: Block, k: int, r: int, col: int, fill: RGB) -> list[Primitive]:
+        """A cell of a channel behind the front face: its parallelograms on the top face (first row) and the right
+        face (last column), the only places it shows."""
+        out: list[Primitive] = []
+        if r == 0:
+            out.append(Polygon(block.top_strip(col, col + 1, 0, k, k + 1), fill=self.shade(fill, "top"),
+                               edge=self.theme.grid))
+        if col == block.cols - 1:
+            out.append(Polygon(block.side_strip(r, r + 1, block.cols, k, k + 1), fill=self.shade(fill, "side"),
+                               edge=self.theme.grid))
+        return out
+
+    def current_cell(self, block: Block, k: int, r: int, col: int, text: str) -> list[Primitive]:
+        """The cell the step writes: on the front face as the flat view draws it; deeper, its top or right
+        parallelogram in the current colour and the cell itself seen through the block, framed."""
+        th = self.theme
+        if k == 0:
+            return self.current_output(block.front, r, col, text)
+        out = self.hidden_output_cell(block, k, r, col, th.output_current)
+        face = block.face(k)
+        x0, y0, x1, y1 = face.interior(r, col)
+        meta = Mark("marker", kind="current_output", channels=(k, k + 1))
+        out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=th.output_current, alpha=XRAY_ALPHA,
+                           meta=meta))
+        out.append(outline(face.box(r, col), th.text, 2))
+        return out
+
+    def block_label(self, block: Block, text: str, colour: RGB | None = None) -> Text:
+        """A block's label over its back top-left corner."""
+        return Text(block.x, block.y - block.depth * block.dy - 5, text, self.sz.label, colour or self.theme.muted_text)
+
+    def volume_legend(self) -> list[LegendItem]:
+        """The entries every volume frame adds: a layer is a channel; the window box."""
+        th = self.theme
+        return [(self.say("channel_layer"), swatch(fill=self.shade(th.input, "top"), edge=th.grid)),
+                (self.say("window_box"), swatch(fill=mix(th.window, th.input, BOX_ALPHA), edge=th.window))]
+
+    def translucent(self, colours: list[RGB], over: list[RGB]) -> list[RGB]:
+        """`colours` laid translucently over each of `over`, as the painters blend them (theme.mix)."""
+        out = []
+        for colour, alpha in colours:
+            out += [mix(base, colour, 1 - alpha) for base in over]
+        return out
+
+
+class ConvVolumeLayout(VolumeFrame, ConvLayout):
+    """conv2d in volumes: the input block | the kernel blocks in rows | the output block."""
+
+    @classmethod
+    def arrangements(cls, trace) -> list[dict]:
+        n = trace.geometry.out_channels
+        return [{"kernels_per_row": k} for k in sorted({1, 2, 3, 4, n}) if k <= n]
+
+    def arrange(self, arrangement: dict) -> None:
+        super().arrange({})
+        self.kernels_per_row = arrangement.get("kernels_per_row")
+
+    def depth_counts(self) -> tuple[int, ...]:
+        g = self.trace.geometry
+        return (g.in_channels, g.out_channels)
+
+    def measure(self) -> None:
+        if self.kernels_per_row is not None:  # a slide's arrangement (see fitted_layout)
+            super().measure()
+            return
+        # a blog column: the kernel blocks in as many rows as let the numbers show (rows evenly filled, up to
+        # three blocks a row first), else the largest cells
+        n = self.trace.geometry.out_channels
+        best = None
+        for per_row in dict.fromkeys((-(-n // -(-n // 3)), *range(n, 0, -1))):
+            self.kernels_per_row = per_row
+            try:
+                super().measure()
+            except DoesNotFitError:
+                continue
+            score = (self.shows_values(self.cell), self.cell)
+            if best is None or score > best[0]:
+                best = (score, per_row)
+            if score[0]:
+                return
+        if best is None:
+            raise DoesNotFitError(f"a {shape_text(self.padded_hw)} input", width=self.width)
+        self.kernels_per_row = best[1]
+        super().measure()
+
+    # ---- sizing -------------------------------------------------------------------------------------
+    def kernel_slot(self, ck: int, dx: int, dy: int) -> tuple[int, int]:
+        """(width, height) px of one kernel block with its label over it."""
+        (kh, kw), n = self.kernel_hw, self.per_group_in
+        w, h = Block.size(n, kh, kw, ck, dx, dy)
+        label = max(text_width(self.bank_label(oc), self.sz.label) for oc in range(self.out_channels))
+        return max(w, math.ceil(label)), self.sz.label_h + h
+
+    def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        dx, dy = self.depth_step(c)
+        (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
+        in_w = max(Block.size(self.in_channels, ph, pw, c, dx, dy)[0],
+                   math.ceil(text_width(self.input_block_label(fitting_size(self.input_strings, c)), self.sz.label)))
+        slot_w, _ = self.kernel_slot(ck, dx, dy)
+        per_row = self.kernels_per_row
+        out_cell = self.output_cell(c)
+        out_label = self.output_block_label(fitting_size(self.output_strings, out_cell))
+        out_w = max(Block.size(self.out_channels, oh, ow, out_cell, dx, dy)[0],
+                    math.ceil(text_width(out_label, self.sz.label)))
+        # the middle column's header is the only one: it may run on over the output column
+        header = math.ceil(text_width(self.middle_header(), self.sz.sub, True))
+        mid_w = max(per_row * slot_w + (per_row - 1) * BLOCK_GAP, header - out_w - MIN_GAP)
+        return in_w, mid_w, out_w
+
+    def grids_height(self, c: int, ck: int) -> int:
+        dx, dy = self.depth_step(c)
+        (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
+        in_h = Block.size(self.in_channels, ph, pw, c, dx, dy)[1]
+        out_h = Block.size(self.out_channels, oh, ow, self.output_cell(c), dx, dy)[1]
+        _, slot_h = self.kernel_slot(ck, dx, dy)
+        rows = -(-self.out_channels // self.kernels_per_row)
+        kernels_h = rows * (slot_h + BLOCK_GAP) - BLOCK_GAP - self.sz.label_h
+        return self.sz.label_h + max(in_h, out_h, kernels_h)
+
+    def full_grids_height(self, c: int, ck: int) -> int:
+        return self.grids_height(c, ck)
+
+    def frame_width_for(self, widths: tuple[int, int, int]) -> int:
+        return super(ConvLayout, self).frame_width_for(widths)
+
+    def _column_xs(self) -> tuple[int, int, int]:
+        self.lane_pitch = 0
+        return super(ConvLayout, self)._column_xs()
+
+    # ---- labels -------------------------------------------------------------------------------------
+    def input_block_label(self, value_size: int | None) -> str:
+        """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
+        g = self.trace.geometry
+        shape = shape_text((g.in_channels, *self.padded_hw))
+        return self.say("volume_front", name=self.say("input_padded" if self.trace.padding_cells.any() else "input"),
+                        shape=shape)
+
+    def output_block_label(self, value_size: int | None) -> str:
+        return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
+
+    def middle_header(self) -> str:
+        return self.say("kernels_volume", count=self.trace.geometry.out_channels)
+
+    def column_headers(self) -> list[tuple[int, str]]:
+        return [(self.mid_x, self.middle_header())]
+
+    def legend_entries(self):
+        th, t = self.theme, self.say
+        items = super().legend_entries()
+        items[1:1] = self.volume_legend()
+        at = next(i for i, (label, _) in enumerate(items) if label == t("weight")) + 1
+        items.insert(at, (t("current_kernel"), swatch(fill=th.kernel, edge=th.output_current, line_width=2)))
+        groups = {t("group", group=g): g for g in range(self.groups)} if self.groups > 1 else {}
+        return [(label, swatch(fill=self.group_face(groups[label]), edge=th.group_colour(groups[label]), line_width=2))
+                if label in groups else (label, make) for label, make in items]
+
+    # ---- placement ----------------------------------------------------------------------------------
+    def place_grids(self, top: int) -> int:
+        c, ck = self.cell, self.kernel_cell
+        self.dx, self.dy = dx, dy = self.depth_step(c)
+        (ph, pw), (kh, kw), (oh, ow) = self.padded_hw, self.kernel_hw, self.output_hw
+        label = self.sz.label_h
+        self.input_block = Block(self.in_x, top + label + self.in_channels * dy, self.in_channels, ph, pw, c, dx, dy)
+        oc = self.output_cell(c)
+        self.output_block = Block(self.out_x, top + label + self.out_channels * dy, self.out_channels, oh, ow, oc,
+                                  dx, dy)
+        slot_w, slot_h = self.kernel_slot(ck, dx, dy)
+        self.kernel_blocks: list[Block] = []
+        for j in range(self.out_channels):
+            row, col = divmod(j, self.kernels_per_row)
+            x = self.mid_x + col * (slot_w + BLOCK_GAP)
+            y = top + row * (slot_h + BLOCK_GAP) + label + self.per_group_in * dy
+            self.kernel_blocks.append(Block(x, y, self.per_group_in, kh, kw, ck, dx, dy))
+        # the flat view's names for the front faces: the pieces inherited from ConvLayout draw on these
+        self.input_grids = [self.input_block.face(k) for k in range(self.in_channels)]
+        self.output_grids = [self.output_block.face(k) for k in range(self.out_channels)]
+        self.kernel_grids = []
+        self.bank_grids = [[block.face(s) for s in range(self.per_group_in)] for block in self.kernel_blocks]
+        self.lane_boxes = []
+        return top + self.grids_height(c, ck)
+
+    def grids_by_role(self) -> dict[str, list[Grid]]:
+        """Every channel's face (those behind the front one are where their cells would be seen through the
+        block): "input" in padded coordinates, "bank" kernel by kernel, slice by slice, "output"."""
+        return {"input": self.input_grids, "output": self.output_grids,
+                "bank": [grid for faces in self.bank_grids for grid in faces]}
+
+    # ---- primitives ---------------------------------------------------------------------------------
+    def group_of_input(self, k: int) -> int:
+        return k // self.per_group_in
+
+    def static_marks(self, batch: int) -> list[Primitive]:
+        th = self.theme
+        grouped = self.groups > 1
+        out: list[Primitive] = []
+        pad_cells = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+        block = self.input_block
+
+        def input_fill(k: int, where: str, i: int) -> RGB:
+            if grouped:
+                return self.group_face(self.group_of_input(k))
+            padded = pad_cells[0, i] if where == "top" else pad_cells[i, -1]
+            return th.padding if padded else th.input
+
+        out.append(self.block_label(block, self.input_block_label(self.input_value_size)))
+        out += self.block_faces(block, input_fill)
+        padded = self.trace.padded_input[batch]
+        out += self.input_cells(block.front, np.asarray(padded[0]).reshape(self.padded_hw), pad_cells)
+        for oc, kb in enumerate(self.kernel_blocks):
+            group = oc // self.per_group_out
+            out.append(self.block_label(kb, self.bank_label(oc), self.label_colour(group)))
+            out += self.block_faces(kb, lambda k, where, i, g=group: self.group_face(g) if grouped else th.kernel)
+            out += self.weight_cells(kb.front, np.asarray(self.trace.weight[oc, 0]).reshape(kb.rows, kb.cols),
+                                     self.weight_value_size)
+        ob = self.output_block
+        out.append(self.block_label(ob, self.output_block_label(self.output_value_size)))
+        out += self.block_faces(ob, lambda k, where, i: (self.group_face(k // self.per_group_out) if grouped
+                                                         else th.output_empty))
+        front = ob.front
+        out.append(Rect(front.outer, fill=th.grid))
+        for r in range(front.rows):
+            for col in range(front.cols):
+                out.append(Rect(front.interior(r, col), fill=th.output_empty))
+        return out
+
+    def done_fill(self, channel: int, value: float) -> RGB:
+        """A computed cell's fill on the top and right faces: its value's shade (an image), else the done colour,
+        half in its group's colour where there are groups (the lanes stay visible as the output fills in)."""
+        if self.shaded:
+            return self.output_shade(value)
+        if self.groups > 1:
+            return mix(self.group_face(channel // self.per_group_out), self.theme.output_done, 0.5)
+        return self.theme.output_done
+
+    def done_cell(self, index: int) -> list[Primitive]:
+        batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
+                                                                      *self.trace.geometry.output_shape)))
+        faces = self.hidden_output_cell(self.output_block, ch, r, col,
+                                        self.done_fill(ch, float(self.output[batch, ch, r, col])))
+        return super().done_cell(index) + faces if ch == 0 else faces
+
+    def transient(self, step: ConvStep) -> list[Primitive]:
+        th = self.theme
+        out: list[Primitive] = [self.step_counter(step)]
+        taps = [self.rc(t) for t in np.asarray(step.tap_coords).reshape(-1, 2)]
+        channels = list(step.in_channels)
+        k0, k1 = channels[0], channels[-1] + 1
+        block = self.input_block
+        out += self.window_box(block, taps, k0, k1)
+        if k0 == 0:  # the box starts at the front face: taps as the flat view draws them
+            grid = block.front
+            pad_mask = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+            if fills_taps(th, self.trace.geometry):
+                for (r, col), value in zip(taps, np.asarray(step.tap_values[0]).reshape(-1)):
+                    out += self.tap_cell(grid, r, col, float(value), bool(pad_mask[r, col]))
+            if self.trace.geometry.window_has_gaps:
+                out += gap_marks(grid, set(taps), th)
+            out.append(outline(grid.span([r for r, _ in taps], [c for _, c in taps]), th.window, 3))
+        else:
+            out += self.deep_taps(block, taps, k0, th.window)
+        kb = self.kernel_blocks[step.out_channel]
+        out.append(Polygon(kb.hull(), edge=th.output_current, line_width=3,
+                           meta=Mark("marker", kind="current_kernel", channels=(step.out_channel, step.out_channel + 1))))
+        r, col = self.rc(step.position)
+        out += self.current_cell(self.output_block, step.out_channel, r, col, fmt_number(step.value))
+        return out + self.arithmetic(self._lines(step))
+
+    def final_marks(self) -> list[Primitive]:
+        return []  # every kernel block stays, with its bias, from the first frame to the hold frame
+
+    def colours(self) -> list[RGB]:
+        """The flat view's fills, lines and text pairs (no lane veils: the volume dims nothing), the faces' shades,
+        and the translucent window box over what lies under it on the input block, the current output cell over
+        what lies under it on the output block."""
+        th = self.theme
+        groups = range(self.groups) if self.groups > 1 else range(0)
+        group_faces = [self.group_face(g) for g in groups]
+        done = [self.done_fill(oc, 0.0) for oc in range(0, self.out_channels, self.per_group_out)]
+        shades = self.shade_fills() if self.shaded else []
+        input_fills = [th.input, th.padding, th.tap, *group_faces, *shades[:SHADES]]
+        output_fills = [th.output_empty, th.output_done, th.output_current, *group_faces, *done, *shades[SHADES:]]
+        shaded = lambda fills: [self.shade(f, w) for f in fills for w in ("top", "side")]
+        faces = shaded([*input_fills, th.kernel, *output_fills])
+        lines = [th.grid, th.padding_edge, th.window, th.gap, th.text, *[th.group_colour(g) for g in groups]]
+        pairs = [(th.input_text, th.input), (th.padding_text, th.padding), (th.tap_text, th.tap),
+                 (th.muted_text, th.tap), (th.kernel_text, th.kernel), (th.output_done_text, th.output_done),
+                 (th.output_current_text, th.output_current), (th.text, th.background),
+                 (th.muted_text, th.background), (th.accent, th.background), (th.output_current, th.background),
+                 *[(self.label_colour(g), th.background) for g in groups],
+                 *[(contrasting(fill), fill) for fill in shades]]
+        colours = palette_with_ramps([th.background, *input_fills, th.kernel, *output_fills, *faces], lines, pairs,
+                                     crisp=th.crisp_text)
+        # what lies under the window box (the input block's colours) and under the current cell (the output's):
+        # everything but the other block's own fills
+        inputs_own = {th.background, *input_fills, *shaded(input_fills)}
+        outputs_own = {th.background, *output_fills, *shaded(output_fills)}
+        input_side = [c for c in colours if c in inputs_own or c not in outputs_own]
+        output_side = [c for c in colours if c in outputs_own or c not in inputs_own]
+        extra = self.translucent([(th.window, BOX_ALPHA)], input_side)
+        extra += self.translucent([(th.output_current, XRAY_ALPHA)], output_side)
+        return list(dict.fromkeys(colours + extra))
+
+
+class PoolVolumeLayout(VolumeFrame, PoolLayout):
+    """A 2D pool in volumes: the input block, the window box through one channel, the output block."""
+
+    def depth_counts(self) -> tuple[int, ...]:
+        return (self.trace.geometry.in_channels,)
+
+    def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
+        dx, dy = self.depth_step(c)
+        (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
+        in_label = self.input_block_label(fitting_size(self.input_strings, c))
+        out_label = self.output_block_label(fitting_size(self.output_strings, c))
+        in_w = max(Block.size(self.channels, ph, pw, c, dx, dy)[0], math.ceil(text_width(in_label, self.sz.label)))
+        out_w = max(Block.size(self.channels, oh, ow, c, dx, dy)[0], math.ceil(text_width(out_label, self.sz.label)))
+        return in_w, math.ceil(text_width(self.op_text, self.sz.sum, True)) + 8, out_w
+
+    def grids_height(self, c: int, ck: int) -> int:
+        dx, dy = self.depth_step(c)
+        (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
+        return self.sz.label_h + max(Block.size(self.channels, ph, pw, c, dx, dy)[1],
+                                     Block.size(self.channels, oh, ow, c, dx, dy)[1])
+
+    def input_block_label(self, value_size: int | None) -> str:
+        """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
+        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
+        shape = shape_text((self.channels, *self.padded_hw))
+        return self.say("volume_front", name=name, shape=shape)
+
+    def output_block_label(self, value_size: int | None) -> str:
+        return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
+
+    def column_headers(self) -> list[tuple[int, str]]:
+        return []
+
+    def legend_entries(self):
+        items = super().legend_entries()
+        items[1:1] = self.volume_legend()
+        return items
+
+    def place_grids(self, top: int) -> int:
+        c = self.cell
+        self.dx, self.dy = dx, dy = self.depth_step(c)
+        (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
+        label = self.sz.label_h
+        self.input_block = Block(self.in_x, top + label + self.channels * dy, self.channels, ph, pw, c, dx, dy)
+        self.output_block = Block(self.out_x, top + label + self.channels * dy, self.channels, oh, ow, c, dx, dy)
+        self.input_grids = [self.input_block.face(k) for k in range(self.channels)]
+        self.output_grids = [self.output_block.face(k) for k in range(self.channels)]
+        front = self.input_block.front
+        self.op_anchors = [(self.mid_x, front.y + ph * c // 2 + self.sz.sum // 2)]
+        return top + self.grids_height(c, c)
+
+    def static_marks(self, batch: int) -> list[Primitive]:
+        th = self.theme
+        out: list[Primitive] = [Text(x, y, self.op_text, self.sz.sum, th.accent, bold=True) for x, y in self.op_anchors]
+        block = self.input_block
+        pad = self.pad_cells
+
+        def input_fill(k: int, where: str, i: int) -> RGB:
+            padded = pad[0, i] if where == "top" else pad[i, -1]
+            return th.padding if padded else th.input
+
+        out.append(self.block_label(block, self.input_block_label(self.input_value_size)))
+        out += self.block_faces(block, input_fill)
+        front = block.front
+        plane = np.asarray(self.trace.padded_input[batch])[0].reshape(self.padded_hw)
+        size = self.input_value_size
+        out.append(Rect(front.outer, fill=th.grid))
+        for r in range(front.rows):
+            for col in range(front.cols):
+                if pad[r, col]:
+                    out.append(Rect(front.box(r, col), fill=th.padding))
+                    out.append(Rect(front.box(r, col), edge=th.padding_edge, dashed=True))
+                else:
+                    out.append(Rect(front.interior(r, col), fill=th.input))
+                if size is not None:
+                    out.append(cell_text(front, r, col, fmt_value(float(plane[r, col])), size,
+                                         th.padding_text if pad[r, col] else th.input_text))
+        ob = self.output_block
+        out.append(self.block_label(ob, self.output_block_label(self.output_value_size)))
+        out += self.block_faces(ob, lambda k, where, i: th.output_empty)
+        out.append(Rect(ob.front.outer, fill=th.grid))
+        for r in range(ob.rows):
+            for col in range(ob.cols):
+                out.append(Rect(ob.front.interior(r, col), fill=th.output_empty))
+        return out
+
+    def done_cell(self, index: int) -> list[Primitive]:
+        batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
+                                                                      *self.trace.geometry.output_shape)))
+        faces = self.hidden_output_cell(self.output_block, ch, r, col, self.theme.output_done)
+        return super().done_cell(index) + faces if ch == 0 else faces
+
+    def transient(self, step: PoolStep) -> list[Primitive]:
+        th = self.theme
+        coords = np.asarray(step.tap_coords).reshape(-1, 2)
+        overhang = np.asarray(step.overhang_mask).reshape(-1)
+        taps = [self.rc(t) for t, o in zip(coords, overhang) if not o]
+        k = step.channel
+        if k == 0:  # the flat view's marks on the front face, then the box through the depth under the arithmetic
+            flat = super().transient(step)
+            split = next(i for i, p in enumerate(flat) if isinstance(p, Text) and p.meta is not None
+                         and p.meta.kind == "arithmetic")
+            box = self.window_box(self.input_block, taps, 0, 1)
+            return [flat[0], *box, *flat[1:split], *flat[split:]]
+        out: list[Primitive] = [self.step_counter(step), *self.window_box(self.input_block, taps, k, k + 1)]
+        out += self.deep_taps(self.input_block, taps, k, th.window)
+        if step.selected is not None:
+            sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]
+            face = self.input_block.face(k)
+            out.append(Rect(face.interior(*self.rc(sel)), edge=th.output_current, line_width=2))
+        r, col = self.rc(step.position)
+        out += self.current_cell(self.output_block, k, r, col, fmt_value(step.value))
+        values = [float(v) for v, o in zip(np.asarray(step.tap_values).reshape(-1), overhang) if not o]
+        return out + self.arithmetic(self._lines(step, values))
+
+    def colours(self) -> list[RGB]:
+        th = self.theme
+        base = super().colours()
+        faces = [th.input, th.padding, th.output_empty, th.output_done, th.output_current]
+        under = list(dict.fromkeys(base + [self.shade(f, w) for f in faces for w in ("top", "side")]))
+        extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA), (th.output_current, XRAY_ALPHA)], under)
+        return list(dict.fromkeys(under + extra + [selected_fill(th)]))
