@@ -285,6 +285,8 @@ def test_op_and_ops_together_and_a_bad_receptive_field_are_refused():
         parse_scene({**CHAIN, "op": {"kind": "relu"}}, "x.toml")
     with pytest.raises(SceneError, match=r"render.receptive_field: \[5\] is not a cell of the final output \(2,\)"):
         chain(render={"receptive_field": [5]})
+    with pytest.raises(SceneError, match=r"render.view: a chain's stages each have their own views"):
+        chain(render={"view": "scatter"})
     with pytest.raises(SceneError, match="render.receptive_field: is drawn for chains"):
         parse_scene({"op": {"kind": "relu"}, "input": {"shape": [1, 3]}, "render": {"receptive_field": [0]}}, "x")
 

@@ -237,6 +237,9 @@ def parse_chain_scene(document: dict, source: str, *, validate_section, plain_st
         sections[name], section_problems, section_failed = validate_section(model, raw, name)
         problems += section_problems
         failed |= section_failed
+    if sections["render"] is not None and sections["render"].view is not None:
+        problems.append(("render.view", "a chain's stages each have their own views: give it under the stage, as "
+                         "[ops.render] view = ..."))
     problems += input_values_rule(sections["input"], frozenset(failed))
     problems += input_labels_rule(sections["input"], frozenset(failed))
 
