@@ -218,7 +218,8 @@ class Scene:
 
     def arrays(self) -> dict[str, Any]:
         """The numbers as NumPy arrays: `input`, `weight`, `bias` (None where the op has none) and `output`,
-        to check against torch (`convgif info --json --values` prints the same)."""
+        to check against torch (`convgif info --json --values` prints the same). A chain (`[[ops]]`) gives its
+        `input`, final `output` and `stages`: one such mapping per stage, each reading the one before."""
         return self.spec.arrays()
 
     def replace(self, **render_options: Any) -> Scene:

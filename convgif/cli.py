@@ -290,7 +290,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         scene = load_scene(path)
         infos[path] = {key: value for key, value in scene.info().items() if value is not None}
         if args.values:
-            infos[path].update(scene.arrays())
+            values = scene.arrays()
+            stages = values.pop("stages", None)  # a chain: each stage's arrays join its info
+            infos[path].update(values)
+            if stages is not None:
+                infos[path]["stages"] = [{**info, **arrays} for info, arrays in zip(infos[path]["stages"], stages)]
     if args.json:
         print(json.dumps(infos[paths[0]] if len(paths) == 1 else infos, indent=2, default=_plain))
         return 0

@@ -36,7 +36,7 @@ class OutputFormat:
     several_pictures: bool = False  # makes no sense for a single picture (an animation, a strip)
     holds_frames: bool = False  # keeps every frame in memory until it finishes, instead of streaming them
     indexed: bool = False  # stores palette indices: its writer is opened with the scene's palette
-    scene_types: tuple[str, ...] = ("op", "still")
+    scene_types: tuple[str, ...] = ("op", "still", "chain")
     needs: str | None = None  # a module only an extra installs (checked before anything is drawn)
     extra: str | None = None  # the pip extra that installs it
     single_picture_file: str | None = None  # the name when a scene has a single picture, if not `file`

@@ -342,7 +342,278 @@ class StillFrames:
             yield Frame(pixels, duration_ms, number, theme=self.scene.render.themes()[0])
 
 
-SOURCES = {"op": OpFrames, "still": StillFrames}  # by SceneSpec.scene_type
+# ---- chains -------------------------------------------------------------------------------------------
+
+class ChainFrames:
+    """A chain's frames (`[[ops]]`): each stage drawn by its own op family's view, under a header saying where in
+    the chain the frame is; between two stages a transition (the next stage's input framed, "= output of ops[k]");
+    with `render.receptive_field`, the region the chosen output cell sees, lit back through the chain.
+
+    Every frame has one size: the header over the tallest stage (a slide: exactly the aspect's frame)."""
+
+    def __init__(self, scene):
+        from convgif.render.chain import ChainHeader, StageFacts
+        from convgif.scene.chain import frame_plan
+
+        self.scene = scene
+        self.stages = scene.stages()
+        self.plan = frame_plan(scene)
+        self.theme = scene_theme(scene)
+        geometries = [stage.geometry() for stage in self.stages]
+        height = scene.render.frame_height()
+        self.header = ChainHeader(scene.title, geometries[0].input_shape,
+                                  [StageFacts(stage.kind, g.output_shape) for stage, g in zip(self.stages, geometries)],
+                                  _slide_theme(self.theme, height), scene.render.width)
+        room = None if height is None else height - self.header.height
+        self.views = [self._stage_view(stage, room) for stage in self.stages]
+        self.field = self._field_pictures(room)
+        body = max([v.size[1] for v in self.views] + [f.height for f in self.field.values()]) if room is None else room
+        self.size = (scene.render.width, self.header.height + body)
+        self.frame_count = len(self.plan)
+        self._durations = [dict(zip(stage.step_indices(), stage.step_durations(len(stage.step_indices()))))
+                           for stage in self.stages]
+        self._headers: dict = {}
+
+    def _stage_view(self, stage, room):
+        from convgif.render import View
+
+        trace = build_trace(stage)
+        try:
+            # the chain's caption (what the whole chain shows), else the stage's own
+            caption = self.scene.caption if self.scene.caption is not None else scene_caption(stage)
+            return View(trace, stage.view().layout_type(), title=None, caption=caption,
+                        theme=self.theme, width=self.scene.render.width, height=room,
+                        labels=stage.input.labels)
+        except LayoutError as error:
+            index = self.stages.index(stage)
+            key, message = _layout_problem(stage.model_copy(update={"render": stage.render.model_copy(
+                update={"aspect": "auto"} if room is None else {})}), trace, error)
+            raise SceneError(self.scene.source, [(f"ops[{index}]" if key.startswith("op") else key,
+                                                  f"stage {index + 1} ({stage.kind}): {message}")]) from None
+
+    def _field_pictures(self, room):
+        from convgif.render.chain import FieldPicture, FieldTensor
+
+        masks = self.scene.receptive_field()
+        if masks is None:
+            return {}
+        arrays = self.scene.arrays()
+        values = [arrays["input"]] + [stage["output"] for stage in arrays["stages"]]
+        names = ["input"] + [f"{k + 1} {stage.kind}" for k, stage in enumerate(self.stages)]
+        pictures = {}
+        n = len(self.stages)
+        for k in reversed(range(n)):  # frame for stage k: tensors k..n lit (k = the stage whose input is lit)
+            tensors = [FieldTensor(name, value, mask if i >= k else None)
+                       for i, (name, value, mask) in enumerate(zip(names, values, masks))]
+            pictures[k] = FieldPicture(tensors, self.theme, self.scene.render.width, self.header.height, room)
+        return pictures
+
+    @staticmethod
+    def check_drawable(scene) -> list[str]:
+        """Raise SceneError if a stage cannot be drawn; else notes on the stages whose numbers are hidden."""
+        source = ChainFrames(scene)
+        notes = []
+        for k, (stage, view) in enumerate(zip(source.stages, source.views)):
+            width = view.layout.hidden_values_width()
+            if width is not None:
+                notes.append(f"render.width: stage {k + 1} ({stage.kind}) hides its numbers at "
+                             f"{scene.render.width} px; they show at render.width = {width}")
+        return notes
+
+    @staticmethod
+    def default_formats() -> tuple[str, ...]:
+        return ("gif",)
+
+    def palette(self) -> Palette:
+        colours = [*self.header.colours()]
+        for view in self.views:
+            colours += view.palette_colors()
+        for picture in self.field.values():
+            colours += picture.colours()
+        colours = list(dict.fromkeys(colours))
+        exact = len(colours) <= 250 and all(view.exact_palette for view in self.views)
+        return Palette(colours[:250], nearest=not exact)
+
+    def _chosen(self, selection: str) -> list[int]:
+        """Frame numbers (into the plan) of a selection. A chain's steps are its frames, counted over the whole
+        plan: `output.key_steps` and `output.svg_step` index them ("final": the hold frame)."""
+        last = len(self.plan) - 1
+        output = self.scene.output
+        if selection == "final":
+            return [last]
+        if selection == "one":
+            step = output.svg_step if output.svg_step is not None else last // 2
+            return [last if step == "final" else step]
+        if selection in ("key_steps", "slides") and isinstance(output.key_steps, tuple):
+            return sorted({last if s == "final" else s for s in output.key_steps})
+        if selection == "key_steps" and output.key_steps is None:
+            # each stage's finished picture, the transitions and the receptive field: the chain in a few pictures
+            return [i for i, (what, _, _) in enumerate(self.plan) if what != "step"]
+        return list(range(len(self.plan)))
+
+    def count(self, selection: str) -> int:
+        return len(self._chosen(selection))
+
+    def _header(self, current, line: str):
+        from PIL import Image
+
+        from convgif.render.paint import pil_paint
+
+        key = (current, line)
+        if key not in self._headers:
+            image = Image.new("RGB", (self.size[0], self.header.height), self.theme.background)
+            primitives = self.header.primitives(current, line)
+            pil_paint(image, primitives, crisp_text=self.theme.crisp_text)
+            self._headers[key] = (np.asarray(image), primitives)
+        return self._headers[key]
+
+    def _describe(self, number: int):
+        """(header stage, header line, body primitives or pixels maker, text) of plan entry `number`."""
+        from convgif.render.chain import stage_line
+        from convgif.scene.chain import DONE, FIELD, TRANSITION
+
+        what, k, step = self.plan[number]
+        n = len(self.stages)
+        geometry = self.stages[k].geometry()
+        line = stage_line(k, n, self.stages[k].kind, geometry.input_shape, geometry.output_shape)
+        last = number == len(self.plan) - 1
+        if what == FIELD:
+            cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
+            line = f"receptive field of output [{cell}], traced back through stage {k + 1} of {n}"
+        elif what == TRANSITION:
+            before = self.stages[k - 1]
+            line = (f"stage {k} {before.kind} \u2192 stage {k + 1} {self.stages[k].kind}: the output "
+                    f"{_shape(geometry.input_shape)} becomes the next input")
+        elif what == DONE and last:
+            line = f"all {n} stages done: {_shape(self.stages[0].geometry().input_shape)} \u2192 " \
+                   f"{_shape(geometry.output_shape)}"
+        current = None if (what == DONE and last) or what == FIELD else k
+        return what, k, step, current, line
+
+    def frames(self, selection: str) -> Iterator[Frame]:
+        from convgif.scene.chain import DONE, STEP, pause_ms
+
+        render = self.scene.render
+        chosen = self._chosen(selection)
+        by_stage: dict[int, list[int]] = {}
+        for number in chosen:
+            what, k, step = self.plan[number]
+            if what == STEP:
+                by_stage.setdefault(k, []).append(step)
+        pictures = {k: iter(self.views[k].frames_with_text(steps)) for k, steps in by_stage.items()}
+        for number in chosen:
+            what, k, step, current, line = self._describe(number)
+            header, _ = self._header(current, line)
+            view = self.views[k]
+            if what == STEP:
+                body, text = next(pictures[k])
+                duration = self._durations[k].get(step, render.duration_ms)
+            elif what == DONE:
+                body, text = view.final_frame_with_text()
+                duration = render.hold_ms if number == len(self.plan) - 1 else pause_ms(render)
+            else:
+                body, text = self._picture(what, k)
+                duration = pause_ms(render)
+            pixels = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
+            pixels[:] = self.theme.background
+            pixels[:header.shape[0]] = header
+            h = min(body.shape[0], self.size[1] - header.shape[0])
+            pixels[header.shape[0]:header.shape[0] + h, :body.shape[1]] = body[:h]
+            yield Frame(pixels, duration, None if number == len(self.plan) - 1 else number,
+                        text=f"{line}\n{text}".strip(), vector=self._vector(number), items=None,
+                        theme=render.themes()[0])
+
+    def _picture(self, what: str, k: int):
+        """The body of a transition or receptive-field frame: (pixels, text)."""
+        from PIL import Image
+
+        from convgif.render.paint import pil_paint
+
+        primitives, text = self._picture_primitives(what, k)
+        image = Image.new("RGB", (self.size[0], self.size[1] - self.header.height), self.theme.background)
+        pil_paint(image, primitives, crisp_text=self.theme.crisp_text)
+        return np.asarray(image), text
+
+    def _picture_primitives(self, what: str, k: int):
+        from convgif.render.chain import shifted, transition_marks
+
+        if what == "field":
+            picture = self.field[k]
+            cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
+            lit = self.scene.receptive_field()[k]
+            from convgif.render.chain import field_extent
+
+            text = (f"output [{cell}] of the last stage sees {field_extent(lit)} of "
+                    + ("the input" if k == 0 else f"the output of stage {k}"))
+            return shifted(picture.primitives(text), -self.header.height), text
+        view = self.views[k]
+        layout = view.layout
+        boxes = [grid.outer for grid in layout.grids_by_role()["input"]]
+        before = self.stages[k - 1]
+        text = (f"input of stage {k + 1} ({self.stages[k].kind}) = output of stage {k} ({before.kind}), "
+                f"{_shape(self.stages[k].geometry().input_shape)}")
+        top = layout.counter_top
+        return list(layout.static(0)) + transition_marks(boxes, self.theme, text, top, self.size[0]), text
+
+    def primitives(self, number: int) -> list:
+        """Everything frame `number` of the plan shows, header first (the vector pages draw this)."""
+        from convgif.render.chain import shifted
+        from convgif.scene.chain import DONE, STEP
+
+        what, k, step, current, line = self._describe(number)
+        _, header = self._header(current, line)
+        if what == STEP:
+            body = self.views[k].primitives(step)
+        elif what == DONE:
+            body = self.views[k].primitives(None)
+        else:
+            body = self._picture_primitives(what, k)[0]
+        return header + shifted(body, self.header.height)
+
+    def _vector(self, number: int):
+        def figure(dpi: int):
+            from convgif.render.paint import mpl_figure
+
+            return mpl_figure(self.size, self.theme.background, self.primitives(number), dpi=dpi)
+
+        return figure
+
+    def deck(self) -> Deck:
+        """The slide formats' title slide: the chain stage by stage, its parameters and multiply-adds."""
+        from convgif.render.layout_common import shape_text
+
+        info = self.scene.info()
+        facts = [f"chain: {shape_text(info['input_shape'])} \u2192 {shape_text(info['output_shape'])} in "
+                 f"{len(self.stages)} stages"]
+        facts += [f"{k + 1}. {s['kind']} \u2192 {shape_text(s['output_shape'])} ({s['params']:,} parameters)"
+                  for k, s in enumerate(info["stages"])]
+        facts.append(f"parameters: {info['params']:,}; multiply-adds: {info['macs']:,}")
+        return _deck(self.scene, tuple(facts), self.write_animation)
+
+    def write_animation(self, path) -> None:
+        _write_gif(self, path)
+
+
+def _slide_theme(theme, height: int | None):
+    """The theme whose text a frame `height` px tall sets (None: a blog column's), as a slide's layout scales it."""
+    if height is None:
+        return theme
+    from dataclasses import replace
+
+    from convgif.render.layout import SLIDE_TEXT_HEIGHT
+    from convgif.render.theme import FONT_SCALES
+
+    return replace(theme, font_scale=min(FONT_SCALES[1], max(FONT_SCALES[0], theme.font_scale * height
+                                                                / SLIDE_TEXT_HEIGHT)))
+
+
+def _shape(shape) -> str:
+    from convgif.render.layout_common import shape_text
+
+    return shape_text(shape)
+
+
+SOURCES = {"op": OpFrames, "still": StillFrames, "chain": ChainFrames}  # by SceneSpec.scene_type
 
 
 def source_type(scene) -> type:

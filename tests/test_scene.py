@@ -287,14 +287,14 @@ def test_unknown_keys_suggest_the_closest_name():
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
     ]
     assert problems_of(base(render={"zzz": 1})) == [
-        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, loop_ms, width, aspect, theme, colours, steps, max_frames, view, font_scale, text, taps)"
+        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, loop_ms, width, aspect, theme, colours, steps, max_frames, view, font_scale, text, taps, receptive_field)"
     ]
 
 
 def test_unsupported_kind_lists_the_kinds():
     assert problems_of(base(op={"kind": "conv3d"})) == [
         "scenes/x.toml: op.kind: 'conv3d' is not supported (one of conv1d, conv2d, conv_transpose1d, "
-        "conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d) "
+        "conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, relu, flatten, linear, upsample) "
         "(did you mean 'conv2d'?)"
     ]
 
@@ -325,7 +325,7 @@ def test_wrong_types():
 def test_missing_tables_and_keys():
     assert problems_of({"op": {"kernel_size": 3}}) == [
         "scenes/x.toml: op.kind: required key is missing (one of conv1d, conv2d, conv_transpose1d, "
-        "conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d)",
+        "conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, lp_pool1d, lp_pool2d, relu, flatten, linear, upsample)",
         "scenes/x.toml: input: required table is missing",
     ]
 

@@ -52,6 +52,9 @@ def test_random_documents_parse_or_raise_scene_error(document):
 def _use(scene):
     """Every derived value of a valid scene is computable."""
     info = scene.info()
+    if scene.scene_type == "chain":  # [[ops]]: its stages are op scenes
+        assert len(scene.arrays()["stages"]) == len(info["stages"])
+        return
     assert info["frames"] >= 1
     scene.caption_text()
     x = scene.input_array()
@@ -64,7 +67,7 @@ def _use(scene):
 
 
 KIND_CHOICES = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d",
-                "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d"]
+                "avg_pool1d", "avg_pool2d", "lp_pool1d", "lp_pool2d", "relu", "flatten", "linear", "upsample"]
 small = st.integers(min_value=-1, max_value=5)
 mostly_positive = st.one_of(st.integers(min_value=1, max_value=3), st.integers(min_value=1, max_value=3),
                             st.integers(min_value=1, max_value=3), small)
@@ -90,6 +93,14 @@ def op_field(key, ndim):
         "ceil_mode": st.booleans(),
         "count_include_pad": st.booleans(),
         "norm_type": st.one_of(st.floats(allow_nan=True), st.integers(min_value=-2, max_value=4)),
+        "out_features": st.integers(min_value=0, max_value=4),
+        "in_features": st.integers(min_value=0, max_value=9),
+        "start_dim": st.integers(min_value=-4, max_value=4),
+        "end_dim": st.integers(min_value=-4, max_value=4),
+        "size": arg(ndim),
+        "scale_factor": st.one_of(st.floats(allow_nan=True), st.integers(min_value=-1, max_value=3),
+                                  st.lists(st.floats(min_value=0.5, max_value=3), min_size=1, max_size=3)),
+        "mode": st.sampled_from(["nearest", "linear", "bilinear", "cubic"]),
     }[key]
 
 
@@ -97,8 +108,8 @@ def op_field(key, ndim):
 def near_valid(draw):
     """Plausible scenes: mostly keys that apply to the kind with sensible values, sometimes off."""
     kind = draw(st.sampled_from(KIND_CHOICES))
-    ndim = int(kind[-2])
-    keys = list(family_of(kind).keys[1:])
+    ndim = int(kind[-2]) if kind[-2:] in ("1d", "2d") else draw(st.integers(1, 2))
+    keys = list(family_of(kind).keys[1:]) or ["kernel_size"]  # relu has no key but its kind
     if draw(st.integers(0, 9)) == 0:
         keys = sorted(set(OpSpec.model_fields) - {"kind"})
     op = {"kind": kind, "kernel_size": draw(st.integers(1, 3))}

@@ -10,10 +10,11 @@ import dataclasses
 
 from convgif.ops.conv import CONV
 from convgif.ops.conv_transpose import CONV_TRANSPOSE
+from convgif.ops.layers import FLATTEN, LINEAR, RELU, UPSAMPLE
 from convgif.ops.pool import AVG_POOL, LP_POOL, MAX_POOL
 from convgif.ops.record import OpFamily, OpView
 
-FAMILIES: tuple[OpFamily, ...] = (CONV, CONV_TRANSPOSE, MAX_POOL, AVG_POOL, LP_POOL)
+FAMILIES: tuple[OpFamily, ...] = (CONV, CONV_TRANSPOSE, MAX_POOL, AVG_POOL, LP_POOL, RELU, FLATTEN, LINEAR, UPSAMPLE)
 
 _BY_KIND = {kind: family for family in FAMILIES for kind in family.kinds}
 KINDS: tuple[str, ...] = tuple(_BY_KIND)

@@ -62,8 +62,12 @@ def scene_flaws(scene, arrays: dict[str, np.ndarray | None]) -> list[str]:
     """`flaws` of an op scene's arrays (`OpSceneSpec.arrays()`): its output, its weight's kernels, its bias."""
     geometry = scene.geometry()
     weight = arrays["weight"]
+    output = np.asarray(arrays["output"]).reshape(geometry.output_shape)
+    if geometry.kernel_size == ():  # a layer without a window (relu, flatten, linear, upsample): rows of weights
+        rows = [] if weight is None else list(weight)
+        return flaws(output.reshape(1, -1) if output.ndim == 1 else output, rows)
     kernels = [] if weight is None else channel_kernels(weight, geometry)
-    return flaws(np.asarray(arrays["output"]).reshape(geometry.output_shape), kernels, arrays["bias"])
+    return flaws(output, kernels, arrays["bias"])
 
 
 @functools.lru_cache(maxsize=8)  # input_array() and weight_array() ask in turn; each draw runs the engine

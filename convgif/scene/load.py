@@ -77,6 +77,10 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         raise SceneError(source, [("", f"the document is {show(document)}, not a table of keys")])
     if "still" in document and "op" not in document:
         return parse_still_scene(document, source)
+    if "ops" in document:
+        from convgif.scene.chain import parse_chain_scene
+
+        return parse_chain_scene(document, source, validate_section=_validate_section, plain_string=_plain_string)
     problems: list[Problem] = []
     failed: set[str] = set()
 
@@ -145,6 +149,9 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
     sections["input"], image_problems = _input_image(sections["input"], document.get("input"), source)
     problems += image_problems
     problems += cross_check(parts)
+    if parts.render is not None and parts.render.receptive_field is not None:
+        problems.append(("render.receptive_field", "is drawn for chains ([[ops]]); a single [op] shows its window "
+                         "at every step"))
     if problems:
         raise SceneError(source, list(dict.fromkeys((one_line(k), one_line(m)) for k, m in problems)))
 

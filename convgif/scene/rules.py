@@ -78,6 +78,9 @@ def cross_check(parts: Parts) -> list[Problem]:
             and "input.labels" not in failed and "input.shape" not in failed and len(parts.input.shape) == 2:
         problems.append(("input.labels", f"are drawn by conv1d frames only, not by {kind} (remove input.labels)"))
 
+    if "kernel_size" in family.keys and op.kernel_size is None and "op.kernel_size" not in failed:
+        problems.append(("op.kernel_size", "required key is missing"))
+        return problems
     geometry_ready = (
         parts.input is not None
         and "input.shape" not in failed
@@ -217,9 +220,10 @@ def _weight_rules(family: OpFamily, geometry: Geometry, parts: Parts) -> list[Pr
     if "weights.bias" not in failed and bias is not None:
         if not op.bias:
             problems.append(("weights.bias", "is given but op.bias = false (remove weights.bias or set op.bias = true)"))
-        elif isinstance(bias, tuple) and len(bias) != geometry.out_channels:
-            problems.append(("weights.bias", f"has {len(bias)} values but op.out_channels = {geometry.out_channels} "
-                             "(one per output channel)"))
+        elif isinstance(bias, tuple) and (len(bias),) != geometry.bias_shape:
+            what = ("op.out_features", "feature") if op.kind == "linear" else ("op.out_channels", "channel")
+            problems.append(("weights.bias", f"has {len(bias)} values but {what[0]} = {geometry.bias_shape[0]} "
+                             f"(one per output {what[1]})"))
     return problems
 
 

@@ -35,6 +35,13 @@ def scene_json_schema() -> dict:
                     "properties": {key: value for key, value in defs["OutputSpec"]["properties"].items()
                                    if key not in STEP_OUTPUT_KEYS}}
     defs["StillOutputSpec"] = still_output
+    # `[op]` or `[[ops]]` (the file's oneOf says which): each is a table or a list of tables when given, never null
+    properties = defs["SceneFile"]["properties"]
+    for key in ("op", "ops"):
+        choices = [choice for choice in properties[key].get("anyOf", ()) if choice.get("type") != "null"]
+        if len(choices) == 1:
+            properties[key] = {**{k: v for k, v in properties[key].items() if k not in ("anyOf", "default")},
+                               **choices[0]}
     still_file = defs["StillSceneFile"]["properties"]
     still_file["output"] = {"$ref": "#/$defs/StillOutputSpec"}
     return {"$schema": DIALECT, "title": "convgif scene", **schema}

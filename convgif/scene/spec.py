@@ -86,6 +86,24 @@ def _norm_type(value: Any) -> float:
     return number
 
 
+def _scale_factor(value: Any) -> float | tuple[float, ...] | None:
+    if value is None:
+        return None
+    numbers = value if isinstance(value, (list, tuple)) and value else [value]
+    factors = [finite_float(v) for v in numbers]
+    if any(f is None or f <= 0 for f in factors):
+        raise ValueError(f"{show(value)} is not a scale factor (a positive number or a list of them)")
+    return tuple(factors) if isinstance(value, (list, tuple)) else factors[0]
+
+
+def _cell(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and 1 <= len(value) <= 2 and all(is_int(v) and v >= 0 for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError(f"{show(value)} is not an output cell ([t] in 1D, [row, col] in 2D, counting from 0)")
+
+
 def _input_shape(value: Any) -> tuple[int, ...]:
     if not isinstance(value, (list, tuple)) or not all(is_int(v) for v in value) or len(value) not in (2, 3):
         batch = ""
@@ -321,7 +339,7 @@ class OpSpec(_Spec):
 
     kind: Literal[KINDS]  # type: ignore[valid-type]
     out_channels: int = Field(1, ge=1)
-    kernel_size: IntOrInts
+    kernel_size: IntOrInts | None = None  # required by the kinds that have a window (see rules.cross_check)
     stride: Annotated[Any, *_custom(_stride, {**_INT_OR_INTS, "description": "default 1; pools: kernel_size"})] = None
     padding: Annotated[Any, *_custom(_padding, {"anyOf": [
         *_INT_OR_INTS["anyOf"], {"enum": ["same", "valid"]},
@@ -335,6 +353,18 @@ class OpSpec(_Spec):
     ceil_mode: bool = False
     count_include_pad: bool = True
     norm_type: Annotated[Any, *_custom(_norm_type, {"type": "number", "exclusiveMinimum": 0})] = 2.0
+    # linear (torch.nn.Linear): in_features is optional (the input's last dimension), checked when given
+    out_features: int | None = Field(None, ge=1)
+    in_features: int | None = Field(None, ge=1)
+    # flatten (torch.flatten, dimensions counted with the batch first, as nn.Flatten: 1 keeps the batch)
+    start_dim: int = 1
+    end_dim: int = -1
+    # upsample (nn.Upsample / the engine's interpolate): one of size or scale_factor
+    size: IntOrInts | None = None
+    scale_factor: Annotated[Any, *_custom(_scale_factor, {"anyOf": [
+        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1}]})] = None
+    mode: Literal["nearest", "linear", "bilinear"] = "nearest"
 
 
 _RANGE_SCHEMA = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
@@ -428,6 +458,10 @@ class RenderSpec(_Spec):
     # "auto": tapped cells are filled only where a window skips cells (dilation), elsewhere the window's outline
     # marks them (GIFs ~15% smaller); "fill": every window's tapped cells are filled
     taps: Literal["auto", "fill"] = "auto"
+    # chains ([[ops]]): the final output cell, [t] in 1D or [row, col] in 2D ([i] for a vector), whose receptive
+    # field is lit up in every earlier tensor, one frame per stage after the chain has run
+    receptive_field: Annotated[Any, *_custom(_cell, {"type": "array", "items": {"type": "integer", "minimum": 0},
+                                                     "minItems": 1, "maxItems": 2})] = None
 
 
 class OutputSpec(_Spec):
@@ -446,14 +480,35 @@ class OutputSpec(_Spec):
     dpi: int = Field(150, ge=50, le=1200)
 
 
+class StageRenderSpec(_Spec):
+    """`[ops.render]`: how one stage of a chain is drawn (unset keys: the scene's `[render]`)."""
+
+    steps: Annotated[Any, *_custom(_steps, RenderSpec.model_fields["steps"].json_schema_extra or {"anyOf": [
+        {"const": "all"}, {"type": "object"}, {"type": "array", "items": {"type": "integer", "minimum": 0}}]})] = None
+    view: str | None = None
+
+
+class StageSpec(OpSpec):
+    """One `[[ops]]` table: an `[op]` table with its own optional `[ops.weights]` and `[ops.render]`."""
+
+    weights: WeightsSpec | None = None
+    render: StageRenderSpec | None = None
+
+
+MAX_STAGES = 12  # a chain longer than this is no longer one picture
+
+
 class SceneFile(_Spec):
     """A whole scene file (this model is the format; `Scene` adds what is known about the file)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["op"]}, {"required": ["ops"]}]})
 
     title: str | None = None
     description: str | None = None
     caption: Annotated[Any, *_custom(_caption, {"type": "string"})] = None
     language: Annotated[Any, *_custom(_language, {"enum": list(LANGUAGES)})] = "en"  # frame labels: en, zh
-    op: OpSpec
+    op: OpSpec | None = None  # a single operation, or
+    ops: Annotated[tuple[StageSpec, ...], Field(min_length=1, max_length=MAX_STAGES)] | None = None  # a chain
     input: InputSpec
     weights: WeightsSpec | None = None
     render: RenderSpec = RenderSpec()
@@ -543,6 +598,8 @@ class OpSceneSpec(SceneSpec):
         geometry = self.geometry()
         stepped = geometry.input_shape if self.view().steps_over == "input" else geometry.output_shape
         slow = min(count, stepped[-1], SLOW_STEPS)
+        if slow == count:  # every step is in the first row: all keep duration_ms
+            return [render.duration_ms] * count
         room = render.loop_ms - render.hold_ms - slow * render.duration_ms
         fast = max(MIN_STEP_MS, min(render.duration_ms, room // (count - slow) // 10 * 10))
         return [render.duration_ms] * slow + [fast] * (count - slow)
@@ -577,7 +634,7 @@ class OpSceneSpec(SceneSpec):
         if self.weights is None or not self.family.has_weights or not self.op.bias:
             return None
         bias = self.weights.bias
-        shape = (self.op.out_channels,)
+        shape = self.geometry().bias_shape  # (C_out,), or (out_features,) for linear
         if bias is None or bias == "random":
             # its own stream, so the bias does not change when the weight values are given by hand
             rng = np.random.default_rng([self.weights.seed, 1])
