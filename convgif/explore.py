@@ -232,7 +232,7 @@ def plan(scene_path: str | os.PathLike, varies: list[Vary], out_dir: Path) -> tu
 
 def _facts(scene) -> dict[str, Any]:
     info = scene.info()
-    plain = {key: (list(value) if isinstance(value, tuple) else value) for key, value in info.items()
+    plain = {key: json.loads(json.dumps(value, default=list)) for key, value in info.items()
              if value is not None and key in ("input_shape", "output_shape", "weight_shape", "params", "macs",
                                                "stages")}
     formula = info.get("formula")
@@ -396,6 +396,9 @@ key; a struck-through value gives a combination that cannot run with the others 
     const lines = [`input ${{text(variant.input_shape)}} \\u2192 output ${{text(variant.output_shape)}}`];
     if (variant.weight_shape) lines.push(`weight ${{text(variant.weight_shape)}}`);
     lines.push(`${{variant.params}} parameters, ${{variant.macs}} multiply-adds`);
+    (variant.stages || []).forEach((stage, k) => lines.push(
+      `stage ${{k + 1}}: ${{stage.kind}} \u2192 ${{text(stage.output_shape)}}, ${{stage.params}} parameters, ` +
+      `${{stage.macs}} multiply-adds`));
     (variant.formula || []).forEach(f => lines.push(f));
     facts.innerText = lines.join("\\n");
     player.style.height = (variant.frame_height ? variant.frame_height + PLAYER_CHROME : 700) + "px";

@@ -198,3 +198,23 @@ def test_each_control_shows_the_matching_variant_in_chromium(swept, tmp_path):
         (tmp_path / "explore.png").write_bytes(base64.b64decode(shot["data"]))
     finally:
         browser.close()
+
+
+def test_a_chain_stage_key_is_explored_with_each_stages_shapes(tmp_path):
+    source = Path(__file__).resolve().parent.parent / "scenes" / "c09_chain_conv_then_transposed.toml"
+    scene = tmp_path / source.name
+    scene.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = explore(scene, [Vary.parse("ops[1].output_padding=0,1,2")], tmp_path / "out", jobs=2)
+    data = page_data(tmp_path / "out")
+    # output_padding must be smaller than the stride (2) or the dilation: torch refuses 2
+    assert (result.variants, result.refused) == (3, 1)
+    x = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    w = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    with pytest.raises(RuntimeError):
+        F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=2)
+    sizes = [F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=p).shape[-1] for p in (0, 1)]
+    for index, size in zip("01", sizes):
+        stages = data["variants"][index]["stages"]
+        assert [s["kind"] for s in stages] == ["conv2d", "conv_transpose2d"]
+        assert stages[1]["output_shape"] == [1, size, size] == data["variants"][index]["output_shape"]
+    assert "ops[1].output_padding" in data["variants"]["2"]["refused"][0]
