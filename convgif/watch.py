@@ -337,7 +337,8 @@ function update(state){W.state=state;
   state.scenes.forEach(function(s){var sec=section(s),seen=W.shown[s.id];
     var img=sec.querySelector("img.first"),frame=sec.querySelector("iframe.player"),pre=sec.querySelector("pre.errors");
     pre.textContent=s.errors.join("\\n");pre.hidden=!s.errors.length;
-    var st=s.status==="ok"?(s.frames+" frames in "+s.seconds.toFixed(2)+" s (first frame after "+Math.round(s.first_ms)+" ms)")
+    var st=s.status==="ok"?(s.frames+" frames in "+s.seconds.toFixed(2)+" s (first frame after "
+        +Math.round(s.first_ms)+" ms)")
       :s.status==="error"?("error"+(s.player!==null?": the picture below is the last good render":""))
       :s.status==="rendering"?"drawing…":"waiting…";
     sec.querySelector(".status").textContent=st;

@@ -116,8 +116,8 @@ class Page:
     def player(self) -> dict:
         """What the shown player holds: its first theme's atlas (every picture) and its step texts."""
         return self.evaluate("(() => { const d = document.querySelector('iframe.player').contentDocument; "
-                             "const data = JSON.parse(d.querySelector('script[type=\"application/json\"]').textContent);"
-                             " return {atlas: data.themes[0].atlas, texts: data.texts, "
+                             "const json = d.querySelector('script[type=\"application/json\"]');"
+                             "const data = JSON.parse(json.textContent); return {atlas: data.themes[0].atlas, texts: data.texts, "
                              "drawn: d.querySelector('.cgp').getAttribute('data-frame') !== null}; })()")
 
     def errors(self) -> str | None:
