@@ -377,8 +377,42 @@ def _theme_list(text: str) -> str | list[str]:
     return names[0] if len(names) == 1 else names
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Deferred:
+    """A value the parser needs only to check an argument or print help (theme names, aspect choices), computed on
+    first use: building the parser then imports no scene model (pydantic), so `convgif gallery` on an up-to-date
+    folder never loads it."""
+
+    def __init__(self, compute):
+        self.compute, self.value = compute, None
+
+    def get(self):
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+    def __str__(self) -> str:
+        return ", ".join(self.get())
+
+    def __iter__(self):
+        return iter(self.get())
+
+    def __contains__(self, item) -> bool:
+        return item in self.get()
+
+
+def _themes() -> tuple[str, ...]:
+    from convgif.scene.spec import THEMES
+
+    return tuple(THEMES)
+
+
+def _aspects() -> tuple[str, ...]:
     from convgif.scene.spec import RenderSpec
+
+    return get_args(RenderSpec.model_fields["aspect"].annotation)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convgif", description="Scene files to convolution-teaching GIFs.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render scene files (a directory means its *.toml)")
@@ -394,16 +428,14 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-f", "--format", action="append", metavar="FMT",
                         help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
                              "(repeat the flag or separate with commas: --format gif,pdf)")
-    from convgif.scene.spec import THEMES
-
-    render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
-                        help="colours, replacing render.theme: " + ", ".join(THEMES) + ", several separated by "
-                             "commas (light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")
+    theme = render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
+                                help="colours, replacing render.theme: %(themes)s, several separated by commas "
+                                     "(light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")
+    theme.themes = _Deferred(_themes)  # the help's %(themes)s
     render.add_argument("--width", type=int, default=None, metavar="PX",
                         help="frame width in px, replacing render.width (default 720: a blog column; "
                              "1280 with --aspect 16:9, 1024 with 4:3)")
-    aspects = get_args(RenderSpec.model_fields["aspect"].annotation)
-    render.add_argument("--aspect", choices=aspects, default=None,
+    render.add_argument("--aspect", choices=_Deferred(_aspects), default=None, metavar="ASPECT",
                         help="frame shape, replacing render.aspect: auto (as tall as needed), or 16:9 / 4:3 "
                              "(lecture slides: every frame exactly that shape)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",

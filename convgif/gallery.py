@@ -10,6 +10,7 @@ network, so the folder can be copied anywhere and opened from disk.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convgif.build_cache import MANIFEST_NAME, BuildCache, output_fingerprint, scene_fingerprint
+from convgif.build_cache import MANIFEST_NAME, BuildCache, output_fingerprint, scene_fingerprint, source_fingerprint
 from convgif.build_cache import tree_digest  # noqa: F401  (where it lived before convgif.build_cache)
 from convgif.errors import ConvgifError, SceneError, UsageError
 
 GALLERY_PRODUCT = "gallery"  # the manifest records each scene's page files under "<stem>|gallery"
+INDEX_KEY = "index.html|gallery"  # and the page itself, with what it shows of each scene
 INDEX_NAME = "index.html"
 _CATALOGUE_ID = re.compile(r"\(Catalogue\s+([A-Z]\d+)")
 _STEM_PREFIX = re.compile(r"^([a-z])(\d+)_")
@@ -241,15 +243,24 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
     A scene is fresh when the output folder's manifest (`convgif.build_cache`) holds its page files under the
     scene's fingerprint and they are as written; a picture `convgif render` left up to date is reused.
     """
-    from convgif.encode.atomic import atomic_write
-    from convgif.scene import load_scene, read_document
-    from convgif.sources import alt_text
-
     files = scene_files(paths)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cache = BuildCache(out, force=render_all)
-    prints: dict[str, str] = {}
+    prints = {path: source_fingerprint(path, GALLERY_PRODUCT) for path in files}
+    page_print = output_fingerprint(json.dumps([title, [[str(path), prints[path]] for path in files]]), INDEX_KEY)
+    page = cache.fresh(INDEX_KEY, page_print)
+    if page is not None and all(cache.fresh(f"{path.stem}|{GALLERY_PRODUCT}", prints[path]) for path in files):
+        # nothing changed since the page was written: no scene is loaded, nothing is written
+        for path in files:
+            if progress:
+                progress(str(path), "fresh")
+        entries = tuple(_entry_from_json(entry) for entry in page["entries"])
+        return GalleryResult(index=out / INDEX_NAME, entries=entries, rendered=0, fresh=len(files), failed=0)
+
+    from convgif.encode.atomic import atomic_write
+    from convgif.scene import load_scene, read_document
+    from convgif.sources import alt_text
 
     loaded: list[tuple[Path, str, Any, dict, str | None]] = []  # (path, text, scene, document, error)
     for path in files:
@@ -263,8 +274,7 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
     for path, text, scene, _, error in loaded:
         if scene is None:
             continue
-        prints[scene.stem] = output_fingerprint(scene_fingerprint(scene) or "", GALLERY_PRODUCT)
-        if cache.fresh(f"{scene.stem}|{GALLERY_PRODUCT}", prints[scene.stem]) is None:
+        if cache.fresh(f"{scene.stem}|{GALLERY_PRODUCT}", prints[path]) is None:
             todo.append(path)
 
     outcomes: dict[str, dict[str, Any]] = {}
@@ -313,7 +323,7 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
                 continue
             rendered += 1
             facts = {key: outcome[key] for key in ("image", "player", "dark", "frames", "size") if outcome.get(key)}
-            cache.record(f"{stem}|{GALLERY_PRODUCT}", prints[stem],
+            cache.record(f"{stem}|{GALLERY_PRODUCT}", prints[path],
                          [out / facts[key] for key in ("image", "player", "dark") if facts.get(key)], **facts)
         else:
             fresh += 1
@@ -325,12 +335,26 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
                                     alt=alt_text(scene), player=record.get("player"), dark_image=record.get("dark"),
                                     **_describe(scene, document)))
 
-    cache.save()
     fonts = _copy_cjk_fonts(out) if any(_has_cjk(_entry_text(entry)) for entry in entries) else ()
     index = out / INDEX_NAME
     with atomic_write(index, "w") as handle:
         handle.write(gallery_html(entries, title=title, fonts=fonts))
+    if not failed:  # a page with a failed scene is made again next time, so its errors are reported again
+        cache.record(INDEX_KEY, page_print, [index, *(out / url for _, url in fonts)],
+                     entries=[dataclasses.asdict(entry) for entry in entries])
+    else:
+        cache.outputs.pop(INDEX_KEY, None)
+    cache.save()
     return GalleryResult(index=index, entries=tuple(entries), rendered=rendered, fresh=fresh, failed=failed)
+
+
+def _entry_from_json(data: dict) -> GalleryEntry:
+    """A GalleryEntry as the manifest keeps it (JSON: its tuples as lists)."""
+    data = dict(data)
+    data["parameters"] = tuple(tuple(pair) for pair in data["parameters"])
+    data["formula"] = tuple(data["formula"])
+    data["image_size"] = tuple(data["image_size"]) if data.get("image_size") else None
+    return GalleryEntry(**data)
 
 
 # ---- Chinese text on machines without a CJK font ---------------------------------------------------
