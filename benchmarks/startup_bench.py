@@ -33,7 +33,8 @@ def timed(command: list[str], env: dict, runs: int) -> tuple[list[float], list[f
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+        # from a neutral folder: `python -m` puts the working folder first on sys.path
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir())
         seconds.append(time.perf_counter() - started)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -47,7 +48,7 @@ def shown(values: list[float]) -> str:
 def slowest_imports(command: list[str], env: dict, count: int = 12) -> list[tuple[int, str]]:
     """(cumulative µs, module) of the top-level imports (those at the outermost level of the tree) that took longest."""
     done = subprocess.run([sys.executable, "-X", "importtime", *command[1:]], env=env, capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, cwd=tempfile.gettempdir())
     found = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (\s*)(\S+)", line)
@@ -71,10 +72,11 @@ def main() -> int:
         commands = {"python -m convgif render": module}
         if script:
             check = subprocess.run([sys.executable, "-c", "import convgif; print(convgif.__file__)"], env=env,
-                                   capture_output=True, text=True).stdout
+                                   capture_output=True, text=True, cwd=tempfile.gettempdir()).stdout
             if str(args.src.resolve()) in check:
                 commands["convgif render (console script)"] = [script, *module[3:]]
-        probe = subprocess.run(module[:-1] + ["--help"], env=env, capture_output=True, text=True).stdout
+        probe = subprocess.run(module[:-1] + ["--help"], env=env, capture_output=True, text=True,
+                               cwd=tempfile.gettempdir()).stdout
         if "--force" not in probe:  # a checkout before incremental builds: every run draws anyway
             commands = {name: [part for part in command if part != "--force"] for name, command in commands.items()}
         print(f"  {'':34s} {'wall clock':30s} CPU (user + system)")
@@ -84,7 +86,7 @@ def main() -> int:
             seconds, cpu = timed(command, env, args.runs)
             print(f"  {name:34s} {shown(seconds):30s} {shown(cpu)}", flush=True)
         print("  slowest imports (cumulative ms, one run):")
-        for micros, name in slowest_imports(module, env):
+        for micros, name in slowest_imports(commands["python -m convgif render"], env):
             print(f"    {micros / 1000:7.1f}  {name}")
     return 0
 
