@@ -48,8 +48,10 @@ class Watching:
 
     def __init__(self, *args: str, cwd: Path):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        # Ctrl-C as in a terminal, even when this runs in the background (where a shell ignores SIGINT for it)
         self.process = subprocess.Popen([sys.executable, "-m", "convgif", "watch", *args], cwd=cwd, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out: queue.Queue = queue.Queue()
         self.err_lines: list[str] = []
         threading.Thread(target=lambda: [self.out.put(line) for line in self.process.stdout], daemon=True).start()
@@ -148,7 +150,7 @@ def test_save_shows_the_new_picture_an_error_keeps_the_last_good_one_and_a_fix_r
         page.wait("window.convgifWatch.shown[0].player === 1", "the first render's player")
         first = page.player()
         assert first["drawn"] and len(first["texts"]) == 10
-        first_png = watching.fetch("scene/0/first.png")
+        first_picture = watching.fetch("scene/0/first.bmp")
         with Image.open(tmp_path / "out" / "scene.gif") as gif:  # -o: the files `convgif render` writes
             assert gif.n_frames == 10
 
@@ -160,7 +162,7 @@ def test_save_shows_the_new_picture_an_error_keeps_the_last_good_one_and_a_fix_r
         page.wait("window.convgifWatch.shown[0].player === 2", "the new render's player")
         second = page.player()
         assert second["atlas"] != first["atlas"] and second["texts"] != first["texts"]
-        assert watching.fetch("scene/0/first.png") != first_png
+        assert watching.fetch("scene/0/first.bmp") != first_picture
         assert page.errors() is None
 
         # a broken save: its one-line error on the page and in the terminal, the last good picture stays
