@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from typing import Any
 MANIFEST_NAME = ".convgif-build.json"
 MANIFEST_VERSION = 1
 IMAGE_KEYS = ("image",)  # keys, in any table, whose value is a file the scene reads (input.image, still.image)
+# a line that may set one of them (outside a comment): `image = ...`, also inside an inline table
+_NAMES_A_FILE = re.compile(rb"(?m)^[^#\n]*\b(?:" + b"|".join(k.encode() for k in IMAGE_KEYS) + rb")\b[ \t]*=")
 
 
 @functools.lru_cache(maxsize=1)
@@ -90,7 +93,7 @@ def source_fingerprint(path: str | os.PathLike[str], what: str) -> str:
     data = path.read_bytes()
     digest = hashlib.sha256(f"{package_digest()}\n{path.name}\n{what}\n".encode())
     digest.update(hashlib.sha256(data).digest())
-    if any(key.encode() in data for key in IMAGE_KEYS):
+    if _NAMES_A_FILE.search(data):  # only then parse the TOML (its import alone costs more than all the hashing)
         import tomllib
 
         try:

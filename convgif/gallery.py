@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from convgif.build_cache import MANIFEST_NAME, BuildCache, output_fingerprint, scene_fingerprint, source_fingerprint
+from convgif.build_cache import BuildCache, output_fingerprint, scene_fingerprint, source_fingerprint
 from convgif.build_cache import tree_digest  # noqa: F401  (where it lived before convgif.build_cache)
 from convgif.errors import ConvgifError, SceneError, UsageError
 

@@ -162,3 +162,23 @@ def test_jobs_default_to_the_cores():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     for command in (["render", "x"], ["gallery", "x"]):
         assert build_parser().parse_args(command).jobs == cores
+
+
+def test_a_changed_image_draws_its_scene_again(tmp_path, capsys):
+    """The fingerprint holds the bytes of the image a scene reads (input.image), for render and gallery alike."""
+    from PIL import Image
+
+    folder, out = tmp_path / "s", tmp_path / "out"
+    folder.mkdir()
+    Image.new("L", (4, 4), 60).save(folder / "picture.png")
+    (folder / "a.toml").write_text(SMALL.replace('values = "{values}"', 'image = "picture.png"'), encoding="utf-8")
+    assert render(capsys, str(folder), "-o", str(out))[-1].startswith("rendered 1 of 1")
+    assert main(["gallery", str(folder), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("rendered 1, up to date 0")  # its player page
+    assert main(["gallery", str(folder), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("rendered 0, up to date 1")
+    Image.new("L", (4, 4), 200).save(folder / "picture.png")
+    assert main(["gallery", str(folder), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("rendered 1, up to date 0")
+    Image.new("L", (4, 4), 90).save(folder / "picture.png")
+    assert render(capsys, str(folder), "-o", str(out))[-1].startswith("rendered 1 of 1")

@@ -19,7 +19,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from browser import Browser, need_chromium
 from conftest import require
 from PIL import Image
