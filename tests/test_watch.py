@@ -188,3 +188,34 @@ def test_save_shows_the_new_picture_an_error_keeps_the_last_good_one_and_a_fix_r
     assert code == 0
     assert "Traceback" not in err
     assert err.splitlines() == [line]  # the broken save, once; nothing else
+
+
+def wait_for(watching: Watching, test, what: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = watching.state()
+        if test(state):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {timeout} s: {watching.state()}")
+
+
+def test_saving_the_image_a_scene_uses_draws_it_again(tmp_path):
+    require("watchfiles", "pip install 'convgif[watch]'")
+    (tmp_path / "images").mkdir()  # in another folder than the scene: watched too
+    Image.new("L", (4, 4), 60).save(tmp_path / "images" / "picture.png")
+    scene = tmp_path / "scenes" / "scene.toml"
+    scene.parent.mkdir()
+    scene.write_text('[op]\nkind = "conv2d"\nkernel_size = 3\n[input]\nshape = [1, 4, 4]\n'
+                     'image = "../images/picture.png"\n', encoding="utf-8")
+    watching = Watching(str(scene), cwd=tmp_path)
+    try:
+        first = wait_for(watching, lambda s: s["player"] == 1, "first render")
+        picture = watching.fetch("scene/0/first.bmp")
+        Image.new("L", (4, 4), 200).save(tmp_path / "images" / "picture.png")
+        second = wait_for(watching, lambda s: s["player"] == 2, "render after the image was saved")
+        assert second["errors"] == [] and first["errors"] == []
+        assert watching.fetch("scene/0/first.bmp") != picture
+    finally:
+        code, err = watching.stop()
+    assert code == 0 and err == ""
