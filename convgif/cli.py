@@ -90,8 +90,11 @@ def _load_for_render(path: str, max_frames: int | None, overrides: dict[str, dic
 
 
 def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | None = None,
-                overrides: dict[str, dict] | None = None):
-    """Load and render one scene; returns (path, result or None, exit code, error lines)."""
+                overrides: dict[str, dict] | None = None, reuse: bool | None = None):
+    """Load and render one scene; returns (path, result or None, exit code, error lines).
+
+    `reuse`: True reuses outputs the folder's manifest holds up to date, False (--force) renders them again (both
+    record what is written), None (--check-output) keeps no manifest."""
     from convgif.pipeline import render_scene
 
     try:
@@ -109,7 +112,12 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
         else:
             progress = None
         try:
-            result = render_scene(scene, out_dir, progress=progress)
+            cache = None
+            if reuse is not None:
+                from convgif.build_cache import BuildCache
+
+                cache = BuildCache(out_dir, force=not reuse)
+            result = render_scene(scene, out_dir, progress=progress, cache=cache)
         finally:
             if bar is not None:
                 bar.close()
@@ -139,16 +147,17 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _render_in_worker(path: str, out_dir: str, max_frames: int | None, overrides: dict[str, dict] | None = None):
+def _render_in_worker(path: str, out_dir: str, max_frames: int | None, overrides: dict[str, dict] | None = None,
+                      reuse: bool | None = None):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return _render_one(path, out_dir, False, max_frames, overrides)
+        return _render_one(path, out_dir, False, max_frames, overrides, reuse)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int | None = None,
-                     overrides: dict[str, dict] | None = None):
+                     overrides: dict[str, dict] | None = None, reuse: bool | None = None):
     """Render in `jobs` processes, longest scenes first; outcomes come back in `paths` order.
 
     On Ctrl-C the running workers are interrupted too (their partial files are removed) and queued scenes
@@ -159,7 +168,8 @@ def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int 
     order = sorted(paths, key=_estimated_frames, reverse=True)
     pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
     try:
-        futures = {path: pool.submit(_render_in_worker, path, out_dir, max_frames, overrides) for path in order}
+        futures = {path: pool.submit(_render_in_worker, path, out_dir, max_frames, overrides, reuse)
+                   for path in order}
         for path in paths:
             try:
                 yield futures[path].result()
@@ -175,14 +185,14 @@ def _render_parallel(paths: list[str], out_dir: str, jobs: int, max_frames: int 
     pool.shutdown(wait=True)
 
 
-def _outcomes(paths: list[str], out_dir: str, args: argparse.Namespace):
+def _outcomes(paths: list[str], out_dir: str, args: argparse.Namespace, reuse: bool | None = None):
     """(path, result, code, lines) for each scene, in `paths` order, rendered with -j workers."""
-    jobs = max(1, args.jobs)
+    jobs = max(1, min(args.jobs, len(paths)))
     overrides = _output_overrides(args)
     if jobs == 1:
         show_progress = not args.quiet and sys.stderr.isatty()
-        return (_render_one(p, out_dir, show_progress, args.max_frames, overrides) for p in paths)
-    return _render_parallel(paths, out_dir, jobs, args.max_frames, overrides)
+        return (_render_one(p, out_dir, show_progress, args.max_frames, overrides, reuse) for p in paths)
+    return _render_parallel(paths, out_dir, jobs, args.max_frames, overrides, reuse)
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -195,17 +205,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     for removed in clean_stale_parts(args.output):  # left by a killed run (a live run's files stay)
         if not args.quiet:
             print(f"removed {removed} (left by an interrupted run)")
-    worst, rendered, frames, size, failures = 0, 0, 0, 0, []
-    outcomes = _outcomes(paths, args.output, args)
+    from convgif.build_cache import BuildCache
+
+    cache = BuildCache(args.output)  # the folder's manifest: each render's records are merged here and saved once
+    worst, rendered, reused, frames, size, failures = 0, 0, 0, 0, 0, []
+    outcomes = _outcomes(paths, args.output, args, reuse=not args.force)
     try:
         for path, result, code, lines in outcomes:
             if result is not None:
-                rendered += 1
-                frames += result.frames
-                size += result.bytes
+                cache.merge(result.records or {})
+                reused += result.reused
+                rendered += not result.reused
+                frames += 0 if result.reused else result.frames
+                size += 0 if result.reused else result.bytes
                 if not args.quiet:
                     shown = "  ".join(str(p) for p in result.paths)
-                    print(f"{shown}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  {result.seconds:.2f} s")
+                    if result.reused:
+                        print(f"{shown}  up to date")
+                    else:
+                        print(f"{shown}  {result.frames} frames  {result.bytes / 1024:.1f} KiB  "
+                              f"{result.seconds:.2f} s")
             else:
                 failures.append(path)
                 for line in lines:
@@ -214,8 +233,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     finally:
         if hasattr(outcomes, "close"):
             outcomes.close()  # on Ctrl-C: stop the workers now, not when the generator is collected
+        cache.save()  # what was written before a Ctrl-C or a failure is reused next time
     if not args.quiet:
         summary = f"rendered {rendered} of {len(paths)} scene(s): {frames} frames, {size / 1024:.1f} KiB"
+        summary += f"; {reused} up to date (not drawn again; --force draws them)" if reused else ""
         print(summary + (f"; {len(failures)} failed: {', '.join(failures)}" if failures else ""))
     return worst
 
@@ -334,6 +355,14 @@ def cmd_gallery(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
+def default_jobs() -> int:
+    """-j's default: the cores this process may use."""
+    count = getattr(os, "process_cpu_count", None)  # Python 3.13+: honours the affinity mask
+    if count is None and hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, (count or os.cpu_count)() or 1)
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -352,30 +381,65 @@ def _theme_list(text: str) -> str | list[str]:
     return names[0] if len(names) == 1 else names
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Deferred:
+    """A value the parser needs only to check an argument or print help (theme names, aspect choices), computed on
+    first use: building the parser then imports no scene model (pydantic), so `convgif gallery` on an up-to-date
+    folder never loads it."""
+
+    def __init__(self, compute):
+        self.compute, self.value = compute, None
+
+    def get(self):
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+    def __str__(self) -> str:
+        return ", ".join(self.get())
+
+    def __iter__(self):
+        return iter(self.get())
+
+    def __contains__(self, item) -> bool:
+        return item in self.get()
+
+
+def _themes() -> tuple[str, ...]:
+    from convgif.scene.spec import THEMES
+
+    return tuple(THEMES)
+
+
+def _aspects() -> tuple[str, ...]:
     from convgif.scene.spec import RenderSpec
+
+    return get_args(RenderSpec.model_fields["aspect"].annotation)
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="convgif", description="Scene files to convolution-teaching GIFs.")
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render", help="render scene files (a directory means its *.toml)")
     render.add_argument("paths", nargs="+", metavar="PATH")
     render.add_argument("-o", "--output", default="output", metavar="DIR", help="output folder (default: output/)")
-    render.add_argument("-j", "--jobs", type=int, default=1, help="scenes rendered in parallel (default: 1)")
+    render.add_argument("-j", "--jobs", type=_positive_int, default=default_jobs(), metavar="N",
+                        help=f"scenes rendered in parallel (default: the number of cores, {default_jobs()})")
+    render.add_argument("--force", action="store_true",
+                        help="draw every scene again, even those whose files in the output folder are up to date")
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     render.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
                         help="allow up to N step frames per GIF (replaces render.max_frames; default 2000)")
     render.add_argument("-f", "--format", action="append", metavar="FMT",
                         help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
                              "(repeat the flag or separate with commas: --format gif,pdf)")
-    from convgif.scene.spec import THEMES
-
-    render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
-                        help="colours, replacing render.theme: " + ", ".join(THEMES) + ", several separated by "
-                             "commas (light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")
+    theme = render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
+                                help="colours, replacing render.theme: %(themes)s, several separated by commas "
+                                     "(light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")
+    theme.themes = _Deferred(_themes)  # the help's %(themes)s
     render.add_argument("--width", type=int, default=None, metavar="PX",
                         help="frame width in px, replacing render.width (default 720: a blog column; "
                              "1280 with --aspect 16:9, 1024 with 4:3)")
-    aspects = get_args(RenderSpec.model_fields["aspect"].annotation)
-    render.add_argument("--aspect", choices=aspects, default=None,
+    render.add_argument("--aspect", choices=_Deferred(_aspects), default=None, metavar="ASPECT",
                         help="frame shape, replacing render.aspect: auto (as tall as needed), or 16:9 / 4:3 "
                              "(lecture slides: every frame exactly that shape)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",
@@ -409,8 +473,10 @@ def build_parser() -> argparse.ArgumentParser:
     gallery = commands.add_parser("gallery", help="render missing or stale scenes and write an HTML gallery page")
     gallery.add_argument("paths", nargs="+", metavar="PATH")
     gallery.add_argument("-o", "--output", default="output", metavar="DIR", help="output folder (default: output/)")
-    gallery.add_argument("--all", action="store_true", help="render every scene, even those up to date")
-    gallery.add_argument("-j", "--jobs", type=int, default=1, help="scenes rendered in parallel (default: 1)")
+    gallery.add_argument("--force", "--all", dest="all", action="store_true",
+                         help="render every scene, even those up to date")
+    gallery.add_argument("-j", "--jobs", type=_positive_int, default=default_jobs(), metavar="N",
+                         help=f"scenes rendered in parallel (default: the number of cores, {default_jobs()})")
     gallery.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     gallery.set_defaults(run=cmd_gallery)
     explore = commands.add_parser("explore", help="render every combination of some scene keys behind one offline "
@@ -420,11 +486,40 @@ def build_parser() -> argparse.ArgumentParser:
                          help="a dotted scene key and its values, e.g. op.stride=1,2 or input.shape=[1,5,5],[1,7,7] "
                               "(repeat for more keys; default: the scene's [explore] table)")
     explore.add_argument("-o", "--output", required=True, metavar="DIR", help="where index.html and the variants go")
-    explore.add_argument("-j", "--jobs", type=_positive_int, default=None,
-                         help="variants rendered in parallel (default: every core)")
+    explore.add_argument("-j", "--jobs", type=_positive_int, default=default_jobs(), metavar="N",
+                         help=f"variants rendered in parallel (default: the number of cores, {default_jobs()})")
     explore.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     explore.set_defaults(run=cmd_explore)
+    watch = commands.add_parser("watch", help="render scenes whenever they are saved and show them on a local page "
+                                              "that updates itself (needs the watch extra)")
+    watch.add_argument("paths", nargs="+", metavar="PATH", help="scene files, or folders of them")
+    watch.add_argument("-o", "--output", default=None, metavar="DIR",
+                       help="also write each render's files here, as `convgif render` would (default: none)")
+    watch.add_argument("--open", action="store_true", help="open the page in a web browser")
+    watch.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    watch.set_defaults(run=cmd_watch)
     return parser
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Serve the preview page and render on every save until Ctrl-C, which exits 0 (stopping is the normal end)."""
+    from convgif.watch import require_watchfiles, run_watch
+
+    require_watchfiles()  # the install hint (exit 2) before anything starts
+    if args.output is not None:
+        _writable_folder(args.output)
+
+    def report(line: str, error: bool) -> None:
+        print(line, file=sys.stderr if error else sys.stdout, flush=True)
+
+    def started(url: str, count: int) -> None:
+        print(f"watching {count} scene(s): {url}  (Ctrl-C stops)", flush=True)
+
+    try:
+        run_watch(args.paths, args.output, report=report, port=args.port, open_browser=args.open, started=started)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_explore(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from convgif.build_cache import package_digest
 from convgif.encode.atomic import atomic_write
 from convgif.engine.notation import typeset
 from convgif.errors import ConvgifError, SceneError, UsageError
@@ -146,21 +147,6 @@ class ExploreResult:
     cached: int
     refused: int
     seconds: float
-
-
-def package_digest() -> str:
-    """Digest of the convgif package's files: a variant drawn by other code is drawn again."""
-    global _PACKAGE_DIGEST
-    if _PACKAGE_DIGEST is None:
-        root = Path(__file__).resolve().parent
-        digest = hashlib.sha256()
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-        _PACKAGE_DIGEST = digest.hexdigest()
-    return _PACKAGE_DIGEST
-
-
-_PACKAGE_DIGEST: str | None = None
 
 
 def variant_digest(document: dict, base_dir: Path) -> str:

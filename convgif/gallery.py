@@ -10,8 +10,7 @@ network, so the folder can be copied anywhere and opened from disk.
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import dataclasses
 import html
 import json
 import os
@@ -21,9 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from convgif.build_cache import BuildCache, output_fingerprint, scene_fingerprint, source_fingerprint
+from convgif.build_cache import tree_digest  # noqa: F401  (where it lived before convgif.build_cache)
 from convgif.errors import ConvgifError, SceneError, UsageError
 
-MANIFEST_NAME = ".convgif-gallery.json"  # what each image was rendered from, to skip fresh ones
+GALLERY_PRODUCT = "gallery"  # the manifest records each scene's page files under "<stem>|gallery"
+INDEX_KEY = "index.html|gallery"  # and the page itself, with what it shows of each scene
 INDEX_NAME = "index.html"
 _CATALOGUE_ID = re.compile(r"\(Catalogue\s+([A-Z]\d+)")
 _STEM_PREFIX = re.compile(r"^([a-z])(\d+)_")
@@ -118,38 +120,6 @@ def _describe(scene: Any, document: dict) -> dict[str, Any]:
             "macs": info.get("macs")}
 
 
-def _read_manifest(out_dir: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
-
-
-def _fingerprint(source_text: str) -> str:
-    """What decides whether a scene's picture is up to date: its file's text and the code that draws it."""
-    from convgif import __version__
-
-    # the renderer is part of it: a new release, or any change to the package's files (a git checkout between
-    # releases, an edited label), redraws everything
-    return hashlib.sha256(f"{__version__}\n{_code_digest()}\n{source_text}".encode()).hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def _code_digest() -> str:
-    """Digest of every file of the installed convgif package (code, label tables, shipped fonts)."""
-    return tree_digest(Path(__file__).resolve().parent)
-
-
-def tree_digest(root: Path) -> str:
-    """sha256 over each file's path below `root` and its bytes, in path order (`__pycache__` left out)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def gallery_themes(scene) -> tuple[str, ...]:
     """The themes the page shows a scene in: a light scene also in dark (the reader's scheme picks one); a scene
     that asks for another theme, or for several, is shown as it asks (that theme is its point)."""
@@ -157,29 +127,43 @@ def gallery_themes(scene) -> tuple[str, ...]:
     return ("light", "dark") if themes == ("light",) else themes
 
 
-def _render(path: str, out_dir: str) -> dict[str, Any]:
-    """{"image", "frames", "player", "dark", "error"} for one scene ({"error"} alone when it failed): a top-level
-    function so a process pool can run it. The image is the web picture `convgif render` writes (same bytes); an
-    animation also gets its step player page in every theme of `gallery_themes`, a one-picture still its picture
-    in the other theme."""
+def _render(path: str, out_dir: str, force: bool = False) -> dict[str, Any]:
+    """{"image", "frames", "player", "dark", "size", "records", "error"} for one scene ({"error"} alone when it
+    failed): a top-level function so a process pool can run it. The image is the web picture `convgif render`
+    writes (same bytes, and reused when that render left it up to date); an animation also gets its step player
+    page in every theme of `gallery_themes`, a one-picture still its picture in the other theme. `records`: what
+    was written, for the output folder's manifest."""
     from convgif.api import web_document
     from convgif.pipeline import render_scene
     from convgif.scene import parse_scene, read_document
 
     outcome: dict[str, Any] = {"image": None, "frames": None, "player": None, "dark": None, "error": None}
+    cache = BuildCache(out_dir, force=force)
     try:
         # the page shows the web picture (GIF, or a one-figure still's PNG), whatever formats the file lists
         document = web_document(read_document(path))
         scene = parse_scene(document, path)
-        result = render_scene(scene, out_dir)
+        result = render_scene(scene, out_dir, cache=cache)
         outcome.update(image=result.path.name, frames=result.frames)
         themes = gallery_themes(scene)
         if result.frames > 1:
-            outcome["player"] = _write_player(scene, themes, Path(out_dir), result.path.name)
+            key = f"{scene.stem}|gallery-player"
+            fingerprint = output_fingerprint(scene_fingerprint(scene) or "", f"player {','.join(themes)}")
+            name = scene.stem + PLAYER_SUFFIX
+            if cache.fresh(key, fingerprint) is None:
+                name = _write_player(scene, themes, Path(out_dir), result.path.name)
+                cache.record(key, fingerprint, [Path(out_dir) / name])
+            outcome["player"] = name
         elif len(themes) > 1 and result.path.suffix == ".png":
             document.setdefault("render", {})["theme"] = list(themes)
-            both = render_scene(parse_scene(document, path), out_dir)  # the first theme's PNG: the same bytes
+            # the first theme's PNG: the same bytes, reused
+            both = render_scene(parse_scene(document, path), out_dir, cache=cache)
             outcome["dark"] = next((p.name for p in both.paths if p.name == f"{scene.stem}.dark.png"), None)
+        from PIL import Image
+
+        with Image.open(result.path) as opened:
+            outcome["size"] = list(opened.size)
+        outcome["records"] = cache.added
     except SceneError as error:
         return {"error": "\n".join(error.lines())}
     except ConvgifError as error:
@@ -256,19 +240,27 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
                   progress: Progress | None = None) -> GalleryResult:
     """Render what is missing or stale (everything with `render_all`) into `out_dir`, then write the page.
 
-    A scene is fresh when its image exists and was rendered from the same source text by the same
-    convgif version (recorded in `out_dir/.convgif-gallery.json`).
+    A scene is fresh when the output folder's manifest (`convgif.build_cache`) holds its page files under the
+    scene's fingerprint and they are as written; a picture `convgif render` left up to date is reused.
     """
-    from PIL import Image
-
-    from convgif.encode import atomic_write
-    from convgif.scene import load_scene, read_document
-    from convgif.sources import alt_text
-
     files = scene_files(paths)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = _read_manifest(out)
+    cache = BuildCache(out, force=render_all)
+    prints = {path: source_fingerprint(path, GALLERY_PRODUCT) for path in files}
+    page_print = output_fingerprint(json.dumps([title, [[str(path), prints[path]] for path in files]]), INDEX_KEY)
+    page = cache.fresh(INDEX_KEY, page_print)
+    if page is not None and all(cache.fresh(f"{path.stem}|{GALLERY_PRODUCT}", prints[path]) for path in files):
+        # nothing changed since the page was written: no scene is loaded, nothing is written
+        for path in files:
+            if progress:
+                progress(str(path), "fresh")
+        entries = tuple(_entry_from_json(entry) for entry in page["entries"])
+        return GalleryResult(index=out / INDEX_NAME, entries=entries, rendered=0, fresh=len(files), failed=0)
+
+    from convgif.encode.atomic import atomic_write
+    from convgif.scene import load_scene, read_document
+    from convgif.sources import alt_text
 
     loaded: list[tuple[Path, str, Any, dict, str | None]] = []  # (path, text, scene, document, error)
     for path in files:
@@ -282,26 +274,29 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
     for path, text, scene, _, error in loaded:
         if scene is None:
             continue
-        record = manifest.get(scene.stem, {})
-        wanted = [record.get("image"), *(record.get(key) for key in ("player", "dark") if record.get(key))]
-        if (render_all or record.get("fingerprint") != _fingerprint(text) or not wanted[0]
-                or not all((out / name).is_file() for name in wanted)):
+        if cache.fresh(f"{scene.stem}|{GALLERY_PRODUCT}", prints[path]) is None:
             todo.append(path)
 
     outcomes: dict[str, dict[str, Any]] = {}
-    if jobs > 1 and len(todo) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    try:
+        if jobs > 1 and len(todo) > 1:
+            from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for path, outcome in zip(todo, pool.map(_render, map(str, todo), [str(out)] * len(todo))):
-                outcomes[str(path)] = outcome
+            with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+                for path, outcome in zip(todo, pool.map(_render, map(str, todo), [str(out)] * len(todo),
+                                                        [render_all] * len(todo))):
+                    outcomes[str(path)] = outcome
+                    cache.merge(outcome.get("records") or {})
+                    if progress:
+                        progress(str(path), "failed" if outcome["error"] else "rendered")
+        else:
+            for path in todo:
+                outcomes[str(path)] = outcome = _render(str(path), str(out), render_all)
+                cache.merge(outcome.get("records") or {})
                 if progress:
                     progress(str(path), "failed" if outcome["error"] else "rendered")
-    else:
-        for path in todo:
-            outcomes[str(path)] = outcome = _render(str(path), str(out))
-            if progress:
-                progress(str(path), "failed" if outcome["error"] else "rendered")
+    finally:
+        cache.save()  # what was drawn before an interruption is reused next time
 
     entries: list[GalleryEntry] = []
     rendered = fresh = failed = 0
@@ -322,32 +317,44 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
             outcome = outcomes[str(path)]
             if outcome["error"]:
                 failed += 1
-                manifest.pop(stem, None)
+                cache.outputs.pop(f"{stem}|{GALLERY_PRODUCT}", None)
                 entries.append(GalleryEntry(**common, image=None, image_size=None, frames=None, parameters=(),
                                             formula=(), params=None, macs=None, error=outcome["error"]))
                 continue
             rendered += 1
-            manifest[stem] = {"fingerprint": _fingerprint(text),
-                              **{key: value for key, value in outcome.items() if key != "error" and value}}
+            facts = {key: outcome[key] for key in ("image", "player", "dark", "frames", "size") if outcome.get(key)}
+            cache.record(f"{stem}|{GALLERY_PRODUCT}", prints[path],
+                         [out / facts[key] for key in ("image", "player", "dark") if facts.get(key)], **facts)
         else:
             fresh += 1
             if progress:
                 progress(str(path), "fresh")
-        record = manifest[stem]
-        with Image.open(out / record["image"]) as opened:
-            size = opened.size
+        record = cache.outputs[f"{stem}|{GALLERY_PRODUCT}"]
+        size = tuple(record["size"]) if record.get("size") else None
         entries.append(GalleryEntry(**common, image=record["image"], image_size=size, frames=record.get("frames"),
                                     alt=alt_text(scene), player=record.get("player"), dark_image=record.get("dark"),
                                     **_describe(scene, document)))
 
-    with atomic_write(out / MANIFEST_NAME, "w") as handle:
-        json.dump(manifest, handle, indent=1, sort_keys=True)
-        handle.write("\n")
     fonts = _copy_cjk_fonts(out) if any(_has_cjk(_entry_text(entry)) for entry in entries) else ()
     index = out / INDEX_NAME
     with atomic_write(index, "w") as handle:
         handle.write(gallery_html(entries, title=title, fonts=fonts))
+    if not failed:  # a page with a failed scene is made again next time, so its errors are reported again
+        cache.record(INDEX_KEY, page_print, [index, *(out / url for _, url in fonts)],
+                     entries=[dataclasses.asdict(entry) for entry in entries])
+    else:
+        cache.outputs.pop(INDEX_KEY, None)
+    cache.save()
     return GalleryResult(index=index, entries=tuple(entries), rendered=rendered, fresh=fresh, failed=failed)
+
+
+def _entry_from_json(data: dict) -> GalleryEntry:
+    """A GalleryEntry as the manifest keeps it (JSON: its tuples as lists)."""
+    data = dict(data)
+    data["parameters"] = tuple(tuple(pair) for pair in data["parameters"])
+    data["formula"] = tuple(data["formula"])
+    data["image_size"] = tuple(data["image_size"]) if data.get("image_size") else None
+    return GalleryEntry(**data)
 
 
 # ---- Chinese text on machines without a CJK font ---------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convgif.errors import SceneError
 from convgif.formats import OutputFormat, output_format
@@ -25,6 +26,10 @@ from convgif.sources import (  # noqa: F401  (build_trace, build_view, drawable_
     still_frames,
 )
 
+if TYPE_CHECKING:
+    from convgif.build_cache import BuildCache
+    from convgif.encode import Frame
+
 Progress = Callable[[int, int], None]
 
 
@@ -36,6 +41,8 @@ class RenderResult:
     bytes: int  # all outputs together
     seconds: float
     paths: tuple[Path, ...] = ()  # every output written: one per format (`path` is the first), then companions
+    reused: bool = False  # every output was up to date (see convgif.build_cache): nothing was drawn
+    records: dict | None = None  # what was written, for the output folder's manifest (`BuildCache.merge`)
 
 
 def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
@@ -52,8 +59,15 @@ def check_drawable(scene) -> list[str]:
     return source_type(scene).check_drawable(scene)
 
 
-def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None = None) -> RenderResult:
-    """Render one validated scene into `out_dir`, atomically, streaming frames to the writers."""
+def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None = None,
+                 cache: BuildCache | None = None, preview: Callable[[Frame], None] | None = None) -> RenderResult:
+    """Render one validated scene into `out_dir`, atomically, streaming frames to the writers.
+
+    `cache` (the output folder's manifest, see `convgif.build_cache`): outputs it holds up to date are not drawn
+    again (when all are, nothing is: `RenderResult.reused`), and the result's `records` say what was written, for
+    the caller to merge and save. `preview` is handed each step frame of the first theme once, as it is drawn (the
+    watch page shows the first one at once); raising from it stops the render with nothing half-written.
+    """
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -62,29 +76,135 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
         fmt.check_available()  # a missing extra fails before anything is drawn
     themes = scene.render.themes()
     variants = [scene] if len(themes) == 1 else [scene.in_theme(name) for name in themes]
+    stems = [scene.stem if name == themes[0] else f"{scene.stem}.{name}" for name in themes]
+    prints = _Prints(scene, variants, cache)
+    if cache is not None and preview is None and prints.scene:
+        reused = _reused(scene, asked, themes, stems, prints, cache, started)
+        if reused is not None:
+            return reused
     sources = [frame_source(variant) for variant in variants]
     formats = asked or [output_format(name) for name in sources[0].default_formats()]
     problems = format_problems(scene, sources[0], formats)
     if problems:
         raise SceneError(scene.source, problems)
+    if preview is not None:
+        sources[0] = _Tee(sources[0], preview)
     # each theme's own files (the first theme's named after the scene, the others `<stem>.<theme>.gif`), and the
     # files holding every theme (the html player), written once
     every = [f for f in formats if f.every_theme and len(themes) > 1]
     own = [f for f in formats if f not in every]
-    total = sum(source.count(selection) for source in sources for selection in {f.frames for f in formats})
+    # an output already up to date is kept (a render that differs from the last one in one format writes that one)
+    fresh = {(stem, fmt.name) for stem, fmt, key in _keys(own, every, stems, prints)
+             if preview is None and cache is not None and key and cache.fresh(*key)}
+    selections = {f.frames for stem in stems for f in own + every if (stem, f.name) not in fresh}
+    total = sum(source.count(selection) for source in sources for selection in selections)
     counter = _Progress(progress, total)
-    paths, companions = [], []
-    for name, variant, source in zip(themes, variants, sources):
-        stem = scene.stem if name == themes[0] else f"{scene.stem}.{name}"
-        paths += write_outputs(variant, [source], own, out_dir, stem=stem, progress=counter)
+    frame_count = sources[0].frame_count
+    paths, companions, records = [], [], {"outputs": {}, "defaults": {}}
+    if prints.scene:
+        records["defaults"][prints.scene] = list(sources[0].default_formats())
+    for name, stem, variant, source in zip(themes, stems, variants, sources):
+        todo = [f for f in own if (stem, f.name) not in fresh]
+        paths += write_outputs(variant, [source], todo, out_dir, stem=stem, progress=counter)
+        paths += [f.path(out_dir, stem, frame_count) for f in own if (stem, f.name) in fresh]
         companions += [p for fmt in own for p in fmt.companion_paths(out_dir, stem)]
         if name == themes[0] and every:
-            paths += write_outputs(scene, sources, every, out_dir, stem=scene.stem, progress=counter)
+            todo = [f for f in every if (stem, f.name) not in fresh]
+            paths += write_outputs(scene, sources, todo, out_dir, stem=scene.stem, progress=counter)
+            paths += [f.path(out_dir, stem, frame_count) for f in every if (stem, f.name) in fresh]
             companions += [p for fmt in every for p in fmt.companion_paths(out_dir, scene.stem)]
+    if isinstance(sources[0], _Tee):
+        sources[0].finish()  # no format took the step frames: the preview still gets them
+    if cache is not None:
+        for stem, fmt, key in _keys(own, every, stems, prints):
+            if key and (stem, fmt.name) not in fresh:
+                files = [fmt.path(out_dir, stem, frame_count), *fmt.companion_paths(out_dir, stem)]
+                records["outputs"][f"{stem}|{fmt.name}"] = cache.record(f"{stem}|{fmt.name}", key[1], files,
+                                                                        frames=frame_count)
+        cache.merge(records)
+    # the result lists each format's file in the order asked (a kept file where it would have been written)
+    order = [f.path(out_dir, stem, frame_count) for stem in stems for f in own]
+    order[len(own):len(own)] = [f.path(out_dir, scene.stem, frame_count) for f in every]
+    paths = sorted(paths, key=lambda p: order.index(p) if p in order else len(order))
     written = paths + companions
-    return RenderResult(scene=scene.source, path=paths[0], frames=sources[0].frame_count,
+    return RenderResult(scene=scene.source, path=paths[0], frames=frame_count,
                         bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
-                        paths=tuple(written))
+                        paths=tuple(written), reused=False, records=records)
+
+
+class _Prints:
+    """The fingerprints of a scene and of each theme's variant (None without a cache, or for a scene built in
+    code)."""
+
+    def __init__(self, scene, variants, cache):
+        from convgif.build_cache import scene_fingerprint
+
+        self.scene = scene_fingerprint(scene) if cache is not None else None
+        self.variants = [self.scene if v is scene else scene_fingerprint(v) for v in variants] \
+            if self.scene else [None] * len(variants)
+
+
+def _keys(own, every, stems, prints):
+    """(stem, format, (manifest key, fingerprint) or None) for each output of a render."""
+    from convgif.build_cache import output_fingerprint
+
+    for stem, variant_print in zip(stems, prints.variants):
+        for fmt in own:
+            yield stem, fmt, (f"{stem}|{fmt.name}", output_fingerprint(variant_print, fmt.name)) \
+                if variant_print else None
+    for fmt in every:
+        yield stems[0], fmt, (f"{stems[0]}|{fmt.name}", output_fingerprint(prints.scene, fmt.name)) \
+            if prints.scene else None
+
+
+def _reused(scene, asked, themes, stems, prints, cache, started) -> RenderResult | None:
+    """The result of a render whose every output is up to date (nothing drawn), or None."""
+    names = [f.name for f in asked] or cache.default_formats(prints.scene)
+    if not names:
+        return None
+    formats = [output_format(name) for name in names]
+    every = [f for f in formats if f.every_theme and len(themes) > 1]
+    own = [f for f in formats if f not in every]
+    records = []
+    for _, _, key in _keys(own, every, stems, prints):
+        record = cache.fresh(*key)
+        if record is None:
+            return None
+        records.append(record)
+    out = cache.out_dir
+    files = [out / name for record in records for name in record["files"]]
+    first = next(iter(records[0]["files"]))
+    frame_count = int(records[0].get("frames") or 0)
+    main = [f.path(out, stem, frame_count) for stem in stems for f in own]
+    main[len(own):len(own)] = [f.path(out, scene.stem, frame_count) for f in every]
+    companions = [p for stem in stems for f in formats for p in f.companion_paths(out, stem) if p.exists()]
+    return RenderResult(scene=scene.source, path=main[0] if main else out / first, frames=frame_count,
+                        bytes=sum(p.stat().st_size for p in files if p.is_file()),
+                        seconds=time.perf_counter() - started, paths=tuple(main + companions), reused=True)
+
+
+class _Tee:
+    """A frame source that hands the first pass over its step frames to `preview` as well."""
+
+    def __init__(self, source, preview: Callable[[Frame], None]):
+        self.source, self.preview, self.done = source, preview, False
+
+    def __getattr__(self, name):
+        return getattr(self.source, name)
+
+    def frames(self, selection: str):
+        if selection != "steps" or self.done:
+            yield from self.source.frames(selection)
+            return
+        for frame in self.source.frames(selection):
+            self.preview(frame)
+            yield frame
+        self.done = True
+
+    def finish(self) -> None:
+        if not self.done:
+            for _ in self.frames("steps"):
+                pass
 
 
 def format_problems(scene, source, formats: list[OutputFormat]) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageSequence
 
 from conftest import require
+from convgif.build_cache import MANIFEST_NAME
 from convgif.cli import build_parser, main
 from convgif.encode import (
     ApngWriter,
@@ -401,7 +402,8 @@ def test_cli_format_width_and_dpi_flags(tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "a01_plain_conv_strip.png" in printed and "a01_plain_conv.pdf" in printed
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a01_plain_conv.pdf", "a01_plain_conv_strip.png"]
+    written = sorted(p.name for p in tmp_path.iterdir() if p.name != MANIFEST_NAME)
+    assert written == ["a01_plain_conv.pdf", "a01_plain_conv_strip.png"]
     with Image.open(tmp_path / "a01_plain_conv_strip.png") as image:
         assert round(image.info["dpi"][0]) == 300
         assert image.size[0] == 16 + 4 * (480 + 16)

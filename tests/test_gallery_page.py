@@ -432,7 +432,7 @@ def test_only_stale_scenes_are_rendered_again(tmp_path):
 
 def test_a_change_to_the_package_code_makes_every_scene_stale(tmp_path, monkeypatch):
     """Between two releases (a git checkout, an edited label table) the version stays, the pictures do not."""
-    from convgif import gallery
+    from convgif import build_cache
 
     scenes = tmp_path / "scenes"
     scenes.mkdir()
@@ -440,7 +440,7 @@ def test_a_change_to_the_package_code_makes_every_scene_stale(tmp_path, monkeypa
     out = tmp_path / "out"
     assert build_gallery([scenes], out).rendered == 1
     assert build_gallery([scenes], out).fresh == 1
-    monkeypatch.setattr(gallery, "_code_digest", lambda: "another renderer")
+    monkeypatch.setattr(build_cache, "package_digest", lambda: "another renderer")
     again = build_gallery([scenes], out)
     assert (again.rendered, again.fresh) == (1, 0)
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from convgif import formats
+from convgif.build_cache import MANIFEST_NAME
 from convgif.cli import main
 from convgif.encode.base import Writer
 from convgif.errors import SceneError
@@ -54,7 +55,7 @@ def test_cli_light_and_dark_write_one_gif_each(tmp_path):
     path = tmp_path / "s.toml"
     path.write_text(SCENE, encoding="utf-8")
     assert main(["render", str(path), "--theme", "light,dark", "-o", str(tmp_path / "out"), "-q"]) == 0
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    names = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != MANIFEST_NAME)
     assert names == ["s.dark.gif", "s.gif"]
     assert background(tmp_path / "out" / "s.gif") == get_theme("light").background
     assert background(tmp_path / "out" / "s.dark.gif") == get_theme("dark").background

@@ -1,0 +1,204 @@
+"""Incremental builds: one fingerprint per output, and the small manifest in the output folder that records them.
+
+An output is up to date when the manifest holds it under the same fingerprint and each of its files still has the
+size and modification time recorded when it was written. The fingerprint covers everything that changes its bytes:
+the scene file's bytes, the bytes of the files the scene uses (`input.image`, `still.image`), the validated scene
+(every option, whether the file or a command-line flag gave it), the format, and the convgif package's own files.
+`convgif render`, `convgif gallery` and `convgif watch` share the manifest, so one reuses what another wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+MANIFEST_NAME = ".convgif-build.json"
+MANIFEST_VERSION = 1
+IMAGE_KEYS = ("image",)  # keys, in any table, whose value is a file the scene reads (input.image, still.image)
+# a line that may set one of them (outside a comment): `image = ...`, also inside an inline table
+_NAMES_A_FILE = re.compile(rb"(?m)^[^#\n]*\b(?:" + b"|".join(k.encode() for k in IMAGE_KEYS) + rb")\b[ \t]*=")
+
+
+@functools.lru_cache(maxsize=1)
+def package_digest() -> str:
+    """Digest of the convgif package's files (code, label tables, shipped fonts) and its version."""
+    from convgif import __version__
+
+    return hashlib.sha256(f"{__version__}\n{tree_digest(Path(__file__).resolve().parent)}".encode()).hexdigest()
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over each file's path below `root` and its bytes, in path order (`__pycache__` left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def used_files(document: Any, base_dir: str | os.PathLike[str]) -> list[Path]:
+    """The files a scene reads besides itself: every `image` value in its tables, relative to `base_dir` (the
+    scene file's folder) unless absolute. Works on the raw document (a broken scene still names its image) and on
+    a validated scene's dump (where the paths are already absolute)."""
+    found: list[Path] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in IMAGE_KEYS and isinstance(item, str) and item:
+                    found.append(Path(os.path.abspath(os.path.join(base_dir, item))))
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    return list(dict.fromkeys(found))
+
+
+def scene_fingerprint(scene) -> str | None:
+    """The fingerprint of a validated scene loaded from a file: package, file bytes, used files' bytes and the
+    validated scene without `output.formats` (a format is added per output, see `output_fingerprint`). None for a
+    scene that does not come from a readable file (built in code): nothing to compare it with."""
+    try:
+        source = Path(scene.source).read_bytes()
+    except OSError:
+        return None
+    dump = scene.model_dump(mode="json")
+    if isinstance(dump.get("output"), dict):
+        dump["output"].pop("formats", None)
+    digest = hashlib.sha256()
+    digest.update(package_digest().encode() + b"\0" + hashlib.sha256(source).digest())
+    for path in used_files(dump, Path(scene.source).resolve().parent):
+        try:
+            digest.update(path.as_posix().encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(path.as_posix().encode() + b"\0missing")
+    digest.update(json.dumps([type(scene).__name__, scene.stem, dump], sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def source_fingerprint(path: str | os.PathLike[str], what: str) -> str:
+    """The fingerprint of `what` made from a scene file as it is, without validating it: the package, the file's
+    name and bytes and the bytes of the files it names. Enough where no command-line option changes the scene
+    (the gallery), and cheap: an up-to-date gallery is judged without loading a single scene."""
+    path = Path(path)
+    data = path.read_bytes()
+    digest = hashlib.sha256(f"{package_digest()}\n{path.name}\n{what}\n".encode())
+    digest.update(hashlib.sha256(data).digest())
+    if _NAMES_A_FILE.search(data):  # only then parse the TOML (its import alone costs more than all the hashing)
+        import tomllib
+
+        try:
+            document = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            document = {}
+        for used in used_files(document, path.resolve().parent):
+            try:
+                digest.update(used.as_posix().encode() + b"\0" + hashlib.sha256(used.read_bytes()).digest())
+            except OSError:
+                digest.update(used.as_posix().encode() + b"\0missing")
+    return digest.hexdigest()
+
+
+def output_fingerprint(scene_print: str, what: str) -> str:
+    """One output's fingerprint: its scene's and the format (or other product, e.g. "gallery-player") it is."""
+    return hashlib.sha256(f"{scene_print}\n{what}".encode()).hexdigest()
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():  # png frames: a folder of files
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+class BuildCache:
+    """The manifest of one output folder. `force`: nothing counts as up to date, but what is written is recorded.
+
+    Records are plain JSON values, so a worker process can return them and the parent `merge` and `save` them: only
+    the parent writes the manifest.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike[str], *, force: bool = False):
+        self.out_dir = Path(out_dir)
+        self.force = force
+        self.outputs: dict[str, dict] = {}
+        self.defaults: dict[str, list[str]] = {}
+        self.changed = False
+        self.added: dict[str, dict] = {"outputs": {}, "defaults": {}}  # what this run recorded, for `merge`
+        try:
+            data = json.loads((self.out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and data.get("version") == MANIFEST_VERSION:
+            self.outputs = data.get("outputs") if isinstance(data.get("outputs"), dict) else {}
+            self.defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+
+    def fresh(self, key: str, fingerprint: str) -> dict | None:
+        """The record of output `key` when it is up to date (same fingerprint, every file as written), else None."""
+        if self.force:
+            return None
+        record = self.outputs.get(key)
+        if not isinstance(record, dict) or record.get("fingerprint") != fingerprint:
+            return None
+        files = record.get("files")
+        if not isinstance(files, dict) or not files:
+            return None
+        for name, stat in files.items():
+            if _stat(self.out_dir / name) != stat:
+                return None
+        return record
+
+    def record(self, key: str, fingerprint: str, paths: Iterable[Path], **extra: Any) -> dict:
+        """A record of output `key` just written to `paths` (files, or folders of files), kept and returned."""
+        files = {}
+        for path in _files(paths):
+            stat = _stat(path)
+            if stat is not None:
+                files[path.relative_to(self.out_dir).as_posix()] = stat
+        entry = {"fingerprint": fingerprint, "files": files, **extra}
+        self.outputs[key] = self.added["outputs"][key] = entry
+        self.changed = True
+        return entry
+
+    def default_formats(self, scene_print: str) -> list[str] | None:
+        return None if self.force else self.defaults.get(scene_print)
+
+    def merge(self, records: dict[str, Any]) -> None:
+        """Take the records a render returned (`{"outputs": {...}, "defaults": {...}}`), e.g. from a worker."""
+        for name, known in (("outputs", self.outputs), ("defaults", self.defaults)):
+            if records.get(name):
+                known.update(records[name])
+                self.added[name].update(records[name])
+                self.changed = True
+
+    def save(self) -> None:
+        """Write the manifest (atomically), if anything was recorded."""
+        if not self.changed:
+            return
+        from convgif.encode.atomic import atomic_write
+
+        if len(self.defaults) > 4 * max(1, len(self.outputs)):  # old scenes' entries: keep the file small
+            self.defaults = dict(list(self.defaults.items())[-4 * max(1, len(self.outputs)):])
+        with atomic_write(self.out_dir / MANIFEST_NAME, "w") as handle:
+            json.dump({"version": MANIFEST_VERSION, "outputs": self.outputs, "defaults": self.defaults}, handle,
+                      indent=1, sort_keys=True)
+            handle.write("\n")
+        self.changed = False
