@@ -8,6 +8,7 @@ small render. A test holds the two painters to the same picture within a small t
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convgif.errors import RenderError
-from convgif.render.fonts import font_path, pil_font
+from convgif.render.fonts import font_path, pil_font, text_width
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
@@ -271,6 +272,82 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             pil_polygon(image, draw, item)
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
+    """`pil_paint`, returning the boxes it may have painted in (`painted_boxes`) and a function that puts back the
+    pixels it painted over: a frame's marks are painted onto the running image and taken off again once the frame is
+    read, where copying the whole image for each frame was the largest part of a small frame's drawing time."""
+    boxes = painted_boxes(image.size, primitives)
+    image.load()
+    kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
+    pil_paint(image, primitives, crisp_text=crisp_text)
+
+    def undo() -> None:
+        for box, pixels in kept:
+            image.im.paste(pixels, box)
+    return boxes, undo
+
+
+def read_box(image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The RGB pixels of `image` inside `box` as a (h, w, 3) array, read straight from the image (what
+    `np.asarray(image.crop(box))` gives, without making the cropped image)."""
+    x0, y0, x1, y1 = box
+    encoder = Image.core.raw_encoder("RGB", "RGB")
+    try:
+        encoder.setimage(image.im, box)
+        _, status, data = encoder.encode(max((x1 - x0) * (y1 - y0) * 3, 65536))  # all of it in one piece
+    finally:
+        encoder.cleanup()
+    if status != 1:
+        raise RenderError(f"reading pixels {box}: encoder status {status}")
+    return np.frombuffer(data, np.uint8).reshape(y1 - y0, x1 - x0, 3)
+
+
+def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive]) -> list[tuple[int, int, int, int]]:
+    """A few boxes (x1, y1 exclusive) inside an image of `size` that hold every pixel `pil_paint` may paint for
+    `primitives`: a box round each primitive, larger than what it can cover, overlapping ones merged."""
+    return _merged(_cover(size, item) for item in primitives)
+
+
+SHORT_TEXT = 16  # characters: a word or number measured (cached) to bound its box; a longer line gets its whole band
+
+
+def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
+    """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
+    width, height = size
+    if isinstance(item, Text):
+        # any glyph of either font lies within 1.6 sizes above its baseline and 0.8 below, and within a size of the
+        # advance box sideways (anti-aliased or one-bit, at any sub-pixel start)
+        pad = item.size + 2
+        if len(item.text) <= SHORT_TEXT:
+            advance = text_width(item.text, item.size, item.bold)
+            left = item.x - {"left": 0.0, "center": 0.5, "right": 1.0}[item.align] * advance
+            x0, x1 = left - pad, left + advance + pad
+        else:
+            x0, x1 = 0, width
+        y0, y1 = item.y - 1.6 * item.size - 2, item.y + 0.8 * item.size + 2
+    elif isinstance(item, Polygon):
+        x0, y0, x1, y1 = item.box
+        grow = item.line_width + 2
+        x0, y0, x1, y1 = x0 - grow, y0 - grow, x1 + grow, y1 + grow
+    else:  # Rect, Veil: inside their box
+        x0, y0, x1, y1 = item.box
+        x0, y0, x1, y1 = x0 - 1, y0 - 1, x1 + 1, y1 + 1
+    return (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
+
+
+def _merged(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes, top to bottom, with each run whose rows overlap replaced by the box round it (a frame's marks
+    become a box or two: a grid's window and cells, the arithmetic lines under the grids)."""
+    out: list[list[int]] = []
+    for x0, y0, x1, y1 in sorted((box for box in boxes if box[2] > box[0] and box[3] > box[1]), key=lambda b: b[1]):
+        if out and y0 < out[-1][3]:
+            last = out[-1]
+            last[0], last[2], last[3] = min(last[0], x0), max(last[2], x1), max(last[3], y1)
+        else:
+            out.append([x0, y0, x1, y1])
+    return [tuple(box) for box in out]
 
 
 def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon) -> None:
