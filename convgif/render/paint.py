@@ -267,7 +267,11 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             draw.text((item.x, item.y), item.text, fill=item.colour, font=pil_font(item.size, item.bold, item.text),
                       anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
-            image.paste(image.crop(item.box).point(veil_table(item.colour, item.alpha)), item.box[:2])
+            # Image.crop(box).point(table) then Image.paste, on the core image: the same operations without the
+            # Image wrappers, whose `point` rounds all 768 table entries again on every call
+            box = tuple(map(int, map(round, item.box)))
+            image.load()
+            image.im.paste(image.im.crop(box).point(veil_table(item.colour, item.alpha), None), box)
         elif isinstance(item, Polygon):
             pil_polygon(image, draw, item)
         else:
