@@ -119,3 +119,25 @@ def test_step_frames_are_the_plain_frames():
     everything = list(range(n))
     assert all(np.array_equal(a, b) for a, b in zip(view.frames(everything), plain_frames(view, everything),
                                                      strict=True))
+
+
+@pytest.mark.parametrize("crisp", [False, True])
+def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
+    """A guard for the boxes a frame's marks are read back from: glyphs that ink far outside their advance (wide,
+    tall, deep, combining) at sizes and sub-pixel starts, each alignment, smooth and one-bit."""
+    from convgif.render.paint import painted_boxes
+    from convgif.render.primitives import Text
+
+    texts = ["Ǻ", "ŷ", "g|", "\u0301a", "a\u0301", "∫", "WWW", "0.5×(−1)", "通道", "…12 more…", "Ψ̃", "ﬃ", "—"]
+    for text in texts:
+        for size in (10, 13, 31, 48):
+            for align in ("left", "center", "right"):
+                item = Text(100.37, 80.6, text, size, (0, 0, 0), align=align)
+                image = Image.new("RGB", (240, 160), (255, 255, 255))
+                pil_paint(image, [item], crisp_text=crisp)
+                inked = np.argwhere((np.asarray(image) != 255).any(axis=2))
+                if not len(inked):
+                    continue
+                (x0, y0, x1, y1), = painted_boxes(image.size, [item])
+                assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align)
+                assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align)

@@ -49,6 +49,20 @@ def coverage(path: str) -> frozenset[int]:
         font.close()
 
 
+@functools.lru_cache(maxsize=8)
+def ink_bounds(path: str) -> tuple[float, float, float, float]:
+    """(xMin, yMin, xMax, yMax) in ems, y up: the box round every glyph of a font file, from its origin (the font's
+    `head` table); no glyph inks outside it."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)
+    try:
+        head = font["head"]
+        return tuple(value / head.unitsPerEm for value in (head.xMin, head.yMin, head.xMax, head.yMax))
+    finally:
+        font.close()
+
+
 def _candidates(bold: bool) -> tuple[str, ...]:
     return (dejavu_path(bold), cjk_path(bold), cjk_path(False))
 

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convgif.errors import RenderError
-from convgif.render.fonts import font_path, pil_font, text_width
+from convgif.render.fonts import font_path, ink_bounds, pil_font, text_width
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
@@ -314,23 +314,27 @@ def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive]) -> lis
     return _merged(_cover(size, item) for item in primitives)
 
 
-SHORT_TEXT = 16  # characters: a word or number measured (cached) to bound its box; a longer line gets its whole band
+SHORT_TEXT = 16  # characters: a word or number is measured (cached) to bound its box; a longer line gets its band
 
 
 def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
     """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
     width, height = size
     if isinstance(item, Text):
-        # any glyph of either font lies within 1.6 sizes above its baseline and 0.8 below, and within a size of the
-        # advance box sideways (anti-aliased or one-bit, at any sub-pixel start)
-        pad = item.size + 2
+        # every glyph inks inside its font's glyph box round its origin (fonts.ink_bounds); the origins run from the
+        # line's left end to its advance (the larger of the smooth and crisp ones, so this holds for either), and
+        # 2 px more cover hinting and sub-pixel starts
+        px = item.size
+        if "\n" in item.text:  # Pillow sets lines below lines: anywhere
+            return (0, 0, width, height)
+        gx0, gy0, gx1, gy1 = ink_bounds(font_path(item.bold, item.text))
         if len(item.text) <= SHORT_TEXT:
-            advance = text_width(item.text, item.size, item.bold)
+            advance = text_width(item.text, px, item.bold)
             left = item.x - {"left": 0.0, "center": 0.5, "right": 1.0}[item.align] * advance
-            x0, x1 = left - pad, left + advance + pad
+            x0, x1 = left + min(gx0, 0.0) * px - 2, left + advance + max(gx1, 0.0) * px + 2
         else:
             x0, x1 = 0, width
-        y0, y1 = item.y - 1.6 * item.size - 2, item.y + 0.8 * item.size + 2
+        y0, y1 = item.y - gy1 * px - 2, item.y - gy0 * px + 2
     elif isinstance(item, Polygon):
         x0, y0, x1, y1 = item.box
         grow = item.line_width + 2
