@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from PIL import ImageFont
@@ -26,6 +27,7 @@ def _matplotlib_data() -> str:
     return os.path.join(spec.submodule_search_locations[0], "mpl-data")
 
 
+@functools.cache  # asked for every word a frame draws
 def dejavu_path(bold: bool = False) -> str:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
     return os.path.join(_matplotlib_data(), "fonts", "ttf", name)
@@ -43,6 +45,20 @@ def coverage(path: str) -> frozenset[int]:
     font = TTFont(path, lazy=True)
     try:
         return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+@functools.lru_cache(maxsize=8)
+def ink_bounds(path: str) -> tuple[float, float, float, float]:
+    """(xMin, yMin, xMax, yMax) in ems, y up: the box round every glyph of a font file, from its origin (the font's
+    `head` table); no glyph inks outside it."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)
+    try:
+        head = font["head"]
+        return tuple(value / head.unitsPerEm for value in (head.xMin, head.yMin, head.xMax, head.yMax))
     finally:
         font.close()
 
@@ -120,6 +136,36 @@ def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None =
     if crisp is None:
         return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
     return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
+
+
+def joined_width(pieces: Iterable[str], size: int, bold: bool = False, *, crisp: bool | None = None) -> float:
+    """`text_width("".join(pieces), ...)`, exactly, from the widths of the pieces: Pillow's basic layout sets a line
+    as each glyph's own advance plus a kerning term between each two neighbours, in whole 1/64 px, so the line's
+    width is its pieces' widths plus the kerning across each join. A line made of the same few pieces in ever
+    other combinations (`layout_common.elide`) then costs a cached measure per piece instead of one per line."""
+    pieces = [piece for piece in pieces if piece]
+    path = font_path(bold, "".join(pieces))  # the font the whole line is set in, as text_width picks it
+    if crisp is None:
+        return max(_joined(path, size, pieces, False), _joined(path, size, pieces, True))
+    return _joined(path, size, pieces, crisp)
+
+
+def _joined(path: str, size: int, pieces: list[str], crisp: bool) -> float:
+    return (sum(piece_width(path, size, piece, crisp) for piece in pieces)
+            + sum(kerning(path, size, a[-1] + b[0], crisp) for a, b in zip(pieces, pieces[1:])))
+
+
+@functools.lru_cache(maxsize=8192)
+def piece_width(path: str, size: int, text: str, crisp: bool) -> float:
+    """Advance width of `text` in the font file `path` (`text_width` without choosing the font)."""
+    return _pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
+
+
+@functools.lru_cache(maxsize=4096)
+def kerning(path: str, size: int, pair: str, crisp: bool) -> float:
+    """What setting the two characters of `pair` together adds to their own advances (0 for most pairs)."""
+    return (piece_width(path, size, pair, crisp) - piece_width(path, size, pair[0], crisp)
+            - piece_width(path, size, pair[1], crisp))
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from convgif.render.fonts import text_width
+from convgif.render.fonts import coverage, dejavu_path, joined_width, piece_width, text_width
+from convgif.render.fonts import kerning as fonts_kerning
 from convgif.render.labels import label
 from convgif.render.primitives import ELLIPSIS, TIMES, Box, Mark, Primitive, Rect, Text, cell_text_baseline
 from convgif.render.theme import RGB, Theme, mix
@@ -362,17 +363,93 @@ def elide(terms: list[str], prefix: str, tail: str, result: str, room: float, jo
 
     `by_word`: the line is drawn by `line_texts`, so it is measured as that sets it.
     """
-    measure = by_word_width if by_word else text_width
     room = room - text_width(result, size, True) - 4
+    line = None if by_word else _ElidedLine(terms, prefix, tail, joiner, size)
     body = prefix + joiner.join(terms) + tail
     keep = len(terms)
-    while measure(body, size) > room and keep > 2:
+    width = by_word_width(body, size) if by_word else line.width(len(terms), "", 0)
+    while width > room and keep > 2:
         keep -= 1
         head, back = terms[: (keep + 1) // 2], terms[len(terms) - keep // 2:]
         more = label(language, "more_terms", count=len(terms) - len(head) - len(back))
-        body = (prefix + joiner.join(head) + f"{joiner}{ELLIPSIS}{more}{ELLIPSIS}{joiner}"
-                + joiner.join(back) + tail)
+        middle = f"{joiner}{ELLIPSIS}{more}{ELLIPSIS}{joiner}"
+        body = prefix + joiner.join(head) + middle + joiner.join(back) + tail
+        width = by_word_width(body, size) if by_word else line.width(len(head), middle, len(back))
     return body, result
+
+
+class _ElidedLine:
+    """`text_width` of `prefix + joiner.join(terms[:h]) + middle + joiner.join(terms[n - b:]) + tail` for any h, b
+    and middle, exactly, without measuring that line: the widths of the head and back runs are summed once as they
+    grow term by term (piece widths and the kerning across each join, as fonts.joined_width), so each trial line of
+    `elide` costs a few additions; measuring each trial line whole was most of a step frame's drawing time."""
+
+    def __init__(self, terms: list[str], prefix: str, tail: str, joiner: str, size: int):
+        self.terms, self.prefix, self.tail, self.joiner, self.size = terms, prefix, tail, joiner, size
+        self.text = prefix + joiner.join(terms) + tail
+        self.dejavu = _in_dejavu(self.text)  # then so is every shorter line made of its pieces: one font sets all
+        self.runs = None
+
+    def width(self, head: int, middle: str, back: int) -> float:
+        if not middle:  # the whole line
+            return text_width(self.text, self.size)
+        if not (self.dejavu and _in_dejavu(middle)):  # another font may set this line: from its pieces as they are
+            terms, joiner = self.terms, self.joiner
+            return joined_width([self.prefix, joiner.join(terms[:head]), middle,
+                                 joiner.join(terms[len(terms) - back:]), self.tail], self.size)
+        if self.runs is None:
+            self.runs = self._runs()
+        (head_width, last), (back_width, first) = self.runs[0][head], self.runs[1][back]
+        smooth, crisp = _widths(self.size, middle)
+        smooth, crisp = smooth + head_width[0] + back_width[0], crisp + head_width[1] + back_width[1]
+        for pair in (last + middle[0] if last else "", middle[-1] + first if first else ""):
+            if pair:
+                kern = _widths(self.size, pair, kerning=True)
+                smooth, crisp = smooth + kern[0], crisp + kern[1]
+        return max(smooth, crisp)  # as text_width: the room the line needs drawn smooth or crisp
+
+    def _runs(self):
+        """((smooth, crisp) width, last char) of `prefix + joiner.join(terms[:h])` for every h a trial line can
+        keep, and ((smooth, crisp) width, first char) of `joiner.join(terms[n - b:]) + tail` for every b."""
+        size, joiner, terms = self.size, self.joiner, self.terms
+
+        def grow(run, piece, at_end):
+            if not piece:
+                return run
+            (smooth, crisp), edge = run
+            add = _widths(size, piece)
+            smooth, crisp = smooth + add[0], crisp + add[1]
+            if edge:
+                kern = _widths(size, edge + piece[0] if at_end else piece[-1] + edge, kerning=True)
+                smooth, crisp = smooth + kern[0], crisp + kern[1]
+            return (smooth, crisp), piece[-1] if at_end else piece[0]
+
+        heads = [grow(((0.0, 0.0), ""), self.prefix, True)]
+        for i, term in enumerate(terms[: len(terms) // 2]):  # a trial line keeps at most n // 2 terms in front
+            heads.append(grow(grow(heads[-1], joiner, True) if i else heads[-1], term, True))
+        backs = [grow(((0.0, 0.0), ""), self.tail, False)]
+        for i, term in enumerate(reversed(terms[len(terms) - (len(terms) - 1) // 2:])):  # and (n - 1) // 2 behind
+            backs.append(grow(grow(backs[-1], joiner, False) if i else backs[-1], term, False))
+        return heads, backs
+
+
+@functools.lru_cache(maxsize=1)
+def _dejavu_chars() -> frozenset[str]:
+    return frozenset(map(chr, coverage(dejavu_path(False))))
+
+
+def _in_dejavu(text: str) -> bool:
+    """Whether DejaVu draws every character of `text` (then fonts.font_path sets it in DejaVu)."""
+    return text.isascii() or _dejavu_chars().issuperset(text)
+
+
+def _widths(size: int, text: str, kerning: bool = False) -> tuple[float, float]:
+    """(smooth, crisp) advance width of `text` in DejaVu; `kerning`: what setting its two characters together adds
+    to their own advances."""
+    path = dejavu_path(False)
+    if kerning:
+        return fonts_kerning(path, size, text, False), fonts_kerning(path, size, text, True)
+    return piece_width(path, size, text, False), piece_width(path, size, text, True)
 
 
 def by_word_width(text: str, size: int, bold: bool = False, *, crisp: bool = False) -> float:

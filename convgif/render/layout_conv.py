@@ -38,6 +38,9 @@ def contrasting(fill: RGB) -> RGB:
     return BLACK if 0.299 * r + 0.587 * g + 0.114 * b >= 128 else WHITE
 
 
+KEPT_SLICES = 256  # kernel slices a layout keeps drawn (a slice of 5×5 weights is ~50 small primitives)
+
+
 class ConvLayout(Layout):
     """Pixel layout of one conv trace's frames: input channels | kernel slices and partial sums | output channels,
     one lane per group."""
@@ -694,7 +697,18 @@ class ConvLayout(Layout):
         return out
 
     def kernel_slice(self, grid: Grid, out_channel: int, in_channel: int, weights) -> list[Primitive]:
-        """A kernel slice in the kernels column: its label and its weights."""
+        """A kernel slice in the kernels column: its label and its weights (made once per slice and weights: every
+        step of an output channel shows the same slices, and their primitives are immutable)."""
+        weights = np.asarray(weights)
+        key = (grid.x, grid.y, out_channel, in_channel, weights.shape, weights.tobytes())
+        cache = self.__dict__.setdefault("_kernel_slices", {})
+        if key not in cache:
+            if len(cache) >= KEPT_SLICES:  # memory stays flat for layers with many channels
+                cache.clear()
+            cache[key] = tuple(self._kernel_slice(grid, out_channel, in_channel, weights))
+        return list(cache[key])
+
+    def _kernel_slice(self, grid: Grid, out_channel: int, in_channel: int, weights) -> list[Primitive]:
         return [Text(grid.x, grid.y - 5, self.kernel_label(out_channel, in_channel), self.sz.label,
                      self.label_colour(out_channel // self.per_group_out)),
                 *self.weight_cells(grid, np.asarray(weights).reshape(grid.rows, grid.cols), self.weight_value_size)]

@@ -8,6 +8,7 @@ small render. A test holds the two painters to the same picture within a small t
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -16,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convgif.errors import RenderError
-from convgif.render.fonts import font_path, pil_font
+from convgif.render.fonts import font_path, ink_bounds, pil_font, text_width
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
@@ -266,11 +267,95 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             draw.text((item.x, item.y), item.text, fill=item.colour, font=pil_font(item.size, item.bold, item.text),
                       anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
-            image.paste(image.crop(item.box).point(veil_table(item.colour, item.alpha)), item.box[:2])
+            # Image.crop(box).point(table) then Image.paste, on the core image: the same operations without the
+            # Image wrappers, whose `point` rounds all 768 table entries again on every call
+            box = tuple(map(int, map(round, item.box)))
+            image.load()
+            image.im.paste(image.im.crop(box).point(veil_table(item.colour, item.alpha), None), box)
         elif isinstance(item, Polygon):
             pil_polygon(image, draw, item)
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
+    """`pil_paint`, returning the boxes it may have painted in (`painted_boxes`) and a function that puts back the
+    pixels it painted over: a frame's marks are painted onto the running image and taken off again once the frame is
+    read, where copying the whole image for each frame was the largest part of a small frame's drawing time."""
+    boxes = painted_boxes(image.size, primitives)
+    image.load()
+    kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
+    pil_paint(image, primitives, crisp_text=crisp_text)
+
+    def undo() -> None:
+        for box, pixels in kept:
+            image.im.paste(pixels, box)
+    return boxes, undo
+
+
+def read_box(image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The RGB pixels of `image` inside `box` as a (h, w, 3) array, read straight from the image (what
+    `np.asarray(image.crop(box))` gives, without making the cropped image)."""
+    x0, y0, x1, y1 = box
+    encoder = Image.core.raw_encoder("RGB", "RGB")
+    try:
+        encoder.setimage(image.im, box)
+        _, status, data = encoder.encode(max((x1 - x0) * (y1 - y0) * 3, 65536))  # all of it in one piece
+    finally:
+        encoder.cleanup()
+    if status != 1:
+        raise RenderError(f"reading pixels {box}: encoder status {status}")
+    return np.frombuffer(data, np.uint8).reshape(y1 - y0, x1 - x0, 3)
+
+
+def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive]) -> list[tuple[int, int, int, int]]:
+    """A few boxes (x1, y1 exclusive) inside an image of `size` that hold every pixel `pil_paint` may paint for
+    `primitives`: a box round each primitive, larger than what it can cover, overlapping ones merged."""
+    return _merged(_cover(size, item) for item in primitives)
+
+
+SHORT_TEXT = 16  # characters: a word or number is measured (cached) to bound its box; a longer line gets its band
+
+
+def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
+    """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
+    width, height = size
+    if isinstance(item, Text):
+        # every glyph inks inside its font's glyph box round its origin (fonts.ink_bounds); the origins run from the
+        # line's left end to its advance (the larger of the smooth and crisp ones, so this holds for either), and
+        # 2 px more cover hinting and sub-pixel starts
+        px = item.size
+        if "\n" in item.text:  # Pillow sets lines below lines: anywhere
+            return (0, 0, width, height)
+        gx0, gy0, gx1, gy1 = ink_bounds(font_path(item.bold, item.text))
+        if len(item.text) <= SHORT_TEXT:
+            advance = text_width(item.text, px, item.bold)
+            left = item.x - {"left": 0.0, "center": 0.5, "right": 1.0}[item.align] * advance
+            x0, x1 = left + min(gx0, 0.0) * px - 2, left + advance + max(gx1, 0.0) * px + 2
+        else:
+            x0, x1 = 0, width
+        y0, y1 = item.y - gy1 * px - 2, item.y - gy0 * px + 2
+    elif isinstance(item, Polygon):
+        x0, y0, x1, y1 = item.box
+        grow = item.line_width + 2
+        x0, y0, x1, y1 = x0 - grow, y0 - grow, x1 + grow, y1 + grow
+    else:  # Rect, Veil: inside their box
+        x0, y0, x1, y1 = item.box
+        x0, y0, x1, y1 = x0 - 1, y0 - 1, x1 + 1, y1 + 1
+    return (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
+
+
+def _merged(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes, top to bottom, with each run whose rows overlap replaced by the box round it (a frame's marks
+    become a box or two: a grid's window and cells, the arithmetic lines under the grids)."""
+    out: list[list[int]] = []
+    for x0, y0, x1, y1 in sorted((box for box in boxes if box[2] > box[0] and box[3] > box[1]), key=lambda b: b[1]):
+        if out and y0 < out[-1][3]:
+            last = out[-1]
+            last[0], last[2], last[3] = min(last[0], x0), max(last[2], x1), max(last[3], y1)
+        else:
+            out.append([x0, y0, x1, y1])
+    return [tuple(box) for box in out]
 
 
 def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon) -> None:

@@ -15,9 +15,18 @@ import numpy as np
 from PIL import Image
 
 from convgif.render.layout import Layout, fitted_layout
-from convgif.render.paint import mpl_render, pil_paint
+from convgif.render.paint import mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box
 from convgif.render.primitives import Box, Text
 from convgif.render.theme import RGB, Theme, get_theme
+
+
+CATCH_UP_WHOLE = 200  # primitives: past this many done at once, the array is taken from the whole image again
+
+
+def _copy_boxes(pixels: np.ndarray, image: Image.Image, boxes) -> None:
+    """Copy `image`'s pixels inside each box into the array `pixels` of the same size."""
+    for x0, y0, x1, y1 in boxes:
+        pixels[y0:y1, x0:x1] = read_box(image, (x0, y0, x1, y1))
 
 
 class View:
@@ -66,22 +75,35 @@ class View:
     def frames_with_text(self, step_indices: Iterable[int]) -> Iterator[tuple[np.ndarray, str]]:
         """`frames`, each with its step's arithmetic as plain text (see `arithmetic_text`)."""
         progress: Image.Image | None = None
+        pixels: np.ndarray | None = None  # `progress` as an array, kept in step with it box by box
         batch = -1
         painted_to = 0  # step index up to which done cells are on `progress`
+        crisp = self.theme.crisp_text
         for index in step_indices:
             step = self.trace.step(int(index))
             if progress is None or step.batch != batch or step.index < painted_to:
                 batch = step.batch
                 progress = self._static_image(batch).copy()
+                pixels = np.array(progress)
                 painted_to = batch * self._steps_per_batch
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
-                pil_paint(progress, done, crisp_text=self.theme.crisp_text)
+                pil_paint(progress, done, crisp_text=crisp)
+                if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
+                    pixels = np.array(progress)
+                else:
+                    _copy_boxes(pixels, progress, painted_boxes(self.size, done))
                 painted_to = step.index
-            frame = progress.copy()
+            # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
+            # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
+            # and converting the whole of it took several)
             marks = self.layout.transient(step)
-            pil_paint(frame, marks, crisp_text=self.theme.crisp_text)
-            yield np.asarray(frame), self.arithmetic_text(marks)
+            boxes, undo = pil_paint_undoable(progress, marks, crisp_text=crisp)
+            frame = pixels.copy()
+            _copy_boxes(frame, progress, boxes)
+            undo()
+            frame.flags.writeable = False  # as np.asarray of an image gives it
+            yield frame, self.arithmetic_text(marks)
 
     def arithmetic_text(self, marks: list) -> str:
         """The step counter and arithmetic lines among a frame's `marks`, as plain text, one line per drawn line:

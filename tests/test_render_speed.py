@@ -1,0 +1,143 @@
+"""The render hot loop's work, counted (no timings): how much text `elide` has Pillow measure, how often a step frame
+copies the whole image; and guards that the faster paths draw exactly what the plain ones did."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFont
+
+from convgif.engine import conv_trace
+from convgif.render import View, get_theme
+from convgif.render import fonts
+from convgif.render.fonts import text_width
+from convgif.render.labels import label
+from convgif.render.layout_common import elide
+from convgif.render.layout_conv import ConvLayout
+from convgif.render.paint import pil_paint
+from convgif.render.primitives import ELLIPSIS
+
+
+def whole_line_elide(terms, prefix, tail, result, room, joiner=" + ", *, size=13, language="en"):
+    """`elide` as it was first written: every trial line measured whole (the reference for the faster one)."""
+    room = room - text_width(result, size, True) - 4
+    body = prefix + joiner.join(terms) + tail
+    keep = len(terms)
+    while text_width(body, size) > room and keep > 2:
+        keep -= 1
+        head, back = terms[: (keep + 1) // 2], terms[len(terms) - keep // 2:]
+        more = label(language, "more_terms", count=len(terms) - len(head) - len(back))
+        body = prefix + joiner.join(head) + f"{joiner}{ELLIPSIS}{more}{ELLIPSIS}{joiner}" + joiner.join(back) + tail
+    return body, result
+
+
+def clear_width_caches():
+    text_width.cache_clear()
+    for name in ("piece_width", "kerning"):  # the piece caches of the faster elide
+        if hasattr(fonts, name):
+            getattr(fonts, name).cache_clear()
+
+
+def test_elide_measures_each_term_not_each_trial_line(monkeypatch):
+    """A 25-term line elided to a few terms: Pillow measures the whole line once and then each piece (term, joiner,
+    "…n more…") once, in each of the two modes: a few times the line's characters (~1,800 for this 308-character
+    line), not every trial line whole (~8,400 on the old code: ~18 trial lines, twice each)."""
+    rng = np.random.default_rng(3)
+    terms = [f"{rng.integers(-9, 10) / 4:g}×({rng.integers(-9, 10) / 2:g})".replace("-", "−") for _ in range(25)]
+    clear_width_caches()
+    measured = []
+    getlength = ImageFont.FreeTypeFont.getlength
+    monkeypatch.setattr(ImageFont.FreeTypeFont, "getlength",
+                        lambda font, text, *args, **kwargs: measured.append(len(text)) or getlength(font, text, *args, **kwargs))
+    body, _ = elide(terms, "ch0: ", " + 0.5", " = 12.25", 692)
+    line = len("ch0: " + " + ".join(terms) + " + 0.5")
+    assert ELLIPSIS in body  # the line was elided: several trial lines were needed
+    assert sum(measured) <= 8 * line, (sum(measured), line)
+
+
+TERMS = ["0.5×(−1)", "12×3", "VA", "To", "Ty", "−0.25", "1e−05", "ŷ", "通道", "|x|", "√2", "", "(", ")"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_elide_agrees_with_measuring_every_line_whole(seed):
+    """A guard (it passes on the old code by construction): the piecewise measure picks the same line, kerning
+    across joins and lines set in the CJK font included."""
+    rng = random.Random(seed)
+    clear_width_caches()
+    for _ in range(150):
+        terms = ["".join(rng.choice(TERMS) for _ in range(rng.randint(0, 3))) for _ in range(rng.randint(1, 30))]
+        args = (terms, rng.choice(["", "ch0: ", "max(", "通道 1: ", "T"]), rng.choice(["", ")", ") / 9", " + b", "A"]),
+                rng.choice(["", " = 3.5"]), rng.uniform(100, 900), rng.choice([" + ", ", ", "Y"]))
+        kwargs = dict(size=rng.choice([11, 13, 19]), language=rng.choice(["en", "zh"]))
+        assert elide(*args, **kwargs) == whole_line_elide(*args, **kwargs), (args, kwargs)
+
+
+def make_view():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10, (2, 2, 6, 6)).astype(float)  # two batch elements
+    w = rng.integers(-1, 3, (3, 2, 3, 3)).astype(float)
+    return View(conv_trace(x, w, np.array([0.5, -1.0, 0.0]), padding=1), ConvLayout, title="t", theme=get_theme("light"))
+
+
+def plain_frames(view: View, indices):
+    """Step frames the plain way: each a copy of the running image with the step's marks painted on it."""
+    out, progress, batch, painted_to = [], None, -1, 0
+    for index in indices:
+        step = view.trace.step(index)
+        if progress is None or step.batch != batch or step.index < painted_to:
+            batch, progress = step.batch, view._static_image(step.batch).copy()
+            painted_to = batch * view._steps_per_batch
+        crisp = view.theme.crisp_text
+        pil_paint(progress, [p for i in range(painted_to, step.index) for p in view.layout.done_cell(i)], crisp_text=crisp)
+        painted_to = max(painted_to, step.index)
+        frame = progress.copy()
+        pil_paint(frame, view.layout.transient(step), crisp_text=crisp)
+        out.append(np.asarray(frame))
+    return out
+
+
+def test_step_frames_copy_the_whole_image_once_per_batch_element(monkeypatch):
+    view = make_view()
+    view._static_image(0), view._static_image(1)
+    copies = []
+    copy = Image.Image.copy
+    monkeypatch.setattr(Image.Image, "copy", lambda image: copies.append(image.size) or copy(image))
+    frames = list(view.frames(range(len(view.trace))))
+    assert len(frames) == len(view.trace) == 2 * 3 * 36
+    assert len(copies) <= 2, len(copies)
+
+
+def test_step_frames_are_the_plain_frames():
+    """A guard: every step, steps skipped (done cells caught up), going back, and the next batch element."""
+    view = make_view()
+    n = len(view.trace)
+    indices = [0, 1, 2, 7, 40, 41, 3, 107, 108, 150, n - 1, 5]
+    for fast, plain in zip(view.frames(indices), plain_frames(view, indices), strict=True):
+        assert np.array_equal(fast, plain)
+    everything = list(range(n))
+    assert all(np.array_equal(a, b) for a, b in zip(view.frames(everything), plain_frames(view, everything),
+                                                     strict=True))
+
+
+@pytest.mark.parametrize("crisp", [False, True])
+def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
+    """A guard for the boxes a frame's marks are read back from: glyphs that ink far outside their advance (wide,
+    tall, deep, combining) at sizes and sub-pixel starts, each alignment, smooth and one-bit."""
+    from convgif.render.paint import painted_boxes
+    from convgif.render.primitives import Text
+
+    texts = ["Ǻ", "ŷ", "g|", "\u0301a", "a\u0301", "∫", "WWW", "0.5×(−1)", "通道", "…12 more…", "Ψ̃", "ﬃ", "—"]
+    for text in texts:
+        for size in (10, 13, 31, 48):
+            for align in ("left", "center", "right"):
+                item = Text(100.37, 80.6, text, size, (0, 0, 0), align=align)
+                image = Image.new("RGB", (240, 160), (255, 255, 255))
+                pil_paint(image, [item], crisp_text=crisp)
+                inked = np.argwhere((np.asarray(image) != 255).any(axis=2))
+                if not len(inked):
+                    continue
+                (x0, y0, x1, y1), = painted_boxes(image.size, [item])
+                assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align)
+                assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align)
