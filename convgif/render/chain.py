@@ -64,8 +64,17 @@ class ChainHeader:
             self.chips.append((x, y, w, text))
             x += w + self.gap
         y += self.chip_h + 8
+        self.legend_rows = flow_legend(self._legend(), y, width, sz)
+        y += legend_height(self.legend_rows, sz) + 2
         self.rule_y = y
         self.height = y + 6
+
+    def _legend(self):
+        """What the header's boxes and a transition frame's accent frame mean (every mark named in a legend)."""
+        th = self.theme
+        return [("this stage", swatch(fill=th.output_current, edge=th.text, line_width=2)),
+                ("stage done", swatch(fill=th.output_done, edge=th.grid)),
+                ("input = the stage before's output (between stages)", swatch(edge=th.accent, line_width=3))]
 
     def primitives(self, current: int | None, line: str) -> list[Primitive]:
         """The header with stage `current` (0-based; None: every stage done) highlighted and `line` under the title."""
@@ -88,13 +97,14 @@ class ChainHeader:
             if i + 1 < len(self.chips) and self.chips[i + 1][1] == y:  # an arrow to the next box on this row
                 out.append(Text(x + w + self.gap // 2, baseline, ARROW, sz.legend, th.muted_text,
                                 align="center"))
+        out += legend_primitives(self.legend_rows, th, sz)
         out.append(Rect((MARGIN, self.rule_y, self.width - MARGIN, self.rule_y + 1), fill=th.grid))
         return out
 
     def colours(self) -> list[RGB]:
         th = self.theme
         return palette_with_ramps(
-            [th.background, th.output_current, th.output_done, th.grid, th.text],
+            [th.background, th.output_current, th.output_done, th.grid, th.text, th.accent],
             [], [(th.output_current_text, th.output_current), (th.output_done_text, th.output_done)],
             [(th.text, th.background), (th.muted_text, th.background)], crisp=th.crisp_text)
 
