@@ -197,6 +197,7 @@ def plan(scene_path: str | os.PathLike, varies: list[Vary], out_dir: Path) -> tu
         document = copy.deepcopy(base)
         for vary, value in zip(varies, values):
             set_key(document, vary.key, value)
+        document.pop("explore", None)  # a variant is one scene, not a sweep
         document.setdefault("output", {})["formats"] = ["html"]
         # the variant's own title; the base scene's description would name the base scene's values
         document["title"] = f"{base.get('title') or path.stem}: " + ", ".join(
@@ -246,12 +247,25 @@ def _render_one(job: tuple[dict, str, str]) -> str:
     return target_path.stem
 
 
+def scene_sweep(scene_path: str | os.PathLike) -> list[Vary]:
+    """The scene's own `[explore]` table as sweeps (checked like the rest of the file), or a usage error."""
+    from convgif.scene import parse_scene
+    from convgif.scene.load import read_document
+
+    document = read_document(scene_path)
+    parse_scene(document, str(scene_path))  # its problems, [explore]'s among them, as `convgif check` says them
+    table = document.get("explore")
+    if not table:
+        raise UsageError("explore: give at least one --vary KEY=V1,V2,..., or an [explore] table in the scene")
+    return [Vary(key, tuple(values)) for key, values in table.items()]
+
+
 def explore(scene_path: str | os.PathLike, varies: list[Vary], out_dir: str | os.PathLike, *, jobs: int | None = None,
             progress: Callable[[str], None] | None = None) -> ExploreResult:
     """Render every combination of `varies` of the scene at `scene_path` not yet in `out_dir`, then write the page."""
     started = time.perf_counter()
     if not varies:
-        raise UsageError("explore: give at least one --vary KEY=V1,V2,...")
+        varies = scene_sweep(scene_path)
     out = Path(out_dir)
     base, variants = plan(scene_path, varies, out)
     if all(variant.refused for variant in variants):  # a misspelt key, or values none of which run: say so

@@ -148,7 +148,7 @@ def test_explore_errors_are_one_line_and_write_no_page(scene_file, tmp_path, cap
     assert main(["explore", str(scene_file), "--vary", "op.strid=1,2", "-o", str(out)]) == 2
     assert main(["explore", str(scene_file), "--vary", "op.stride", "-o", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == ["convgif: explore: give at least one --vary KEY=V1,V2,...",
+    assert err == ["convgif: explore: give at least one --vary KEY=V1,V2,..., or an [explore] table in the scene",
                    f"{scene_file}: every one of the 2 combination(s) is refused; the first: op.strid: unknown key "
                    "(did you mean 'stride'?)",
                    "convgif: --vary 'op.stride': expected KEY=V1,V2,... with a dotted scene key (op.stride=1,2)"]
@@ -218,3 +218,24 @@ def test_a_chain_stage_key_is_explored_with_each_stages_shapes(tmp_path):
         assert [s["kind"] for s in stages] == ["conv2d", "conv_transpose2d"]
         assert stages[1]["output_shape"] == [1, size, size] == data["variants"][index]["output_shape"]
     assert "ops[1].output_padding" in data["variants"]["2"]["refused"][0]
+
+
+def test_a_scene_ships_its_sweep_in_an_explore_table(tmp_path, capsys):
+    """scenes/b03_explore_conv_arguments.toml: stride × padding × dilation × kernel size on one input, run without
+    --vary; the table is checked like the rest of the file."""
+    source = Path(__file__).resolve().parent.parent / "scenes" / "b03_explore_conv_arguments.toml"
+    from convgif.explore import scene_sweep
+
+    sweep = scene_sweep(source)
+    assert [v.key for v in sweep] == ["op.stride", "op.padding", "op.dilation", "op.kernel_size"]
+    assert [len(v.values) for v in sweep] == [2, 2, 2, 3]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL + '\n[explore]\n"op.stride" = []\n', encoding="utf-8")
+    assert main(["check", str(bad)]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{bad}: explore: op.stride: [] is not a list of the values to try"]
+    assert main(["explore", str(bad), "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out" / "index.html").exists()
+    plain = tmp_path / "plain.toml"
+    plain.write_text(SMALL, encoding="utf-8")
+    assert main(["explore", str(plain), "-o", str(tmp_path / "out")]) == 2
+    assert "or an [explore] table in the scene" in capsys.readouterr().err

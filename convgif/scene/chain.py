@@ -197,6 +197,9 @@ def parse_chain_scene(document: dict, source: str, *, validate_section, plain_st
     for key in document:
         if key not in top_keys:
             problems.append((str(key), unknown_key(key, top_keys)))
+    from convgif.scene.load import explore_problems
+
+    problems += explore_problems(document)
     if "op" in document:
         problems.append(("ops", "cannot be given together with [op] (a scene has one [op] or a list of [[ops]])"))
     if "weights" in document:

@@ -101,6 +101,8 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
             failed.add(key)
             texts[key] = None
 
+    problems += explore_problems(document)
+
     language = "en"
     if "language" in document:
         try:
@@ -171,6 +173,17 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         render=sections["render"],
         output=output,
     )
+
+
+def explore_problems(document: dict) -> list[Problem]:
+    """`[explore]` (convgif explore's sweep), checked here so that `convgif check` names its problems."""
+    from convgif.scene.spec import _explore
+
+    try:
+        _explore(document.get("explore"))
+    except ValueError as error:
+        return [("explore", str(error))]
+    return []
 
 
 def _input_image(spec, raw: Any, source: str) -> tuple[Any, list[Problem]]:

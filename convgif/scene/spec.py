@@ -207,6 +207,26 @@ def _caption(value: Any) -> str | None:
     return value
 
 
+EXPLORE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])?)*$")
+
+
+def _explore(value: Any) -> dict[str, tuple[Any, ...]] | None:
+    """`[explore]`: the sweep `convgif explore` runs when given no --vary, a dotted scene key and its values each
+    (`"op.stride" = [1, 2]`); the scene itself renders with its own values."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise ValueError(f"{show(value)} is not a table of dotted keys and their values (\"op.stride\" = [1, 2])")
+    for key, values in value.items():
+        if not isinstance(key, str) or not EXPLORE_KEY.match(key) or key.startswith("explore"):
+            raise ValueError(f"{show(key)} is not a dotted scene key (op.stride, input.shape, ops[1].padding)")
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"{key}: {show(values)} is not a list of the values to try")
+        if len({repr(v) for v in values}) != len(values):
+            raise ValueError(f"{key}: a value is given twice")
+    return {key: tuple(values) for key, values in value.items()}
+
+
 FORMATS = format_names()  # the output formats by name, from their records (convgif.formats), for the schema
 FINAL = "final"  # in key_steps / svg_step: the hold frame after the last step
 
@@ -513,6 +533,9 @@ class SceneFile(_Spec):
     weights: WeightsSpec | None = None
     render: RenderSpec = RenderSpec()
     output: OutputSpec = OutputSpec()
+    # `convgif explore`'s sweep when no --vary is given; the scene renders with its own values
+    explore: Annotated[Any, *_custom(_explore, {"type": "object", "additionalProperties": {
+        "type": "array", "minItems": 1}})] = None
 
 
 SECTIONS: dict[str, type[_Spec]] = {
