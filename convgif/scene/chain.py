@@ -189,7 +189,7 @@ def frame_plan(chain: ChainSceneSpec) -> list[tuple[str, int, int | None]]:
 
 def parse_chain_scene(document: dict, source: str, *, validate_section, plain_string) -> ChainSceneSpec:
     """Validate a document with `[[ops]]` (the loader's helpers passed in: one way to validate a section)."""
-    from convgif.scene.spec import SceneFile
+    from convgif.scene.spec import SceneFile, explore_problems
 
     problems: list[Problem] = []
     failed: set[str] = set()
@@ -197,8 +197,6 @@ def parse_chain_scene(document: dict, source: str, *, validate_section, plain_st
     for key in document:
         if key not in top_keys:
             problems.append((str(key), unknown_key(key, top_keys)))
-    from convgif.scene.load import explore_problems
-
     problems += explore_problems(document)
     if "op" in document:
         problems.append(("ops", "cannot be given together with [op] (a scene has one [op] or a list of [[ops]])"))

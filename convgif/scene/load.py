@@ -17,7 +17,9 @@ from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule
 from convgif.scene.image_input import image_problem, resolve_image_path
-from convgif.scene.spec import SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language
+from convgif.scene.spec import (
+    SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language, explore_problems,
+)
 from convgif.scene.still import parse_still_scene
 from convgif.scene.values import show
 
@@ -173,17 +175,6 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         render=sections["render"],
         output=output,
     )
-
-
-def explore_problems(document: dict) -> list[Problem]:
-    """`[explore]` (convgif explore's sweep), checked here so that `convgif check` names its problems."""
-    from convgif.scene.spec import _explore
-
-    try:
-        _explore(document.get("explore"))
-    except ValueError as error:
-        return [("explore", str(error))]
-    return []
 
 
 def _input_image(spec, raw: Any, source: str) -> tuple[Any, list[Problem]]:

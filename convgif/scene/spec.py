@@ -227,6 +227,15 @@ def _explore(value: Any) -> dict[str, tuple[Any, ...]] | None:
     return {key: tuple(values) for key, values in value.items()}
 
 
+def explore_problems(document: dict) -> list[tuple[str, str]]:
+    """`[explore]` checked as the loader checks a file (op scenes and chains alike), so `convgif check` names it."""
+    try:
+        _explore(document.get("explore"))
+    except ValueError as error:
+        return [("explore", str(error))]
+    return []
+
+
 FORMATS = format_names()  # the output formats by name, from their records (convgif.formats), for the schema
 FINAL = "final"  # in key_steps / svg_step: the hold frame after the last step
 
