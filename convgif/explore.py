@@ -33,7 +33,7 @@ from typing import Any
 from convgif.build_cache import package_digest
 from convgif.encode.atomic import atomic_write
 from convgif.engine.notation import typeset
-from convgif.errors import ConvgifError, SceneError, UsageError
+from convgif.errors import SceneError, UsageError
 
 VARIANTS = "variants"  # the folder of rendered variants in the explorer's folder
 MAX_VARIANTS = 100_000

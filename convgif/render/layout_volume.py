@@ -22,7 +22,7 @@ from convgif.engine.trace_pool import PoolStep
 from convgif.errors import DoesNotFitError
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
-    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text,
+    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, gap_marks, outline, palette_with_ramps, shape_text,
     swatch,
 )
 from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
@@ -204,8 +204,8 @@ class VolumeFrame:
         return [(self.say("channel_layer"), swatch(fill=self.shade(th.input, "top"), edge=th.grid)),
                 (self.say("window_box"), swatch(fill=mix(th.window, th.input, BOX_ALPHA), edge=th.window))]
 
-    def translucent(self, colours: list[RGB], over: list[RGB]) -> list[RGB]:
-        """`colours` laid translucently over each of `over`, as the painters blend them (theme.mix)."""
+    def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
+        """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""
         out = []
         for colour, alpha in colours:
             out += [mix(base, colour, 1 - alpha) for base in over]
@@ -264,11 +264,11 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         dx, dy = self.depth_step(c)
         (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
         in_w = max(Block.size(self.in_channels, ph, pw, c, dx, dy)[0],
-                   math.ceil(text_width(self.input_block_label(fitting_size(self.input_strings, c)), self.sz.label)))
+                   math.ceil(text_width(self.input_block_label(), self.sz.label)))
         slot_w, _ = self.kernel_slot(ck, dx, dy)
         per_row = self.kernels_per_row
         out_cell = self.output_cell(c)
-        out_label = self.output_block_label(fitting_size(self.output_strings, out_cell))
+        out_label = self.output_block_label()
         out_w = max(Block.size(self.out_channels, oh, ow, out_cell, dx, dy)[0],
                     math.ceil(text_width(out_label, self.sz.label)))
         # the middle column's header is the only one: it may run on over the output column
@@ -297,14 +297,14 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         return super(ConvLayout, self)._column_xs()
 
     # ---- labels -------------------------------------------------------------------------------------
-    def input_block_label(self, value_size: int | None) -> str:
+    def input_block_label(self) -> str:
         """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
         g = self.trace.geometry
         shape = shape_text((g.in_channels, *self.padded_hw))
         return self.say("volume_front", name=self.say("input_padded" if self.trace.padding_cells.any() else "input"),
                         shape=shape)
 
-    def output_block_label(self, value_size: int | None) -> str:
+    def output_block_label(self) -> str:
         return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
 
     def middle_header(self) -> str:
@@ -371,7 +371,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
             padded = pad_cells[0, i] if where == "top" else pad_cells[i, -1]
             return th.padding if padded else th.input
 
-        out.append(self.block_label(block, self.input_block_label(self.input_value_size)))
+        out.append(self.block_label(block, self.input_block_label()))
         out += self.block_faces(block, input_fill)
         padded = self.trace.padded_input[batch]
         out += self.input_cells(block.front, np.asarray(padded[0]).reshape(self.padded_hw), pad_cells)
@@ -382,7 +382,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
             out += self.weight_cells(kb.front, np.asarray(self.trace.weight[oc, 0]).reshape(kb.rows, kb.cols),
                                      self.weight_value_size)
         ob = self.output_block
-        out.append(self.block_label(ob, self.output_block_label(self.output_value_size)))
+        out.append(self.block_label(ob, self.output_block_label()))
         out += self.block_faces(ob, lambda k, where, i: (self.group_face(k // self.per_group_out) if grouped
                                                          else th.output_empty))
         front = ob.front
@@ -479,8 +479,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
     def column_widths(self, c: int, ck: int) -> tuple[int, int, int]:
         dx, dy = self.depth_step(c)
         (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
-        in_label = self.input_block_label(fitting_size(self.input_strings, c))
-        out_label = self.output_block_label(fitting_size(self.output_strings, c))
+        in_label = self.input_block_label()
+        out_label = self.output_block_label()
         in_w = max(Block.size(self.channels, ph, pw, c, dx, dy)[0], math.ceil(text_width(in_label, self.sz.label)))
         out_w = max(Block.size(self.channels, oh, ow, c, dx, dy)[0], math.ceil(text_width(out_label, self.sz.label)))
         return in_w, math.ceil(text_width(self.op_text, self.sz.sum, True)) + 8, out_w
@@ -491,13 +491,13 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         return self.sz.label_h + max(Block.size(self.channels, ph, pw, c, dx, dy)[1],
                                      Block.size(self.channels, oh, ow, c, dx, dy)[1])
 
-    def input_block_label(self, value_size: int | None) -> str:
+    def input_block_label(self) -> str:
         """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
         name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
         shape = shape_text((self.channels, *self.padded_hw))
         return self.say("volume_front", name=name, shape=shape)
 
-    def output_block_label(self, value_size: int | None) -> str:
+    def output_block_label(self) -> str:
         return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
 
     def column_headers(self) -> list[tuple[int, str]]:
@@ -531,7 +531,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
             padded = pad[0, i] if where == "top" else pad[i, -1]
             return th.padding if padded else th.input
 
-        out.append(self.block_label(block, self.input_block_label(self.input_value_size)))
+        out.append(self.block_label(block, self.input_block_label()))
         out += self.block_faces(block, input_fill)
         front = block.front
         plane = np.asarray(self.trace.padded_input[batch])[0].reshape(self.padded_hw)
@@ -548,7 +548,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
                     out.append(cell_text(front, r, col, fmt_value(float(plane[r, col])), size,
                                          th.padding_text if pad[r, col] else th.input_text))
         ob = self.output_block
-        out.append(self.block_label(ob, self.output_block_label(self.output_value_size)))
+        out.append(self.block_label(ob, self.output_block_label()))
         out += self.block_faces(ob, lambda k, where, i: th.output_empty)
         out.append(Rect(ob.front.outer, fill=th.grid))
         for r in range(ob.rows):
