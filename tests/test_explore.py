@@ -239,3 +239,50 @@ def test_a_scene_ships_its_sweep_in_an_explore_table(tmp_path, capsys):
     plain.write_text(SMALL, encoding="utf-8")
     assert main(["explore", str(plain), "-o", str(tmp_path / "out")]) == 2
     assert "or an [explore] table in the scene" in capsys.readouterr().err
+
+
+def _explored(tmp_path, op: str, shape: str, sweep: list[str]):
+    scene = tmp_path / "scene.toml"
+    scene.write_text(f'title = "Explore"\n\n[op]\n{op}\n\n[input]\nshape = {shape}\nseed = 5\n\n'
+                     '[render]\nsteps = {first = 1}\n', encoding="utf-8")
+    varies = [Vary.parse(v) for v in sweep]
+    result = explore(scene, varies, tmp_path / "out", jobs=2)
+    data = page_data(tmp_path / "out")
+    combos = {}
+    for key, variant in data["variants"].items():
+        combos[tuple(varies[k].values[int(i)] for k, i in enumerate(key.split(",")))] = variant
+    return result, combos
+
+
+def test_a_pool_sweep_refuses_what_torch_refuses_and_shows_torchs_shape(tmp_path):
+    """max_pool2d: torch refuses padding over half the window, and a dilated window larger than the padded input."""
+    result, combos = _explored(tmp_path, 'kind = "max_pool2d"\nkernel_size = 2',
+                               "[1, 5, 5]", ["op.kernel_size=2,3", "op.padding=0,1,2", "op.dilation=1,3"])
+    assert result.variants == 12 and 0 < result.refused < 12
+    x = torch.arange(25, dtype=torch.float64).reshape(1, 1, 5, 5)
+    for (kernel, padding, dilation), variant in combos.items():
+        try:
+            shape = list(F.max_pool2d(x, kernel, padding=padding, dilation=dilation).shape[1:])
+        except RuntimeError:
+            shape = None
+        assert ("refused" in variant) == (shape is None), (kernel, padding, dilation, variant)
+        if shape is not None:
+            assert variant["output_shape"] == shape
+
+
+def test_a_transposed_sweep_refuses_what_torch_refuses_and_shows_torchs_shape(tmp_path):
+    """conv_transpose2d: torch refuses output_padding that is not smaller than the stride or the dilation."""
+    result, combos = _explored(tmp_path, 'kind = "conv_transpose2d"\nout_channels = 1\nkernel_size = 3',
+                               "[1, 3, 3]", ["op.stride=1,2", "op.output_padding=0,1", "op.dilation=1,2"])
+    assert result.variants == 8 and 0 < result.refused < 8
+    x = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    w = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    for (stride, output_padding, dilation), variant in combos.items():
+        try:
+            shape = list(F.conv_transpose2d(x, w, stride=stride, output_padding=output_padding,
+                                            dilation=dilation).shape[1:])
+        except RuntimeError:
+            shape = None
+        assert ("refused" in variant) == (shape is None), (stride, output_padding, dilation, variant)
+        if shape is not None:
+            assert variant["output_shape"] == shape

@@ -17,7 +17,7 @@ from convgif.render.labels import label
 from convgif.render.layout_common import elide
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.paint import pil_paint
-from convgif.render.primitives import ELLIPSIS
+from convgif.render.primitives import ELLIPSIS, fmt_number
 
 
 def whole_line_elide(terms, prefix, tail, result, room, joiner=" + ", *, size=13, language="en"):
@@ -141,3 +141,37 @@ def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
                 (x0, y0, x1, y1), = painted_boxes(image.size, [item])
                 assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align)
                 assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align)
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_digits_are_interchangeable_in_dejavu_so_a_digit_pattern_is_as_wide_as_its_text(bold):
+    """What `digit_pattern` relies on: in every size, weight and mode Pillow sets, every digit has one advance and
+    no kerning pair with a digit, sign or point, so swapping digits never changes a width."""
+    import itertools
+
+    from convgif.render.layout_common import digit_pattern
+
+    alphabet = "0123456789" + "\u2212-.+"
+    strings = ["".join(c) for n in (1, 2) for c in itertools.product(alphabet, repeat=n)]
+    strings += ["\u22121234.56", "99\u00d7(\u22127)", "1000000"]
+    for size in range(6, 33):
+        for crisp in (False, True):
+            for text in strings:
+                assert text_width(text, size, bold, crisp=crisp) == text_width(digit_pattern(text), size, bold,
+                                                                              crisp=crisp), (size, crisp, text)
+    assert digit_pattern("\u22121.25") == "\u22120.00" and digit_pattern("通道3") == "通道3"  # CJK: another font
+
+
+def test_fitting_numbers_measures_their_digit_patterns_not_every_value(monkeypatch):
+    """A 64 × 401 map of values up to a million fitted into cells: a handful of widths measured, not ~10⁵ (the
+    extreme-scene fuzz test spent 250 s of 320 in getlength here)."""
+    from convgif.render import layout_common
+
+    rng = np.random.default_rng(0)
+    values = [fmt_number(float(v)) for v in rng.integers(-1_000_000, 1_000_001, 64 * 401)]
+    calls = []
+    real = layout_common.text_width
+    monkeypatch.setattr(layout_common, "text_width", lambda *a, **k: calls.append(a) or real(*a, **k))
+    layout_common._fitting_size.cache_clear()
+    layout_common.fitting_size(values, 30)
+    assert 0 < len(calls) <= 100, len(calls)
