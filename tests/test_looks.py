@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
+from pixels import unique_colours
 
 from convgif.errors import RenderError, SceneError
 from convgif.pipeline import build_trace, build_view
@@ -318,7 +319,7 @@ def test_each_look_draws_its_own_colours():
         view = _view(_doc(render={"theme": name}, op={"kind": "conv2d", "kernel_size": 3, "padding": 1}))
         frames[name] = frame = next(view.frames([7]))
         assert tuple(frame[2, 2]) == get_theme(name).background
-        used = {tuple(c) for c in np.unique(frame.reshape(-1, 3), axis=0)}
+        used = unique_colours(frame)
         assert get_theme(name).window in used and get_theme(name).output_current in used
     assert len({frame.tobytes() for frame in frames.values()}) == 3
 

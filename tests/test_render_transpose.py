@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from pixels import colour_counts
 
 from convgif.engine.trace_transpose import scatter_trace, zero_insertion_trace
 from convgif.errors import RenderError
@@ -254,8 +255,7 @@ def assert_palette_covers(frame, palette):
     Exact membership alone cannot be asked of text-heavy frames: glyph edges take every grey level between
     text and background, and the palette holds 250 colours.
     """
-    pixels = np.unique(frame.reshape(-1, 3), axis=0, return_counts=True)
-    colours, counts = pixels
+    colours, counts = colour_counts(frame)
     distance = np.abs(colours[:, None, :].astype(int) - np.array(palette, int)[None]).max(axis=2).min(axis=1)
     total = counts.sum()
     assert counts[distance == 0].sum() / total > 0.95

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_manifest import RULES, Case
+from pixels import unique_colours
 
 from convgif.errors import SceneError
 from convgif.pipeline import render_scene
@@ -67,7 +68,7 @@ def test_every_conv2d_and_2d_pool_scene_draws_in_volumes_by_the_picture_rules(na
     assert {rule: RULES[rule](case) for rule in RULES} == {rule: [] for rule in RULES}
     palette = {tuple(c) for c in case.view.palette_colors()}
     for step, pixels in case.pixels().items():
-        colours = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
+        colours = unique_colours(pixels)
         assert colours <= palette, f"step {step}: {len(colours - palette)} colours off the palette"
 
 
@@ -225,5 +226,5 @@ def test_every_theme_paints_only_palette_colours(name, theme):
     palette = {tuple(c) for c in case.view.palette_colors()}
     assert len(palette) <= 250
     for step, pixels in case.pixels().items():
-        colours = {tuple(c) for c in np.unique(pixels.reshape(-1, 3), axis=0)}
+        colours = unique_colours(pixels)
         assert colours <= palette, f"step {step}: {len(colours - palette)} colours off the palette"
