@@ -491,6 +491,9 @@ class RenderSpec(_Spec):
     # field is lit up in every earlier tensor, one frame per stage after the chain has run
     receptive_field: Annotated[Any, *_custom(_cell, {"type": "array", "items": {"type": "integer", "minimum": 0},
                                                      "minItems": 1, "maxItems": 2})] = None
+    # exercises: each step shown twice, first with its answers as "?" (the output cell, the results of its
+    # arithmetic), then as usual; the step player reveals the answer with a button
+    quiz: bool = False
 
 
 class OutputSpec(_Spec):
