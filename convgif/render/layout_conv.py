@@ -757,7 +757,7 @@ class ConvLayout(Layout):
                                         f" = {fmt_number(float(step.channel_sums[j]))}"))
             if len(shown) < len(channels):
                 lines.append((self.say("more_channels", count=len(channels) - len(shown)), ""))
-            sums = [fmt_factor(float(s)) for s in step.channel_sums]
+            sums = [self.answer(fmt_factor(float(s))) for s in step.channel_sums]  # a quiz asks for them above
             lines.append(self.elide(sums, "", bias, f" = {fmt_number(step.value)}"))
         return lines
 
