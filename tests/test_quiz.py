@@ -405,3 +405,11 @@ def test_a_plain_player_has_no_reveal(tmp_path):
     page = write_player(tmp_path / "plain.html", frames, frame_source(scene_of("a01_plain_conv", quiz=False)).deck())
     text = page.read_text(encoding="utf-8")
     assert "cgp-reveal" not in text and "convgifQuiz1" not in text and '"answers"' not in text
+
+
+def test_pointing_at_a_cell_of_a_quiz_player_does_not_tell_its_value(quiz_player):
+    from test_player import player_data
+
+    data = player_data(quiz_player["page"].read_text(encoding="utf-8"))
+    assert data["cells"] and not any(" = " in cell[4] for cell in data["cells"])
+    assert all(text.endswith("= ?") for text, answer in zip(data["texts"], data["answers"]) if answer is not None)

@@ -174,12 +174,13 @@ def _inside(inner: list[int], outer: list[int]) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
-def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None]) -> dict:
+def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None], *, values: bool = True) -> dict:
     """{"cells": [[x0, y0, x1, y1, label, [frame, ...]], ...], "windows": {frame: [[x0, y0, x1, y1], ...]}}.
 
     A step frame computes an output cell when its marker is exactly that cell (a conv or pool step), or when one of
     its windows on the output holds the cell (a scatter step adds into it). Its windows on other tensors are what
-    the overlay draws: the boxes as the manifest gives them, never recomputed.
+    the overlay draws: the boxes as the manifest gives them, never recomputed. `values=False` (a quiz): the labels
+    leave out each cell's value, which pointing at a "?" would otherwise tell.
     """
     final = next((items for items, step in zip(items_per_frame, steps) if step is None and items is not None), None)
     if final is None:
@@ -208,7 +209,7 @@ def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None
         if not frames:
             continue
         index = ", ".join(str(v) for v in cell.get("index", []))
-        value = f" = {cell['text']}" if cell.get("text") else ""
+        value = f" = {cell['text']}" if cell.get("text") and values else ""
         table.append([*cell["box"], f"output ch {cell['channel']} ({index}){value}", frames])
     return {"cells": table, "windows": windows}
 
@@ -368,7 +369,8 @@ class PlayerBuilder:
             if theme.steps != first.steps or theme.texts != first.texts or (
                     (theme.answers and theme.answers.texts) != (first.answers and first.answers.texts)):
                 raise ValueError(f"the {theme.name} frames show other steps or text than the {first.name} frames")
-        return Player(self.deck, self.stem, self.size, self.themes, hover_table(self.items, first.steps))
+        return Player(self.deck, self.stem, self.size, self.themes,
+                      hover_table(self.items, first.steps, values=first.answers is None))
 
 
 class PlayerWriter(Writer):
