@@ -606,6 +606,7 @@ QUIZ_CSS = """\
 #P .cgp-reveal{font-weight:600;padding:0 12px}
 #P .cgp-reveal[aria-pressed="true"]{background:var(--cgp-accent);color:var(--cgp-bg);border-color:var(--cgp-accent)}
 #P .cgp-reveal:disabled{opacity:.5;cursor:default}
+#P .cgp-reveal:focus-visible{outline-offset:2px}
 """
 
 QUIZ_JS = """\
