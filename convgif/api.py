@@ -28,7 +28,7 @@ from typing import Any
 from convgif.errors import UsageError
 
 # render keys that `Scene.render(...)` may override, as they are spelt in a scene file's [render] table
-RENDER_OVERRIDES = ("theme", "width", "aspect", "duration_ms", "hold_ms", "steps", "view")
+RENDER_OVERRIDES = ("theme", "width", "aspect", "duration_ms", "hold_ms", "steps", "view", "quiz")
 
 # one number per inline display in this kernel: two outputs of the same player on one page need their own ids, or
 # the second output's script would find (and start) the first one's figure
@@ -223,7 +223,7 @@ class Scene:
         return self.spec.arrays()
 
     def replace(self, **render_options: Any) -> Scene:
-        """A copy with `[render]` keys replaced (theme, width, aspect, duration_ms, hold_ms, steps, view)."""
+        """A copy with `[render]` keys replaced (theme, width, aspect, duration_ms, hold_ms, steps, view, quiz)."""
         unknown = sorted(set(render_options) - set(RENDER_OVERRIDES))
         if unknown:
             from convgif.scene.caption import did_you_mean

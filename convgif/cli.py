@@ -68,6 +68,8 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
         overrides.setdefault("render", {})["theme"] = args.theme
     if args.dpi is not None:
         overrides.setdefault("output", {})["dpi"] = args.dpi
+    if getattr(args, "quiz", False):
+        overrides.setdefault("render", {})["quiz"] = True
     return overrides
 
 
@@ -444,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "(lecture slides: every frame exactly that shape)")
     render.add_argument("--dpi", type=int, default=None, metavar="DPI",
                         help="print resolution of strip, pdf and svg, replacing output.dpi (default 150)")
+    render.add_argument("--quiz", action="store_true",
+                        help="exercises (render.quiz = true): each step first with its answers as ?, then with "
+                             "them; the html player reveals each answer with a button")
     render.add_argument("--check-output", action="store_true",
                         help="write nothing: render to a temporary folder and list files in the output "
                              "folder that are stale or missing (exit 1 if any)")

@@ -18,6 +18,14 @@ from convgif.engine.notation import typeset
 from convgif.errors import DoesNotFitError, LayoutError, SceneError, TooNarrowError
 
 MAX_WIDTH = 4096  # render.width's upper bound: the widest frame a scene may ask for
+# the selections (convgif.formats) in which a quiz (`[render] quiz`) shows each step twice, its question frame then
+# its answer frame: the animations, the player and the slides; strip, pdf and svg show the steps as usual
+QUIZ_SELECTIONS = ("steps", "slides")
+
+
+def quizzes(scene, selection: str) -> bool:
+    """Whether `selection`'s frames of `scene` come in question and answer pairs."""
+    return bool(scene.render.quiz) and selection in QUIZ_SELECTIONS
 
 
 def scene_theme(scene):
@@ -127,7 +135,7 @@ class OpFrames:
         self.view = drawable_view(scene, self.trace)
         self.steps = scene.step_indices(len(self.trace))
         self.durations = dict(zip(self.steps, scene.step_durations(len(self.steps))))
-        self.frame_count = len(self.steps) + 1
+        self.frame_count = self.count("steps")
 
     @staticmethod
     def check_drawable(scene) -> list[str]:
@@ -157,18 +165,25 @@ class OpFrames:
         return [*self.steps, None]
 
     def count(self, selection: str) -> int:
-        return len(self._chosen(selection))
+        chosen = self._chosen(selection)
+        return len(chosen) + (sum(s is not None for s in chosen) if quizzes(self.scene, selection) else 0)
 
     def frames(self, selection: str) -> Iterator[Frame]:
         render = self.scene.render
         chosen = self._chosen(selection)
         steps = [s for s in chosen if s is not None]
         pictures = iter(self.view.frames_with_text(steps))  # one pass: done cells are painted once, in step order
+        quiz = quizzes(self.scene, selection)
+        questions = iter(self.view.frames_with_text(steps, question=True)) if quiz else None
         for step in chosen:
             pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
+            if quiz and step is not None:
+                asked, asked_text = next(questions)
+                yield Frame(asked, duration_ms, step, text=asked_text, vector=self._vector(step, question=True),
+                            items=self._items(step, question=True), theme=render.themes()[0], quiz="question")
             yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step),
-                        theme=render.themes()[0])
+                        theme=render.themes()[0], quiz="answer" if quiz and step is not None else "")
 
     def deck(self) -> Deck:
         """The slide formats' title slide and animation: the scene's words, shapes, formula and parameters."""
@@ -191,19 +206,20 @@ class OpFrames:
         """The scene's looping GIF (every shown step, then the hold frame) to `path`."""
         _write_gif(self, path)
 
-    def _items(self, step: int | None):
+    def _items(self, step: int | None, question: bool = False):
         def items() -> list[dict]:
             from convgif.render.manifest import frame_items
 
-            return frame_items(self.view, step)
+            return frame_items(self.view, step, question=question)
 
         return items
 
-    def _vector(self, step: int | None):
+    def _vector(self, step: int | None, question: bool = False):
         def figure(dpi: int):
             from convgif.render.paint import mpl_figure
 
-            return mpl_figure(self.view.size, self.view.theme.background, self.view.primitives(step), dpi=dpi)
+            return mpl_figure(self.view.size, self.view.theme.background,
+                              self.view.primitives(step, question=question), dpi=dpi)
 
         return figure
 
@@ -369,7 +385,7 @@ class ChainFrames:
         self.field = self._field_pictures(room)
         body = max([v.size[1] for v in self.views] + [f.height for f in self.field.values()]) if room is None else room
         self.size = (scene.render.width, self.header.height + body)
-        self.frame_count = len(self.plan)
+        self.frame_count = self.count("steps")
         self._durations = [dict(zip(stage.step_indices(), stage.step_durations(len(stage.step_indices()))))
                            for stage in self.stages]
         self._headers: dict = {}
@@ -452,7 +468,12 @@ class ChainFrames:
         return list(range(len(self.plan)))
 
     def count(self, selection: str) -> int:
-        return len(self._chosen(selection))
+        chosen = self._chosen(selection)
+        if not quizzes(self.scene, selection):
+            return len(chosen)
+        from convgif.scene.chain import STEP
+
+        return len(chosen) + sum(self.plan[number][0] == STEP for number in chosen)
 
     def _header(self, current, line: str):
         from PIL import Image
@@ -501,6 +522,9 @@ class ChainFrames:
             if what == STEP:
                 by_stage.setdefault(k, []).append(step)
         pictures = {k: iter(self.views[k].frames_with_text(steps)) for k, steps in by_stage.items()}
+        quiz = quizzes(self.scene, selection)
+        questions = {k: iter(self.views[k].frames_with_text(steps, question=True))
+                     for k, steps in by_stage.items()} if quiz else {}
         for number in chosen:
             what, k, step, current, line = self._describe(number)
             header, _ = self._header(current, line)
@@ -508,20 +532,29 @@ class ChainFrames:
             if what == STEP:
                 body, text = next(pictures[k])
                 duration = self._durations[k].get(step, render.duration_ms)
+                if quiz:
+                    asked, asked_text = next(questions[k])
+                    yield Frame(self._compose(header, asked), duration, number, text=f"{line}\n{asked_text}".strip(),
+                                vector=self._vector(number, question=True), items=None, theme=render.themes()[0],
+                                quiz="question")
             elif what == DONE:
                 body, text = view.final_frame_with_text()
                 duration = render.hold_ms if number == len(self.plan) - 1 else pause_ms(render)
             else:
                 body, text = self._picture(what, k)
                 duration = pause_ms(render)
-            pixels = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
-            pixels[:] = self.theme.background
-            pixels[:header.shape[0]] = header
-            h = min(body.shape[0], self.size[1] - header.shape[0])
-            pixels[header.shape[0]:header.shape[0] + h, :body.shape[1]] = body[:h]
-            yield Frame(pixels, duration, None if number == len(self.plan) - 1 else number,
+            yield Frame(self._compose(header, body), duration, None if number == len(self.plan) - 1 else number,
                         text=f"{line}\n{text}".strip(), vector=self._vector(number), items=None,
-                        theme=render.themes()[0])
+                        theme=render.themes()[0], quiz="answer" if quiz and what == STEP else "")
+
+    def _compose(self, header: np.ndarray, body: np.ndarray) -> np.ndarray:
+        """A frame: the header over a stage's (or a transition's) body."""
+        pixels = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
+        pixels[:] = self.theme.background
+        pixels[:header.shape[0]] = header
+        h = min(body.shape[0], self.size[1] - header.shape[0])
+        pixels[header.shape[0]:header.shape[0] + h, :body.shape[1]] = body[:h]
+        return pixels
 
     def _picture(self, what: str, k: int):
         """The body of a transition or receptive-field frame: (pixels, text)."""
@@ -555,26 +588,27 @@ class ChainFrames:
         top = layout.counter_top
         return list(layout.static(0)) + transition_marks(boxes, self.theme, text, top, self.size[0]), text
 
-    def primitives(self, number: int) -> list:
-        """Everything frame `number` of the plan shows, header first (the vector pages draw this)."""
+    def primitives(self, number: int, question: bool = False) -> list:
+        """Everything frame `number` of the plan shows, header first (the vector pages draw this); `question`: a
+        step as a quiz's question frame shows it."""
         from convgif.render.chain import shifted
         from convgif.scene.chain import DONE, STEP
 
         what, k, step, current, line = self._describe(number)
         _, header = self._header(current, line)
         if what == STEP:
-            body = self.views[k].primitives(step)
+            body = self.views[k].primitives(step, question=question)
         elif what == DONE:
             body = self.views[k].primitives(None)
         else:
             body = self._picture_primitives(what, k)[0]
         return header + shifted(body, self.header.height)
 
-    def _vector(self, number: int):
+    def _vector(self, number: int, question: bool = False):
         def figure(dpi: int):
             from convgif.render.paint import mpl_figure
 
-            return mpl_figure(self.size, self.theme.background, self.primitives(number), dpi=dpi)
+            return mpl_figure(self.size, self.theme.background, self.primitives(number, question), dpi=dpi)
 
         return figure
 

@@ -287,7 +287,7 @@ def test_unknown_keys_suggest_the_closest_name():
         "scenes/x.toml: op.dilaton: unknown key (did you mean 'dilation'?)",
     ]
     assert problems_of(base(render={"zzz": 1})) == [
-        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, loop_ms, width, aspect, theme, colours, steps, max_frames, view, font_scale, text, taps, receptive_field)"
+        "scenes/x.toml: render.zzz: unknown key (allowed: duration_ms, hold_ms, loop_ms, width, aspect, theme, colours, steps, max_frames, view, font_scale, text, taps, receptive_field, quiz)"
     ]
 
 

@@ -131,8 +131,8 @@ class BeamerWriter(Writer):
         return "\n".join([*header, *frame, "", *ANIMATE_HEADER, *(f"% {line}" for line in animate)]) + "\n"
 
     def header(self, deck: Deck, count: int, engine: str) -> list[str]:
-        steps = sum(slide.step is not None for slide in self.slides)
-        finished = " and the finished picture" if steps < count else ""
+        steps = len({slide.step for slide in self.slides if slide.step is not None})  # a quiz shows each twice
+        finished = " and the finished picture" if any(slide.step is None for slide in self.slides) else ""
         aspect = deck.aspect if deck.aspect in DOCUMENT_CLASS else None
         shape = f"drawn {aspect}" if aspect else "the scene's own shape (render.aspect = \"auto\")"
         lines = [

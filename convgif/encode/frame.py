@@ -22,6 +22,9 @@ class Frame:
     vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
     items: Callable[[], list[dict]] | None = None  # what the picture shows and where (the layout manifest's items)
     theme: str = "light"  # the render.theme it is drawn in (a format taking every theme gets each in turn)
+    # `[render] quiz`: "question" (the step's answers read "?") or "answer" (the same step as usual), which follows
+    # its question; "": not a quiz frame (the hold frame, or a scene that is not a quiz)
+    quiz: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,10 @@ class LayoutWriter(Writer):
             raise ValueError(f"{self.path}: a frame came without its layout items (only op scenes have them)")
         height, width = frame.pixels.shape[:2]
         self.size = (width, height)
-        self.frames.append({"index": len(self.frames), "step": frame.step, "duration_ms": frame.duration_ms,
-                            "items": frame.items()})
+        entry = {"index": len(self.frames), "step": frame.step, "duration_ms": frame.duration_ms}
+        if frame.quiz:  # a quiz's question or answer frame (a scene that is not a quiz: no key, as before)
+            entry["quiz"] = frame.quiz
+        self.frames.append({**entry, "items": frame.items()})
 
     def finish(self) -> None:
         if self.size is None:

@@ -82,13 +82,17 @@ class ThemeFrames:
     texts: list[str] = field(default_factory=list)
     durations_ms: list[float] = field(default_factory=list)
     steps: list[int | None] = field(default_factory=list)
+    # a quiz (`[render] quiz`): each step's answer frame, kept as the rectangles where it differs from its question
+    answers: ThemeFrames | None = None
+    answered: list[int] = field(default_factory=list)  # per answer frame: the frame (its question) it answers
 
-    def add(self, frame: Frame) -> None:
+    def add(self, frame: Frame, against: np.ndarray | None = None) -> None:
+        """The next frame, kept as its changes from the one before (or from `against`)."""
         pixels = frame.pixels
         if self.last is None:
             self.patches.append([])
         else:
-            differ = pixels != self.last
+            differ = pixels != (self.last if against is None else against)
             changed = differ[..., 0] | differ[..., 1] | differ[..., 2]  # 3x faster than .any(axis=2)
             self.patches.append([(x, y, pixels[y:y + h, x:x + w].copy())
                                  for x, y, w, h in changed_rectangles(changed)])
@@ -96,6 +100,21 @@ class ThemeFrames:
         self.texts.append(frame.text.strip())
         self.durations_ms.append(float(frame.duration_ms))
         self.steps.append(frame.step)
+
+    def add_answer(self, frame: Frame) -> None:
+        """A quiz's answer frame of the frame added last (its question): the answers' first frame whole, every
+        later one as its changes from its question frame (a reveal draws them over the question)."""
+        if self.answers is None:
+            self.answers = ThemeFrames(self.name, frame.pixels.copy())
+        self.answers.add(frame, against=self.last)
+        self.answered.append(len(self.texts) - 1)
+
+    def answer_rects(self, rects: list[list[int]]) -> list[list[int] | None]:
+        """Per frame: the answers atlas's rectangles that reveal its answer (None: a frame without one)."""
+        by_frame: list[list[int] | None] = [None] * len(self.texts)
+        for number, frame in enumerate(self.answered):
+            by_frame[frame] = rects[number]
+        return by_frame
 
     def atlas(self) -> tuple[bytes, list[list[int]]]:
         """The PNG of the base with every patch packed below it, and per frame the flat list
@@ -155,12 +174,13 @@ def _inside(inner: list[int], outer: list[int]) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
-def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None]) -> dict:
+def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None], *, values: bool = True) -> dict:
     """{"cells": [[x0, y0, x1, y1, label, [frame, ...]], ...], "windows": {frame: [[x0, y0, x1, y1], ...]}}.
 
     A step frame computes an output cell when its marker is exactly that cell (a conv or pool step), or when one of
     its windows on the output holds the cell (a scatter step adds into it). Its windows on other tensors are what
-    the overlay draws: the boxes as the manifest gives them, never recomputed.
+    the overlay draws: the boxes as the manifest gives them, never recomputed. `values=False` (a quiz): the labels
+    leave out each cell's value, which pointing at a "?" would otherwise tell.
     """
     final = next((items for items, step in zip(items_per_frame, steps) if step is None and items is not None), None)
     if final is None:
@@ -189,7 +209,7 @@ def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None
         if not frames:
             continue
         index = ", ".join(str(v) for v in cell.get("index", []))
-        value = f" = {cell['text']}" if cell.get("text") else ""
+        value = f" = {cell['text']}" if cell.get("text") and values else ""
         table.append([*cell["box"], f"output ch {cell['channel']} ({index}){value}", frames])
     return {"cells": table, "windows": windows}
 
@@ -236,10 +256,22 @@ class Player:
             themes.append({"name": theme.name, **theme_colours(theme.base[0, 0]),
                            "atlas": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
                            "rects": rects})
-        return {"width": self.size[1], "height": self.size[0], "themes": themes, "texts": first.texts,
+            if theme.answers is not None:  # a quiz: what a reveal draws over question frame k is answers.rects[k]
+                png, rects = theme.answers.atlas()
+                themes[-1]["answers"] = {"atlas": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+                                         "rects": theme.answer_rects(rects)}
+        data = {"width": self.size[1], "height": self.size[0], "themes": themes, "texts": first.texts,
                 "durations": [round(d, 3) for d in first.durations_ms],
                 "steps": [None if s is None else int(s) for s in first.steps],
                 "cells": self.hover["cells"], "windows": {str(k): v for k, v in self.hover["windows"].items()}}
+        if self.quiz:  # per frame: the text its answer shows, or None (the hold frame, a chain's transitions)
+            data["answers"] = first.answer_rects(first.answers.texts)
+        return data
+
+    @property
+    def quiz(self) -> bool:
+        """Whether the frames are a quiz's: the player steps through the questions and reveals each answer."""
+        return self.themes[0].answers is not None
 
     def default_id(self, data_text: str) -> str:
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", self.stem).strip("-") or "scene"
@@ -320,6 +352,11 @@ class PlayerBuilder:
                                  "must come together")
             theme = ThemeFrames(frame.theme, frame.pixels.copy())
             self.themes.append(theme)
+        if frame.quiz == "answer":  # the answer to the question frame before it: drawn only when revealed
+            if not theme.steps or theme.steps[-1] != frame.step:
+                raise ValueError(f"an answer frame of step {frame.step} came without its question frame before it")
+            theme.add_answer(frame)
+            return
         theme.add(frame)
         if len(self.themes) == 1:  # the first theme's manifest serves every theme: the layout is the same
             self.items.append(frame.items() if frame.items is not None else None)
@@ -329,9 +366,11 @@ class PlayerBuilder:
             raise ValueError("no frames were given to the player")
         first = self.themes[0]
         for theme in self.themes[1:]:
-            if theme.steps != first.steps or theme.texts != first.texts:
+            if theme.steps != first.steps or theme.texts != first.texts or (
+                    (theme.answers and theme.answers.texts) != (first.answers and first.answers.texts)):
                 raise ValueError(f"the {theme.name} frames show other steps or text than the {first.name} frames")
-        return Player(self.deck, self.stem, self.size, self.themes, hover_table(self.items, first.steps))
+        return Player(self.deck, self.stem, self.size, self.themes,
+                      hover_table(self.items, first.steps, values=first.answers is None))
 
 
 class PlayerWriter(Writer):
@@ -410,7 +449,14 @@ def _fragment_html(pid: str, player: Player, data_text: str) -> str:
     speed_options = "".join(f'<option value="{s:g}"{" selected" if s == 1 else ""}>{s:g}×</option>' for s in SPEEDS)
     style = (PLAYER_CSS.replace("#P", f"#{pid}") + f"#{pid}{{{vars_first}}}" + dark_css + per_theme)
     alt = deck.alt or deck.title
-    return f"""<figure class="cgp" id="{pid}" tabindex="0" role="group" aria-roledescription="step player" aria-label="{e(deck.title)}: step player (space plays or pauses, arrow keys step)">
+    keys, reveal, quiz_script = "space plays or pauses, arrow keys step", "", ""
+    if player.quiz:  # only a quiz's player has these: every other player stays as it was
+        keys += ", R reveals the answer"
+        style += QUIZ_CSS.replace("#P", f"#{pid}")
+        reveal = ('<button type="button" class="cgp-reveal" aria-label="Reveal the answer" aria-keyshortcuts="R" '
+                  'aria-pressed="false">Reveal</button>\n')
+        quiz_script = f'<script>{QUIZ_JS}convgifQuiz1(document.getElementById("{pid}"));</script>\n'
+    return f"""<figure class="cgp" id="{pid}" tabindex="0" role="group" aria-roledescription="step player" aria-label="{e(deck.title)}: step player ({keys})">
 <style>{style}</style>
 <div class="cgp-stage" style="aspect-ratio:{width}/{height}">
 <canvas class="cgp-canvas" width="{width}" height="{height}" role="img" aria-label="{e(alt)}">{e(alt)}</canvas>
@@ -425,12 +471,12 @@ def _fragment_html(pid: str, player: Player, data_text: str) -> str:
 <label class="cgp-speed-label">Speed <select class="cgp-speed" aria-label="Speed">{speed_options}</select></label>
 <button type="button" class="cgp-loop" aria-label="Loop" aria-pressed="true">{_icon("loop")}</button>
 <span class="cgp-count" aria-hidden="true"></span>
-</div>
+{reveal}</div>
 <p class="cgp-text" aria-live="polite"></p>
 {caption}
 <script type="application/json" id="{pid}-data">{data_text}</script>
 <script>{PLAYER_JS}convgifPlayer1(document.getElementById("{pid}"));</script>
-</figure>
+{quiz_script}</figure>
 """
 
 
@@ -550,5 +596,52 @@ document.addEventListener("keydown",function(ev){
 darkQuery.addEventListener("change",setTheme);
 setTheme();
 if(reduce.matches){show(n-1);setPlaying(false);}else{show(0);setPlaying(true);}
+};
+"""
+
+# a quiz's player (`[render] quiz`) adds a Reveal button: the picture steps through the question frames, and Reveal
+# (or R) draws the current step's answer over its question, its text under the picture with it; any other step, or
+# another theme, shows the question again
+QUIZ_CSS = """\
+#P .cgp-reveal{font-weight:600;padding:0 12px}
+#P .cgp-reveal[aria-pressed="true"]{background:var(--cgp-accent);color:var(--cgp-bg);border-color:var(--cgp-accent)}
+#P .cgp-reveal:disabled{opacity:.5;cursor:default}
+#P .cgp-reveal:focus-visible{outline-offset:2px}
+"""
+
+QUIZ_JS = """\
+window.convgifQuiz1=window.convgifQuiz1||function(root){"use strict";
+var data=JSON.parse(document.getElementById(root.id+"-data").textContent);
+var state=root.convgif,q=function(c){return root.querySelector("."+c);};
+var button=q("cgp-reveal"),text=q("cgp-text"),scrub=q("cgp-scrub"),ctx=q("cgp-canvas").getContext("2d");
+var shown=-1,images=[],frame=state.frame,theme=state.theme;
+function atlas(i){if(!images[i]){var img=new Image();img.src=data.themes[i].answers.atlas;
+  images[i]=img.decode().then(function(){return img;});}return images[i];}
+function has(k){return k>=0&&k<data.answers.length&&data.answers[k]!==null;}
+function update(){button.disabled=!has(state.frame);button.setAttribute("aria-pressed",String(shown>=0));
+  if(shown>=0)root.setAttribute("data-revealed",String(shown));
+  else{root.removeAttribute("data-revealed");root.removeAttribute("data-painted");}}
+function hide(){shown=-1;update();}
+// the player sets state.frame as it starts showing a frame, state.theme as it changes theme: then the question shows
+Object.defineProperty(state,"frame",{get:function(){return frame;},set:function(k){if(k!==shown)shown=-1;frame=k;update();},configurable:true});
+Object.defineProperty(state,"theme",{get:function(){return theme;},set:function(t){if(t!==theme)shown=-1;theme=t;update();},configurable:true});
+function reveal(){var k=state.frame,t=state.theme;if(!has(k))return;
+  if(shown===k){hide();text.textContent=data.texts[k];state.drawn=-1;scrub.dispatchEvent(new Event("input"));return;}
+  if(state.playing)q("cgp-play").click();
+  shown=k;update();text.textContent=data.answers[k];
+  Promise.all([state.atlas[t],atlas(t)]).then(function(imgs){if(shown!==k||state.frame!==k||state.theme!==t)return;
+    var r=data.themes[t].answers.rects[k],img=imgs[1];ctx.imageSmoothingEnabled=false;
+    for(var j=0;j<r.length;j+=6)ctx.drawImage(img,r[j],r[j+1],r[j+4],r[j+5],r[j+2],r[j+3],r[j+4],r[j+5]);
+    state.drawn=-1;root.setAttribute("data-painted",String(k));});}
+button.addEventListener("click",reveal);
+function key(ev){if(ev.defaultPrevented||ev.altKey||ev.ctrlKey||ev.metaKey||(ev.key!=="r"&&ev.key!=="R"))return;
+  var t=ev.target,tag=t&&t.tagName;
+  if(tag==="SELECT"||tag==="TEXTAREA"||(tag==="INPUT"&&t!==scrub)||(t&&t.isContentEditable))return;
+  reveal();ev.preventDefault();}
+root.addEventListener("keydown",key);
+document.addEventListener("keydown",function(ev){
+  if(document.querySelectorAll(".cgp").length!==1||root.contains(ev.target))return;
+  var t=ev.target;if(t&&t!==document.body&&t!==document.documentElement)return;key(ev);});
+update();
 };
 """

@@ -123,7 +123,8 @@ class PptxWriter(Writer):
         if frame.step is None:
             what, notes = "the finished picture", "The finished picture."
         else:
-            what, notes = f"step {frame.step + 1}", f"Step {frame.step + 1}."
+            quiz = f", {frame.quiz}" if frame.quiz else ""  # a quiz: each step's question slide, then its answer
+            what, notes = f"step {frame.step + 1}{quiz}", f"Step {frame.step + 1}{quiz}."
         self._picture_slide(png_bytes(frame.pixels, self._lookup), (width, height), frame.pixels[0, 0], what,
                             f"{notes}\n{frame.text}".rstrip())
         self.frames += 1

@@ -113,6 +113,7 @@ class RevealWriter(Writer):
         png, self._shown = self._encode(frame.pixels, self._shown)
         first_line = frame.text.split("\n", 1)[0].strip()
         label = first_line or ("finished picture" if frame.step is None else f"picture {len(self.pictures) + 1}")
+        label += f" ({frame.quiz})" if frame.quiz else ""  # a quiz: each step's question, then its answer
         alt = f"{self.deck.alt or self.deck.title}: {label}"
         self.pictures.append(Picture(png, alt, label, frame.text.strip(), frame.step))
 

@@ -37,6 +37,7 @@ MAX_TALL_HEIGHT = 2400  # grids may grow this tall to show numbers (see Layout.s
 GRIDS_GAP = 12  # between the grids and the step counter
 
 
+QUESTION = "?"  # what each answer of a step reads in a quiz's question frame (`[render] quiz`)
 SLIDE_TEXT_HEIGHT = 740  # px: a fixed-shape frame this tall sets its text at the blog column's sizes; others scale
 # it with their height (1080: × 1.46, so that the smallest text, 11 px in a blog frame, is 16 px; 720: × 0.97)
 
@@ -118,6 +119,8 @@ class Layout(ABC):
     # Where notes and caption stand among the static primitives. Pixels do not depend on it (nothing overlaps),
     # but pdf and svg pages store primitives in this order: conv frames list them last, the others after the legend.
     footer_drawn_last = False
+    # True while a quiz's question frame is laid out (`question_marks`): the step's answers read QUESTION
+    hide_answers = False
 
     def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int,
                  labels: tuple[str, ...] | None = None, fit: Fit | None = None):
@@ -240,6 +243,19 @@ class Layout(ABC):
     @abstractmethod
     def transient(self, step) -> list[Primitive]:
         """What only this step's frame shows: `step_counter(step)` first, `arithmetic(...)` last."""
+
+    def question_marks(self, step) -> list[Primitive]:
+        """`transient(step)` as a quiz's question frame shows it: the step's answers (the current output cell, the
+        results of its arithmetic, whatever else `answer` writes) read "?"; everything else is the same."""
+        self.hide_answers = True
+        try:
+            return self.transient(step)
+        finally:
+            self.hide_answers = False
+
+    def answer(self, text: str) -> str:
+        """`text`, a value the step computes, or "?" while a quiz's question frame is laid out."""
+        return QUESTION if self.hide_answers else text
 
     @abstractmethod
     def final_lines(self) -> list[tuple[str, str]]:
@@ -388,7 +404,10 @@ class Layout(ABC):
         return self.counter(text)
 
     def arithmetic(self, lines: list[tuple[str, str]], *, emphasise_last: bool = True) -> list[Primitive]:
-        """(body, result) lines under the grids, the results bold; the last one in the current-output colour."""
+        """(body, result) lines under the grids, the results bold; the last one in the current-output colour. In a
+        quiz's question frame every result reads " = ?" (the body, with its factors, stays)."""
+        if self.hide_answers:
+            lines = [(body, f" = {QUESTION}" if result else "") for body, result in lines]
         return arith_texts(lines, self.arith_top, self.theme, emphasise_last=emphasise_last, by_word=self.text_by_word,
                            sz=self.sz)
 
@@ -449,7 +468,7 @@ class Layout(ABC):
         th = self.theme
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=th.output_current)]
         if self.current_value_size is not None:
-            out.append(cell_text(grid, r, col, text, self.current_value_size, th.output_current_text, bold=True))
+            out.append(cell_text(grid, r, col, self.answer(text), self.current_value_size, th.output_current_text, bold=True))
         out.append(outline(grid.box(r, col), th.text, 2))
         return out
 

@@ -736,9 +736,9 @@ class ConvLayout(Layout):
             last = grid
             out += self.kernel_slice(grid, step.out_channel, ch, step.weights[j])
             x1, y0, y1 = grid.outer[2], grid.outer[1], grid.outer[3]
-            out.append(Text(x1 + 8, cell_text_baseline(y0, y1, self.sz.sum), f"= {fmt_number(float(step.channel_sums[j]))}",
+            out.append(Text(x1 + 8, cell_text_baseline(y0, y1, self.sz.sum), f"= {self.answer(fmt_number(float(step.channel_sums[j])))}",
                             self.sz.sum, th.accent, bold=True))
-        total = f"\u03a3{self.bias_term(step.bias)} = {fmt_number(step.value)}"
+        total = f"\u03a3{self.bias_term(step.bias)} = {self.answer(fmt_number(step.value))}"
         if last is not None:
             out.append(Text(last.x, last.outer[3] + 8 + self.sz.sum, total, self.sz.sum, th.output_current, bold=True))
         return out
@@ -757,7 +757,7 @@ class ConvLayout(Layout):
                                         f" = {fmt_number(float(step.channel_sums[j]))}"))
             if len(shown) < len(channels):
                 lines.append((self.say("more_channels", count=len(channels) - len(shown)), ""))
-            sums = [fmt_factor(float(s)) for s in step.channel_sums]
+            sums = [self.answer(fmt_factor(float(s))) for s in step.channel_sums]  # a quiz asks for them above
             lines.append(self.elide(sums, "", bias, f" = {fmt_number(step.value)}"))
         return lines
 

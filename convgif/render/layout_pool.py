@@ -207,7 +207,7 @@ class PoolLayout(Layout):
         inside = [(self.rc(t), float(v), i) for i, (t, v, o) in enumerate(zip(coords, values, overhang)) if not o]
         fill_taps = fills_taps(th, self.trace.geometry)
         for (r, col), value, i in inside:
-            selected = step.selected is not None and i == step.selected
+            selected = step.selected is not None and i == step.selected and not self.hide_answers  # a quiz asks which
             pad = bool(self.pad_cells[r, col])
             if not (selected or fill_taps):
                 continue
@@ -230,7 +230,7 @@ class PoolLayout(Layout):
             out += gap_marks(grid, {cell for cell, _, _ in inside}, th)
         out.append(outline(grid.span(rows, cols), th.window, 3))
         for (r, col), _, i in inside:  # the selected cell's frame, inside its border lines
-            if step.selected is not None and i == step.selected:
+            if step.selected is not None and i == step.selected and not self.hide_answers:
                 out.append(Rect(grid.interior(r, col), edge=th.output_current, line_width=2))
         r, col = self.rc(step.position)
         out += self.current_output(self.output_grids[step.channel], r, col, fmt_value(step.value))

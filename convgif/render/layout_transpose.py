@@ -590,7 +590,8 @@ class ScatterLayout(Layout):
             colour, size = (th.muted_text if cropped else th.output_done_text), self.output_value_size
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=fill)]
         if size is not None:
-            out.append(cell_text(grid, r, col, fmt_number(value), size, colour, bold=current))
+            text = self.answer(fmt_number(value)) if current else fmt_number(value)
+            out.append(cell_text(grid, r, col, text, size, colour, bold=current))
         return out
 
     def done_cell(self, index: int) -> list[Primitive]:
@@ -638,20 +639,22 @@ class ScatterLayout(Layout):
         out.append(Text(kgrid.x, kgrid.y - 5, self._kernel_label(step.in_channel, j), self.sz.label, th.muted_text))
         out.append(Text(pgrid.x, pgrid.y - 5, self._products_label(step.value), self.sz.label, th.accent, bold=True))
         out += self._block(kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text)
-        out += self._block(pgrid, products, product_fill(th), self.product_value_size, th.tap_text)
+        out += self._block(pgrid, products, product_fill(th), self.product_value_size, th.tap_text, self.answer)
         x0, y0, x1, y1 = kgrid.outer
         mid = (y0 + y1) // 2 + self.sz.sum // 2 - 1
         out.append(Text((x1 + pgrid.x) // 2, mid, "\u2192", self.sz.sum, th.accent, align="center", bold=True))
         return out
 
-    def _block(self, grid: Grid, values: np.ndarray, fill: RGB, size: int | None, colour: RGB) -> list[Primitive]:
-        """A kernel slice or its products: cells of one fill, each with its number when it fits."""
+    def _block(self, grid: Grid, values: np.ndarray, fill: RGB, size: int | None, colour: RGB,
+               shown=lambda text: text) -> list[Primitive]:
+        """A kernel slice or its products: cells of one fill, each with its number (as `shown` writes it) when it
+        fits."""
         out: list[Primitive] = [Rect(grid.outer, fill=self.theme.grid)]
         for r in range(grid.rows):
             for col in range(grid.cols):
                 out.append(Rect(grid.interior(r, col), fill=fill))
                 if size is not None:
-                    out.append(cell_text(grid, r, col, fmt_number(float(values[r, col])), size, colour))
+                    out.append(cell_text(grid, r, col, shown(fmt_number(float(values[r, col]))), size, colour))
         return out
 
     def _lines(self, step: ScatterStep, rc: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[tuple[str, str]]:
@@ -666,7 +669,7 @@ class ScatterLayout(Layout):
         weights = np.asarray(step.weights).reshape(len(step.out_channels), -1)
         for k, oc in enumerate(step.out_channels[:2]):
             terms = [f"{fmt_number(float(b))} + {fmt_factor(step.value)}{TIMES}{fmt_factor(float(w))} = "
-                     f"{fmt_number(float(a))}" for b, w, a in zip(before[k], weights[k], after[k])]
+                     f"{self.answer(fmt_number(float(a)))}" for b, w, a in zip(before[k], weights[k], after[k])]
             prefix = self.say("sc_channel_sums", channel=oc) if self.c_out > 1 else self.say("sc_sums")
             lines.append(self.elide(terms, prefix, "", "", joiner=", "))
         return lines

@@ -576,7 +576,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
             return [flat[0], *box, *flat[1:split], *flat[split:]]
         out: list[Primitive] = [self.step_counter(step), *self.window_box(self.input_block, taps, k, k + 1)]
         out += self.deep_taps(self.input_block, taps, k, th.window)
-        if step.selected is not None:
+        if step.selected is not None and not self.hide_answers:
             sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]
             face = self.input_block.face(k)
             out.append(Rect(face.interior(*self.rc(sel)), edge=th.output_current, line_width=2))

@@ -112,8 +112,9 @@ def position(trace, role: str, channel: int, r: int, col: int, step) -> dict:
     return {"index": list(spatial), "padding": False}
 
 
-def frame_items(view, step_index: int | None) -> list[dict]:
-    """The manifest items of one frame (None: the hold frame), in the order they are painted."""
+def frame_items(view, step_index: int | None, *, question: bool = False) -> list[dict]:
+    """The manifest items of one frame (None: the hold frame; `question`: a quiz's question frame of the step), in
+    the order they are painted."""
     layout, crisp = view.layout, view.theme.crisp_text
     step = None if step_index is None else view.trace.step(int(step_index))
     cells = CellIndex(layout, view.trace, step)
@@ -129,7 +130,7 @@ def frame_items(view, step_index: int | None) -> list[dict]:
             items.append(shown[key])
         return shown[key]
 
-    for primitive in view.primitives(step_index):
+    for primitive in view.primitives(step_index, question=question):
         meta = primitive.meta
         if meta is not None and meta.role == "legend":
             box = text_box(primitive, crisp) if isinstance(primitive, Text) else primitive.box

@@ -72,8 +72,10 @@ class View:
         """
         return (pixels for pixels, _ in self.frames_with_text(step_indices))
 
-    def frames_with_text(self, step_indices: Iterable[int]) -> Iterator[tuple[np.ndarray, str]]:
-        """`frames`, each with its step's arithmetic as plain text (see `arithmetic_text`)."""
+    def frames_with_text(self, step_indices: Iterable[int], *, question: bool = False,
+                         ) -> Iterator[tuple[np.ndarray, str]]:
+        """`frames`, each with its step's arithmetic as plain text (see `arithmetic_text`). `question`: a quiz's
+        question frames, the step's answers as "?" (Layout.question_marks); earlier steps' cells keep their values."""
         progress: Image.Image | None = None
         pixels: np.ndarray | None = None  # `progress` as an array, kept in step with it box by box
         batch = -1
@@ -97,7 +99,7 @@ class View:
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
             # and converting the whole of it took several)
-            marks = self.layout.transient(step)
+            marks = self.layout.question_marks(step) if question else self.layout.transient(step)
             boxes, undo = pil_paint_undoable(progress, marks, crisp_text=crisp)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
@@ -130,9 +132,10 @@ class View:
         return np.asarray(image), self.arithmetic_text(marks)
 
     # ---- reference path -----------------------------------------------------------------------------
-    def primitives(self, step_index: int | None) -> list:
+    def primitives(self, step_index: int | None, *, question: bool = False) -> list:
         """Everything the frame of `step_index` (None: the final frame) shows: the static layer, each earlier
-        step's result, the step's own marks. The reference redraw and the vector (pdf/svg) pages draw this."""
+        step's result, the step's own marks (`question`: as a quiz's question frame shows them). The reference
+        redraw and the vector (pdf/svg) pages draw this."""
         if step_index is None:
             batch = self._batches - 1
             start, stop = batch * self._steps_per_batch, len(self.trace)
@@ -141,7 +144,7 @@ class View:
             step = self.trace.step(int(step_index))
             batch = step.batch
             start, stop = batch * self._steps_per_batch, step.index
-            extras = self.layout.transient(step)
+            extras = self.layout.question_marks(step) if question else self.layout.transient(step)
         primitives = list(self.layout.static(batch))
         for i in range(start, stop):
             primitives += self.layout.done_cell(i)

@@ -68,7 +68,8 @@ class ChainSceneSpec(SceneSpec):
             "output_shape": geometries[-1].output_shape,
             "params": sum(g.params for g in geometries),
             "macs": sum(g.macs for g in geometries),
-            "frames": len(frame_plan(self)),
+            "frames": len(frame_plan(self)) + (sum(what == STEP for what, _, _ in frame_plan(self))
+                                               if self.render.quiz else 0),  # a quiz shows each step twice
             "stages": [{"kind": stage.kind, "output_shape": g.output_shape, "params": g.params, "macs": g.macs}
                        for stage, g in zip(stages, geometries)],
         }

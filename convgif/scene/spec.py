@@ -491,6 +491,9 @@ class RenderSpec(_Spec):
     # field is lit up in every earlier tensor, one frame per stage after the chain has run
     receptive_field: Annotated[Any, *_custom(_cell, {"type": "array", "items": {"type": "integer", "minimum": 0},
                                                      "minItems": 1, "maxItems": 2})] = None
+    # exercises: each step shown twice, first with its answers as "?" (the output cell, the results of its
+    # arithmetic), then as usual; the step player reveals the answer with a button
+    quiz: bool = False
 
 
 class OutputSpec(_Spec):
@@ -713,7 +716,7 @@ class OpSceneSpec(SceneSpec):
         return None if step == FINAL else min(step, total - 1)
 
     def info(self) -> dict[str, Any]:
-        """Shapes, costs and frame count (step frames + 1 hold frame)."""
+        """Shapes, costs and frame count (step frames, twice in a quiz, + 1 hold frame)."""
         geometry = self.geometry()
         return {
             "input_shape": geometry.input_shape,
@@ -721,7 +724,7 @@ class OpSceneSpec(SceneSpec):
             "weight_shape": geometry.weight_shape or None,
             "params": geometry.params,
             "macs": geometry.macs,
-            "frames": len(self.step_indices()) + 1,
+            "frames": len(self.step_indices()) * (2 if self.render.quiz else 1) + 1,
             "formula": geometry.formula,
             "effective_kernel_size": geometry.effective_kernel_size,
         }
