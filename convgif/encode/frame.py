@@ -22,6 +22,7 @@ class Frame:
     vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
     items: Callable[[], list[dict]] | None = None  # what the picture shows and where (the layout manifest's items)
     theme: str = "light"  # the render.theme it is drawn in (a format taking every theme gets each in turn)
+    sheet: Any = None  # the "variants" selection: a `convgif.encode.worksheet.SheetVariant` (pixels then empty)
 
 
 @dataclass(frozen=True, slots=True)
