@@ -336,6 +336,12 @@ def weight_grids(s: _Stage) -> list[Grid]:
     return [Grid(_index_text(s.w_name, (i, j)), _rows(w[i, j])) for i in range(w.shape[0]) for j in range(w.shape[1])]
 
 
+def _call_line(s: _Stage, size: float = 10.0) -> Line:
+    """The stage's call, breakable after each argument."""
+    parts = s.call().split(", ")
+    return Line(tuple(_joined(parts, ", ")), size=size, bold=True, space_after_mm=0.5)
+
+
 def _printable(array: np.ndarray) -> bool:
     return array.size <= MAX_PRINTED_OUTPUT and array.shape[-1] <= MAX_PRINTED_COLUMNS
 
@@ -364,9 +370,8 @@ def _sheet(scene, number: int, count: int, seed: int) -> SheetVariant:
 
 
 def _questions(stages: list[_Stage], asked, title: str, number: int, count: int, seed: int) -> list:
-    blocks: list = [Line((title,), size=13, bold=True),
-                    text(f"Variant {number} of {count} · seed {seed} · batch of 1, every index counts from 0")]
-    blocks += [Line((s.call(),), size=10.5, bold=True, space_after_mm=0.5) for s in stages]
+    blocks: list = [text(f"Variant {number} of {count} · seed {seed} · a batch of 1, every index counts from 0")]
+    blocks += [_call_line(s, size=10.5) for s in stages]
     shapes = [f"x: {_shape_text(stages[0].output_shape[:1] + stages[0].geometry.input_shape)}"]
     for s in stages:
         if s.weight is not None:
@@ -403,25 +408,24 @@ def _answers(stages: list[_Stage], asked, number: int, seed: int) -> tuple[list,
     blocks: list = [Line((f"Variant {number} · seed {seed}",), size=12, bold=True, rule=number > 1)]
     cells: list[dict] = []
     for s in stages:
-        blocks.append(Line((s.call(),), bold=True, space_after_mm=0.5))
+        blocks.append(_call_line(s))
         blocks.append(text(f"Shape of {s.out_name}: {_shape_text(s.output_shape)}", indent_mm=4,
                            space_after_mm=0.5))
         blocks += [text(typeset(formula), indent_mm=8, space_after_mm=0.5) for formula in s.geometry.formulas]
-        for stage, position in asked:
-            if stage is not s:
-                continue
+        mine = [position for stage, position in asked if stage is s]
+        if mine and isinstance(s.trace, ZeroInsertionTrace):
+            blocks.append(text("Each cell sums the input values that reach it times the kernel entries they meet "
+                               "(inserted zeros and padding add 0):", indent_mm=4, space_after_mm=0.5))
+        for position in mine:
             step = s.step(position)
             index = (0, *position)
             blocks.append(Line((f"{_index_text(s.out_name, index)} = {fmt_number(step.value)}",), bold=True,
                                indent_mm=4, space_after_mm=0.5))
-            if isinstance(s.trace, ZeroInsertionTrace):
-                blocks.append(text("the input values that reach it, times the kernel entries they meet "
-                                   "(inserted zeros and padding add 0):", indent_mm=8, space_after_mm=0.5))
             blocks += [Line(line, indent_mm=8, space_after_mm=0.5) for line in cell_lines(s, step)]
             cell = {"tensor": s.out_name, "index": list(index), "value": float(step.value)}
             cells.append({"stage": s.index + 1, **cell} if len(stages) > 1 else cell)
         if _printable(s.output):
-            blocks.append(Grids(tuple(tensor_grids(s.out_name, s.output)), space_after_mm=2))
+            blocks.append(Grids(tuple(tensor_grids(s.out_name, s.output)), space_after_mm=4))
         else:
             blocks.append(text(f"({s.out_name} has {s.output.size} numbers: too many to print here)", indent_mm=4))
     return blocks, cells

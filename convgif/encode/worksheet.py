@@ -157,13 +157,16 @@ class _Pages:
         self.heading = ""
         self.y = MARGIN_MM
         self._measure = TextToPath()
-        self._fonts = {}
+        self._fonts, self._widths = {}, {}
         self._font = lambda size, bold: self._fonts.setdefault(
             (size, bold), FontProperties(family=FONT, size=size, weight="bold" if bold else "normal"))
 
     def width_mm(self, text: str, size: float, bold: bool = False) -> float:
-        width, _, _ = self._measure.get_text_width_height_descent(text, self._font(size, bold), ismath=False)
-        return width * MM_PER_PT
+        key = (text, size, bold)
+        if key not in self._widths:
+            width, _, _ = self._measure.get_text_width_height_descent(text, self._font(size, bold), ismath=False)
+            self._widths[key] = width * MM_PER_PT
+        return self._widths[key]
 
     def close(self) -> None:
         if self.figure is not None:
@@ -232,6 +235,7 @@ class _Pages:
 
     def _grids(self, block: Grids) -> None:
         label_h = 5.0
+        self.y += 1.5
         x = MARGIN_MM
         row_height = 0.0
         right = PAGE_MM[0] - MARGIN_MM
@@ -253,13 +257,17 @@ class _Pages:
         self.y += row_height + block.space_after_mm
 
     def _grid(self, grid: Grid, x0: float, y0: float, cell_w: float) -> None:
-        from matplotlib.patches import Rectangle
+        from matplotlib.collections import LineCollection
 
         self._text(x0, y0 + 3.5, grid.label, GRID_PT, bold=True)
         top = y0 + 5.0
+        rows, cols = len(grid.rows), max(len(row) for row in grid.rows)
+        right, bottom = x0 + cols * cell_w, top + rows * CELL_H_MM
+        lines = [[(x0, top + r * CELL_H_MM), (right, top + r * CELL_H_MM)] for r in range(rows + 1)]
+        lines += [[(x0 + c * cell_w, top), (x0 + c * cell_w, bottom)] for c in range(cols + 1)]
+        self.axes.add_collection(LineCollection(lines, colors="#777777", linewidths=0.5))  # one path per grid
         for r, row in enumerate(grid.rows):
             for c, cell in enumerate(row):
                 x, y = x0 + c * cell_w, top + r * CELL_H_MM
-                self.axes.add_patch(Rectangle((x, y), cell_w, CELL_H_MM, fill=False, edgecolor="#777777", lw=0.5))
                 self._text(x + cell_w / 2, y + CELL_H_MM / 2 + GRID_PT * MM_PER_PT * 0.36, cell, GRID_PT,
                            align="center")
