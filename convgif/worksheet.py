@@ -339,7 +339,8 @@ def weight_grids(s: _Stage) -> list[Grid]:
 def _call_line(s: _Stage, size: float = 10.0) -> Line:
     """The stage's call, breakable after each argument."""
     parts = s.call().split(", ")
-    return Line(tuple(_joined(parts, ", ")), size=size, bold=True, space_after_mm=0.5)
+    return Line(tuple(part + ", " for part in parts[:-1]) + (parts[-1],), size=size, bold=True,
+                space_after_mm=0.5)
 
 
 def _printable(array: np.ndarray) -> bool:
@@ -379,14 +380,16 @@ def _questions(stages: list[_Stage], asked, title: str, number: int, count: int,
         if s.bias is not None:
             shapes.append(f"{s.b_name}: {_shape_text(s.bias.shape)}")
     blocks.append(text("   ".join(shapes), space_after_mm=1))
-    if any(any(b or a for b, a in s.geometry.padding) for s in stages if s.geometry.padding):
-        blocks.append(text("Padding is not drawn: add it yourself, as the call says.", space_after_mm=2))
+    if any(any(b or a for b, a in s.geometry.padding) for s in stages
+           if s.geometry.padding and s.scene.family.padding_grows_input):  # a transposed conv's padding crops
+        pads = "zeros, −∞ for max pooling" if any(s.family == "max_pool" for s in stages) else "zeros"
+        blocks.append(text(f"Padding is not drawn: add it yourself, as the call says ({pads}).", space_after_mm=2))
     first = stages[0]
     blocks.append(Grids(tuple(tensor_grids("x", first.scene.input_array()[np.newaxis]))))
     for s in stages:
         if s.weight is not None:
             blocks.append(Grids(tuple(weight_grids(s)), space_after_mm=1))
-            if first.scene.family.name == "conv_transpose" or s.family == "conv_transpose":
+            if s.family == "conv_transpose":
                 blocks.append(text(f"{s.w_name} is laid out (C_in, C_out/groups, kernel) as torch's "
                                    "conv_transpose weight.", space_after_mm=1))
         if s.bias is not None:

@@ -138,6 +138,7 @@ def _write_pdf(file, variants: list[SheetVariant]) -> None:
                     pages.place(block)
             pages.new_page("Answer key")
             for variant in variants:
+                pages.part = f"variant {variant.record.get('variant', '')}"
                 for block in variant.answers:
                     pages.place(block)
             pages.close()
@@ -155,6 +156,7 @@ class _Pages:
         self.figure = self.axes = None
         self.page = 0
         self.heading = ""
+        self.part = ""  # what the answer key is on (its continued pages say which variant)
         self.y = MARGIN_MM
         self._measure = TextToPath()
         self._fonts, self._widths = {}, {}
@@ -193,8 +195,8 @@ class _Pages:
 
     def _continue(self) -> None:
         """A fresh page for a block that no longer fits, under the same heading."""
-        heading = self.heading if self.heading.endswith("(continued)") else f"{self.heading} (continued)"
-        self.new_page(heading)
+        base = self.heading.split(" (continued)")[0]
+        self.new_page(f"{base} (continued)" + (f": {self.part}" if self.part and base == "Answer key" else ""))
 
     def _text(self, x: float, y: float, line: str, size: float, *, bold: bool = False, colour: str = "black",
               align: str = "left") -> None:
@@ -215,12 +217,12 @@ class _Pages:
         rows, current = [], ""
         for piece in line.pieces:
             trial = current + piece
-            if current and self.width_mm(trial, line.size, line.bold) > width - (6 if rows else 0):
-                rows.append(current)
+            if current and self.width_mm(trial.rstrip(), line.size, line.bold) > width - (6 if rows else 0):
+                rows.append(current.rstrip())
                 current = piece.lstrip()
             else:
                 current = trial
-        rows.append(current)
+        rows.append(current.rstrip())
         height = line.size * MM_PER_PT * 1.35
         needed = height * len(rows) + (2 if line.rule else 0)
         if needed > self.room():
