@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from convgif.cli import main
 from convgif.errors import SceneError
@@ -22,7 +23,6 @@ from convgif.pipeline import render_scene
 from convgif.scene import parse_scene, read_document
 from tests.conftest import missing
 
-torch = pytest.importorskip("torch")
 F = torch.nn.functional
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 MINUS, TIMES = "\u2212", "\u00d7"
@@ -141,6 +141,12 @@ CASES = {
     "conv_transpose2d": {"op": {"kind": "conv_transpose2d", "out_channels": 2, "kernel_size": 3, "stride": 2,
                                 "padding": 1, "output_padding": 1},
                          "input": {"shape": [1, 3, 3]}},
+    "conv_transpose1d": {"op": {"kind": "conv_transpose1d", "out_channels": 4, "kernel_size": 3, "stride": 3,
+                                "padding": 2, "dilation": 2, "groups": 2, "bias": False},
+                         "input": {"shape": [2, 5]}},
+    "max_pool1d": {"op": {"kind": "max_pool1d", "kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2,
+                          "ceil_mode": True},
+                   "input": {"shape": [2, 12], "range": [-5, 5]}},
     "max_pool2d": {"op": {"kind": "max_pool2d", "kernel_size": 3, "stride": 2, "padding": 1},
                    "input": {"shape": [2, 6, 6], "range": [-9, 9]}},
     "avg_pool2d": {"op": {"kind": "avg_pool2d", "kernel_size": 2, "stride": 2, "padding": 1,
