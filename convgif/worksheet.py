@@ -359,7 +359,7 @@ def _sheet(scene, number: int, count: int, seed: int) -> SheetVariant:
             asked += [(s, p) for p in choose_cells(s, FIRST_CELLS if first else LATER_CELLS, rng)]
             first = False
     title = scene.title or scene.stem
-    questions = _questions(stages, asked, title, number, count, seed)
+    questions = _questions(stages, asked, number, count, seed)
     answers, cells = _answers(stages, asked, number, seed)
     record: dict[str, Any] = {"variant": number, "seed": seed, "reproduce": reproduce_keys(scene, seed),
                               "output_shape": list(stages[-1].output_shape), "cells": cells}
@@ -370,7 +370,7 @@ def _sheet(scene, number: int, count: int, seed: int) -> SheetVariant:
                         record=record)
 
 
-def _questions(stages: list[_Stage], asked, title: str, number: int, count: int, seed: int) -> list:
+def _questions(stages: list[_Stage], asked, number: int, count: int, seed: int) -> list:
     blocks: list = [text(f"Variant {number} of {count} · seed {seed} · a batch of 1, every index counts from 0")]
     blocks += [_call_line(s, size=10.5) for s in stages]
     shapes = [f"x: {_shape_text(stages[0].output_shape[:1] + stages[0].geometry.input_shape)}"]
