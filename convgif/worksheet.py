@@ -336,6 +336,14 @@ def weight_grids(s: _Stage) -> list[Grid]:
     return [Grid(_index_text(s.w_name, (i, j)), _rows(w[i, j])) for i in range(w.shape[0]) for j in range(w.shape[1])]
 
 
+def _pad_kind(s: _Stage) -> str:
+    """What a stage's padding cells hold, in words."""
+    if s.family == "max_pool":
+        return "−∞ for max pooling"
+    mode = getattr(s.scene.op, "padding_mode", "zeros")
+    return "zeros" if mode == "zeros" else f"{mode} padding copies input values"
+
+
 def _call_line(s: _Stage, size: float = 10.0) -> Line:
     """The stage's call, breakable after each argument."""
     parts = s.call().split(", ")
@@ -380,10 +388,11 @@ def _questions(stages: list[_Stage], asked, number: int, count: int, seed: int) 
         if s.bias is not None:
             shapes.append(f"{s.b_name}: {_shape_text(s.bias.shape)}")
     blocks.append(text("   ".join(shapes), space_after_mm=1))
-    if any(any(b or a for b, a in s.geometry.padding) for s in stages
-           if s.geometry.padding and s.scene.family.padding_grows_input):  # a transposed conv's padding crops
-        pads = "zeros, −∞ for max pooling" if any(s.family == "max_pool" for s in stages) else "zeros"
-        blocks.append(text(f"Padding is not drawn: add it yourself, as the call says ({pads}).", space_after_mm=2))
+    padded = [s for s in stages if s.scene.family.padding_grows_input and any(b or a for b, a in s.geometry.padding)]
+    if padded:  # (a transposed conv's padding crops its output instead)
+        kinds = dict.fromkeys(_pad_kind(s) for s in padded)
+        blocks.append(text(f"Padding is not drawn: add it yourself, as the call says ({', '.join(kinds)}).",
+                           space_after_mm=2))
     first = stages[0]
     blocks.append(Grids(tuple(tensor_grids("x", first.scene.input_array()[np.newaxis]))))
     for s in stages:

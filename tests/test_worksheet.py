@@ -63,6 +63,9 @@ def torch_op(op: dict, x, weight, bias):
         if isinstance(padding, list) and isinstance(padding[0], list):  # [[before, after], ...]: F.pad, last dim first
             x = F.pad(x, tuple(v for pair in reversed(padding) for v in pair))
             padding = 0
+        elif op.get("padding_mode", "zeros") != "zeros":  # an int padding, here: the same on every side
+            x = F.pad(x, (padding,) * 2 * (x.dim() - 2), mode=op["padding_mode"])
+            padding = 0
         return getattr(F, kind)(x, w, b, stride=op.get("stride", 1), padding=padding,
                                 dilation=op.get("dilation", 1), groups=op.get("groups", 1))
     if kind.startswith("conv_transpose"):
@@ -141,6 +144,9 @@ CASES = {
     "conv_transpose2d": {"op": {"kind": "conv_transpose2d", "out_channels": 2, "kernel_size": 3, "stride": 2,
                                 "padding": 1, "output_padding": 1},
                          "input": {"shape": [1, 3, 3]}},
+    "conv2d_reflect": {"op": {"kind": "conv2d", "out_channels": 2, "kernel_size": 3, "padding": 1,
+                              "padding_mode": "reflect"},
+                       "input": {"shape": [1, 5, 5]}},
     "conv_transpose1d": {"op": {"kind": "conv_transpose1d", "out_channels": 4, "kernel_size": 3, "stride": 3,
                                 "padding": 2, "dilation": 2, "groups": 2, "bias": False},
                          "input": {"shape": [2, 5]}},
