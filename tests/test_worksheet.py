@@ -143,7 +143,7 @@ CASES = {
     "conv2d": CONV2D,
     "conv_transpose2d": {"op": {"kind": "conv_transpose2d", "out_channels": 2, "kernel_size": 3, "stride": 2,
                                 "padding": 1, "output_padding": 1},
-                         "input": {"shape": [1, 3, 3]}},
+                         "input": {"shape": [2, 3, 3]}},
     "conv2d_reflect": {"op": {"kind": "conv2d", "out_channels": 2, "kernel_size": 3, "padding": 1,
                               "padding_mode": "reflect"},
                        "input": {"shape": [1, 5, 5]}},
