@@ -70,7 +70,24 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
         overrides.setdefault("output", {})["dpi"] = args.dpi
     if getattr(args, "quiz", False):
         overrides.setdefault("render", {})["quiz"] = True
+    if getattr(args, "variants", None) is not None:
+        _check_variants(args.variants, overrides.get("output", {}).get("formats"))
+        overrides.setdefault("output", {})["variants"] = args.variants
     return overrides
+
+
+def _check_variants(count: int, formats: list[str] | None) -> None:
+    """--variants: a count the worksheet can print, and only with a format that makes variants (one line, exit 2,
+    before any scene is read)."""
+    from convgif.formats import output_format
+    from convgif.scene.spec import MAX_VARIANTS
+
+    if not 1 <= count <= MAX_VARIANTS:
+        raise UsageError(f"--variants {count}: must be from 1 to {MAX_VARIANTS}")
+    takers = [name for name in format_names() if output_format(name).frames == "variants"]
+    if not any(name in takers for name in formats or ()):
+        raise UsageError(f"--variants is for --format {' or '.join(takers)}"
+                         + (f", not {','.join(formats)}" if formats else " (no --format given)"))
 
 
 def _load_for_render(path: str, max_frames: int | None, overrides: dict[str, dict] | None = None):
@@ -449,6 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--quiz", action="store_true",
                         help="exercises (render.quiz = true): each step first with its answers as ?, then with "
                              "them; the html player reveals each answer with a button")
+    render.add_argument("--variants", type=int, default=None, metavar="N",
+                        help="worksheet exercises, each redrawing the values from its own seed, replacing "
+                             "output.variants (default 1; only with --format worksheet)")
     render.add_argument("--check-output", action="store_true",
                         help="write nothing: render to a temporary folder and list files in the output "
                              "folder that are stale or missing (exit 1 if any)")

@@ -22,7 +22,9 @@ from convgif.errors import MissingExtraError, UsageError
 #   "one": the single frame `output.svg_step` names (a still: its last picture)
 #   "slides": `output.key_steps`, by default every shown step then the finished picture (one step per click)
 #   "final": the finished picture alone (a still: its last picture)
-Selection = Literal["steps", "key_steps", "one", "slides", "final"]
+#   "variants": no picture: one Frame per `output.variants` redraw of the scene's values, its `sheet` holding what
+#               a printed exercise shows and its answers (`convgif.worksheet`: built from traces, not drawn)
+Selection = Literal["steps", "key_steps", "one", "slides", "final", "variants"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class OutputFormat:
     single_picture_file: str | None = None  # the name when a scene has a single picture, if not `file`
     companions: tuple[str, ...] = ()  # files its writer puts beside `file` (beamer's pdf, reveal.js's deck)
     every_theme: bool = False  # one file holding every theme the scene is drawn in (frames of each in turn)
+    refuses: str | None = None  # "module:function": (scene) -> [(dotted key, message)] of scenes it cannot write
 
     @property
     def suffix(self) -> str:
@@ -58,6 +61,13 @@ class OutputFormat:
     def writer_type(self) -> type:
         module, _, name = self.writer.partition(":")
         return getattr(import_module(module), name)
+
+    def problems(self, scene) -> list[tuple[str, str]]:
+        """Why this format cannot write `scene` (its `refuses` check), before anything is drawn; [] when it can."""
+        if self.refuses is None:
+            return []
+        module, _, name = self.refuses.partition(":")
+        return getattr(import_module(module), name)(scene)
 
     def check_available(self) -> None:
         """Raise MissingExtraError (exit 2) with the install command when the writer's extra is missing."""
@@ -106,6 +116,11 @@ FORMATS: tuple[OutputFormat, ...] = (
                  "standalone deck that works offline", companions=("{stem}.deck.html",)),
     OutputFormat("layout", "{stem}.layout.json", "convgif.encode.manifest:LayoutWriter", "steps",
                  "what each frame shows and where (cells, windows, texts, legend) as JSON", scene_types=("op",)),
+    OutputFormat("worksheet", "{stem}.worksheet.pdf", "convgif.encode.worksheet:WorksheetWriter", "variants",
+                 "a printable A4 exercise: per variant (--variants N, each from its own seed) the call, the input, "
+                 "the kernels and questions, then an answer key with the arithmetic; and {stem}.answers.json",
+                 scene_types=("op", "chain"), companions=("{stem}.answers.json",), every_theme=True,
+                 refuses="convgif.worksheet:worksheet_problems"),
 )
 _BY_NAME = {fmt.name: fmt for fmt in FORMATS}
 

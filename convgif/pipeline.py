@@ -97,7 +97,7 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     fresh = {(stem, fmt.name) for stem, fmt, key in _keys(own, every, stems, prints)
              if preview is None and cache is not None and key and cache.fresh(*key)}
     selections = {f.frames for stem in stems for f in own + every if (stem, f.name) not in fresh}
-    total = sum(source.count(selection) for source in sources for selection in selections)
+    total = sum(_count(scene, source, selection) for source in sources for selection in selections)
     counter = _Progress(progress, total)
     frame_count = sources[0].frame_count
     paths, companions, records = [], [], {"outputs": {}, "defaults": {}}
@@ -220,7 +220,36 @@ def format_problems(scene, source, formats: list[OutputFormat]) -> list[tuple[st
     refused = [f.name for f in formats if scene.scene_type not in f.scene_types]
     if refused:
         problems.append(("output.formats", f"{', '.join(refused)} cannot show a {scene.scene_type} scene"))
-    return problems
+    variants = getattr(scene.output, "variants", None)
+    if variants is not None and not any(f.frames == VARIANTS for f in formats):
+        takers = [f.name for f in _all_formats() if f.frames == VARIANTS]
+        problems.append(("output.variants", f"only {', '.join(takers)} output makes variants, and this render "
+                         f"writes {', '.join(f.name for f in formats)}"))
+    return problems + [problem for f in formats if f.name not in refused for problem in f.problems(scene)]
+
+
+VARIANTS = "variants"  # the selection whose frames are the scene's value redraws, not pictures (the worksheet)
+
+
+def _all_formats() -> list[OutputFormat]:
+    from convgif.formats import format_names
+
+    return [output_format(name) for name in format_names()]
+
+
+def _count(scene, source, selection: str) -> int:
+    """How many frames a pass over `selection` hands out (variants: `output.variants`, default 1)."""
+    return (scene.output.variants or 1) if selection == VARIANTS else source.count(selection)
+
+
+def _frames(scene, source, selection: str):
+    """The frames of one pass: the source's pictures, or for "variants" one frame per redraw of the scene's values,
+    built from its traces (`convgif.worksheet`), each carrying its printed sheet instead of pixels."""
+    if selection == VARIANTS:
+        from convgif.worksheet import variant_frames
+
+        return variant_frames(scene)
+    return source.frames(selection)
 
 
 def output_bytes(path: Path) -> int:
@@ -257,7 +286,8 @@ def write_outputs(scene, sources: list, formats: list[OutputFormat], out_dir: Pa
     by_selection: dict[str, list[OutputFormat]] = {}
     for fmt in formats:
         by_selection.setdefault(fmt.frames, []).append(fmt)
-    total = sum(source.count(selection) for source in sources for selection in by_selection)
+    total = sum(_count(scene, source, selection) for selection in by_selection
+                for source in (sources[:1] if selection == VARIANTS else sources))
     done = 0
     palette = first.palette() if any(f.indexed for f in formats) else None
     options = WriterOptions(palette=palette, dpi=scene.output.dpi, frame_count=first.frame_count,
@@ -266,8 +296,8 @@ def write_outputs(scene, sources: list, formats: list[OutputFormat], out_dir: Pa
     for selection, group in by_selection.items():
         with ExitStack() as stack:
             writers = [stack.enter_context(fmt.writer_type().open(paths[fmt.name], options)) for fmt in group]
-            for source in sources:
-                for frame in source.frames(selection):
+            for source in sources[:1] if selection == VARIANTS else sources:  # variants: drawn in no theme
+                for frame in _frames(scene, source, selection):
                     for writer in writers:
                         writer.write_frame(frame)
                     done += 1

@@ -43,7 +43,8 @@ TINY = {
 }
 STEPS = 9
 FORMATS = format_names()
-SLIDES = ("pptx", "beamer", "revealjs", "html")  # each read by its real reader in its own test file (test_pptx.py, ...)
+# each read by its real reader in its own test file (test_pptx.py, ..., test_worksheet.py)
+SLIDES = ("pptx", "beamer", "revealjs", "html", "worksheet")
 NON_MP4 = [f for f in FORMATS if f != "mp4" and f not in SLIDES]
 
 
@@ -80,7 +81,7 @@ def test_every_format_record_names_a_writer_and_is_offered_everywhere():
     for name in FORMATS:
         record = output_format(name)
         assert issubclass(record.writer_type(), Writer), name
-        assert record.frames in ("steps", "key_steps", "one", "slides", "final")
+        assert record.frames in ("steps", "key_steps", "one", "slides", "final", "variants")
     players = {".html": "html"} if "html" in FORMATS else {}
     assert suffixes() == {".gif": "gif", ".pdf": "pdf", ".svg": "svg", ".webp": "webp", ".apng": "apng", ".mp4": "mp4",
                           ".webm": "webm", ".pptx": "pptx", ".tex": "beamer", **players}

@@ -25,6 +25,7 @@ class Frame:
     # `[render] quiz`: "question" (the step's answers read "?") or "answer" (the same step as usual), which follows
     # its question; "": not a quiz frame (the hold frame, or a scene that is not a quiz)
     quiz: str = ""
+    sheet: Any = None  # the "variants" selection: a `convgif.encode.worksheet.SheetVariant` (pixels then empty)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from convgif.scene.values import (
 MAX_INPUT_ELEMENTS = 1_000_000
 MAX_SPATIAL_SIZE = 4096
 DEFAULT_MAX_FRAMES = 2000
+MAX_VARIANTS = 500  # worksheet variants in one PDF: a class's worth, each a page or two
 MIN_STEP_MS = 120  # steps sped up to fit render.loop_ms stay this long at least: a number can still be read
 SLOW_STEPS = 12  # at most this many first steps (the first row) keep render.duration_ms
 
@@ -510,6 +511,8 @@ class OutputSpec(_Spec):
     svg_step: Annotated[Any, *_custom(_svg_step, {"anyOf": [{"type": "integer", "minimum": 0},
                                                             {"const": "final"}]})] = None
     dpi: int = Field(150, ge=50, le=1200)
+    # the worksheet's exercises, each redrawing the values from its own seed (`--variants`; unset: 1)
+    variants: int | None = Field(None, ge=1, le=MAX_VARIANTS)
 
 
 class StageRenderSpec(_Spec):
