@@ -281,6 +281,23 @@ def test_quiz_yes_is_one_line_naming_the_file_and_key(tmp_path, capsys):
     assert "Traceback" not in "\n".join(err) and not list(out.glob("*.gif"))
 
 
+def test_a_still_scene_refuses_a_quiz_in_one_line(tmp_path, capsys):
+    """A still has no steps whose answers could be hidden: asking for a quiz is an error, not a silent no-op."""
+    text = (SCENES / "a11_param_curves.toml").read_text(encoding="utf-8")
+    scene = tmp_path / "still.toml"
+    scene.write_text(text.replace("[render]\n", "[render]\nquiz = true\n", 1), encoding="utf-8")
+    out = tmp_path / "out"
+    expected = [f"{scene}: render.quiz: a still scene has no steps whose answers a quiz could hide: remove this key "
+                "(or --quiz)"]
+    assert main(["render", str(scene), "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == expected
+    assert not out.exists() or not any(out.iterdir())
+    plain = tmp_path / "plain.toml"
+    plain.write_text(text, encoding="utf-8")
+    assert main(["render", str(plain), "--quiz", "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [line.replace(str(scene), str(plain)) for line in expected]
+
+
 def test_schema_and_readme_name_the_key():
     from convgif.scene.schema import scene_json_schema
 

@@ -99,6 +99,9 @@ def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
             if getattr(sections["output"], key) is not None:
                 problems.append((f"output.{key}", "a still scene has no steps (its strip and pdf show every "
                                  "picture, its svg the last one): remove this key"))
+    if sections.get("render") is not None and sections["render"].quiz:
+        problems.append(("render.quiz", "a still scene has no steps whose answers a quiz could hide: remove this "
+                         "key (or --quiz)"))
     if problems:
         raise SceneError(source, list(dict.fromkeys((one_line(k), one_line(m)) for k, m in problems)))
     output = sections["output"]
