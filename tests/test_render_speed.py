@@ -41,8 +41,8 @@ def clear_width_caches():
 
 
 def test_elide_measures_each_term_not_each_trial_line(monkeypatch):
-    """A 25-term line elided to a few terms: Pillow measures the whole line once and then each piece (term, joiner,
-    "…n more…") once, in each of the two modes: a few times the line's characters (~1,800 for this 308-character
+    """A 25-term line elided to a few terms: Pillow measures each piece (term, joiner, "…n more…") once, in each of
+    the two modes: a few times the line's characters (~1,800 for this 308-character
     line), not every trial line whole (~8,400 on the old code: ~18 trial lines, twice each)."""
     rng = np.random.default_rng(3)
     terms = [f"{rng.integers(-9, 10) / 4:g}×({rng.integers(-9, 10) / 2:g})".replace("-", "−") for _ in range(25)]
@@ -55,6 +55,22 @@ def test_elide_measures_each_term_not_each_trial_line(monkeypatch):
     line = len("ch0: " + " + ".join(terms) + " + 0.5")
     assert ELLIPSIS in body  # the line was elided: several trial lines were needed
     assert sum(measured) <= 8 * line, (sum(measured), line)
+
+
+def test_elide_measures_nothing_new_for_a_line_of_terms_seen_before(monkeypatch):
+    """Each step's arithmetic line is new text made of terms earlier steps showed: once those terms are measured,
+    eliding it has Pillow measure nothing (the old code measured the whole line, 308 characters, in both modes)."""
+    rng = np.random.default_rng(3)
+    terms = [f"{rng.integers(-9, 10) / 4:g}×({rng.integers(-9, 10) / 2:g})".replace("-", "−") for _ in range(25)]
+    clear_width_caches()
+    elide(terms[::-1], "ch0: ", " + 0.5", " = 12.25", 692)  # an earlier step: the same terms in another order
+    measured = []
+    getlength = ImageFont.FreeTypeFont.getlength
+    monkeypatch.setattr(ImageFont.FreeTypeFont, "getlength",
+                        lambda font, text, *args, **kwargs: measured.append(text) or getlength(font, text, *args, **kwargs))
+    body, _ = elide(terms, "ch0: ", " + 0.5", " = 12.25", 692)
+    assert ELLIPSIS in body
+    assert measured == []
 
 
 TERMS = ["0.5×(−1)", "12×3", "VA", "To", "Ty", "−0.25", "1e−05", "ŷ", "通道", "|x|", "√2", "", "(", ")"]
