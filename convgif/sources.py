@@ -163,9 +163,11 @@ class OpFrames:
         render = self.scene.render
         chosen = self._chosen(selection)
         steps = [s for s in chosen if s is not None]
-        pictures = iter(self.view.frames_with_text(steps))  # one pass: done cells are painted once, in step order
+        # one pass: done cells are painted once, in step order, and a hold frame at the end is finished from them
+        held_last = bool(chosen) and chosen[-1] is None and None not in chosen[:-1]
+        pictures = iter(self.view.frames_with_text(steps, then_final=held_last))
         for step in chosen:
-            pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
+            pixels, text = next(pictures) if step is not None or held_last else self.view.final_frame_with_text()
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
             yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step),
                         theme=render.themes()[0])

@@ -157,3 +157,15 @@ def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
                 (x0, y0, x1, y1), = painted_boxes(image.size, [item])
                 assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align)
                 assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align)
+
+
+@pytest.mark.parametrize("indices", [[0, 108, 109, 200, 215], [215], [150, 120],  # the last batch element last
+                                     [0, 1, 2, 7], [3, 150, 100], [107], []])  # drawn afresh
+def test_the_hold_frame_finished_on_the_running_image_is_the_hold_frame(indices):
+    """`then_final`: the hold frame after the steps, finished from their running image when the last step shown is of
+    the last batch element (a step of the first element last, or none: drawn afresh) is `final_frame_with_text`."""
+    view = make_view()
+    *frames, (held, text) = view.frames_with_text(indices, then_final=True)
+    assert len(frames) == len(indices)
+    expected, expected_text = make_view().final_frame_with_text()
+    assert np.array_equal(held, expected) and text == expected_text
