@@ -368,6 +368,7 @@ class ChainFrames:
                                   _slide_theme(self.theme, height), scene.render.width)
         room = None if height is None else height - self.header.height
         self.views = [self._stage_view(stage, room) for stage in self.stages]
+        self.field_masks = scene.receptive_field()  # run once: each receptive-field frame reads its tensor's mask
         self.field = self._field_pictures(room)
         body = max([v.size[1] for v in self.views] + [f.height for f in self.field.values()]) if room is None else room
         self.size = (scene.render.width, self.header.height + body)
@@ -396,7 +397,7 @@ class ChainFrames:
     def _field_pictures(self, room):
         from convgif.render.chain import FieldPicture, FieldTensor
 
-        masks = self.scene.receptive_field()
+        masks = self.field_masks
         if masks is None:
             return {}
         arrays = self.scene.arrays()
@@ -548,7 +549,7 @@ class ChainFrames:
         if what == "field":
             picture = self.field[k]
             cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
-            lit = self.scene.receptive_field()[k]
+            lit = self.field_masks[k]
             from convgif.render.chain import field_extent
 
             text = (f"output [{cell}] of the last stage sees {field_extent(lit)} of "
