@@ -538,13 +538,17 @@ class ChainFrames:
 
         from convgif.render.paint import pil_paint
 
-        primitives, text = self._picture_primitives(what, k)
         image = Image.new("RGB", (self.size[0], self.size[1] - self.header.height), self.theme.background)
+        if what == "transition":  # its marks over the next stage's static layer, painted once for its step frames
+            image.paste(self.views[k].static_image(0), (0, 0))
+            primitives, text = self._transition_marks(k)
+        else:
+            primitives, text = self._picture_primitives(what, k)
         pil_paint(image, primitives, crisp_text=self.theme.crisp_text)
         return np.asarray(image), text
 
     def _picture_primitives(self, what: str, k: int):
-        from convgif.render.chain import shifted, transition_marks
+        from convgif.render.chain import shifted
 
         if what == "field":
             picture = self.field[k]
@@ -555,14 +559,19 @@ class ChainFrames:
             text = (f"output [{cell}] of the last stage sees {field_extent(lit)} of "
                     + ("the input" if k == 0 else f"the output of stage {k}"))
             return shifted(picture.primitives(text), -self.header.height), text
-        view = self.views[k]
-        layout = view.layout
+        marks, text = self._transition_marks(k)
+        return list(self.views[k].layout.static(0)) + marks, text
+
+    def _transition_marks(self, k: int):
+        """What a transition into stage k adds to that stage's static layer: (primitives, text)."""
+        from convgif.render.chain import transition_marks
+
+        layout = self.views[k].layout
         boxes = [grid.outer for grid in layout.grids_by_role()["input"]]
         before = self.stages[k - 1]
         text = (f"input of stage {k + 1} ({self.stages[k].kind}) = output of stage {k} ({before.kind}), "
                 f"{_shape(self.stages[k].geometry().input_shape)}")
-        top = layout.counter_top
-        return list(layout.static(0)) + transition_marks(boxes, self.theme, text, top, self.size[0]), text
+        return transition_marks(boxes, self.theme, text, layout.counter_top, self.size[0]), text
 
     def primitives(self, number: int) -> list:
         """Everything frame `number` of the plan shows, header first (the vector pages draw this)."""

@@ -58,6 +58,10 @@ class View:
         return self.layout.cell_box(role, channel, coord)
 
     # ---- fast path ----------------------------------------------------------------------------------
+    def static_image(self, batch: int) -> Image.Image:
+        """The static layer of batch element `batch`, painted once and kept: paste or copy it, do not paint on it."""
+        return self._static_image(batch)
+
     def _static_image(self, batch: int) -> Image.Image:
         if batch not in self._static:
             static = Image.new("RGB", self.size, self.theme.background)
