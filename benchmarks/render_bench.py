@@ -2,9 +2,13 @@
 
 Usage: python benchmarks/render_bench.py [SCENE_OR_DIR ...] [--redraw-frames N] [--repeat N] [--clock wall|cpu] [--jobs-compare]
 
-Each scene runs in its own subprocess so its peak RSS is its own. For every scene the same run also
-measures an encode-only baseline (the same frames, encoded again without drawing) and a full
-matplotlib redraw baseline (`reference_frame`, on the first N steps); both are printed as ratios.
+Each scene runs in its own subprocess so its peak RSS is its own. Op scenes and chain scenes (`[[ops]]`) alike
+are drawn by the frame source `convgif render` uses (`convgif.sources.frame_source`), every frame of the GIF
+("steps": an op scene's steps and hold frame; a chain's stage steps, transitions, stage pictures and hold frame),
+with the scene's own palette; the first frame (the static layer) counts as setup, the rest as steady state. For
+every scene the same run also measures an encode-only baseline (the same frames, up to the first 200, drawn again,
+kept, and encoded alone with the same palette) and a full matplotlib redraw baseline (`reference_frame`, on the
+first N frames); both are printed as ratios ("xenc": render time ÷ encode-only time, per frame).
 Draw, encode and encode-only times are each the fastest of `--repeat` runs (default 3); bytes and peak RSS
 come from the first run. The summary gives the median and the worst scene; a still scene's time is the median of
 `--repeat` drawings after its first (which also imports matplotlib). `python benchmarks/render_bench.py
@@ -14,6 +18,7 @@ benchmarks/scenes` measures the larger scenes kept out of the gallery.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -31,7 +36,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "wall") -> dict:
     from convgif.encode import GifWriter, Palette
-    from convgif.pipeline import build_trace, build_view
+    from convgif.sources import frame_source
     from convgif.render.fonts import kept_mask_cache_clear
     from convgif.scene import load_scene
 
@@ -48,60 +53,59 @@ def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "
             times.append((now() - t0) * 1000)
         return {"scene": Path(path).stem, "still": True, "frames": len(frames), "first_ms": times[0],
                 "ms": statistics.median(times[1:])}
-    trace = build_trace(scene)
-    view = build_view(scene, trace)
-    indices = scene.step_indices(len(trace))
-    palette = Palette(view.palette_colors())
+    source = frame_source(scene)  # what `convgif render` draws: an op scene's view, or a chain's stages and header
+    palette = source.palette()
     draw_s = encode_s = encode_only_s = float("inf")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "scene.gif"
         for attempt in range(repeat):  # the fastest of `repeat` runs: a 2-core VM's noise only ever adds time
             kept_mask_cache_clear()  # each run draws from cold glyph masks, as one real render does
             with GifWriter(out, palette) as writer:
-                frames = view.frames(indices)
+                frames = source.frames("steps")
                 drawing = encoding = 0.0
-                first = True
+                count = 0
                 while True:
                     t0 = now()
                     frame = next(frames, None)
                     t1 = now()
                     if frame is None:
                         break
-                    writer.write(frame, scene.render.duration_ms)
+                    writer.write(frame.pixels, frame.duration_ms)
                     t2 = now()
-                    if first:  # the one-time static layer is setup, not steady state
+                    count += 1
+                    if count == 1:  # the one-time static layer is setup, not steady state
                         if attempt == 0:
                             setup_s = t1 - started
-                        first = False
+                            size = frame.pixels.shape[1::-1]
                     else:
                         drawing += t1 - t0
                         encoding += t2 - t1
-                writer.write(view.final_frame(), scene.render.hold_ms)
             draw_s, encode_s = min(draw_s, drawing), min(encode_s, encoding)
             if attempt == 0:
                 gif_bytes = out.stat().st_size
                 peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before frames are kept
-        steady = max(len(indices) - 1, 1)
+        steady = max(count - 1, 1)
         # encode-only baseline on the same frames (drawn again and kept, so only encoding is timed)
-        kept = list(view.frames(indices[:BASELINE_FRAME_CAP]))
+        kept = [(frame.pixels, frame.duration_ms) for frame in itertools.islice(source.frames("steps"),
+                                                                                BASELINE_FRAME_CAP)]
         for _ in range(repeat):
             t0 = now()
-            with GifWriter(Path(tmp) / "baseline.gif", Palette(view.palette_colors())) as writer:
-                for frame in kept:
-                    writer.write(frame, scene.render.duration_ms)
+            with GifWriter(Path(tmp) / "baseline.gif", palette) as writer:
+                for pixels, duration_ms in kept:
+                    writer.write(pixels, duration_ms)
             encode_only_s = min(encode_only_s, now() - t0)
         encode_only_ms = encode_only_s * 1000 / max(len(kept), 1)
-    redraw = [i for i in indices[:redraw_frames]]
+    redraw = range(min(redraw_frames, count))
     t0 = now()
-    for index in redraw:
-        view.reference_frame(index)
+    for number in redraw:
+        reference_frame(source, number)
     redraw_ms = (now() - t0) * 1000 / max(len(redraw), 1)
     draw_ms = draw_s * 1000 / steady
     encode_ms = encode_s * 1000 / steady
-    frames_written = len(indices) + 1
+    frames_written = count
     return {
         "scene": Path(path).stem,
-        "size": "x".join(map(str, view.size)),
+        "size": "x".join(map(str, size)),
         "frames": frames_written,
         "setup_ms": setup_s * 1000,
         "draw_ms": draw_ms,
@@ -115,6 +119,16 @@ def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "
         "redraw_ms": redraw_ms,
         "redraw_speedup": redraw_ms / (draw_ms + encode_ms) if draw_ms + encode_ms else float("nan"),
     }
+
+
+def reference_frame(source, number: int):
+    """Frame `number` of the "steps" selection by a full matplotlib redraw of everything it shows."""
+    if source.scene.scene_type == "chain":
+        from convgif.render.paint import mpl_render
+
+        theme = source.theme
+        return mpl_render(source.size, theme.background, source.primitives(number), crisp_text=theme.crisp_text)
+    return source.view.reference_frame(source.steps[number])
 
 
 def scene_files(paths: list[str]) -> list[Path]:

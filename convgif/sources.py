@@ -172,11 +172,13 @@ class OpFrames:
         render = self.scene.render
         chosen = self._chosen(selection)
         steps = [s for s in chosen if s is not None]
-        pictures = iter(self.view.frames_with_text(steps))  # one pass: done cells are painted once, in step order
+        # one pass: done cells are painted once, in step order, and a hold frame at the end is finished from them
+        held_last = bool(chosen) and chosen[-1] is None and None not in chosen[:-1]
+        pictures = iter(self.view.frames_with_text(steps, then_final=held_last))
         quiz = quizzes(self.scene, selection)
         questions = iter(self.view.frames_with_text(steps, question=True)) if quiz else None
         for step in chosen:
-            pixels, text = self.view.final_frame_with_text() if step is None else next(pictures)
+            pixels, text = next(pictures) if step is not None or held_last else self.view.final_frame_with_text()
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
             if quiz and step is not None:
                 asked, asked_text = next(questions)
@@ -382,9 +384,12 @@ class ChainFrames:
                                   _slide_theme(self.theme, height), scene.render.width)
         room = None if height is None else height - self.header.height
         self.views = [self._stage_view(stage, room) for stage in self.stages]
+        self.field_masks = scene.receptive_field()  # run once: each receptive-field frame reads its tensor's mask
         self.field = self._field_pictures(room)
         body = max([v.size[1] for v in self.views] + [f.height for f in self.field.values()]) if room is None else room
         self.size = (scene.render.width, self.header.height + body)
+        self.blank = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)  # a frame of background (_compose)
+        self.blank[:] = self.theme.background
         self.frame_count = self.count("steps")
         self._durations = [dict(zip(stage.step_indices(), stage.step_durations(len(stage.step_indices()))))
                            for stage in self.stages]
@@ -410,7 +415,7 @@ class ChainFrames:
     def _field_pictures(self, room):
         from convgif.render.chain import FieldPicture, FieldTensor
 
-        masks = self.scene.receptive_field()
+        masks = self.field_masks
         if masks is None:
             return {}
         arrays = self.scene.arrays()
@@ -548,12 +553,17 @@ class ChainFrames:
                         theme=render.themes()[0], quiz="answer" if quiz and what == STEP else "")
 
     def _compose(self, header: np.ndarray, body: np.ndarray) -> np.ndarray:
-        """A frame: the header over a stage's (or a transition's) body."""
-        pixels = np.empty((self.size[1], self.size[0], 3), dtype=np.uint8)
-        pixels[:] = self.theme.background
-        pixels[:header.shape[0]] = header
-        h = min(body.shape[0], self.size[1] - header.shape[0])
-        pixels[header.shape[0]:header.shape[0] + h, :body.shape[1]] = body[:h]
+        """A frame: the header over a stage's (or a transition's) body, and the background round the body copied
+        from one blank frame (filling an (H, W, 3) array with one colour, as each frame did, took ~8 ms, several
+        times what copying it takes)."""
+        blank = self.blank
+        pixels = np.empty_like(blank)
+        top = header.shape[0]
+        h = min(body.shape[0], self.size[1] - top)
+        pixels[:top] = header
+        pixels[top:top + h, :body.shape[1]] = body[:h]
+        pixels[top:top + h, body.shape[1]:] = blank[top:top + h, body.shape[1]:]
+        pixels[top + h:] = blank[top + h:]
         return pixels
 
     def _picture(self, what: str, k: int):
@@ -562,31 +572,40 @@ class ChainFrames:
 
         from convgif.render.paint import pil_paint
 
-        primitives, text = self._picture_primitives(what, k)
         image = Image.new("RGB", (self.size[0], self.size[1] - self.header.height), self.theme.background)
+        if what == "transition":  # its marks over the next stage's static layer, painted once for its step frames
+            image.paste(self.views[k].static_image(0), (0, 0))
+            primitives, text = self._transition_marks(k)
+        else:
+            primitives, text = self._picture_primitives(what, k)
         pil_paint(image, primitives, crisp_text=self.theme.crisp_text)
         return np.asarray(image), text
 
     def _picture_primitives(self, what: str, k: int):
-        from convgif.render.chain import shifted, transition_marks
+        from convgif.render.chain import shifted
 
         if what == "field":
             picture = self.field[k]
             cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
-            lit = self.scene.receptive_field()[k]
+            lit = self.field_masks[k]
             from convgif.render.chain import field_extent
 
             text = (f"output [{cell}] of the last stage sees {field_extent(lit)} of "
                     + ("the input" if k == 0 else f"the output of stage {k}"))
             return shifted(picture.primitives(text), -self.header.height), text
-        view = self.views[k]
-        layout = view.layout
+        marks, text = self._transition_marks(k)
+        return list(self.views[k].layout.static(0)) + marks, text
+
+    def _transition_marks(self, k: int):
+        """What a transition into stage k adds to that stage's static layer: (primitives, text)."""
+        from convgif.render.chain import transition_marks
+
+        layout = self.views[k].layout
         boxes = [grid.outer for grid in layout.grids_by_role()["input"]]
         before = self.stages[k - 1]
         text = (f"input of stage {k + 1} ({self.stages[k].kind}) = output of stage {k} ({before.kind}), "
                 f"{_shape(self.stages[k].geometry().input_shape)}")
-        top = layout.counter_top
-        return list(layout.static(0)) + transition_marks(boxes, self.theme, text, top, self.size[0]), text
+        return transition_marks(boxes, self.theme, text, layout.counter_top, self.size[0]), text
 
     def primitives(self, number: int, question: bool = False) -> list:
         """Everything frame `number` of the plan shows, header first (the vector pages draw this); `question`: a

@@ -41,8 +41,8 @@ def clear_width_caches():
 
 
 def test_elide_measures_each_term_not_each_trial_line(monkeypatch):
-    """A 25-term line elided to a few terms: Pillow measures the whole line once and then each piece (term, joiner,
-    "…n more…") once, in each of the two modes: a few times the line's characters (~1,800 for this 308-character
+    """A 25-term line elided to a few terms: Pillow measures each piece (term, joiner, "…n more…") once, in each of
+    the two modes: a few times the line's characters (~1,800 for this 308-character
     line), not every trial line whole (~8,400 on the old code: ~18 trial lines, twice each)."""
     rng = np.random.default_rng(3)
     terms = [f"{rng.integers(-9, 10) / 4:g}×({rng.integers(-9, 10) / 2:g})".replace("-", "−") for _ in range(25)]
@@ -55,6 +55,22 @@ def test_elide_measures_each_term_not_each_trial_line(monkeypatch):
     line = len("ch0: " + " + ".join(terms) + " + 0.5")
     assert ELLIPSIS in body  # the line was elided: several trial lines were needed
     assert sum(measured) <= 8 * line, (sum(measured), line)
+
+
+def test_elide_measures_nothing_new_for_a_line_of_terms_seen_before(monkeypatch):
+    """Each step's arithmetic line is new text made of terms earlier steps showed: once those terms are measured,
+    eliding it has Pillow measure nothing (the old code measured the whole line, 308 characters, in both modes)."""
+    rng = np.random.default_rng(3)
+    terms = [f"{rng.integers(-9, 10) / 4:g}×({rng.integers(-9, 10) / 2:g})".replace("-", "−") for _ in range(25)]
+    clear_width_caches()
+    elide(terms[::-1], "ch0: ", " + 0.5", " = 12.25", 692)  # an earlier step: the same terms in another order
+    measured = []
+    getlength = ImageFont.FreeTypeFont.getlength
+    monkeypatch.setattr(ImageFont.FreeTypeFont, "getlength",
+                        lambda font, text, *args, **kwargs: measured.append(text) or getlength(font, text, *args, **kwargs))
+    body, _ = elide(terms, "ch0: ", " + 0.5", " = 12.25", 692)
+    assert ELLIPSIS in body
+    assert measured == []
 
 
 TERMS = ["0.5×(−1)", "12×3", "VA", "To", "Ty", "−0.25", "1e−05", "ŷ", "通道", "|x|", "√2", "", "(", ")"]
@@ -175,3 +191,15 @@ def test_fitting_numbers_measures_their_digit_patterns_not_every_value(monkeypat
     layout_common._fitting_size.cache_clear()
     layout_common.fitting_size(values, 30)
     assert 0 < len(calls) <= 100, len(calls)
+
+
+@pytest.mark.parametrize("indices", [[0, 108, 109, 200, 215], [215], [150, 120],  # the last batch element last
+                                     [0, 1, 2, 7], [3, 150, 100], [107], []])  # drawn afresh
+def test_the_hold_frame_finished_on_the_running_image_is_the_hold_frame(indices):
+    """`then_final`: the hold frame after the steps, finished from their running image when the last step shown is of
+    the last batch element (a step of the first element last, or none: drawn afresh) is `final_frame_with_text`."""
+    view = make_view()
+    *frames, (held, text) = view.frames_with_text(indices, then_final=True)
+    assert len(frames) == len(indices)
+    expected, expected_text = make_view().final_frame_with_text()
+    assert np.array_equal(held, expected) and text == expected_text

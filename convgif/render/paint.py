@@ -267,11 +267,7 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             draw.text((item.x, item.y), item.text, fill=item.colour, font=pil_font(item.size, item.bold, item.text),
                       anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
-            # Image.crop(box).point(table) then Image.paste, on the core image: the same operations without the
-            # Image wrappers, whose `point` rounds all 768 table entries again on every call
-            box = tuple(map(int, map(round, item.box)))
-            image.load()
-            image.im.paste(image.im.crop(box).point(veil_table(item.colour, item.alpha), None), box)
+            veil_box(image, tuple(map(int, map(round, item.box))), veil_table(item.colour, item.alpha))
         elif isinstance(item, Polygon):
             pil_polygon(image, draw, item)
         else:
@@ -372,9 +368,23 @@ def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon)
         if x1 > x0 and y1 > y0:
             mask = Image.new("1", (x1 - x0, y1 - y0), 0)
             ImageDraw.Draw(mask).polygon([(x - x0, y - y0) for x, y in points], fill=1)
-            image.paste(image.crop((x0, y0, x1, y1)).point(veil_table(polygon.fill, polygon.alpha)), (x0, y0), mask)
+            veil_box(image, (x0, y0, x1, y1), veil_table(polygon.fill, polygon.alpha), mask)
     if polygon.edge is not None:
         draw.line([*points, points[0]], fill=polygon.edge, width=polygon.line_width)
+
+
+def veil_box(image: Image.Image, box: tuple[int, int, int, int], table: tuple[int, ...],
+             mask: Image.Image | None = None) -> None:
+    """`image.paste(image.crop(box).point(table), box, mask)` on the core image: the same operations without the
+    Image wrappers, whose `point` rounds all 768 table entries again on every call (most of a volume frame's
+    drawing time, a translucent polygon or two per frame)."""
+    image.load()
+    veiled = image.im.crop(box).point(table, None)
+    if mask is None:
+        image.im.paste(veiled, box)
+    else:
+        mask.load()
+        image.im.paste(veiled, box, mask.im)
 
 
 @functools.lru_cache(maxsize=64)  # a scene has a few veils (one colour, one strength), painted every frame

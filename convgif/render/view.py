@@ -58,6 +58,10 @@ class View:
         return self.layout.cell_box(role, channel, coord)
 
     # ---- fast path ----------------------------------------------------------------------------------
+    def static_image(self, batch: int) -> Image.Image:
+        """The static layer of batch element `batch`, painted once and kept: paste or copy it, do not paint on it."""
+        return self._static_image(batch)
+
     def _static_image(self, batch: int) -> Image.Image:
         if batch not in self._static:
             static = Image.new("RGB", self.size, self.theme.background)
@@ -72,10 +76,12 @@ class View:
         """
         return (pixels for pixels, _ in self.frames_with_text(step_indices))
 
-    def frames_with_text(self, step_indices: Iterable[int], *, question: bool = False,
+    def frames_with_text(self, step_indices: Iterable[int], *, question: bool = False, then_final: bool = False
                          ) -> Iterator[tuple[np.ndarray, str]]:
         """`frames`, each with its step's arithmetic as plain text (see `arithmetic_text`). `question`: a quiz's
-        question frames, the step's answers as "?" (Layout.question_marks); earlier steps' cells keep their values."""
+        question frames, the step's answers as "?" (Layout.question_marks); earlier steps' cells keep their values.
+        `then_final`: and after them the hold frame (`final_frame_with_text`), finished on the running image when the
+        last step shown is of the last batch element (the done cells shown so far are not painted again)."""
         progress: Image.Image | None = None
         pixels: np.ndarray | None = None  # `progress` as an array, kept in step with it box by box
         batch = -1
@@ -106,6 +112,19 @@ class View:
             undo()
             frame.flags.writeable = False  # as np.asarray of an image gives it
             yield frame, self.arithmetic_text(marks)
+        if then_final:
+            if progress is None or batch != self._batches - 1:
+                yield self.final_frame_with_text()
+            else:
+                yield self._finished(progress, painted_to)
+
+    def _finished(self, image: Image.Image, painted_to: int) -> tuple[np.ndarray, str]:
+        """The hold frame from `image`, the last batch element's picture with its done cells up to `painted_to`."""
+        done = [p for i in range(painted_to, len(self.trace)) for p in self.layout.done_cell(i)]
+        pil_paint(image, done, crisp_text=self.theme.crisp_text)
+        marks = self.layout.final_transient()
+        pil_paint(image, marks, crisp_text=self.theme.crisp_text)
+        return np.asarray(image), self.arithmetic_text(marks)
 
     def arithmetic_text(self, marks: list) -> str:
         """The step counter and arithmetic lines among a frame's `marks`, as plain text, one line per drawn line:
@@ -123,13 +142,7 @@ class View:
 
     def final_frame_with_text(self) -> tuple[np.ndarray, str]:
         batch = self._batches - 1
-        image = self._static_image(batch).copy()
-        start = batch * self._steps_per_batch
-        done = [p for i in range(start, len(self.trace)) for p in self.layout.done_cell(i)]
-        pil_paint(image, done, crisp_text=self.theme.crisp_text)
-        marks = self.layout.final_transient()
-        pil_paint(image, marks, crisp_text=self.theme.crisp_text)
-        return np.asarray(image), self.arithmetic_text(marks)
+        return self._finished(self._static_image(batch).copy(), batch * self._steps_per_batch)
 
     # ---- reference path -----------------------------------------------------------------------------
     def primitives(self, step_index: int | None, *, question: bool = False) -> list:
