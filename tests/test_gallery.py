@@ -72,8 +72,8 @@ def test_frames_stream_to_the_writer_one_at_a_time(tmp_path, monkeypatch):
         view = build_view(scene, trace)
         frames = view.frames_with_text
 
-        def drawn(steps):
-            for frame in frames(steps):
+        def drawn(steps, **options):
+            for frame in frames(steps, **options):
                 events.append("drawn")
                 yield frame
 
@@ -88,7 +88,8 @@ def test_frames_stream_to_the_writer_one_at_a_time(tmp_path, monkeypatch):
     monkeypatch.setattr(GifWriter, "write_frame", written)
     document = {"op": {"kind": "conv2d", "kernel_size": 3}, "input": {"shape": [1, 7, 7]}}
     render_scene(parse_scene(document, "stream.toml"), tmp_path)
-    assert events == ["drawn", "written"] * 25 + ["written"]  # 25 steps, then the hold frame
+    # 25 steps, then the hold frame, finished from the steps' running image (View.frames_with_text then_final)
+    assert events == ["drawn", "written"] * 26
 
 
 ANIMATED = [path for path in SCENES if load_scene(path).scene_type == "op"]
