@@ -20,6 +20,7 @@ from convgif.errors import GeometryError, SceneError
 from convgif.ops import family_of
 from convgif.scene.problems import Problem, one_line, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule, output_step_problems
+from convgif.scene.sections import read_sections, validate_section
 from convgif.scene.spec import (
     MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, _language,
 )
@@ -188,7 +189,7 @@ def frame_plan(chain: ChainSceneSpec) -> list[tuple[str, int, int | None]]:
 
 # ---- validation ---------------------------------------------------------------------------------------------
 
-def parse_chain_scene(document: dict, source: str, *, validate_section, plain_string) -> ChainSceneSpec:
+def parse_chain_scene(document: dict, source: str, *, plain_string) -> ChainSceneSpec:
     """Validate a document with `[[ops]]` (the loader's helpers passed in: one way to validate a section)."""
     from convgif.scene.spec import SceneFile, explore_problems
 
@@ -221,24 +222,10 @@ def parse_chain_scene(document: dict, source: str, *, validate_section, plain_st
         except ValueError as error:
             problems.append(("language", str(error)))
 
-    sections: dict[str, Any] = {}
-    for name in ("input", "render", "output"):
-        model = SECTIONS[name]
-        raw = document.get(name)
-        if raw is None:
-            if name == "input":
-                problems.append(("input", "required table is missing"))
-                failed.add("input")
-            sections[name] = None if name == "input" else model()
-            continue
-        if not isinstance(raw, dict):
-            problems.append((name, f"{show(raw)} is not a table (write [{name}] with keys under it)"))
-            failed.add(name)
-            sections[name] = None
-            continue
-        sections[name], section_problems, section_failed = validate_section(model, raw, name)
-        problems += section_problems
-        failed |= section_failed
+    sections, section_problems, section_failed = read_sections(
+        document, {name: SECTIONS[name] for name in ("input", "render", "output")}, required=("input",))
+    problems += section_problems
+    failed |= section_failed
     if sections["render"] is not None and sections["render"].view is not None:
         problems.append(("render.view", "a chain's stages each have their own views: give it under the stage, as "
                          "[ops.render] view = ..."))
@@ -340,7 +327,6 @@ def _caption_text(value: Any) -> str:
 
 def _check_stage(k, op, table, shape, previous, weights, render, sections, failed, stage_failed):
     """Stage k's problems (keys renamed to `ops[k]...`) and its output shape (None when unknown)."""
-    prefix = f"ops[{k}]"
     if shape is None:
         return [], None
     if k == 0:

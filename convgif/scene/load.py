@@ -10,12 +10,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from convgif.errors import SceneError
 from convgif.ops import family_of
-from convgif.scene.problems import Problem, one_line, translate, unknown_key
+from convgif.scene.problems import Problem, one_line, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule
+from convgif.scene.sections import read_sections
 from convgif.scene.image_input import image_problem, resolve_image_path
 from convgif.scene.spec import (
     SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language, explore_problems,
@@ -82,7 +81,7 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
     if "ops" in document:
         from convgif.scene.chain import parse_chain_scene
 
-        return parse_chain_scene(document, source, validate_section=_validate_section, plain_string=_plain_string)
+        return parse_chain_scene(document, source, plain_string=_plain_string)
     problems: list[Problem] = []
     failed: set[str] = set()
 
@@ -112,25 +111,9 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         except ValueError as error:
             problems.append(("language", str(error)))
 
-    sections: dict[str, BaseModel | None] = {}
-    for name, model in SECTIONS.items():
-        if name not in document:
-            if name in REQUIRED_SECTIONS:
-                problems.append((name, "required table is missing"))
-                failed.add(name)
-                sections[name] = None
-            else:
-                sections[name] = None if name == "weights" else model()
-            continue
-        raw = document[name]
-        if not isinstance(raw, dict):
-            problems.append((name, f"{show(raw)} is not a table (write [{name}] with keys under it)"))
-            failed.add(name)
-            sections[name] = None
-            continue
-        sections[name], section_problems, section_failed = _validate_section(model, raw, name)
-        problems += section_problems
-        failed |= section_failed
+    sections, section_problems, section_failed = read_sections(document, SECTIONS, REQUIRED_SECTIONS)
+    problems += section_problems
+    failed |= section_failed
 
     op = sections["op"]
     weights = sections["weights"]
@@ -195,24 +178,3 @@ def _plain_string(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{show(value)} is not a string")
     return value
-
-
-def _validate_section(model: type[BaseModel], raw: dict, prefix: str) -> tuple[BaseModel | None, list[Problem], set[str]]:
-    """(model or a partial one, problems, failed dotted keys).
-
-    When some keys fail, the section is validated again without them, so that rules joining the keys
-    that did pass can still run; None when even that fails (a required key is missing or wrong).
-    """
-    try:
-        return model.model_validate(raw), [], set()
-    except ValidationError as error:
-        problems = translate(error, model, prefix)
-        bad = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
-    failed = {f"{prefix}.{key}" for key in bad}
-    remaining = {k: v for k, v in raw.items() if isinstance(k, str) and k not in bad}
-    try:
-        partial = model.model_validate(remaining)
-    except ValidationError:
-        partial = None
-        failed.add(prefix)
-    return partial, problems, failed
