@@ -203,3 +203,66 @@ def test_the_hold_frame_finished_on_the_running_image_is_the_hold_frame(indices)
     assert len(frames) == len(indices)
     expected, expected_text = make_view().final_frame_with_text()
     assert np.array_equal(held, expected) and text == expected_text
+
+
+# characters of the lines frames draw (numbers, signs, products, sums, labels) and more, to hold `draw_words` to
+# Pillow on glyphs whose one-bit boxes and bitmaps round apart
+LINE_CHARACTERS = "0123456789 ×−+=()…Σ.,-abcxyzwb[]:·→ ABCDEFGHIJKLMNOPQRSTUVWXYZfgijklpqt_ⁱ²³½≤≥∑√αβγ|"
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_long_line_drawn_word_by_word_is_the_line_pillow_draws(seed):
+    """`draw_words` against Pillow's own `ImageDraw.text` of the whole line (the oracle): every pixel, for random
+    lines, sizes, weights, alignments and fractional origins, crisp and smooth. A line it cannot match is refused
+    (then pil_paint draws it whole): at most a few in a hundred, and never the digits-and-signs lines of a step."""
+    from PIL import ImageDraw
+
+    from convgif.render.paint import _PIL_ANCHOR, draw_words
+    from convgif.render.primitives import Text
+
+    rng = random.Random(seed)
+    drawn = refused = 0
+    for _ in range(300):
+        words = ["".join(rng.choice(LINE_CHARACTERS) for _ in range(rng.randint(1, 8)))
+                 for _ in range(rng.randint(2, 9))]
+        text = " ".join(words)
+        size, bold, align = rng.randint(6, 40), rng.random() < 0.3, rng.choice(["left", "center", "right"])
+        x = rng.choice([rng.uniform(0, 300), float(rng.randint(0, 300)), rng.randint(0, 600) / 2])
+        y = rng.choice([rng.uniform(20, 80), float(rng.randint(20, 80)), rng.randint(40, 160) / 2])
+        for mode in ("1", "L"):
+            expected = Image.new("RGB", (700, 110), (250, 250, 250))
+            actual = expected.copy()
+            oracle, painter = ImageDraw.Draw(expected), ImageDraw.Draw(actual)
+            oracle.fontmode = painter.fontmode = mode
+            oracle.text((x, y), text, fill=(10, 20, 30), font=fonts.pil_font(size, bold, text),
+                        anchor=_PIL_ANCHOR[align])
+            if draw_words(painter, Text(x, y, text, size, (10, 20, 30), align, bold)):
+                drawn += 1
+                assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, align, x, y, mode)
+            else:
+                refused += 1
+                assert actual.getcolors() == [(700 * 110, (250, 250, 250))], "a refused line drew nothing"
+    assert refused <= 0.15 * (drawn + refused)
+    for size in (9, 11, 13, 15, 17, 20):  # a step's arithmetic line is always drawn word by word
+        for mode in ("1", "L"):
+            painter = ImageDraw.Draw(Image.new("RGB", (900, 60)))
+            painter.fontmode = mode
+            line = "x[0, 1, 2] = Σ 3×(−1) + 0×2 + 12×7 + … 5 more … + (−4)×0.5 + bias 1 = −7.25"
+            assert draw_words(painter, Text(3.5, 40, line, size, (0, 0, 0), "left", False))
+
+
+def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
+    """Each step's arithmetic line is new text, but its words are not: once they have been drawn, drawing another
+    line made of them has Pillow render nothing (drawing each line whole rendered every glyph of every line)."""
+    from convgif.render.primitives import Text
+
+    fonts.kept_mask_cache_clear()
+    image = Image.new("RGB", (900, 60), (255, 255, 255))
+    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
+    rendered = []
+    original = ImageFont.FreeTypeFont.getmask2
+    monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
+                        lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
+                                                                                             **kwargs))
+    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
+    assert rendered == []

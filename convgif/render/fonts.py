@@ -8,6 +8,7 @@ the same glyphs and `text_width` measures what is drawn. Bold falls back to regu
 from __future__ import annotations
 
 import functools
+import math
 import importlib.util
 import os
 from collections.abc import Iterable
@@ -80,6 +81,11 @@ def font_path(bold: bool = False, text: str = "") -> str:
     """The font file that draws `text` (DejaVu for plain text, the CJK subset for Chinese)."""
     if text.isascii():  # the hot path: numbers and English labels
         return dejavu_path(bold)
+    return _path_of_text(bold, text)
+
+
+@functools.lru_cache(maxsize=8192)  # numbers with − and × are not ASCII: each frame asks again for the same words
+def _path_of_text(bold: bool, text: str) -> str:
     return _path_for(bold, frozenset(map(ord, text)))
 
 
@@ -113,19 +119,62 @@ def _kept_mask(font: GlyphCachedFont, text, mode, args: tuple, kwargs: tuple):
     return ImageFont.FreeTypeFont.getmask2(font, text, mode, *args, **dict(kwargs))
 
 
+@functools.lru_cache(maxsize=8192)
+def mask_tops(path: str, size: int, text: str, crisp: bool) -> tuple[int, int] | None:
+    """(box top, bitmap top) of `text` drawn alone in the font file `path` at `size` px: how far above the baseline
+    Pillow's mask of it starts (the top of its glyph boxes, whole px, at least 0), and the top of its glyphs'
+    bitmaps as a number comparable between texts of one font, size and mode (the highest `bitmap_rise` of its
+    glyphs). None when no glyph of it reaches 2 px above the baseline (the mask's top is then the baseline itself,
+    which the bitmap tops cannot be compared with)."""
+    font = pil_font_file(path, size)
+    mode = "1" if crisp else "L"
+    rises = [bitmap_rise(path, size, char, crisp) for char in set(text)
+             if -font.getbbox(char, mode=mode, anchor="ls")[1] >= 2]
+    if not rises or None in rises:
+        return None
+    return max(0, -font.getbbox(text, mode=mode, anchor="ls")[1]), max(rises)
+
+
+@functools.lru_cache(maxsize=8192)
+def mask_left(path: str, size: int, text: str, crisp: bool) -> int:
+    """Where Pillow's mask of `text` starts, in whole px from its origin (negative for a first glyph inking left
+    of it)."""
+    return pil_font_file(path, size).getbbox(text, mode="1" if crisp else "L", anchor="ls")[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
+    """How many px higher than the digit 0's the top of `char`'s rendered bitmap sits (`char` reaching 2 px or
+    more above the baseline). Pillow places glyphs by their bitmaps' tops but sizes a mask by their boxes, which
+    one-bit rendering rounds differently (the box up, the bitmap to nearest); in one mask with 0, a glyph shows
+    where its bitmap starts, less the blank rows its bitmap starts with (the first inked row of its mask alone)."""
+    font = pil_font_file(path, size)
+    mode = "1" if crisp else "L"
+    together, offset = font.getmask2("0  " + char, mode, anchor="ls")
+    width, height = together.size
+    split = round((font.getlength("0", mode) + font.getlength("0  ", mode)) / 2) - offset[0]
+    boxes = (together.crop((0, 0, split, height)).getbbox(), together.crop((split, 0, width, height)).getbbox(),
+             font.getmask2("0", mode, anchor="ls")[0].getbbox(), font.getmask2(char, mode, anchor="ls")[0].getbbox())
+    if None in boxes:  # a glyph with a box but no ink: nothing to compare
+        return None
+    zero_together, char_together, zero_blank, char_blank = (box[1] for box in boxes)
+    return (zero_together - zero_blank) - (char_together - char_blank)
+
+
 def kept_mask_cache_clear() -> None:
     """Forget every kept glyph mask (benchmarks time each run from cold masks, as one render starts)."""
     _kept_mask.cache_clear()
 
 
 @functools.lru_cache(maxsize=256)
-def _pil_font_file(path: str, size: int) -> ImageFont.FreeTypeFont:
+def pil_font_file(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """The Pillow font of the file `path` at `size` px, loaded once (`pil_font` chooses the file for a text)."""
     return GlyphCachedFont(path, size, layout_engine=ImageFont.Layout.BASIC)
 
 
 def pil_font(size: int, bold: bool = False, text: str = "") -> ImageFont.FreeTypeFont:
     """A Pillow font of `size` px for `text`, loaded once per (file, size)."""
-    return _pil_font_file(font_path(bold, text), size)
+    return pil_font_file(font_path(bold, text), size)
 
 
 @functools.lru_cache(maxsize=8192)  # layouts measure the same words ("+", "3×1", labels) frame after frame
@@ -158,7 +207,7 @@ def _joined(path: str, size: int, pieces: list[str], crisp: bool) -> float:
 @functools.lru_cache(maxsize=8192)
 def piece_width(path: str, size: int, text: str, crisp: bool) -> float:
     """Advance width of `text` in the font file `path` (`text_width` without choosing the font)."""
-    return _pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
+    return pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
 
 
 @functools.lru_cache(maxsize=4096)

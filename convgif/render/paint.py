@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -17,7 +18,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from convgif.errors import RenderError
-from convgif.render.fonts import font_path, ink_bounds, pil_font, text_width
+from convgif.render.fonts import (dejavu_path, font_path, ink_bounds, kerning, mask_left, mask_tops, piece_width, pil_font, pil_font_file,
+                                   text_width)
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
@@ -264,14 +266,84 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             elif item.edge is not None:
                 draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=item.edge, width=item.line_width)
         elif isinstance(item, Text):
-            draw.text((item.x, item.y), item.text, fill=item.colour, font=pil_font(item.size, item.bold, item.text),
-                      anchor=_PIL_ANCHOR[item.align])
+            if not (len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0 and "\n" not in item.text
+                    and draw_words(draw, item)):
+                draw.text((item.x, item.y), item.text, fill=item.colour,
+                          font=pil_font(item.size, item.bold, item.text), anchor=_PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
             veil_box(image, tuple(map(int, map(round, item.box))), veil_table(item.colour, item.alpha))
         elif isinstance(item, Polygon):
             pil_polygon(image, draw, item)
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
+    """A long line of `item` drawn word by word, pixel for pixel what `draw.text` draws for the whole line; False
+    (nothing drawn) for a line this cannot match.
+
+    An arithmetic line ("1×2 + 3×(−1) + … = 7") is new on every step, so Pillow would render all its glyphs
+    afresh each frame (most of a long scene's drawing time), while its words recur from step to step and their
+    masks are kept (fonts.GlyphCachedFont). Pillow's basic layout puts glyph j of a line at whole pixel
+    PIXEL(round(start × 64) + P_j) past the line's origin, P_j its pen position in 1/64 px (advances plus kerning,
+    as `piece_width` and `kerning` measure them), so a word drawn from an origin whose 1/64 px are that start plus
+    its own pen position puts each glyph on the same pixel. Each word after the first is drawn with the space before
+    it, which keeps its mask's left edge at its pen line as in the line. Vertically Pillow lines a mask up by the top
+    of its glyph boxes but places the glyphs by the top of their bitmaps, which one-bit rendering rounds
+    differently; a word is moved by the difference between its and the line's (`fonts.mask_tops`).
+    tests/test_render_speed.py holds this to `draw.text` exactly."""
+    crisp = draw.fontmode == "1"
+    path = font_path(item.bold, item.text)  # the font the whole line is set in
+    if path != dejavu_path(item.bold):  # a line in the CJK subset, or with glyphs no font has: Pillow's own way
+        return False
+    pieces = _pieces(item.text)
+    if not pieces or any(mask_left(path, item.size, piece, crisp) < 0 for piece in pieces):
+        return False  # a line starting left of its origin: Pillow lines its mask up by its box, which may not match
+    tops = [mask_tops(path, item.size, piece, crisp) for piece in pieces]
+    if None in tops:
+        return False
+    pens, pen = [], 0  # each piece's pen position, in 1/64 px
+    for index, piece in enumerate(pieces):
+        if index:
+            pen += _pen64(kerning(path, item.size, pieces[index - 1][-1] + " ", crisp))
+        pens.append(pen)
+        pen += _pen64(piece_width(path, item.size, piece, crisp))
+    trailing = len(item.text) - len(item.text.rstrip(" "))
+    if trailing:  # spaces after the last word: no ink, but part of the line's advance
+        pen += _pen64(kerning(path, item.size, pieces[-1][-1] + " ", crisp))
+        pen += _pen64(piece_width(path, item.size, " " * trailing, crisp))
+    box_top, bitmap_top = max(top[0] for top in tops), max(top[1] for top in tops)
+    anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
+    whole = math.floor(item.x)
+    origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
+    font = pil_font_file(path, item.size)
+    for piece, at, (piece_box_top, piece_bitmap_top) in zip(pieces, pens, tops):
+        drop = (bitmap_top - piece_bitmap_top) - (box_top - piece_box_top)
+        draw.text(((origin + at) / 64, item.y + drop), piece, fill=item.colour, font=font, anchor="ls")
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _pieces(text: str) -> list[str]:
+    """`text` cut before each space that precedes a word: the words with the spaces before them, an operator
+    (a lone sign or dots) kept with the word after it (" + 3×4" recurs as often as "3×4", in half the draws).
+    Spaces after the last word are left out."""
+    pieces: list[str] = []
+    for piece in _WORDS.findall(text):
+        if pieces and _OPERATOR.fullmatch(pieces[-1]):
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+_WORDS = re.compile(r" *[^ ]+")
+_OPERATOR = re.compile(r" *[^ \w]")
+
+
+def _pen64(width: float) -> int:
+    """A width Pillow measured (a whole number of 1/64 px) in 1/64 px."""
+    return round(width * 64)
 
 
 def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
