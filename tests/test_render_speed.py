@@ -266,3 +266,26 @@ def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
                                                                                              **kwargs))
     pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
     assert rendered == []
+
+
+def test_a_line_drawn_without_pillows_text_setup_is_pillows_text():
+    """`draw_line` (one line of text: the mask Pillow's `ImageDraw.text` asks for, drawn where it draws it) against
+    `ImageDraw.text` itself, for every anchor a frame uses, fractional and whole origins, both modes, Chinese too."""
+    from PIL import ImageDraw
+
+    from convgif.render.paint import _PIL_ANCHOR, draw_line
+
+    rng = random.Random(7)
+    for _ in range(400):
+        text = rng.choice(["7", "−0.25", "3×(−1)", "x[0, 2]", "Σ = 12", "bias 1", "卷积核 3×3", "stride 2 → 4"])
+        size, bold, anchor = rng.randint(6, 40), rng.random() < 0.3, rng.choice(list(_PIL_ANCHOR.values()))
+        x, y = rng.choice([rng.uniform(0, 200), float(rng.randint(0, 200))]), rng.uniform(30, 70)
+        for mode in ("1", "L"):
+            expected = Image.new("RGB", (300, 100), (240, 240, 240))
+            actual = expected.copy()
+            oracle, painter = ImageDraw.Draw(expected), ImageDraw.Draw(actual)
+            oracle.fontmode = painter.fontmode = mode
+            font = fonts.pil_font(size, bold, text)
+            oracle.text((x, y), text, fill=(200, 10, 30), font=font, anchor=anchor)
+            draw_line(painter, x, y, text, (200, 10, 30), font, anchor)
+            assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, anchor, x, y, mode)

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError
 from convgif.render.fonts import (dejavu_path, font_path, ink_bounds, kerning, mask_left, mask_tops, piece_width, pil_font, pil_font_file,
@@ -266,16 +266,30 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             elif item.edge is not None:
                 draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=item.edge, width=item.line_width)
         elif isinstance(item, Text):
-            if not (len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0 and "\n" not in item.text
-                    and draw_words(draw, item)):
-                draw.text((item.x, item.y), item.text, fill=item.colour,
-                          font=pil_font(item.size, item.bold, item.text), anchor=_PIL_ANCHOR[item.align])
+            font = pil_font(item.size, item.bold, item.text)
+            if "\n" in item.text:  # lines below lines: Pillow's multi-line text
+                draw.text((item.x, item.y), item.text, fill=item.colour, font=font, anchor=_PIL_ANCHOR[item.align])
+            elif not (len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0 and draw_words(draw, item)):
+                draw_line(draw, item.x, item.y, item.text, item.colour, font, _PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
             veil_box(image, tuple(map(int, map(round, item.box))), veil_table(item.colour, item.alpha))
         elif isinstance(item, Polygon):
             pil_polygon(image, draw, item)
         else:
             raise RenderError(f"cannot paint {type(item).__name__}")
+
+
+def draw_line(draw: ImageDraw.ImageDraw, x: float, y: float, text: str, colour: RGB,
+              font: ImageFont.FreeTypeFont, anchor: str) -> None:
+    """`draw.text((x, y), text, fill=colour, font=font, anchor=anchor)` for one line of plain text, without the
+    per-call set-up of Pillow's general text (multi-line splitting, stroke and colour-glyph handling): the same
+    mask at the same place (the mask from `font.getmask2` at the fractional start, as `ImageDraw.text` asks for it),
+    a step frame draws dozens of lines. tests/test_render_speed.py holds it to `draw.text`."""
+    ink = draw._getink(colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
+    left, top = int(x), int(y)
+    mask, offset = font.getmask2(text, draw.fontmode, None, None, None, 0, anchor, ink,
+                                 (math.modf(x)[0], math.modf(y)[0]), stroke_filled=True)
+    draw.draw.draw_bitmap((left + offset[0], top + offset[1]), mask, ink)
 
 
 def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
@@ -319,7 +333,7 @@ def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     font = pil_font_file(path, item.size)
     for piece, at, (piece_box_top, piece_bitmap_top) in zip(pieces, pens, tops):
         drop = (bitmap_top - piece_bitmap_top) - (box_top - piece_box_top)
-        draw.text(((origin + at) / 64, item.y + drop), piece, fill=item.colour, font=font, anchor="ls")
+        draw_line(draw, (origin + at) / 64, item.y + drop, piece, item.colour, font, "ls")
     return True
 
 
