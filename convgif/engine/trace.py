@@ -7,6 +7,7 @@ convolution comes out at once.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,16 @@ def sealed(array: np.ndarray) -> np.ndarray:
     """`array` made read-only in place: for arrays just created here, which nobody else holds."""
     array.setflags(write=False)
     return array
+
+
+@functools.lru_cache(maxsize=64)
+def _window(kernel_size: tuple[int, ...], dilation: tuple[int, ...], before: tuple[int, ...],
+            sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A window's tap offsets from its first tap (*K, ndim), the padding before each dimension and the input's
+    spatial sizes, as arrays: the same for every step of a trace, built once."""
+    offsets = np.stack(np.meshgrid(*[d * np.arange(k) for d, k in zip(dilation, kernel_size)], indexing="ij"),
+                       axis=-1)
+    return tuple(sealed(array) for array in (offsets, np.array(before), np.array(sizes)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,21 +110,21 @@ class ConvTrace:
         g = self.geometry
         if not 0 <= index < len(self):
             raise IndexError(f"step {index} out of range 0..{len(self) - 1}")
-        batch, out_channel, *position = np.unravel_index(index, (self.batch_size, *g.output_shape))
-        batch, out_channel = int(batch), int(out_channel)
-        position = tuple(int(p) for p in position)
+        batch, coords = index, []
+        for size in reversed(g.output_shape):  # (C_out, *spatial) in raster order: the last dimension fastest
+            batch, at = divmod(batch, size)
+            coords.append(at)
+        out_channel, *spatial = reversed(coords)
+        position = tuple(spatial)
         per_group_out = g.out_channels // g.groups
         per_group_in = g.in_channels // g.groups
         group = out_channel // per_group_out
         in_channels = tuple(range(group * per_group_in, (group + 1) * per_group_in))
         origin = tuple(p * s for p, s in zip(position, g.stride))
-        tap_grid = np.stack(
-            np.meshgrid(*[o + d * np.arange(k) for o, d, k in zip(origin, g.dilation, g.kernel_size)], indexing="ij"),
-            axis=-1,
-        )  # (*K, ndim)
-        before = np.array([b for b, _ in g.padding])
+        offsets, before, sizes = _window(g.kernel_size, g.dilation, tuple(b for b, _ in g.padding),
+                                         tuple(g.input_shape[1:]))
+        tap_grid = offsets + np.array(origin)  # (*K, ndim)
         input_coords = tap_grid - before
-        sizes = np.array(g.input_shape[1:])
         padding_mask = np.any((input_coords < 0) | (input_coords >= sizes), axis=-1)
         channel_block = self.padded_input[batch, group * per_group_in : (group + 1) * per_group_in]
         tap_values = channel_block[(slice(None),) + tuple(tap_grid[..., i] for i in range(g.ndim))]
