@@ -15,14 +15,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from convgif.render.fonts import mpl_family
 from convgif.render.labels import label
 from convgif.render.layout_common import greedy_wrap
 from convgif.render.primitives import fmt_number
 from convgif.render.stills.measure import still_text_width
+from convgif.render.stills.pillow_text import PillowText, line_box
 from convgif.render.stills.zoom import BASE_DPI, scaled_figure
 from convgif.render.theme import RGB, Theme, get_theme
 
@@ -150,34 +149,37 @@ class Sheet:
 
     def text(self, x, y, s: str, *, pt: float = 10, colour: RGB | None = None, bold: bool = False, ha: str = "left",
              va: str = "top", z: float = 6.0, **kw):
-        """Words, above the shapes; `kw` goes to matplotlib (a bbox). Subscripts are set as smaller, lowered
-        runs (see SUBSCRIPTS); the returned artist's `remove()` takes the whole line away."""
+        """Words, above the shapes, drawn by Pillow (see pillow_text); `kw` goes to the matplotlib Text (a bbox).
+        Subscripts are set as smaller, lowered runs (see SUBSCRIPTS); the returned artist's `remove()` takes the
+        whole line away."""
         runs = script_runs(s)
+        colour = unit(colour or self.theme.text)
         if not any(low for _, low in runs):
-            return self.ax.text(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), ha=ha, va=va,
-                                fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()), **kw)
+            return self._add_text(PillowText(x, y, s, fontsize=pt, color=colour, ha=ha, va=va, bold=bold, zorder=z,
+                                             **kw))
         sizes = [subscript_pt(pt) if low else pt for _, low in runs]
         widths = [self._drawn_size(run, size, bold)[0] for (run, _), size in zip(runs, sizes)]  # butted exactly
         baseline = y + self._baseline_offset(pt, va, bold)
         x -= {"left": 0.0, "center": 0.5, "right": 1.0}[ha] * sum(widths)
         parts = []
         for (run, low), size, width in zip(runs, sizes, widths):
-            parts.append(self.ax.text(x, baseline + (SUBSCRIPT_DROP * px(pt) if low else 0), run, fontsize=size,
-                                      color=unit(colour or self.theme.text), ha="left", va="baseline",
-                                      fontweight="bold" if bold else "normal", zorder=z, family=list(mpl_family()),
-                                      **kw))
+            parts.append(self._add_text(PillowText(x, baseline + (SUBSCRIPT_DROP * px(pt) if low else 0), run,
+                                                   fontsize=size, color=colour, ha="left", va="baseline", bold=bold,
+                                                   zorder=z, **kw)))
             x += width
         return TextRuns(parts)
 
+    def _add_text(self, artist: PillowText) -> PillowText:
+        self.ax._add_text(artist)  # what `ax.text` does with its Text (no clip path: the sheet's axes is the page)
+        return artist
+
     def _drawn_size(self, text: str, points: float, bold: bool) -> tuple[float, float, float]:
-        """(width, height, descent) in layout px of `text` as matplotlib draws it on this sheet."""
-        props = FontProperties(family=list(mpl_family()), size=points, weight="bold" if bold else "normal")
-        size = self.canvas.get_renderer().get_text_width_height_descent(text, props, ismath=False)
-        scale = self.figure.dpi / BASE_DPI  # renderer pixels per layout px
-        return size[0] / scale, size[1] / scale, size[2] / scale
+        """(width, height, descent) in layout px of `text` as drawn on this sheet (see pillow_text.PillowText)."""
+        scale = self.figure.dpi / BASE_DPI  # pixels per layout px
+        return tuple(size / scale for size in line_box(text, points, bold, self.figure.dpi))
 
     def _baseline_offset(self, points: float, va: str, bold: bool) -> float:
-        """How far below y a line's baseline sits when matplotlib aligns it `va` at y (its box is that of "lp")."""
+        """How far below y a line's baseline sits when aligned `va` at y (its box is that of "lp", as matplotlib's)."""
         if va == "baseline":
             return 0.0
         _, height, descent = self._drawn_size("lp", points, bold)
