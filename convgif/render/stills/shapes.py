@@ -90,9 +90,9 @@ def draw_kernel_grid(sheet: Sheet, x: float, y: float, kh: int, kw: int, cell: f
     sheet.rect(x, y, kw * cell, kh * cell, fill=fill, edge=edge or sheet.theme.grid, lw=1.0)
     if cell >= 4:
         for r in range(1, kh):
-            sheet.ax.plot([x, x + kw * cell], [y + r * cell] * 2, color=unit(sheet.theme.grid), lw=0.5, zorder=3)
+            sheet.line([x, x + kw * cell], [y + r * cell] * 2, colour=sheet.theme.grid, lw=0.5, z=3)
         for c in range(1, kw):
-            sheet.ax.plot([x + c * cell] * 2, [y, y + kh * cell], color=unit(sheet.theme.grid), lw=0.5, zorder=3)
+            sheet.line([x + c * cell] * 2, [y, y + kh * cell], colour=sheet.theme.grid, lw=0.5, z=3)
 
 
 def elide(count: int, room: int) -> list[int | None]:
