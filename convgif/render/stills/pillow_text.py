@@ -152,7 +152,7 @@ class PillowText(Text):
         left = round(x) - line.origin[0]
         bottom = round(y) + line.origin[1] - mask.shape[0]
         gc = renderer.new_gc()
-        gc.set_clip_rectangle(self.get_figure(root=True).bbox)
+        self._set_gc_clip(gc)  # in a plot axes, clipped to it as a matplotlib Text is; a sheet's words are not
         renderer.draw_image(gc, left, bottom, image)
         gc.restore()
         renderer.close_group("text")

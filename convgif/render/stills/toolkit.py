@@ -255,6 +255,14 @@ class Sheet:
         ax.tick_params(colors=unit(self.theme.muted_text), labelsize=9, labelcolor=unit(self.theme.text))
         return ax
 
+    def axes_text(self, ax, x, y, s: str, *, transform, pt: float = 10, colour: RGB | None = None,
+                  bold: bool = False, **kw):
+        """Words inside a plot axes from `axes` (placed by `transform`, e.g. `ax.get_yaxis_transform()`), drawn by
+        Pillow like the sheet's own; `kw` goes to the matplotlib Text (ha, va, a bbox). Tick labels stay
+        matplotlib's."""
+        return ax.add_artist(PillowText(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), bold=bold,
+                                        transform=transform, **kw))
+
     def draw_title(self, title: str | None) -> None:
         style = self.style
         x, ha = (self.width / 2, "center") if style.title_centred else (style.margin, "left")
