@@ -90,3 +90,18 @@ def test_a_text_with_a_bbox_draws_its_box_behind_it():
     rows, cols = np.nonzero(red)
     assert red.sum() > 100 and rows.min() < 30 < rows.max() and cols.min() < 100 < cols.max()
     assert np.any(frame[rows.min():rows.max() + 1, cols.min():cols.max() + 1].sum(axis=-1) < 300)  # the ink on top
+
+
+def test_a_text_pillow_cannot_set_is_left_to_matplotlib():
+    """Several lines or mathtext: matplotlib's own pipeline draws them (Pillow would set "\\n" and "$" literally)."""
+    sheet = Sheet(300, 80, LIGHT, SHAPES_PAGE)
+    two_lines = sheet.text(10, 10, "first line\nsecond line", pt=9)
+    one_line = sheet.text(150, 10, "first line", pt=9)
+    assert _box(sheet, two_lines)[3] - _box(sheet, two_lines)[1] > 1.8 * (_box(sheet, one_line)[3]
+                                                                           - _box(sheet, one_line)[1])
+    calls = []
+    original = RendererAgg.draw_text
+    with mock.patch.object(RendererAgg, "draw_text", lambda self, gc, x, y, s, *a, **k:
+                           calls.append(s) or original(self, gc, x, y, s, *a, **k)):
+        sheet.frame()
+    assert calls == ["first line", "second line"]

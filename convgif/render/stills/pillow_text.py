@@ -95,7 +95,8 @@ H_SHIFT = {"left": 0.0, "center": 0.5, "right": 1.0}
 
 
 class PillowText(Text):
-    """A matplotlib text artist drawn as one Pillow bitmap (single line, no rotation, no mathtext)."""
+    """A matplotlib text artist drawn as one Pillow bitmap (one line, not rotated). A text with several lines or
+    with mathtext ($...$) is left to matplotlib's own pipeline."""
 
     def __init__(self, x, y, text, *, bold: bool = False, **kwargs):
         super().__init__(x, y, text, fontweight="bold" if bold else "normal", **kwargs)
@@ -121,6 +122,8 @@ class PillowText(Text):
         """The line's box in display px: its advance wide, from its descent to the top of its ink (or of "lp")."""
         if not self.get_visible():
             return Bbox.unit()
+        if self._matplotlibs():
+            return super().get_window_extent(renderer, dpi)
         dpi = self.get_figure(root=True).dpi if dpi is None else dpi
         line = self._line(dpi)
         x, y = self._baseline(line, dpi)
@@ -131,6 +134,8 @@ class PillowText(Text):
             self._renderer = renderer
         if not self.get_visible() or self.get_text() == "":
             return
+        if self._matplotlibs():
+            return super().draw(renderer)
         dpi = renderer.dpi
         line = self._line(dpi)
         x, y = self._baseline(line, dpi)
@@ -157,6 +162,11 @@ class PillowText(Text):
         gc.restore()
         renderer.close_group("text")
         self.stale = False
+
+    def _matplotlibs(self) -> bool:
+        """Whether matplotlib draws this text itself: several lines, mathtext or a rotation."""
+        text = self.get_text()
+        return "\n" in text or "$" in text or self.get_rotation() != 0
 
     def _rgba(self) -> tuple[int, int, int, int]:
         from matplotlib.colors import to_rgba
