@@ -142,11 +142,12 @@ class Sheet:
         self.ax.set_axis_off()
         self.ax.set_autoscale_on(False)
         self._page_clip = TransformedPatchPath(self.ax.patch)  # the axes is the page: nothing is clipped to it
+        self.display_matrix: np.ndarray | None = None  # layout px -> display px while `frame` draws (SheetRect)
 
     def rect(self, x, y, w, h, *, fill: RGB | None = None, edge: RGB | None = None, lw: float = 1.0,
              dashed: bool = False, hatch: str | None = None, z: float = 1.0):
         """A rectangle; no fill or no edge when not given."""
-        patch = SheetRect((x, y), w, h, facecolor=unit(fill) if fill else "none",
+        patch = SheetRect(self, (x, y), w, h, facecolor=unit(fill) if fill else "none",
                           edgecolor=unit(edge) if edge else "none", linewidth=lw,
                           linestyle=(0, (3, 2)) if dashed else "-", hatch=hatch, zorder=z)
         return self._add(patch)
@@ -279,7 +280,11 @@ class Sheet:
 
     def frame(self) -> np.ndarray:
         """The sheet as drawn now: an RGB uint8 array."""
-        self.canvas.draw()
+        self.display_matrix = self.ax.transData.get_matrix()  # built once, not once per rectangle
+        try:
+            self.canvas.draw()
+        finally:
+            self.display_matrix = None
         return np.ascontiguousarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
 
 
@@ -291,14 +296,20 @@ class SheetRect(Rectangle):
     straight to display px: the same path Agg fills and strokes (snapped the same way), without building
     Rectangle's patch-transform chain at every draw (~3x faster; a conv-matrix picture draws a few hundred)."""
 
+    def __init__(self, sheet: Sheet, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sheet = sheet
+
     def draw(self, renderer):
         if not self.get_visible():
             return
-        m = Artist.get_transform(self).get_matrix()  # the data transform, without the patch transform
-        x0, y0, w, h = self._x0, self._y0, self._width, self._height
-        xs = np.array((x0, x0 + w, x0 + w, x0, x0))
-        ys = np.array((y0, y0, y0 + h, y0 + h, y0))
-        corners = np.column_stack((m[0, 0] * xs + m[0, 1] * ys + m[0, 2], m[1, 0] * xs + m[1, 1] * ys + m[1, 2]))
+        m = self._sheet.display_matrix
+        if m is None:  # drawn other than by Sheet.frame
+            m = Artist.get_transform(self).get_matrix()  # the data transform, without the patch transform
+        (a, b, e), (c, d, f) = m[0], m[1]
+        x0, y0, x1, y1 = self._x0, self._y0, self._x0 + self._width, self._y0 + self._height
+        corners = np.array([(a * x + b * y + e, c * x + d * y + f)
+                            for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))])
         self._draw_paths_with_artist_properties(
             renderer, [(Path(corners, _RECTANGLE_CODES), IdentityTransform(),
                         self._facecolor if self._facecolor[3] else None)])
