@@ -10,7 +10,7 @@ import contextlib
 import itertools
 from contextvars import ContextVar
 
-from convgif.render.fonts import coverage, dejavu_path, pil_font, text_width
+from convgif.render.fonts import coverage, dejavu_path, joined_width, text_width
 
 
 # How many pixels one layout px becomes (a still's `font_scale` zoom). Advances do not scale exactly with the pixel
@@ -43,9 +43,7 @@ def _drawn_width(text: str, size: int, bold: bool) -> float:
     latin = coverage(dejavu_path(bold))
     if all(ord(ch) in latin for ch in text):  # one font draws it all: the plain measure
         return text_width(text, size, bold, crisp=False)  # stills are drawn anti-aliased
-    total = 0.0
-    for in_dejavu, run in itertools.groupby(text, key=lambda ch: ord(ch) in latin):
-        part = "".join(run)
-        font = pil_font(size, bold, "" if in_dejavu else "\u4e00")  # "" picks DejaVu, a hanzi the CJK subset
-        total += font.getlength(part)
-    return total
+    # a run's width from its characters' and neighbours' cached widths (`joined_width`, exact): wrapping Chinese
+    # measures ever longer prefixes of a line, character by character
+    return sum(joined_width(list(run), size, bold, crisp=False)
+               for _, run in itertools.groupby(text, key=lambda ch: ord(ch) in latin))
