@@ -69,7 +69,8 @@ def _ink(text: str, size: float, bold: bool) -> tuple[float, float, float, float
     return (min(b[0] for b in boxes), max(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
-@functools.lru_cache(maxsize=4096)  # grid numbers and labels repeat within a picture and from picture to picture
+@functools.lru_cache(maxsize=1024)  # numbers and labels repeat within a still and from picture to picture (a
+# 700 px line is ~20 KB of mask: 1024 kept lines stay under ~20 MB in a warm `watch` process)
 def rasterise(text: str, size: float, bold: bool) -> Line:
     """`text` at `size` px (fractional sizes are exact) as one anti-aliased coverage mask."""
     runs = _runs(text, size, bold)
