@@ -1,5 +1,7 @@
-"""How wide matplotlib sets a line of a still: glyph by glyph from the family list the stills use (DejaVu Sans
-first, the shipped CJK subset for what DejaVu lacks), so a line mixing Chinese and Latin is measured as drawn.
+"""How wide a line of a still is set: runs of DejaVu Sans glyphs and runs of the shipped CJK subset for what DejaVu
+lacks, each at Pillow's anti-aliased advance, which is how `pillow_text.PillowText` draws it, so a line mixing
+Chinese and Latin is measured as drawn. (A still's text is measured at the whole pixel size at or above the size
+it is drawn at, so a measure is never short of the drawn width.)
 """
 
 from __future__ import annotations
@@ -8,12 +10,12 @@ import contextlib
 import itertools
 from contextvars import ContextVar
 
-from convgif.render.fonts import coverage, dejavu_path, pil_font, text_width
+from convgif.render.fonts import coverage, dejavu_path, joined_width, text_width
 
 
-# How many pixels one layout px becomes (a still's `font_scale` zoom). matplotlib hints glyph advances at the pixel
-# size it draws, so a line zoomed 1.5x can come out ~5% wider than 1.5x its width at 1x: measured at the drawn size
-# and given a little slack, wrapped lines keep inside the margins.
+# How many pixels one layout px becomes (a still's `font_scale` zoom). Advances do not scale exactly with the pixel
+# size (and the measure rounds it to a whole pixel), so a line zoomed 1.5x can come out a little wider than 1.5x
+# its width at 1x: measured at the drawn size and given a little slack, wrapped lines keep inside the margins.
 _ZOOM: ContextVar[float] = ContextVar("still_measure_zoom", default=1.0)
 HINTING_SLACK = 1.03
 
@@ -40,10 +42,8 @@ def still_text_width(text: str, size: int, bold: bool = False) -> float:
 def _drawn_width(text: str, size: int, bold: bool) -> float:
     latin = coverage(dejavu_path(bold))
     if all(ord(ch) in latin for ch in text):  # one font draws it all: the plain measure
-        return text_width(text, size, bold, crisp=False)  # matplotlib draws stills anti-aliased
-    total = 0.0
-    for in_dejavu, run in itertools.groupby(text, key=lambda ch: ord(ch) in latin):
-        part = "".join(run)
-        font = pil_font(size, bold, "" if in_dejavu else "\u4e00")  # "" picks DejaVu, a hanzi the CJK subset
-        total += font.getlength(part)
-    return total
+        return text_width(text, size, bold, crisp=False)  # stills are drawn anti-aliased
+    # a run's width from its characters' and neighbours' cached widths (`joined_width`, exact): wrapping Chinese
+    # measures ever longer prefixes of a line, character by character
+    return sum(joined_width(list(run), size, bold, crisp=False)
+               for _, run in itertools.groupby(text, key=lambda ch: ord(ch) in latin))

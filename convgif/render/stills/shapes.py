@@ -90,9 +90,9 @@ def draw_kernel_grid(sheet: Sheet, x: float, y: float, kh: int, kw: int, cell: f
     sheet.rect(x, y, kw * cell, kh * cell, fill=fill, edge=edge or sheet.theme.grid, lw=1.0)
     if cell >= 4:
         for r in range(1, kh):
-            sheet.ax.plot([x, x + kw * cell], [y + r * cell] * 2, color=unit(sheet.theme.grid), lw=0.5, zorder=3)
+            sheet.line([x, x + kw * cell], [y + r * cell] * 2, colour=sheet.theme.grid, lw=0.5, z=3)
         for c in range(1, kw):
-            sheet.ax.plot([x + c * cell] * 2, [y, y + kh * cell], color=unit(sheet.theme.grid), lw=0.5, zorder=3)
+            sheet.line([x + c * cell] * 2, [y, y + kh * cell], colour=sheet.theme.grid, lw=0.5, z=3)
 
 
 def elide(count: int, room: int) -> list[int | None]:
@@ -660,12 +660,11 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
         ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
         ax.set_axisbelow(True)
 
-    def label(ax, x: float, y: float, text: str, *, bold: bool = False, **kw) -> None:
-        ax.text(x, y, text, fontsize=BODY_PT, color=unit(theme.text), fontweight="bold" if bold else "normal",
-                family=list(mpl_family()), transform=ax.get_yaxis_transform(),
-                bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0), **kw)
-
     def draw(sheet: Sheet, top: float) -> None:
+        def label(ax, x: float, y: float, text: str, *, bold: bool = False, **kw) -> None:
+            sheet.axes_text(ax, x, y, text, pt=BODY_PT, bold=bold, transform=ax.get_yaxis_transform(),
+                            bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0), **kw)
+
         ax = sheet.axes(MARGIN + 6, top, inner - 24, plot_h - 52)
         bar_axes(ax, max(v for _, v, _ in bars) * 1.05)
         for i, (text, _, dense) in enumerate(bars):
