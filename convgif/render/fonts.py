@@ -105,13 +105,18 @@ class GlyphCachedFont(ImageFont.FreeTypeFont):
     def getmask2(self, text, mode="", *args, **kwargs):
         if mode == "RGBA":  # colour glyphs: Pillow writes into that mask while drawing, so never share one
             return super().getmask2(text, mode, *args, **kwargs)
+        if len(args) > _INK:  # the ink colours only colour glyphs: one mask serves a word in every colour
+            args = (*args[:_INK], 0, *args[_INK + 1:])
         try:
             return _kept_mask(self, text, mode, args, tuple(sorted(kwargs.items())))
         except TypeError:  # an unhashable argument (features as a list): render as Pillow does
             return super().getmask2(text, mode, *args, **kwargs)
 
 
-KEPT_MASKS = 512  # a frame draws ~20-120 words, many repeating from frame to frame; 512 masks are under 1 MB
+# a frame draws ~20-120 words (a long line word by word, paint.draw_words), many repeating from frame to frame;
+# 2048 masks are a few MB
+KEPT_MASKS = 2048
+_INK = 5  # where getmask2's `ink` sits among its positional arguments after text and mode
 
 
 @functools.lru_cache(maxsize=KEPT_MASKS)
