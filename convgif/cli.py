@@ -114,9 +114,25 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
 
     `reuse`: True reuses outputs the folder's manifest holds up to date, False (--force) renders them again (both
     record what is written), None (--check-output) keeps no manifest."""
-    from convgif.pipeline import render_scene
-
     try:
+        source_print = None
+        if reuse is not None and max_frames is None and not overrides:  # the scene is the file as it is
+            from convgif.build_cache import RENDER_PRODUCT, BuildCache, source_fingerprint
+
+            try:
+                source_print = source_fingerprint(path, RENDER_PRODUCT)
+            except OSError:  # unreadable: loading it says so, with its one-line error
+                pass
+            if reuse and source_print:
+                done = BuildCache(out_dir).reused_render(source_print)
+                if done is not None:  # up to date, judged without loading the scene (no pydantic, no NumPy)
+                    from convgif.pipeline import RenderResult
+
+                    main = done["paths"][0] if done["paths"] else Path(out_dir)
+                    return path, RenderResult(scene=path, path=main, frames=done["frames"], bytes=done["bytes"],
+                                              seconds=0.0, paths=tuple(done["paths"]), reused=True), 0, []
+        from convgif.pipeline import render_scene
+
         scene = _load_for_render(path, max_frames, overrides)
         bar = None
         if show_progress:
@@ -136,7 +152,7 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
                 from convgif.build_cache import BuildCache
 
                 cache = BuildCache(out_dir, force=not reuse)
-            result = render_scene(scene, out_dir, progress=progress, cache=cache)
+            result = render_scene(scene, out_dir, progress=progress, cache=cache, source_print=source_print)
         finally:
             if bar is not None:
                 bar.close()

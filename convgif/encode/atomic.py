@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ PART_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}\.part$")
 
 def part_path_for(path: Path) -> Path:
     """A fresh temporary name in the destination folder, so the final rename never crosses filesystems."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    return path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")  # (secrets.token_hex: 10 ms to import)
 
 
 def _fsync_directory(directory: Path) -> None:
