@@ -52,9 +52,8 @@ def __getattr__(name: str):
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'convgif.encode' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f"convgif.encode.{home}"), name)
+    # __import__, not importlib.import_module: `python -X importtime` then lists the module under its own name
+    value = getattr(__import__(f"convgif.encode.{home}", fromlist=[name]), name)
     globals()[name] = value
     return value
 
