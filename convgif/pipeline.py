@@ -53,10 +53,9 @@ class RenderResult:
 
 def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
     """Remove the hidden `.part` files killed runs left in `out_dir`; a live run's part files stay."""
-    from convgif.encode import atomic
+    from convgif.encode.atomic import clean_dead_parts
 
-    # With liveness locks a dead writer's file is known at once; without them, wait until it is a minute old.
-    return atomic.clean_stale_parts(out_dir, min_age_s=0 if atomic.HAS_LIVENESS_LOCKS else 60)
+    return clean_dead_parts(out_dir)
 
 
 def check_drawable(scene) -> list[str]:

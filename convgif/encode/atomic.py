@@ -106,6 +106,12 @@ def _writer_alive(entry: Path) -> bool:
     return False
 
 
+def clean_dead_parts(directory: str | os.PathLike[str]) -> list[Path]:
+    """Remove the part files killed runs left in `directory` (a live run's stay); return the removed paths."""
+    # With liveness locks a dead writer's file is known at once; without them, wait until it is a minute old.
+    return clean_stale_parts(directory, min_age_s=0 if HAS_LIVENESS_LOCKS else 60)
+
+
 def clean_stale_parts(directory: str | os.PathLike[str], *, min_age_s: float = 60.0) -> list[Path]:
     """Remove `.*.part` files left in `directory` by killed runs; return the removed paths.
 
