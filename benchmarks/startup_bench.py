@@ -5,8 +5,8 @@
 Times `python -m convgif render SCENE -o TMP --force` and the `convgif` console script (when it is installed and
 imports the same package), each run a new process; `--force` so every run draws the scene (a render into a folder
 that already holds it up to date draws nothing: that no-op is timed too). `--src DIR` puts another checkout first
-on PYTHONPATH (e.g. an older commit, for a before/after). Also prints, from one `python -X importtime` run, the
-slowest imports. Goal (issue 19): under 0.4 s.
+on PYTHONPATH (e.g. an older commit, for a before/after). Also times the floors (`python -c pass`, and importing
+NumPy and Pillow) and prints, from one `python -X importtime` run, the slowest imports. Goal (issue 19): under 0.4 s.
 """
 
 from __future__ import annotations
@@ -73,7 +73,10 @@ def main() -> int:
     print(f"{args.src}: {args.scene.name}, median of {args.runs} runs; {os.cpu_count()} cores, load {load:.1f}")
     with tempfile.TemporaryDirectory(prefix="convgif-startup-") as out:
         module = [sys.executable, "-m", "convgif", "render", str(args.scene), "-o", out, "-q", "--force"]
-        script = shutil.which("convgif")
+        # the script pip installed beside this Python (a pyenv shim found first on PATH is a bash script that adds
+        # ~0.1-0.2 s of its own before Python starts)
+        beside = Path(sys.executable).with_name("convgif")
+        script = str(beside) if beside.is_file() else shutil.which("convgif")
         commands = {"python -m convgif render": module}
         if script:
             check = subprocess.run([sys.executable, "-c", "import convgif; print(convgif.__file__)"], env=env,
@@ -88,6 +91,11 @@ def main() -> int:
         if "--force" in probe:
             commands["python -m convgif render (no-op)"] = [part for part in module if part != "--force"]
         for name, command in commands.items():
+            seconds, cpu = timed(command, env, args.runs)
+            print(f"  {name:34s} {shown(seconds):30s} {shown(cpu)}", flush=True)
+        floors = {"python -c pass (the floor)": [sys.executable, "-c", "pass"],
+                  "python -c 'import numpy, PIL.Image'": [sys.executable, "-c", "import numpy, PIL.Image"]}
+        for name, command in floors.items():
             seconds, cpu = timed(command, env, args.runs)
             print(f"  {name:34s} {shown(seconds):30s} {shown(cpu)}", flush=True)
         print("  slowest imports (cumulative ms, one run):")

@@ -5,6 +5,11 @@ size and modification time recorded when it was written. The fingerprint covers 
 the scene file's bytes, the bytes of the files the scene uses (`input.image`, `still.image`), the validated scene
 (every option, whether the file or a command-line flag gave it), the format, and the convgif package's own files.
 `convgif render`, `convgif gallery` and `convgif watch` share the manifest, so one reuses what another wrote.
+
+A render of a scene file exactly as it is (no command-line flag changing it) is also recorded under the file's
+`source_fingerprint` (RENDER_PRODUCT): the outputs it made. The next such render finds them up to date from that
+alone, without validating the scene (no pydantic, no NumPy): a no-op `convgif render` starts as fast as a no-op
+`convgif gallery`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 MANIFEST_NAME = ".convgif-build.json"
 MANIFEST_VERSION = 1
+RENDER_PRODUCT = "render"  # what `source_fingerprint` names for a render of a scene file as it is
 IMAGE_KEYS = ("image",)  # keys, in any table, whose value is a file the scene reads (input.image, still.image)
 # a line that may set one of them (outside a comment): `image = ...`, also inside an inline table
 _NAMES_A_FILE = re.compile(rb"(?m)^[^#\n]*\b(?:" + b"|".join(k.encode() for k in IMAGE_KEYS) + rb")\b[ \t]*=")
@@ -141,8 +147,9 @@ class BuildCache:
         self.force = force
         self.outputs: dict[str, dict] = {}
         self.defaults: dict[str, list[str]] = {}
+        self.sources: dict[str, dict] = {}  # a scene file's source_fingerprint -> the outputs a render made from it
         self.changed = False
-        self.added: dict[str, dict] = {"outputs": {}, "defaults": {}}  # what this run recorded, for `merge`
+        self.added: dict[str, dict] = {"outputs": {}, "defaults": {}, "sources": {}}  # recorded here, for `merge`
         try:
             data = json.loads((self.out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -150,6 +157,7 @@ class BuildCache:
         if isinstance(data, dict) and data.get("version") == MANIFEST_VERSION:
             self.outputs = data.get("outputs") if isinstance(data.get("outputs"), dict) else {}
             self.defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+            self.sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
 
     def fresh(self, key: str, fingerprint: str) -> dict | None:
         """The record of output `key` when it is up to date (same fingerprint, every file as written), else None."""
@@ -178,12 +186,35 @@ class BuildCache:
         self.changed = True
         return entry
 
+    def source_record(self, outputs: dict[str, str], paths: Iterable[Path], frames: int) -> dict:
+        """What a render of a scene file as it is made: each output's manifest key and fingerprint, every path the
+        render reported (relative to the folder, in order) and its frame count; see `reused_render`."""
+        return {"outputs": dict(outputs), "paths": [Path(p).relative_to(self.out_dir).as_posix() for p in paths],
+                "frames": frames}
+
+    def reused_render(self, source_print: str) -> dict | None:
+        """When the render recorded under a scene file's `source_fingerprint` (RENDER_PRODUCT) has every output up
+        to date: {"paths": [every path it reported that exists], "frames": n, "bytes": size of its outputs' files};
+        else None (the scene is then loaded and rendered, or reused, as usual)."""
+        entry = None if self.force else self.sources.get(source_print)
+        if not isinstance(entry, dict) or not isinstance(entry.get("outputs"), dict) or not entry["outputs"]:
+            return None
+        size = 0
+        for key, fingerprint in entry["outputs"].items():
+            record = self.fresh(key, fingerprint)
+            if record is None:
+                return None
+            size += sum(stat[0] for stat in record["files"].values())
+        paths = [self.out_dir / name for name in entry.get("paths") or ()]
+        return {"paths": [p for p in paths if p.exists()], "frames": int(entry.get("frames") or 0), "bytes": size}
+
     def default_formats(self, scene_print: str) -> list[str] | None:
         return None if self.force else self.defaults.get(scene_print)
 
     def merge(self, records: dict[str, Any]) -> None:
-        """Take the records a render returned (`{"outputs": {...}, "defaults": {...}}`), e.g. from a worker."""
-        for name, known in (("outputs", self.outputs), ("defaults", self.defaults)):
+        """Take the records a render returned (`{"outputs": {...}, "defaults": {...}, "sources": {...}}`), e.g. from
+        a worker."""
+        for name, known in (("outputs", self.outputs), ("defaults", self.defaults), ("sources", self.sources)):
             if records.get(name):
                 known.update(records[name])
                 self.added[name].update(records[name])
@@ -195,10 +226,15 @@ class BuildCache:
             return
         from convgif.encode.atomic import atomic_write
 
-        if len(self.defaults) > 4 * max(1, len(self.outputs)):  # old scenes' entries: keep the file small
-            self.defaults = dict(list(self.defaults.items())[-4 * max(1, len(self.outputs)):])
+        keep = 4 * max(1, len(self.outputs))  # old scenes' entries: keep the file small
+        if len(self.defaults) > keep:
+            self.defaults = dict(list(self.defaults.items())[-keep:])
+        if len(self.sources) > keep:
+            self.sources = dict(list(self.sources.items())[-keep:])
+        document = {"version": MANIFEST_VERSION, "outputs": self.outputs, "defaults": self.defaults}
+        if self.sources:
+            document["sources"] = self.sources
         with atomic_write(self.out_dir / MANIFEST_NAME, "w") as handle:
-            json.dump({"version": MANIFEST_VERSION, "outputs": self.outputs, "defaults": self.defaults}, handle,
-                      indent=1, sort_keys=True)
+            json.dump(document, handle, indent=1, sort_keys=True)
             handle.write("\n")
         self.changed = False

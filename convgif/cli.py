@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import get_args
 
 from convgif.errors import ConvgifError, SceneError, UsageError
-from convgif.formats import format_names
 
 
 def _scene_paths(paths: list[str]) -> list[Path]:
@@ -79,7 +78,7 @@ def _output_overrides(args: argparse.Namespace) -> dict[str, dict]:
 def _check_variants(count: int, formats: list[str] | None) -> None:
     """--variants: a count the worksheet can print, and only with a format that makes variants (one line, exit 2,
     before any scene is read)."""
-    from convgif.formats import output_format
+    from convgif.formats import format_names, output_format
     from convgif.scene.spec import MAX_VARIANTS
 
     if not 1 <= count <= MAX_VARIANTS:
@@ -114,9 +113,21 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
 
     `reuse`: True reuses outputs the folder's manifest holds up to date, False (--force) renders them again (both
     record what is written), None (--check-output) keeps no manifest."""
-    from convgif.pipeline import render_scene
-
     try:
+        source_print = None
+        if reuse is not None and max_frames is None and not overrides:  # the scene is the file as it is
+            from convgif.build_cache import RENDER_PRODUCT, BuildCache, source_fingerprint
+
+            try:
+                source_print = source_fingerprint(path, RENDER_PRODUCT)
+            except OSError:  # unreadable: loading it says so, with its one-line error
+                pass
+            if reuse and source_print:
+                done = BuildCache(out_dir).reused_render(source_print)
+                if done is not None:  # up to date, judged without loading the scene (no pydantic, no NumPy)
+                    return path, _UpToDate(path, out_dir, done), 0, []
+        from convgif.pipeline import render_scene
+
         scene = _load_for_render(path, max_frames, overrides)
         bar = None
         if show_progress:
@@ -136,7 +147,7 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
                 from convgif.build_cache import BuildCache
 
                 cache = BuildCache(out_dir, force=not reuse)
-            result = render_scene(scene, out_dir, progress=progress, cache=cache)
+            result = render_scene(scene, out_dir, progress=progress, cache=cache, source_print=source_print)
         finally:
             if bar is not None:
                 bar.close()
@@ -149,6 +160,18 @@ def _render_one(path: str, out_dir: str, show_progress: bool, max_frames: int | 
         raise
     except Exception as error:  # a bug: report it on one line, keep going with the other scenes
         return path, None, 1, [f"{path}: internal error: {type(error).__name__}: {error}"]
+
+
+class _UpToDate:
+    """A render whose outputs the manifest holds up to date for the scene file as it is (see
+    `BuildCache.reused_render`): read as a `pipeline.RenderResult` with `reused` set, without importing the pipeline."""
+
+    reused, records, seconds = True, None, 0.0
+
+    def __init__(self, path: str, out_dir: str, done: dict):
+        self.scene, self.paths = path, tuple(done["paths"])
+        self.path = self.paths[0] if self.paths else Path(out_dir)
+        self.frames, self.bytes = done["frames"], done["bytes"]
 
 
 def _estimated_frames(path: str) -> int:
@@ -218,10 +241,10 @@ def cmd_render(args: argparse.Namespace) -> int:
     paths = [str(p) for p in _scene_paths(args.paths)]
     if args.check_output:
         return _check_output(paths, args)
-    from convgif.pipeline import clean_stale_parts
+    from convgif.encode.atomic import clean_dead_parts
 
     _writable_folder(args.output)
-    for removed in clean_stale_parts(args.output):  # left by a killed run (a live run's files stay)
+    for removed in clean_dead_parts(args.output):  # left by a killed run (a live run's files stay)
         if not args.quiet:
             print(f"removed {removed} (left by an interrupted run)")
     from convgif.build_cache import BuildCache
@@ -402,8 +425,8 @@ def _theme_list(text: str) -> str | list[str]:
 
 class _Deferred:
     """A value the parser needs only to check an argument or print help (theme names, aspect choices), computed on
-    first use: building the parser then imports no scene model (pydantic), so `convgif gallery` on an up-to-date
-    folder never loads it."""
+    first use: building the parser then imports no scene model (pydantic) and no format records, so `convgif gallery`
+    or `convgif render` on an up-to-date folder never loads them."""
 
     def __init__(self, compute):
         self.compute, self.value = compute, None
@@ -421,6 +444,12 @@ class _Deferred:
 
     def __contains__(self, item) -> bool:
         return item in self.get()
+
+
+def _format_names() -> tuple[str, ...]:
+    from convgif.formats import format_names
+
+    return format_names()
 
 
 def _themes() -> tuple[str, ...]:
@@ -448,9 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     render.add_argument("--max-frames", type=_positive_int, default=None, metavar="N",
                         help="allow up to N step frames per GIF (replaces render.max_frames; default 2000)")
-    render.add_argument("-f", "--format", action="append", metavar="FMT",
-                        help=f"output format(s), replacing output.formats: {', '.join(format_names())} "
-                             "(repeat the flag or separate with commas: --format gif,pdf)")
+    formats = render.add_argument("-f", "--format", action="append", metavar="FMT",
+                                  help="output format(s), replacing output.formats: %(formats)s "
+                                       "(repeat the flag or separate with commas: --format gif,pdf)")
+    formats.formats = _Deferred(_format_names)  # the help's %(formats)s
     theme = render.add_argument("--theme", type=_theme_list, default=None, metavar="THEME[,THEME]",
                                 help="colours, replacing render.theme: %(themes)s, several separated by commas "
                                      "(light,dark: <scene>.gif and <scene>.dark.gif), or auto (light and dark)")

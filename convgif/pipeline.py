@@ -16,19 +16,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convgif.errors import SceneError
-from convgif.formats import OutputFormat, output_format
-from convgif.sources import (  # noqa: F401  (build_trace, build_view, drawable_view, still_frames: for tests)
-    build_trace,
-    build_view,
-    drawable_view,
-    frame_source,
-    source_type,
-    still_frames,
-)
 
 if TYPE_CHECKING:
     from convgif.build_cache import BuildCache
     from convgif.encode import Frame
+    from convgif.formats import OutputFormat
+    from convgif.sources import build_trace, build_view, drawable_view, frame_source, source_type, still_frames
+
+# the frame sources' functions, imported from convgif.sources on first use (it imports NumPy and the renderer:
+# `clean_stale_parts` and a no-op render need neither); build_trace, build_view, drawable_view and still_frames are
+# here for tests
+_FROM_SOURCES = ("build_trace", "build_view", "drawable_view", "frame_source", "source_type", "still_frames")
+
+
+def __getattr__(name: str):
+    if name in _FROM_SOURCES:
+        from convgif import sources
+
+        return getattr(sources, name)
+    raise AttributeError(f"module 'convgif.pipeline' has no attribute {name!r}")
 
 Progress = Callable[[int, int], None]
 
@@ -47,27 +53,35 @@ class RenderResult:
 
 def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
     """Remove the hidden `.part` files killed runs left in `out_dir`; a live run's part files stay."""
-    from convgif.encode import atomic
+    from convgif.encode.atomic import clean_dead_parts
 
-    # With liveness locks a dead writer's file is known at once; without them, wait until it is a minute old.
-    return atomic.clean_stale_parts(out_dir, min_age_s=0 if atomic.HAS_LIVENESS_LOCKS else 60)
+    return clean_dead_parts(out_dir)
 
 
 def check_drawable(scene) -> list[str]:
     """Raise SceneError if a validated scene cannot be drawn at its width (before any file is opened); returns
     notes ("key: what the frames leave out") for a scene that can."""
+    from convgif.sources import source_type
+
     return source_type(scene).check_drawable(scene)
 
 
 def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None = None,
-                 cache: BuildCache | None = None, preview: Callable[[Frame], None] | None = None) -> RenderResult:
+                 cache: BuildCache | None = None, preview: Callable[[Frame], None] | None = None,
+                 source_print: str | None = None) -> RenderResult:
     """Render one validated scene into `out_dir`, atomically, streaming frames to the writers.
 
     `cache` (the output folder's manifest, see `convgif.build_cache`): outputs it holds up to date are not drawn
     again (when all are, nothing is: `RenderResult.reused`), and the result's `records` say what was written, for
-    the caller to merge and save. `preview` is handed each step frame of the first theme once, as it is drawn (the
+    the caller to merge and save. `source_print`: the scene file's `build_cache.source_fingerprint`, given when the
+    scene is that file exactly as it is (no flag changed it); the records then say which outputs it makes, so a
+    later render of the unchanged file is judged up to date without loading it (`BuildCache.reused_render`).
+    `preview` is handed each step frame of the first theme once, as it is drawn (the
     watch page shows the first one at once); raising from it stops the render with nothing half-written.
     """
+    from convgif.formats import output_format
+    from convgif.sources import frame_source
+
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +93,7 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     stems = [scene.stem if name == themes[0] else f"{scene.stem}.{name}" for name in themes]
     prints = _Prints(scene, variants, cache)
     if cache is not None and preview is None and prints.scene:
-        reused = _reused(scene, asked, themes, stems, prints, cache, started)
+        reused = _reused(scene, asked, themes, stems, prints, cache, started, source_print)
         if reused is not None:
             return reused
     sources = [frame_source(variant) for variant in variants]
@@ -127,6 +141,10 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     order[len(own):len(own)] = [f.path(out_dir, scene.stem, frame_count) for f in every]
     paths = sorted(paths, key=lambda p: order.index(p) if p in order else len(order))
     written = paths + companions
+    if cache is not None and source_print and prints.scene:  # for `BuildCache.reused_render`
+        made = {key[0]: key[1] for _, _, key in _keys(own, every, stems, prints)}
+        records["sources"] = {source_print: cache.source_record(made, written, frame_count)}
+        cache.merge({"sources": records["sources"]})
     return RenderResult(scene=scene.source, path=paths[0], frames=frame_count,
                         bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
                         paths=tuple(written), reused=False, records=records)
@@ -157,20 +175,23 @@ def _keys(own, every, stems, prints):
             if prints.scene else None
 
 
-def _reused(scene, asked, themes, stems, prints, cache, started) -> RenderResult | None:
+def _reused(scene, asked, themes, stems, prints, cache, started, source_print=None) -> RenderResult | None:
     """The result of a render whose every output is up to date (nothing drawn), or None."""
+    from convgif.formats import output_format
+
     names = [f.name for f in asked] or cache.default_formats(prints.scene)
     if not names:
         return None
     formats = [output_format(name) for name in names]
     every = [f for f in formats if f.every_theme and len(themes) > 1]
     own = [f for f in formats if f not in every]
-    records = []
+    records, keys = [], {}
     for _, _, key in _keys(own, every, stems, prints):
         record = cache.fresh(*key)
         if record is None:
             return None
         records.append(record)
+        keys[key[0]] = key[1]
     out = cache.out_dir
     files = [out / name for record in records for name in record["files"]]
     first = next(iter(records[0]["files"]))
@@ -178,9 +199,15 @@ def _reused(scene, asked, themes, stems, prints, cache, started) -> RenderResult
     main = [f.path(out, stem, frame_count) for stem in stems for f in own]
     main[len(own):len(own)] = [f.path(out, scene.stem, frame_count) for f in every]
     companions = [p for stem in stems for f in formats for p in f.companion_paths(out, stem) if p.exists()]
+    made = None
+    if source_print:  # the file as it is makes these outputs: recorded (once) for `BuildCache.reused_render`
+        entry = cache.source_record(keys, main + companions, frame_count)
+        if cache.sources.get(source_print) != entry:
+            made = {"sources": {source_print: entry}}
     return RenderResult(scene=scene.source, path=main[0] if main else out / first, frames=frame_count,
                         bytes=sum(p.stat().st_size for p in files if p.is_file()),
-                        seconds=time.perf_counter() - started, paths=tuple(main + companions), reused=True)
+                        seconds=time.perf_counter() - started, paths=tuple(main + companions), reused=True,
+                        records=made)
 
 
 class _Tee:
@@ -232,7 +259,7 @@ VARIANTS = "variants"  # the selection whose frames are the scene's value redraw
 
 
 def _all_formats() -> list[OutputFormat]:
-    from convgif.formats import format_names
+    from convgif.formats import format_names, output_format
 
     return [output_format(name) for name in format_names()]
 

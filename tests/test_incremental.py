@@ -182,3 +182,52 @@ def test_a_changed_image_draws_its_scene_again(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1].endswith("rendered 1, up to date 0")
     Image.new("L", (4, 4), 90).save(folder / "picture.png")
     assert render(capsys, str(folder), "-o", str(out))[-1].startswith("rendered 1 of 1")
+
+
+NOOP_IMPORTS = (
+    "import sys\n"
+    "from convgif.cli import main\n"
+    "code = main(['render', *sys.argv[1:]])\n"
+    "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'numpy', 'PIL', 'fontTools'}))\n"
+    "raise SystemExit(code)\n"
+)
+
+
+def test_a_no_op_render_loads_no_scene_model_and_no_numpy(tmp_path):
+    """An up-to-date render is judged from the scene file's bytes (as the gallery's is): no pydantic, no NumPy."""
+    folder, out = scenes(tmp_path / "s", "a"), tmp_path / "out"
+
+    def run(*flags: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", NOOP_IMPORTS, str(folder / "a.toml"), "-o", str(out), *flags],
+                              capture_output=True, text=True, check=True, cwd=ROOT)
+        return done.stdout.splitlines()
+
+    assert run()[-2].startswith("rendered 1 of 1")
+    again = run()
+    assert again[-2].startswith("rendered 0 of 1") and again[-1] == "[]"
+    # a flag that changes the scene: validated as before; its GIF replaced the file's own, drawn again after it
+    assert run("--width", "500")[-2].startswith("rendered 1 of 1")
+    assert run("--width", "500")[-2].startswith("rendered 0 of 1")
+    assert run()[-2].startswith("rendered 1 of 1")
+    assert run()[-2:] == ["rendered 0 of 1 scene(s): 0 frames, 0.0 KiB; 1 up to date (not drawn again; --force "
+                          "draws them)", "[]"]
+
+
+def test_a_no_op_render_reports_what_the_loaded_scene_would(tmp_path, capsys):
+    """The same lines whether an up-to-date render is judged from the file alone or from the validated scene (its
+    fingerprint), here for two themes, their GIFs and the html player holding both."""
+    folder, out = tmp_path / "s", tmp_path / "out"
+    folder.mkdir()
+    (folder / "a.toml").write_text(SMALL.format(values="arange") + 'theme = ["light", "dark"]\n'
+                                   '[output]\nformats = ["gif", "html", "beamer"]\n', encoding="utf-8")
+    render(capsys, str(folder), "-o", str(out))
+    from_file = render(capsys, str(folder), "-o", str(out))
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert len(manifest["sources"]) == 1
+    del manifest["sources"]
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    from_scene = render(capsys, str(folder), "-o", str(out))  # judged from the scene: records its source again
+    assert from_scene == from_file
+    assert from_file[-1].startswith("rendered 0 of 1") and "a.dark.gif" in from_file[0]
+    assert "sources" in json.loads((out / MANIFEST_NAME).read_text())
+    assert render(capsys, str(folder), "-o", str(out)) == from_file

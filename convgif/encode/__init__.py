@@ -8,18 +8,59 @@ backends encode the vector figures the renderer drew): encoding is separate from
 
 from __future__ import annotations
 
-from convgif.encode.animated import ApngWriter, WebpWriter
-from convgif.encode.atomic import atomic_write, clean_stale_parts
-from convgif.encode.base import Writer
-from convgif.encode.buffered import FrameBufferLimitError
-from convgif.encode.frame import Deck, Frame, WriterOptions
-from convgif.encode.gif import GifWriter
-from convgif.encode.palette import Palette
-from convgif.encode.pdf import PdfWriter
-from convgif.encode.png import PngFileWriter, PngFramesWriter
-from convgif.encode.strip import StripWriter
-from convgif.encode.svg import SvgWriter
-from convgif.encode.video import Mp4Writer, WebmWriter
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names are, for readers and type checkers; at run time see __getattr__ below
+    from convgif.encode.animated import ApngWriter, WebpWriter
+    from convgif.encode.atomic import atomic_write, clean_stale_parts
+    from convgif.encode.base import Writer
+    from convgif.encode.buffered import FrameBufferLimitError
+    from convgif.encode.frame import Deck, Frame, WriterOptions
+    from convgif.encode.gif import GifWriter
+    from convgif.encode.palette import Palette
+    from convgif.encode.pdf import PdfWriter
+    from convgif.encode.png import PngFileWriter, PngFramesWriter
+    from convgif.encode.strip import StripWriter
+    from convgif.encode.svg import SvgWriter
+    from convgif.encode.video import Mp4Writer, WebmWriter
+
+# Each name is imported from its module on first use (PEP 562), so `import convgif.encode.atomic` (the manifest, a
+# no-op render) or a GIF render loads no other writer (subprocess for video, the WebP/APNG code...).
+_HOMES = {
+    "ApngWriter": "animated",
+    "Deck": "frame",
+    "Frame": "frame",
+    "FrameBufferLimitError": "buffered",
+    "GifWriter": "gif",
+    "Mp4Writer": "video",
+    "Palette": "palette",
+    "PdfWriter": "pdf",
+    "PngFileWriter": "png",
+    "PngFramesWriter": "png",
+    "StripWriter": "strip",
+    "SvgWriter": "svg",
+    "WebmWriter": "video",
+    "WebpWriter": "animated",
+    "Writer": "base",
+    "WriterOptions": "frame",
+    "atomic_write": "atomic",
+    "clean_stale_parts": "atomic",
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'convgif.encode' has no attribute {name!r}")
+    # __import__, not importlib.import_module: `python -X importtime` then lists the module under its own name
+    value = getattr(__import__(f"convgif.encode.{home}", fromlist=[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "ApngWriter",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from convgif.engine import scatter_trace, zero_insertion_trace
 from convgif.engine.geometry import conv_transpose_geometry
 from convgif.ops.record import OpFamily, OpView
 
@@ -19,10 +18,14 @@ def _arguments(g):
 
 
 def zero_insertion(x, weight, bias, g, op):
+    from convgif.engine.trace_transpose import zero_insertion_trace  # on first use: a conv scene never loads it
+
     return zero_insertion_trace(x, weight, bias, **_arguments(g))
 
 
 def scatter(x, weight, bias, g, op):
+    from convgif.engine.trace_transpose import scatter_trace
+
     return scatter_trace(x, weight, bias, **_arguments(g))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from convgif.engine.geometry_layers import flatten_geometry, linear_geometry, relu_geometry, upsample_geometry
-from convgif.engine.trace_map import flatten_trace, linear_trace, relu_trace, upsample_trace
 from convgif.ops.record import OpFamily, OpView
 
 MAP_LAYOUT = "convgif.render.layout_map:MapLayout"
@@ -23,18 +22,26 @@ def _batched(x):
 
 
 def relu_trace_of(x, weight, bias, g, op):
+    from convgif.engine.trace_map import relu_trace  # on first use (as the others): a conv scene never loads it
+
     return relu_trace(_batched(x), g)
 
 
 def flatten_trace_of(x, weight, bias, g, op):
+    from convgif.engine.trace_map import flatten_trace
+
     return flatten_trace(_batched(x), g)
 
 
 def linear_trace_of(x, weight, bias, g, op):
+    from convgif.engine.trace_map import linear_trace
+
     return linear_trace(_batched(x), weight, bias, g)
 
 
 def upsample_trace_of(x, weight, bias, g, op):
+    from convgif.engine.trace_map import upsample_trace
+
     return upsample_trace(_batched(x), g)
 
 

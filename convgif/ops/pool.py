@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from convgif.engine import pool_trace
 from convgif.engine.geometry import pool_geometry
 from convgif.ops.record import OpFamily, OpView
 
@@ -16,6 +15,8 @@ def geometry(op, input_shape):
 
 
 def _padded(x, g, op, **options):
+    from convgif.engine.trace_pool import pool_trace  # on first use: a conv scene never loads it
+
     return pool_trace(op.kind, x, g.kernel_size, stride=g.stride, padding=tuple(p for p, _ in g.padding),
                       dilation=g.dilation, ceil_mode=g.ceil_mode, **options)
 
@@ -30,6 +31,8 @@ def avg_trace(x, weight, bias, g, op):
 
 def lp_trace(x, weight, bias, g, op):
     # torch's lp_pool1d takes plain ints (the engine follows it); lp_pool2d takes pairs
+    from convgif.engine.trace_pool import pool_trace
+
     one_d = len(g.kernel_size) == 1
     return pool_trace(op.kind, x, g.kernel_size[0] if one_d else g.kernel_size,
                       stride=g.stride[0] if one_d else g.stride, ceil_mode=g.ceil_mode, norm_type=op.norm_type)

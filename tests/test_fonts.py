@@ -1,0 +1,46 @@
+"""convgif.render.fonts reads a font's cmap and head tables itself (fontTools' import and decoding were ~80 ms of a
+9-step render's start); what it reads must be what fontTools reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fontTools.ttLib import TTFont
+
+from convgif.render import fonts
+
+MPL_FONTS = sorted((Path(fonts._matplotlib_data()) / "fonts" / "ttf").glob("*.ttf"))
+FONTS = [fonts.dejavu_path(False), fonts.dejavu_path(True), fonts.cjk_path(False), fonts.cjk_path(True),
+         *map(str, MPL_FONTS)]
+
+
+@pytest.mark.parametrize("path", FONTS, ids=lambda p: Path(p).name)
+def test_coverage_and_ink_bounds_are_what_fonttools_reads(path):
+    font = TTFont(path, lazy=True)
+    try:
+        expected = frozenset(font.getBestCmap())
+        head = font["head"]
+        bounds = tuple(value / head.unitsPerEm for value in (head.xMin, head.yMin, head.xMax, head.yMax))
+    finally:
+        font.close()
+    fonts.coverage.cache_clear()
+    fonts.ink_bounds.cache_clear()
+    assert fonts.coverage(path) == expected
+    assert fonts.ink_bounds(path) == bounds
+
+
+def test_the_shipped_fonts_are_read_without_fonttools():
+    code = (
+        "import sys\n"
+        "from convgif.render import fonts\n"
+        "for bold in (False, True):\n"
+        "    assert 0x2212 in fonts.coverage(fonts.dejavu_path(bold)) and 0x4E2D in fonts.coverage(fonts.cjk_path(bold))\n"
+        "    fonts.ink_bounds(fonts.dejavu_path(bold)); fonts.ink_bounds(fonts.cjk_path(bold))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'fontTools'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "[]"
