@@ -289,3 +289,35 @@ def test_a_line_drawn_without_pillows_text_setup_is_pillows_text():
             oracle.text((x, y), text, fill=(200, 10, 30), font=font, anchor=anchor)
             draw_line(painter, x, y, text, (200, 10, 30), font, anchor)
             assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, anchor, x, y, mode)
+
+
+def test_distinct_values_are_numpys_unique():
+    """`distinct_values` (the layouts' list of numbers to fit in cells) against `np.unique` itself: floats with
+    repeats, −0.0 and 0.0, NaNs, infinities, integers, empty and 2D arrays."""
+    from convgif.render.layout_common import distinct_values
+
+    rng = np.random.default_rng(3)
+    cases = [np.array([]), np.array([[1.5, -2.0], [1.5, 0.0]]), np.array([0.0, -0.0, 0.0, -0.0]),
+             np.array([np.nan, 1.0, np.nan, -np.inf, np.inf, 1.0]), np.arange(12).reshape(3, 4) % 5,
+             np.array([np.nan, np.nan])]
+    cases += [np.round(rng.normal(size=rng.integers(1, 300)), int(rng.integers(0, 3))) for _ in range(200)]
+    for values in cases:
+        expected, actual = np.unique(values), distinct_values(values)
+        assert actual.dtype == expected.dtype and np.array_equal(actual, expected, equal_nan=True), values
+        assert np.array_equal(np.signbit(actual), np.signbit(expected))
+
+
+def test_the_layouts_list_their_numbers_without_numpy_ma():
+    """A conv, pool and map layout set up in a fresh process leave numpy.ma unimported (np.unique imports it:
+    ~20 ms of a small render's start)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from convgif.scene import load_scene; from convgif.sources import frame_source\n"
+            "for name in ('a01_plain_conv', 'c05_max_pool', 'c06_chain_conv_relu_pool_linear'):\n"
+            "    source = frame_source(load_scene(f'scenes/{name}.toml')); next(iter(source.frames('steps')))\n"
+            "print('numpy.ma' in sys.modules)")
+    from pathlib import Path
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    assert result.stdout.strip() == "False"

@@ -18,6 +18,7 @@ from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
     MARGIN, Grid, Sizes, cell_text, fitting_size, flow_legend, legend_height, legend_primitives, outline,
     palette_with_ramps, shape_text, swatch, wrap_text,
+    distinct_values,
 )
 from convgif.render.primitives import Mark, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_number
 from convgif.render.theme import RGB, Theme
@@ -185,7 +186,7 @@ class FieldPicture:
         per_block = sz.label_h + sz.legend + 14
         budget_h = ((room - per_block * len(tensors) - 40) // max(1, rows)) if room else 40
         self.cell = max(4, min(40, budget_w, budget_h))
-        strings = [fmt_number(float(v)) for t in tensors for v in np.unique(t.values)[:200]]
+        strings = [fmt_number(float(v)) for t in tensors for v in distinct_values(t.values)[:200]]
         self.value_size = fitting_size(strings, self.cell, largest=sz.digits)
         self.legend_rows = flow_legend(self._legend(), top + 6, width, sz)
         self.legend_h = legend_height(self.legend_rows, sz) + 4

@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from convgif.render.fonts import coverage, dejavu_path, joined_width, piece_width, text_width
 from convgif.render.fonts import kerning as fonts_kerning
 from convgif.render.labels import label
@@ -35,6 +37,22 @@ RAMP_STEPS = 6
 MAX_PALETTE = 250
 
 LegendItem = tuple[str, Callable[[Box], list[Primitive]]]
+
+
+def distinct_values(array) -> np.ndarray:
+    """`np.unique(array)`: its distinct values, sorted, NaNs as one, computed as NumPy does (sort, then keep each
+    value unlike the one before) without `np.unique`'s import of numpy.ma (~20 ms of a small render's start)."""
+    values = np.sort(np.asarray(array).ravel())
+    keep = np.empty(values.shape, dtype=bool)
+    keep[:1] = True
+    if values.size and values.dtype.kind in "cfmM" and np.isnan(values[-1]):
+        first_nan = int(np.searchsorted(values, values[-1], side="left"))
+        keep[1:first_nan] = values[1:first_nan] != values[:first_nan - 1]
+        keep[first_nan] = True
+        keep[first_nan + 1:] = False
+    else:
+        keep[1:] = values[1:] != values[:-1]
+    return values[keep]
 
 
 def _scaled(px: int, scale: float) -> int:

@@ -17,6 +17,7 @@ from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_GAP, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
     outline, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes, window_legend,
+    distinct_values,
 )
 from convgif.render.primitives import (
     TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -116,12 +117,12 @@ class ConvLayout(Layout):
         digits = "8" * max(1, len(str(int(math.ceil(bound))))) + (".88" if decimals else "")
         self.psum_sample = f"= \u2212{digits}"
         # the widest bias term the frames write (the biases' own texts: a bound's "−8.88" is wider than "−1")
-        terms = [""] if t.bias is None else [self.bias_term(float(b)) for b in np.unique(t.bias)]
+        terms = [""] if t.bias is None else [self.bias_term(float(b)) for b in distinct_values(t.bias)]
         bias_sample = max(terms, key=lambda term: text_width(term, self.sz.sum, True))
         self.total_sample = f"\u03a3{bias_sample} = \u2212{digits}"
-        self.input_strings = [fmt_number(v) for v in np.unique(padded)] if padded.size <= 20000 else ["888.88"]
-        self.output_strings = [fmt_number(v) for v in np.unique(self.output)] if self.output.size <= 20000 else ["888.88"]
-        self.weight_strings = [fmt_number(v) for v in np.unique(t.weight)]
+        self.input_strings = [fmt_number(v) for v in distinct_values(padded)] if padded.size <= 20000 else ["888.88"]
+        self.output_strings = [fmt_number(v) for v in distinct_values(self.output)] if self.output.size <= 20000 else ["888.88"]
+        self.weight_strings = [fmt_number(v) for v in distinct_values(t.weight)]
         # the bank: the smallest cells whose digits are still legible (a larger cell only when decimals need it)
         # (a slide's bank: 40% larger, so that its digits reach 20 px at 1920×1080)
         smallest = int(BANK_CELL * self.theme.font_scale * (1.4 if self.fit else 1) + 0.5)

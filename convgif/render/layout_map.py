@@ -18,6 +18,7 @@ from convgif.render.fonts import text_width
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
     SLOT_GAP, Grid, cell_text, fitting_size, outline, palette_with_ramps, shape_text, swatch,
+    distinct_values,
 )
 from convgif.render.primitives import TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB
@@ -86,9 +87,10 @@ class MapLayout(Layout):
         self.output.setflags(write=False)
         self.weight = None if trace.weight is None else np.asarray(trace.weight)
         values = np.asarray(trace.input)
-        self.input_strings = [fmt_number(float(v)) for v in np.unique(values)[:4000]]
-        self.output_strings = [fmt_number(float(v)) for v in np.unique(self.output)[:4000]]
-        self.weight_strings = [] if self.weight is None else [fmt_number(float(v)) for v in np.unique(self.weight)]
+        self.input_strings = [fmt_number(float(v)) for v in distinct_values(values)[:4000]]
+        self.output_strings = [fmt_number(float(v)) for v in distinct_values(self.output)[:4000]]
+        self.weight_strings = ([] if self.weight is None
+                               else [fmt_number(float(v)) for v in distinct_values(self.weight)])
         self.op_text = self._op_text()
         self.cell, _ = self.choose_cells(f"a {shape_text(g.input_shape)} input")
         self.fit_values(self.input_strings, self.output_strings)

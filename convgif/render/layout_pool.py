@@ -18,6 +18,7 @@ from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text, swatch,
     unread_cells, unread_legend, unread_stripes, window_legend,
+    distinct_values,
 )
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme, mix
@@ -62,8 +63,8 @@ class PoolLayout(Layout):
         self.pad_cells = np.asarray(trace.padding_cells).reshape(self.padded_hw)
         self.unread = unread_cells(g)
         values = np.asarray(trace.padded_input)
-        self.input_strings = [fmt_value(float(v)) for v in np.unique(values)[:4000]]
-        self.output_strings = [fmt_value(float(v)) for v in np.unique(self.output)[:4000]]
+        self.input_strings = [fmt_value(float(v)) for v in distinct_values(values)[:4000]]
+        self.output_strings = [fmt_value(float(v)) for v in distinct_values(self.output)[:4000]]
         self.op_text = {"max": self.say("pool_max"), "avg": self.say("pool_mean"),
                         "lp": f"L{fmt_number(trace.norm_type or 2)}"}[self.kind] + " \u2192"
         self.cell, _ = self.choose_cells(f"a {shape_text(self.padded_hw)} input")
