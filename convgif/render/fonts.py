@@ -214,20 +214,27 @@ def mask_tops(path: str, size: int, text: str, crisp: bool) -> tuple[int, int] |
     bitmaps as a number comparable between texts of one font, size and mode (the highest `bitmap_rise` of its
     glyphs). None when no glyph of it reaches 2 px above the baseline (the mask's top is then the baseline itself,
     which the bitmap tops cannot be compared with)."""
-    font = pil_font_file(path, size)
-    mode = "1" if crisp else "L"
-    rises = [bitmap_rise(path, size, char, crisp) for char in set(text)
-             if -font.getbbox(char, mode=mode, anchor="ls")[1] >= 2]
+    rises = [bitmap_rise(path, size, char, crisp) for char in set(text) if box_top(path, size, char, crisp) >= 2]
     if not rises or None in rises:
         return None
-    return max(0, -font.getbbox(text, mode=mode, anchor="ls")[1]), max(rises)
+    return max(0, box_top(path, size, text, crisp)), max(rises)
+
+
+def box_top(path: str, size: int, text: str, crisp: bool) -> int:
+    """How far above the baseline the glyph boxes of `text` reach, in whole px (as Pillow sizes its mask)."""
+    return -_mask_box(path, size, text, crisp)[1]
 
 
 @functools.lru_cache(maxsize=8192)
+def _mask_box(path: str, size: int, text: str, crisp: bool) -> tuple[int, int, int, int]:
+    """Pillow's box of the mask of `text` from its origin on the baseline (left, top, right, bottom; y down)."""
+    return pil_font_file(path, size).getbbox(text, mode="1" if crisp else "L", anchor="ls")
+
+
 def mask_left(path: str, size: int, text: str, crisp: bool) -> int:
     """Where Pillow's mask of `text` starts, in whole px from its origin (negative for a first glyph inking left
     of it)."""
-    return pil_font_file(path, size).getbbox(text, mode="1" if crisp else "L", anchor="ls")[0]
+    return _mask_box(path, size, text, crisp)[0]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -238,15 +245,23 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
     where its bitmap starts, less the blank rows its bitmap starts with (the first inked row of its mask alone)."""
     font = pil_font_file(path, size)
     mode = "1" if crisp else "L"
-    together, offset = font.getmask2("0  " + char, mode, anchor="ls")
+    render = functools.partial(ImageFont.FreeTypeFont.getmask2, font, mode=mode, anchor="ls")  # not kept
+    together, offset = render("0  " + char)
     width, height = together.size
     split = round((font.getlength("0", mode) + font.getlength("0  ", mode)) / 2) - offset[0]
     boxes = (together.crop((0, 0, split, height)).getbbox(), together.crop((split, 0, width, height)).getbbox(),
-             font.getmask2("0", mode, anchor="ls")[0].getbbox(), font.getmask2(char, mode, anchor="ls")[0].getbbox())
+             _zero_box(path, size, crisp), render(char)[0].getbbox())
     if None in boxes:  # a glyph with a box but no ink: nothing to compare
         return None
     zero_together, char_together, zero_blank, char_blank = (box[1] for box in boxes)
     return (zero_together - zero_blank) - (char_together - char_blank)
+
+
+@functools.lru_cache(maxsize=64)
+def _zero_box(path: str, size: int, crisp: bool) -> tuple[int, int, int, int] | None:
+    """The inked box of the digit 0's mask alone (`bitmap_rise`'s reference glyph)."""
+    font = pil_font_file(path, size)
+    return ImageFont.FreeTypeFont.getmask2(font, "0", mode="1" if crisp else "L", anchor="ls")[0].getbbox()
 
 
 def kept_mask_cache_clear() -> None:

@@ -313,7 +313,9 @@ def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     pieces = _pieces(item.text)
     if not pieces or any(mask_left(path, item.size, piece, crisp) < 0 for piece in pieces):
         return False  # a line starting left of its origin: Pillow lines its mask up by its box, which may not match
-    tops = [mask_tops(path, item.size, piece, crisp) for piece in pieces]
+    # one-bit glyphs: a word's mask and the line's may line their glyphs up differently (`fonts.mask_tops`);
+    # anti-aliased ones are boxed and placed alike, so a word sits where the line puts it
+    tops = [mask_tops(path, item.size, piece, True) for piece in pieces] if crisp else [(0, 0)] * len(pieces)
     if None in tops:
         return False
     pens, pen = [], 0  # each piece's pen position, in 1/64 px
