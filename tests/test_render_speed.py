@@ -321,3 +321,12 @@ def test_the_layouts_list_their_numbers_without_numpy_ma():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parent.parent)
     assert result.stdout.strip() == "False"
+
+
+def test_unravel_is_numpys_unravel_index():
+    """The layouts' `unravel` against `np.unravel_index` for every index of 1- to 4-dimensional shapes."""
+    from convgif.render.layout_common import unravel
+
+    for shape in [(7,), (2, 3), (1, 4, 5), (2, 3, 1, 4), (3, 1, 6, 2)]:
+        for index in range(int(np.prod(shape))):
+            assert unravel(index, shape) == tuple(int(v) for v in np.unravel_index(index, shape))

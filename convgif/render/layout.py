@@ -27,7 +27,7 @@ from convgif.errors import DoesNotFitError, RenderError, TooNarrowError
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, Grid, LegendItem, Sizes, arith_texts, cell_text, elide, fitting_size,
-    flow_legend, legend_height, legend_primitives, line_texts, outline, shape_text, wrap_text,
+    flow_legend, legend_height, legend_primitives, line_texts, outline, shape_text, wrap_text, unravel,
 )
 from convgif.render.primitives import Box, Mark, Primitive, Rect, Text
 from convgif.render.theme import RGB, Theme
@@ -282,7 +282,8 @@ class Layout(ABC):
 
     def rc(self, coord) -> tuple[int, int]:
         """(row, col) of a trace coordinate: 1D coordinates are columns of row 0."""
-        coord = tuple(int(v) for v in np.atleast_1d(coord))
+        coord = tuple(map(int, coord)) if isinstance(coord, (tuple, list)) else \
+            tuple(int(v) for v in np.atleast_1d(coord))
         return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
 
     def hw(self, shape) -> tuple[int, int]:
@@ -453,8 +454,7 @@ class Layout(ABC):
     def done_output(self, index: int, text: Callable[[float], str]) -> list[Primitive]:
         """For one step per output element: the look of step `index`'s output cell once computed, its value (from
         the trace's output) written by `text`."""
-        batch, ch, *pos = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
-                                                                    *self.trace.geometry.output_shape)))
+        batch, ch, *pos = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
         r, col = self.rc(pos)
         grid = self.output_grids[ch]
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=self.theme.output_done)]

@@ -17,7 +17,7 @@ from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_GAP, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
     outline, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes, window_legend,
-    distinct_values,
+    distinct_values, unravel,
 )
 from convgif.render.primitives import (
     TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -622,8 +622,7 @@ class ConvLayout(Layout):
     def done_cell(self, index: int) -> list[Primitive]:
         if not self.shaded:
             return self.done_output(index, fmt_number)
-        batch, ch, *pos = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
-                                                                    *self.trace.geometry.output_shape)))
+        batch, ch, *pos = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
         r, col = self.rc(pos)
         value = float(self.output[(batch, ch, *pos)])
         return self.shaded_cell(self.output_grids[ch], r, col, value, self.output_shade(value), self.output_value_size)

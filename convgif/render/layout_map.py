@@ -18,7 +18,7 @@ from convgif.render.fonts import text_width
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
     SLOT_GAP, Grid, cell_text, fitting_size, outline, palette_with_ramps, shape_text, swatch,
-    distinct_values,
+    distinct_values, unravel,
 )
 from convgif.render.primitives import TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB
@@ -272,7 +272,7 @@ class MapLayout(Layout):
         return [Rect(grid.box(r, col), fill=self.theme.grid) for _, _, r, col in tensor.cells()]
 
     def done_cell(self, index: int) -> list[Primitive]:
-        batch, *position = np.unravel_index(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
+        batch, *position = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
         g, r, col = self.y_tensor.place(position)
         grid = self.output_grids[g]
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=self.theme.output_done)]

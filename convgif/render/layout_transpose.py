@@ -24,7 +24,7 @@ from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
     MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline,
-    palette_with_ramps, shape_text, swatch, window_legend,
+    palette_with_ramps, shape_text, swatch, window_legend, unravel,
 )
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
@@ -607,7 +607,7 @@ class ScatterLayout(Layout):
 
     def _out_channels(self, index: int) -> list[int]:
         g = self.trace.geometry
-        in_channel = int(np.unravel_index(index, self.trace.input.shape)[1])
+        in_channel = unravel(index, self.trace.input.shape)[1]
         group = in_channel // (g.in_channels // g.groups)
         return list(range(group * self.c_out_g, (group + 1) * self.c_out_g))
 

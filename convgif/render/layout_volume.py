@@ -23,7 +23,7 @@ from convgif.errors import DoesNotFitError
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
     MIN_GAP, Grid, LegendItem, cell_text, fills_taps, gap_marks, outline, palette_with_ramps, shape_text,
-    swatch,
+    swatch, unravel,
 )
 from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
 from convgif.render.layout_pool import PoolLayout, fmt_value, selected_fill
@@ -402,8 +402,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         return self.theme.output_done
 
     def done_cell(self, index: int) -> list[Primitive]:
-        batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
-                                                                      *self.trace.geometry.output_shape)))
+        batch, ch, r, col = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
         faces = self.hidden_output_cell(self.output_block, ch, r, col,
                                         self.done_fill(ch, float(self.output[batch, ch, r, col])))
         return super().done_cell(index) + faces if ch == 0 else faces
@@ -557,8 +556,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         return out
 
     def done_cell(self, index: int) -> list[Primitive]:
-        batch, ch, r, col = (int(v) for v in np.unravel_index(index, (self.trace.batch_size,
-                                                                      *self.trace.geometry.output_shape)))
+        batch, ch, r, col = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
         faces = self.hidden_output_cell(self.output_block, ch, r, col, self.theme.output_done)
         return super().done_cell(index) + faces if ch == 0 else faces
 
