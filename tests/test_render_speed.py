@@ -258,13 +258,13 @@ def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
 
     fonts.kept_mask_cache_clear()
     image = Image.new("RGB", (900, 60), (255, 255, 255))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_word=True)
     rendered = []
     original = ImageFont.FreeTypeFont.getmask2
     monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
                         lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
                                                                                              **kwargs))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_word=True)
     assert rendered == []
 
 

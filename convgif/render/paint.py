@@ -244,11 +244,14 @@ def dash_strips(box, width: int) -> list[tuple[int, int, int, int]]:
     return [strip for strip in strips if strip[2] > strip[0] and strip[3] > strip[1]]
 
 
-def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text: bool = False) -> None:
+def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text: bool = False,
+              by_word: bool = False) -> None:
     """Draw primitives onto `image` in place (the static layer once, then each frame's changes).
 
     `crisp_text` draws glyphs one-bit (no anti-aliasing): sharp at 1:1 and far cheaper for GIF's LZW, since a
-    glyph's rows then repeat instead of each carrying its own grey edge pixels.
+    glyph's rows then repeat instead of each carrying its own grey edge pixels. `by_word`: long lines are drawn
+    word by word from kept masks (`draw_words`, the same pixels): for a step's marks, whose lines are new each
+    frame but made of words seen before; a line drawn once (a title) is cheaper drawn whole.
     """
     draw = ImageDraw.Draw(image)
     if crisp_text:
@@ -269,7 +272,8 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             font = pil_font(item.size, item.bold, item.text)
             if "\n" in item.text:  # lines below lines: Pillow's multi-line text
                 draw.text((item.x, item.y), item.text, fill=item.colour, font=font, anchor=_PIL_ANCHOR[item.align])
-            elif not (len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0 and draw_words(draw, item)):
+            elif not (by_word and len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0
+                      and draw_words(draw, item)):
                 draw_line(draw, item.x, item.y, item.text, item.colour, font, _PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
             veil_box(image, tuple(map(int, map(round, item.box))), veil_table(item.colour, item.alpha))
@@ -369,7 +373,7 @@ def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp
     boxes = painted_boxes(image.size, primitives)
     image.load()
     kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
-    pil_paint(image, primitives, crisp_text=crisp_text)
+    pil_paint(image, primitives, crisp_text=crisp_text, by_word=True)
 
     def undo() -> None:
         for box, pixels in kept:
