@@ -317,8 +317,8 @@ def _still_on_slide(draw, theme, width: int, height: int) -> list[tuple[np.ndarr
 class StillFrames:
     """A still scene's pictures (one, or a few shown in turn), each with its own duration.
 
-    Stills are drawn entirely by matplotlib (antialiased lines and curves, not a fixed cell grid), so their
-    palette is built from the pictures' own colours rather than from declared ones.
+    Stills are drawn with matplotlib, their text with Pillow (antialiased lines, curves and glyphs, not a fixed
+    cell grid), so their palette is built from the pictures' own colours rather than from declared ones.
     """
 
     def __init__(self, scene):
