@@ -177,9 +177,17 @@ def test_depthwise_still_names_its_kernel_outlines(monkeypatch):
 
 def test_param_curves_on_linear_axes_with_the_growth_law(monkeypatch):
     scene, (sheet,) = drawn("a11_param_curves", monkeypatch)
-    plots = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
-    assert plots and all(ax.get_yscale() == "linear" and ax.get_xscale() == "linear" for ax in plots)
-    assert all(ax.get_ylim()[0] == 0 for ax in plots), "counts start at 0, so a line looks like a line"
+    plots = sheet.plots  # drawn on the sheet: each plot's record of the axes its marks were placed on
+    assert len(plots) == len(scene.still.curves()) and all(len(plot.ys) == 2 for plot in plots)
+    assert all(axis.scale == "linear" for plot in plots for axis in (plot.x, *plot.ys))
+    assert all(axis.limits[0] == 0 for plot in plots for axis in plot.ys), "counts start at 0, so a line looks like a line"
+    # the marks sit where the record says: each curve's first point is at its value on its own axis
+    for plot, curve in zip(plots, scene.still.curves()):
+        x, y, w, h = plot.box
+        for axis, counts in zip(plot.ys, (curve.params, curve.macs)):
+            line = next(l for l in sheet.ax.lines if l.get_marker() in ("o", "s") and l.get_xdata()[0] > x - 1
+                        and l.get_xdata()[0] < x + w and abs(l.get_ydata()[0] - (y + h - axis.to_unit(counts[0]) * h)) < 1e-6)
+            assert len(line.get_xdata()) == len(counts)
     laws = {curve.argument: (curve.params_law, curve.macs_law) for curve in scene.still.curves()}
     base = torch.nn.Conv2d(8, 16, 3)
     per_channel = base.weight[:, 0].numel()  # 3·3·16 weights per input channel

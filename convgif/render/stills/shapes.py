@@ -25,6 +25,7 @@ from convgif.render.stills.toolkit import (
     unit,
     words,
 )
+from convgif.render.stills.plot import Series, draw_plot
 from convgif.render.stills.zoom import layout_width
 from convgif.render.theme import Theme, mix
 
@@ -793,22 +794,12 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
             for i, line in enumerate(law_lines):
                 sheet.text(left + 4, cell_top + lh + 2 + i * small_lh, line, pt=SMALL_PT, colour=theme.muted_text)
             # parameters on the left axis, multiply-adds on the right, both linear and from 0
-            ax = sheet.axes(left + 46, cell_top + lh + 4 + law_h + 6, cell_w - 2 * 46, plot_h)
-            twin = ax.twinx()
-            for axis, counts, colour, style in ((ax, curve.params, params_colour, dict(marker="o")),
-                                                (twin, curve.macs, macs_colour, dict(ls="--", marker="s"))):
-                axis.plot(curve.values, counts, color=unit(colour), lw=2, ms=4, **style)
-                axis.set_yscale("linear")
-                axis.set_ylim(0, max(counts) * 1.08)
-                axis.yaxis.set_major_formatter(compact)
-                axis.tick_params(axis="y", labelsize=SMALL_PT, colors=unit(colour), labelcolor=unit(colour))
-            for spine in twin.spines.values():
-                spine.set_color(unit(theme.grid))
-            ax.axvline(curve.base_value, color=unit(theme.muted_text), lw=1.2, ls=":")
-            ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
-            ax.grid(color=unit(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
-            ax.set_xlabel(say("pc_axis", argument=curve.argument, name=name), fontsize=SMALL_PT,
-                          color=unit(theme.muted_text), labelpad=1, family=list(mpl_family()))
+            shown = curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)]
+            draw_plot(sheet, (left + 46, cell_top + lh + 4 + law_h + 6, cell_w - 2 * 46, plot_h), curve.values,
+                      [Series(curve.params, params_colour, (0, max(curve.params) * 1.08), marker="o"),
+                       Series(curve.macs, macs_colour, (0, max(curve.macs) * 1.08), dashed=True, marker="s")],
+                      x_ticks=shown, fmt=compact, markers=[curve.base_value], label_pt=SMALL_PT,
+                      x_label=say("pc_axis", argument=curve.argument, name=name))
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 

@@ -143,6 +143,7 @@ class Sheet:
         self.ax.set_autoscale_on(False)
         self._page_clip = TransformedPatchPath(self.ax.patch)  # the axes is the page: nothing is clipped to it
         self.display_matrix: np.ndarray | None = None  # layout px -> display px while `frame` draws (SheetRect)
+        self.plots: list = []  # a record of each plot drawn on the sheet (plot.PlotRecord)
 
     def rect(self, x, y, w, h, *, fill: RGB | None = None, edge: RGB | None = None, lw: float = 1.0,
              dashed: bool = False, hatch: str | None = None, z: float = 1.0):
