@@ -78,6 +78,19 @@ def is_dashed(artist) -> bool:
     return artist.get_linestyle() not in ("-", "solid", "None", "none", "")
 
 
+def boxes_of(sheet) -> list[toolkit.Cell]:
+    """Every rectangle on the sheet as a Cell record (box, fill, edge, width, dash): the Rectangle patches and the
+    cells of each SheetCells collection (a grid's cells, drawn as one artist)."""
+    boxes = [cell for artist in sheet.ax.collections if isinstance(artist, toolkit.SheetCells) for cell in artist.cells]
+    for p in sheet.ax.patches:
+        if isinstance(p, Rectangle):
+            boxes.append(toolkit.Cell(p.get_x(), p.get_y(), p.get_width(), p.get_height(),
+                                      rgb(p.get_facecolor()) if p.get_fill() and p.get_facecolor()[3] else None,
+                                      rgb(p.get_edgecolor()) if p.get_edgecolor()[3] else None,
+                                      p.get_linewidth(), is_dashed(p)))
+    return boxes
+
+
 def segments_of(artist) -> list[tuple[float, float, float, float]]:
     if isinstance(artist, Rectangle):
         x, y, w, h = artist.get_x(), artist.get_y(), artist.get_width(), artist.get_height()
@@ -141,13 +154,12 @@ def test_receptive_field_subscripts_are_drawn_as_runs(monkeypatch):
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])
 def test_window_still_legend_names_every_mark(name, monkeypatch):
     scene, (sheet,) = drawn(name, monkeypatch)
-    swatches = [p for p in sheet.ax.patches if (p.get_width(), p.get_height()) == (16, 14)]
-    looks = [(rgb(p.get_facecolor()) if p.get_fill() and p.get_facecolor()[3] else None, rgb(p.get_edgecolor()))
-             for p in swatches]
+    boxes = boxes_of(sheet)
+    swatches = [b for b in boxes if (b.w, b.h) == (16, 14)]
+    looks = [(b.fill, b.edge) for b in swatches]
     assert len(set(looks)) == len(looks), "two legend entries look the same"
     fills = {fill for fill, _ in looks}
-    body_fills = {rgb(p.get_facecolor()) for p in sheet.ax.patches
-                  if p not in swatches and p.get_facecolor()[3] and p.get_width() >= 20}
+    body_fills = {b.fill for b in boxes if (b.w, b.h) != (16, 14) and b.fill and b.w >= 20}
     named = {LIGHT.tap, LIGHT.kernel, mix(LIGHT.tap, LIGHT.background, 0.45), LIGHT.output_current}  # products
     named |= {LIGHT.padding} if scene.still.padding else set()
     assert named <= fills
@@ -241,7 +253,7 @@ def test_pipeline_shows_the_flatten_order(monkeypatch):
 
 def test_same_stride_two_draws_the_padded_grid(monkeypatch):
     scene, (sheet,) = drawn("d03_keras_same_stride2", monkeypatch)
-    padding = [p for p in sheet.ax.patches if p.get_facecolor()[3] and rgb(p.get_facecolor()) == LIGHT.padding]
+    padding = [b for b in boxes_of(sheet) if b.fill == LIGHT.padding]
     expected = 0
     for stage in scene.still.stages():
         (top, bottom), (left, right) = stage.pads

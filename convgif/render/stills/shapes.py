@@ -15,6 +15,7 @@ from convgif.engine.notation import typeset
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import (
     SHAPES_PAGE,
+    Cell,
     STILL_MS,
     Frames,
     Sheet,
@@ -350,10 +351,12 @@ def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[...
     theme = sheet.theme
     height, width = stage.same_axes
     rows, cols = padded_grid_size(stage)
+    cells = []
     for r, c in np.ndindex(rows, cols):
         pad = not (height.before <= r < height.before + height.size and width.before <= c < width.before + width.size)
-        sheet.rect(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, fill=theme.padding if pad else theme.input,
-                   edge=theme.padding_edge if pad else theme.grid, lw=0.6, dashed=pad)
+        cells.append(Cell(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, theme.padding if pad else theme.input,
+                          theme.padding_edge if pad else theme.grid, 0.6, dashed=pad))
+    sheet.cells(cells)
     beside, lines, heading = padded_input_lines(stage, say, room)
     text_x, text_y = (x + cols * PAD_CELL + 10, y) if beside else (x, y + rows * PAD_CELL + 6)
     for i, line in enumerate(lines):

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.collections import PolyCollection
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -232,15 +233,20 @@ class Sheet:
     def image(self, array: np.ndarray, x, y, w, h, **kwargs):
         return self.ax.imshow(array, extent=(x, x + w, y + h, y), origin="upper", aspect="auto", zorder=2, **kwargs)
 
+    def cells(self, cells: list[Cell], *, z: float = 1.0) -> SheetCells:
+        """Many rectangles at one z-order as one artist, drawn in the order given (see SheetCells)."""
+        return self._add(SheetCells(cells, self.ax.transData, zorder=z))
+
     def grid(self, x, y, cell, values: np.ndarray | None, *, fill: RGB | np.ndarray, text_colour: RGB | None = None,
              pt: float = 9, edge: RGB | None = None, z: float = 1.0, shown: np.ndarray | None = None) -> list:
-        """A grid of cells (fills, lines, numbers); `fill` is one colour or an (H, W, 3) array of colours."""
+        """A grid of cells (fills, lines, numbers); `fill` is one colour or an (H, W, 3) array of colours. The
+        cells are one SheetCells artist (first in the returned list), the numbers one text each."""
         rows, cols = (values.shape if values is not None else fill.shape[:2])  # type: ignore[union-attr]
-        artists = []
+        edge = edge or self.theme.grid
+        artists: list = [self.cells([Cell(x + c * cell, y + r * cell, cell, cell,
+                                          tuple(int(v) for v in fill[r, c]) if isinstance(fill, np.ndarray) else fill,
+                                          edge, 0.8) for r, c in np.ndindex(rows, cols)], z=z)]
         for r, c in np.ndindex(rows, cols):
-            colour = tuple(int(v) for v in fill[r, c]) if isinstance(fill, np.ndarray) else fill
-            artists.append(self.rect(x + c * cell, y + r * cell, cell, cell, fill=colour,
-                                     edge=edge or self.theme.grid, lw=0.8, z=z))
             if values is not None and (shown is None or shown[r, c]):
                 artists.append(self.text(x + (c + 0.5) * cell, y + (r + 0.5) * cell, fmt_number(values[r, c]),
                                          pt=pt, colour=text_colour or self.theme.input_text, ha="center",
@@ -314,6 +320,40 @@ class SheetRect(Rectangle):
         self._draw_paths_with_artist_properties(
             renderer, [(Path(corners, _RECTANGLE_CODES), IdentityTransform(),
                         self._facecolor if self._facecolor[3] else None)])
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One rectangle of a SheetCells: its box in layout px (x, y top-left), fill and edge (None: none), the edge's
+    width in points and whether it is dashed."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: RGB | None
+    edge: RGB | None
+    lw: float = 1.0
+    dashed: bool = False
+
+
+_NONE = (0.0, 0.0, 0.0, 0.0)
+
+
+class SheetCells(PolyCollection):
+    """Many unrotated rectangles (a grid's cells, a card's) as one collection: Agg fills and strokes them in one
+    call, in the order given, as it would each Rectangle (same path, snapping, dash pattern), without an artist
+    per rectangle (~0.35 ms each to create and draw). `cells` keeps what each rectangle is, for reading back."""
+
+    def __init__(self, cells: list[Cell], transform, **kwargs):
+        self.cells = tuple(cells)
+        verts = np.array([((c.x, c.y), (c.x + c.w, c.y), (c.x + c.w, c.y + c.h), (c.x, c.y + c.h))
+                          for c in self.cells], dtype=float).reshape(-1, 4, 2)
+        super().__init__(verts, closed=True, transform=transform,
+                         facecolors=[(*unit(c.fill), 1.0) if c.fill else _NONE for c in self.cells],
+                         edgecolors=[(*unit(c.edge), 1.0) if c.edge else _NONE for c in self.cells],
+                         linewidths=[c.lw for c in self.cells],
+                         linestyles=[(0, (3, 2)) if c.dashed else "-" for c in self.cells], **kwargs)
 
 
 class TextRuns:

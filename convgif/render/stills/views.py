@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from convgif.render.primitives import MINUS, TIMES, fmt_number
-from convgif.render.stills.toolkit import STILL_MS, VIEWS_PAGE, Frames, Sheet, flow, page, resolve_theme, words
+from convgif.render.stills.toolkit import STILL_MS, VIEWS_PAGE, Cell, Frames, Sheet, flow, page, resolve_theme, words
 from convgif.render.stills.zoom import layout_width
 from convgif.render.theme import RGB, Theme, mix
 
@@ -467,13 +467,16 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         for c in reversed(range(m)):
             dx, dy = c * depth, -c * depth
             z = 1 + (m - c) * 10
+            card = []
             for r, cc in np.ndindex(rows, cols):
                 is_pad = pads is not None and pads[r, cc]
                 tapped = window is not None and window[0] <= r < window[0] + k and window[1] <= cc < window[1] + k
                 colour = theme.padding if is_pad else (theme.tap if tapped else mix(colours[c], fill, 0.18))
-                sheet.rect(left + dx + cc * cell3, stack_top + dy + r * cell3, cell3, cell3, fill=colour,
-                           edge=theme.grid, lw=0.7, z=z)
-                if c == 0 and not is_pad:
+                card.append(Cell(left + dx + cc * cell3, stack_top + dy + r * cell3, cell3, cell3, colour, theme.grid,
+                                 0.7))
+            sheet.cells(card, z=z)
+            for r, cc in np.ndindex(rows, cols):
+                if c == 0 and not (pads is not None and pads[r, cc]):
                     sheet.text(left + (cc + 0.5) * cell3, stack_top + (r + 0.5) * cell3, fmt_number(values[c, r, cc]),
                                pt=9, colour=front_text, z=z + 1, ha="center", va="center")
             sheet.rect(left + dx, stack_top + dy, cols * cell3, rows * cell3, edge=colours[c], lw=2, z=z + 2)
@@ -529,9 +532,9 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         fills[wr:wr + k, wc:wc + k] = theme.tap
         fills[pad_cells] = theme.padding  # padding keeps its look inside the window too
         sheet.grid(left, row_top, scell, padded[c], fill=fills, shown=~pad_cells, pt=8.5)
+        sheet.cells([Cell(left + cc * scell + 2, row_top + r * scell + 2, scell - 4, scell - 4, None,
+                          theme.padding_edge, 0.8, dashed=True) for r, cc in zip(*np.nonzero(pad_cells))], z=1.2)
         for r, cc in zip(*np.nonzero(pad_cells)):
-            sheet.rect(left + cc * scell + 2, row_top + r * scell + 2, scell - 4, scell - 4, edge=theme.padding_edge,
-                       lw=0.8, dashed=True, z=1.2)
             if wr <= r < wr + k and wc <= cc < wc + k:
                 sheet.text(left + (cc + 0.5) * scell, row_top + (r + 0.5) * scell, "0", pt=8.5,
                            colour=theme.padding_text, z=1.5, ha="center", va="center")
