@@ -200,13 +200,19 @@ class Sheet:
     def text_boxes(self, pad: float = 0.0) -> list[tuple[float, float, float, float]]:
         """(x0, y0, x1, y1) in layout px of every text on the sheet as drawn, grown by `pad` on each side."""
         renderer = self.canvas.get_renderer()
-        to_layout = self.ax.transData.inverted()
-        boxes = []
+        data = self.ax.transData
+        matrix, dpi = data.get_matrix(), self.figure.dpi
+        corners = []  # display px (x0, y0, x1, y1) of each text
         for artist in self.ax.texts:
             if artist.get_text():
-                (xa, ya), (xb, yb) = to_layout.transform(artist.get_window_extent(renderer).get_points())
-                boxes.append((min(xa, xb) - pad, min(ya, yb) - pad, max(xa, xb) + pad, max(ya, yb) + pad))
-        return boxes
+                box = artist.display_box(matrix, dpi) if (isinstance(artist, PillowText)
+                                                          and artist.get_transform() is data) else None
+                corners.append(box if box is not None else tuple(artist.get_window_extent(renderer).extents))
+        if not corners:
+            return []
+        points = data.inverted().transform(np.array(corners, dtype=float).reshape(-1, 2)).reshape(-1, 4)
+        return [(min(xa, xb) - pad, min(ya, yb) - pad, max(xa, xb) + pad, max(ya, yb) + pad)
+                for xa, ya, xb, yb in points.tolist()]
 
     def lines_clear_of_text(self, segments: Iterable[tuple[float, float, float, float]], *, colour: RGB,
                             lw: float = 1.0, z: float = 5.0, dashed: bool = False, pad: float = 2.0) -> list:
