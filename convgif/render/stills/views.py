@@ -141,13 +141,15 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
             (r0, r1), (c0, c1) = region.rows, region.cols
             boxes.append((left + c0 * cell, grid_top + r0 * cell, left + (c1 + 1) * cell, grid_top + (r1 + 1) * cell))
             last_grid = index == len(regions) - 1
+            marked = []  # the cells the output depends on, and the gaps between them inside its box
             for r, c in np.ndindex(*region.mask.shape):
                 x, y = left + c * cell, grid_top + r * cell
                 if region.mask[r, c]:
                     colour = theme.output_current if last_grid else theme.tap
-                    transient.append(sheet.rect(x, y, cell, cell, fill=colour, edge=theme.grid, lw=0.8, z=2))
+                    marked.append(Cell(x, y, cell, cell, colour, theme.grid, 0.8))
                 elif r0 <= r <= r1 and c0 <= c <= c1:
-                    transient.append(sheet.rect(x + 2, y + 2, cell - 4, cell - 4, edge=theme.gap, lw=1.6, z=2))
+                    marked.append(Cell(x + 2, y + 2, cell - 4, cell - 4, None, theme.gap, 1.6))
+            transient.append(sheet.cells(marked, z=2))
             transient.append(sheet.rect(boxes[-1][0], boxes[-1][1], boxes[-1][2] - boxes[-1][0],
                                         boxes[-1][3] - boxes[-1][1], edge=theme.window, lw=2.2, z=3))
             for i, line in enumerate(per_grid[index]):
