@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from convgif.render.stills import toolkit
+from convgif.render.stills import shapes, toolkit
 from convgif.render.theme import get_theme, mix
 from convgif.scene.load import load_scene
 from convgif.sources import still_frames
@@ -209,6 +209,23 @@ def test_param_curves_on_linear_axes_with_the_growth_law(monkeypatch):
     words = [t.get_text() for t in texts(sheet)]
     assert "parameters = 144 × in_channels + 16: linear" in words
     assert "parameters = 128 × kernel_size² + 16: quadratic" in words
+
+
+def test_param_curves_tick_labels_are_the_axes_ticks_and_do_not_overlap(monkeypatch):
+    """The plots drawn on the sheet: each y axis labels its own ticks (nice numbers inside its limits, the top
+    one near the top), and no two words on the page overlap."""
+    _, (sheet,) = drawn("a11_param_curves", monkeypatch)
+    words = [t.get_text() for t in texts(sheet)]
+    for plot in sheet.plots:
+        for axis, ticks in zip(plot.ys, plot.y_ticks):
+            low, high = axis.limits
+            assert 4 <= len(ticks) <= 10 and ticks[0] == 0 and all(low <= t <= high for t in ticks)
+            assert ticks[-1] >= high / 2, "the ticks cover the axis"
+            assert all(shapes.compact(t) in words for t in ticks)
+    boxes = sheet.text_boxes()
+    clashes = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert not clashes, f"{len(clashes)} pairs of words overlap, e.g. {clashes[:2]}"
 
 
 def test_param_counts_bars_are_to_scale(monkeypatch):
