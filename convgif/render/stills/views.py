@@ -266,24 +266,21 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
             transient.append(sheet.text(y_left + cell / 2, top + (n + 0.5) * cell, fmt_number(y.reshape(-1)[n]),
                                         pt=9, colour=theme.output_current_text, bold=True, z=5, ha="center",
                                         va="center"))
-        for k in used:
-            for left in (c_left + k * cell, x_left):
-                yy = top + n * cell if left != x_left else top + k * cell
-                transient.append(sheet.rect(left, yy, cell, cell, fill=theme.tap, edge=theme.grid, z=4))
-                if numbers:
-                    value = matrix[n, k] if left != x_left else x.reshape(-1)[k]
-                    transient.append(sheet.text(left + cell / 2, yy + cell / 2, fmt_number(value), pt=9,
-                                                colour=theme.tap_text, z=5, ha="center", va="center"))
+        taps = [(k, left, top + n * cell if left != x_left else top + k * cell)  # in the matrix row, in x
+                for k in used for left in (c_left + k * cell, x_left)]
+        transient.append(sheet.cells([Cell(left, yy, cell, cell, theme.tap, theme.grid) for _, left, yy in taps], z=4))
+        for k, left, yy in taps if numbers else ():
+            value = matrix[n, k] if left != x_left else x.reshape(-1)[k]
+            transient.append(sheet.text(left + cell / 2, yy + cell / 2, fmt_number(value), pt=9,
+                                        colour=theme.tap_text, z=5, ha="center", va="center"))
         # inset: window on the padded input, output cell
         oy, ox = oi * g.stride[0], oj * g.stride[1]
         span = g.effective_kernel_size
         transient.append(sheet.rect(in_left + ox * icell, grid_top + oy * icell, span[1] * icell, span[0] * icell,
                                     edge=theme.window, lw=2.5, z=4))
-        for a, b in np.ndindex(*g.kernel_size):
-            tr, tc = oy + g.dilation[0] * a, ox + g.dilation[1] * b
-            if not is_pad[tr, tc]:
-                transient.append(sheet.rect(in_left + tc * icell, grid_top + tr * icell, icell, icell, fill=theme.tap,
-                                            edge=theme.grid, lw=0.8, z=1.2))
+        tapped = [(oy + g.dilation[0] * a, ox + g.dilation[1] * b) for a, b in np.ndindex(*g.kernel_size)]
+        transient.append(sheet.cells([Cell(in_left + tc * icell, grid_top + tr * icell, icell, icell, theme.tap,
+                                           theme.grid, 0.8) for tr, tc in tapped if not is_pad[tr, tc]], z=1.2))
         transient.append(sheet.rect(o_left + oj * icell, grid_top + oi * icell, icell, icell,
                                     fill=theme.output_current, edge=theme.grid, z=4))
         transient.append(sheet.text(o_left + (oj + 0.5) * icell, grid_top + (oi + 0.5) * icell,
