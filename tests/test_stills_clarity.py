@@ -232,14 +232,17 @@ def test_param_counts_bars_are_to_scale(monkeypatch):
     scene, (sheet,) = drawn("e03_param_counts", monkeypatch)
     cmp = scene.still.comparison()
     counts = [cmp.kernel_weights, cmp.conv.weight_count, cmp.conv.params, cmp.dense_weights_per_unit]
-    panels = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
+    panels = sheet.plots  # drawn on the sheet: each panel's record of its axis and bars
     assert len(panels) == 2
-    for ax in panels:
-        assert ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0
-        bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-        assert [(p.get_x(), p.get_width()) for p in bars] == [(0, c) for c in counts]
+    for panel in panels:
+        assert panel.x.scale == "linear" and panel.x.limits[0] == 0
+        assert [(bar.start, bar.length) for bar in panel.bars] == [(0, c) for c in counts]
+        # each bar is drawn from the axis' 0 to its count's place on it
+        x, _, w, _ = panel.box
+        ends = {(round(p.get_x(), 6), round(p.get_x() + p.get_width(), 6)) for p in sheet.ax.patches}
+        assert all((round(x, 6), round(x + panel.x.to_unit(c) * w, 6)) in ends for c in counts)
     full, zoomed = panels
-    assert full.get_xlim()[1] >= max(counts) and zoomed.get_xlim()[1] < cmp.dense_weights_per_unit
+    assert full.x.limits[1] >= max(counts) and zoomed.x.limits[1] < cmp.dense_weights_per_unit
     words = " ".join(t.get_text() for t in texts(sheet))
     ratio = f"{cmp.dense_weights_per_unit / cmp.conv.params:,.0f}×"
     assert ratio == "439×" and words.count(ratio) == 2  # in the zoomed panel and in the summary

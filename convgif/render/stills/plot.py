@@ -154,3 +154,76 @@ def _add_line(sheet: Sheet, segments: list[tuple[float, float, float, float]], *
         xs, ys = _polyline(segments)
         sheet._add(Line2D(xs, ys, color=colour, linewidth=lw, linestyle=style, zorder=z, solid_capstyle="projecting"))
 
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One horizontal bar of a bar plot: from `start` to `start + length` on the x axis, in row `row`."""
+
+    row: int
+    start: float
+    length: float
+
+
+@dataclass(slots=True)
+class BarsRecord:
+    """What a sheet bar plot shows: its box, its x axis, its rows' y limits (top row's, bottom row's; rows go
+    down) and its bars."""
+
+    box: tuple[float, float, float, float]
+    x: Axis
+    rows: tuple[float, float]
+    bars: list[Bar] = field(default_factory=list)
+    x_ticks: list[float] = field(default_factory=list)
+
+    def px(self, value: float) -> float:
+        """An x value's place in layout px."""
+        return self.box[0] + self.x.to_unit(value) * self.box[2]
+
+    def py(self, row: float) -> float:
+        """A row coordinate's place in layout px (row 0 on top)."""
+        top, bottom = self.rows
+        return self.box[1] + (row - top) / (bottom - top) * self.box[3]
+
+
+def draw_bars(sheet: Sheet, box: tuple[float, float, float, float], bars: Sequence[tuple[float, RGB, bool]], *,
+              limit: float, rows: tuple[float, float], fmt: Callable[[float], str], x_label: str | None = None,
+              label_pt: float = 9, bar_offset: float = 0.12, bar_height: float = 0.42) -> BarsRecord:
+    """Horizontal bars from 0 in `box`, one row each, `bars` as (value, colour, hatched): a linear x axis from 0
+    to `limit` with AutoLocator's ticks labelled by `fmt`, light x grid lines under the bars; rows from rows[0] at
+    the top to rows[1] at the bottom, bar i centred at i + `bar_offset`, `bar_height` rows tall. A bar longer than
+    the axis is cut at its end, as an Axes clips it."""
+    from matplotlib.transforms import Bbox, TransformedBbox
+
+    theme = sheet.theme
+    left, top, w, h = box
+    record = BarsRecord(box, Axis("linear", (0, limit)), rows)
+    axis_length_pt = w * 72 / 100
+    bins = max(min(int(axis_length_pt // (label_pt * 3)), 9), 1)
+    record.x_ticks = [float(t) for t in MaxNLocator(nbins=bins, steps=AUTO_STEPS).tick_values(0, limit)
+                      if -1e-9 * limit <= t <= limit * (1 + 1e-9)]
+    bottom = top + h
+    _add_line(sheet, [(record.px(v), top, record.px(v), bottom) for v in record.x_ticks],
+              colour=unit(mix(theme.grid, theme.background, 0.35)), lw=0.6, z=1.0)
+    clip = TransformedBbox(Bbox.from_extents(left, top, left + w, bottom), sheet.ax.transData)
+    for i, (value, colour, hatched) in enumerate(bars):
+        record.bars.append(Bar(i, 0.0, value))
+        y0 = record.py(i + bar_offset - bar_height / 2)
+        patch = sheet.rect(left, y0, record.px(value) - left, record.py(i + bar_offset + bar_height / 2) - y0,
+                           fill=mix(colour, theme.background, 0.8), edge=colour, lw=1.2,
+                           hatch="//" if hatched else None, z=1.5)
+        if value > limit:  # cut at the axis' end
+            patch.set_clip_on(True)
+            patch.set_clip_box(clip)
+            patch.set_clip_path(None)
+    sheet.rect(left, top, w, h, edge=theme.grid, lw=0.8, z=2.5)
+    tick, gap = px(TICK_PT), 2 * px(TICK_PT)
+    _add_line(sheet, [(record.px(v), bottom, record.px(v), bottom + tick) for v in record.x_ticks],
+              colour=unit(theme.muted_text), lw=0.8, z=2.5)
+    for v in record.x_ticks:
+        sheet.text(record.px(v), bottom + gap, fmt(v), pt=label_pt, colour=theme.text, ha="center", va="top")
+    if x_label:
+        label_top = bottom + gap + sheet._drawn_size("lp", label_pt, False)[1] + px(4)
+        sheet.text(left + w / 2, label_top, x_label, pt=label_pt, colour=theme.muted_text, ha="center", va="top")
+    sheet.plots.append(record)
+    return record

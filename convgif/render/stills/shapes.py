@@ -26,7 +26,7 @@ from convgif.render.stills.toolkit import (
     unit,
     words,
 )
-from convgif.render.stills.plot import Series, draw_plot
+from convgif.render.stills.plot import Series, draw_bars, draw_plot
 from convgif.render.stills.zoom import layout_width
 from convgif.render.theme import Theme, mix
 
@@ -649,45 +649,33 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     zoom_h = len(zoom_head) * lh + 4 + len(bars) * zoom_row_h + 44
     body_h = plot_h + zoom_h + 10 + len(summary_lines) * lh
 
-    def bar_axes(ax, limit: float) -> None:
-        """Linear bars from 0, one row per count, the dense ones hatched."""
-        ax.set_xscale("linear")
-        ax.set_xlim(0, limit)
-        ax.set_ylim(len(bars) - 0.35, -0.8)
-        for i, (_, value, dense) in enumerate(bars):
-            colour = theme.output_current if dense else theme.window
-            ax.barh(i + 0.12, value, height=0.42, left=0, color=unit(mix(colour, theme.background, 0.8)),
-                    edgecolor=unit(colour), hatch="//" if dense else None, linewidth=1.2)
-        ax.set_yticks([])
-        ax.xaxis.set_major_formatter(compact)
-        ax.tick_params(axis="x", labelsize=SMALL_PT)
-        ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
-        ax.set_axisbelow(True)
+    looks = [(value, theme.output_current if dense else theme.window, dense) for _, value, dense in bars]
+    rows = (-0.8, len(bars) - 0.35)
 
     def draw(sheet: Sheet, top: float) -> None:
-        def label(ax, x: float, y: float, text: str, *, bold: bool = False, **kw) -> None:
-            sheet.axes_text(ax, x, y, text, pt=BODY_PT, bold=bold, transform=ax.get_yaxis_transform(),
-                            bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0), **kw)
+        def label(record, x: float, row: float, text: str, *, bold: bool = False) -> None:
+            sheet.text(x, record.py(row), text, pt=BODY_PT, bold=bold, va="center",
+                       bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
 
-        ax = sheet.axes(MARGIN + 6, top, inner - 24, plot_h - 52)
-        bar_axes(ax, max(v for _, v, _ in bars) * 1.05)
+        box = (MARGIN + 6, top, inner - 24, plot_h - 52)
+        full = draw_bars(sheet, box, looks, limit=max(v for _, v, _ in bars) * 1.05, rows=rows, fmt=compact,
+                         x_label=say("pn_axis"), label_pt=SMALL_PT)
         for i, (text, _, dense) in enumerate(bars):
-            label(ax, 0.005, i - 0.3, text, bold=dense, va="center")
-        ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=unit(theme.muted_text), family=list(mpl_family()))
+            label(full, box[0] + 0.005 * box[2], i - 0.3, text, bold=dense)
         y = top + plot_h
         for i, line in enumerate(zoom_head):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, bold=True)
-        zoom = sheet.axes(MARGIN + 6, y + len(zoom_head) * lh + 4, inner - 24, len(bars) * zoom_row_h)
-        bar_axes(zoom, zoom_limit)
+        box = (MARGIN + 6, y + len(zoom_head) * lh + 4, inner - 24, len(bars) * zoom_row_h)
+        zoom = draw_bars(sheet, box, looks, limit=zoom_limit, rows=rows, fmt=compact, label_pt=SMALL_PT)
         for i, (_, value, dense) in enumerate(bars):
             if value <= zoom_limit:
-                label(zoom, value / zoom_limit + 0.01, i + 0.12, number(value), va="center")
+                label(zoom, box[0] + (value / zoom_limit + 0.01) * box[2], i + 0.12, number(value))
             else:  # cut at the axis's end: a break mark, and how far it goes on
                 for dx in (-0.012, 0.0):
-                    zoom.plot([0.975 + dx, 0.99 + dx], [i + 0.45, i - 0.2], color=unit(theme.text), lw=1.2,
-                              transform=zoom.get_yaxis_transform(), clip_on=False)
-                label(zoom, 0.005, i - 0.36, say("pn_off_scale", count=number(value),
-                                                  ratio=f"{value / conv.params:,.0f}"), bold=True, va="center")
+                    sheet.line([box[0] + (0.975 + dx) * box[2], box[0] + (0.99 + dx) * box[2]],
+                               [zoom.py(i + 0.45), zoom.py(i - 0.2)], colour=theme.text, lw=1.2, z=3)
+                label(zoom, box[0] + 0.005 * box[2], i - 0.36, say("pn_off_scale", count=number(value),
+                                                                   ratio=f"{value / conv.params:,.0f}"), bold=True)
         y += zoom_h + 10
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
