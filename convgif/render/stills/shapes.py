@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from convgif.render.fonts import mpl_family
 from convgif.engine.notation import typeset
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import (

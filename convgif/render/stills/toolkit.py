@@ -1,6 +1,7 @@
 """The one drawing toolkit of the still figures: a matplotlib sheet in layout px with y pointing down (rectangles,
-words, lines, images, grids of numbers, arrows, inset axes), text measured and wrapped as drawn, and the page
-around a figure's body (title above, caption below) placed by the page style of the figure's family.
+cells batched into one artist, words, lines, images, grids of numbers, arrows; `plot` draws line and bar plots
+on it), text measured and wrapped as drawn, and the page around a figure's body (title above, caption below)
+placed by the page style of the figure's family.
 
 Renderers draw only what they are handed: every number a still shows comes from the scene layer
 (convgif.scene.stills_shapes, convgif.scene.stills_views); the toolkit adds none.
@@ -258,24 +259,6 @@ class Sheet:
                                          pt=pt, colour=text_colour or self.theme.input_text, ha="center",
                                          va="center", z=z + 0.5))
         return artists
-
-    def axes(self, x, y, w, h):
-        """A matplotlib Axes at a layout-px rectangle (x, y top-left), themed."""
-        ax = self.figure.add_axes((x / self.x_extent, 1 - (y + h) / self.y_extent, w / self.x_extent,
-                                   h / self.y_extent))
-        ax.set_facecolor(unit(self.theme.background))
-        for spine in ax.spines.values():
-            spine.set_color(unit(self.theme.grid))
-        ax.tick_params(colors=unit(self.theme.muted_text), labelsize=9, labelcolor=unit(self.theme.text))
-        return ax
-
-    def axes_text(self, ax, x, y, s: str, *, transform, pt: float = 10, colour: RGB | None = None,
-                  bold: bool = False, **kw):
-        """Words inside a plot axes from `axes` (placed by `transform`, e.g. `ax.get_yaxis_transform()`), drawn by
-        Pillow like the sheet's own; `kw` goes to the matplotlib Text (ha, va, a bbox). Tick labels stay
-        matplotlib's."""
-        return ax.add_artist(PillowText(x, y, s, fontsize=pt, color=unit(colour or self.theme.text), bold=bold,
-                                        transform=transform, **kw))
 
     def draw_title(self, title: str | None) -> None:
         style = self.style
