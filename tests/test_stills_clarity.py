@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from convgif.render.stills import toolkit
+from convgif.render.stills import shapes, toolkit
 from convgif.render.theme import get_theme, mix
 from convgif.scene.load import load_scene
 from convgif.sources import still_frames
@@ -76,6 +76,19 @@ def texts(sheet) -> list[Text]:
 
 def is_dashed(artist) -> bool:
     return artist.get_linestyle() not in ("-", "solid", "None", "none", "")
+
+
+def boxes_of(sheet) -> list[toolkit.Cell]:
+    """Every rectangle on the sheet as a Cell record (box, fill, edge, width, dash): the Rectangle patches and the
+    cells of each SheetCells collection (a grid's cells, drawn as one artist)."""
+    boxes = [cell for artist in sheet.ax.collections if isinstance(artist, toolkit.SheetCells) for cell in artist.cells]
+    for p in sheet.ax.patches:
+        if isinstance(p, Rectangle):
+            boxes.append(toolkit.Cell(p.get_x(), p.get_y(), p.get_width(), p.get_height(),
+                                      rgb(p.get_facecolor()) if p.get_fill() and p.get_facecolor()[3] else None,
+                                      rgb(p.get_edgecolor()) if p.get_edgecolor()[3] else None,
+                                      p.get_linewidth(), is_dashed(p)))
+    return boxes
 
 
 def segments_of(artist) -> list[tuple[float, float, float, float]]:
@@ -141,13 +154,12 @@ def test_receptive_field_subscripts_are_drawn_as_runs(monkeypatch):
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])
 def test_window_still_legend_names_every_mark(name, monkeypatch):
     scene, (sheet,) = drawn(name, monkeypatch)
-    swatches = [p for p in sheet.ax.patches if (p.get_width(), p.get_height()) == (16, 14)]
-    looks = [(rgb(p.get_facecolor()) if p.get_fill() and p.get_facecolor()[3] else None, rgb(p.get_edgecolor()))
-             for p in swatches]
+    boxes = boxes_of(sheet)
+    swatches = [b for b in boxes if (b.w, b.h) == (16, 14)]
+    looks = [(b.fill, b.edge) for b in swatches]
     assert len(set(looks)) == len(looks), "two legend entries look the same"
     fills = {fill for fill, _ in looks}
-    body_fills = {rgb(p.get_facecolor()) for p in sheet.ax.patches
-                  if p not in swatches and p.get_facecolor()[3] and p.get_width() >= 20}
+    body_fills = {b.fill for b in boxes if (b.w, b.h) != (16, 14) and b.fill and b.w >= 20}
     named = {LIGHT.tap, LIGHT.kernel, mix(LIGHT.tap, LIGHT.background, 0.45), LIGHT.output_current}  # products
     named |= {LIGHT.padding} if scene.still.padding else set()
     assert named <= fills
@@ -177,9 +189,17 @@ def test_depthwise_still_names_its_kernel_outlines(monkeypatch):
 
 def test_param_curves_on_linear_axes_with_the_growth_law(monkeypatch):
     scene, (sheet,) = drawn("a11_param_curves", monkeypatch)
-    plots = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
-    assert plots and all(ax.get_yscale() == "linear" and ax.get_xscale() == "linear" for ax in plots)
-    assert all(ax.get_ylim()[0] == 0 for ax in plots), "counts start at 0, so a line looks like a line"
+    plots = sheet.plots  # drawn on the sheet: each plot's record of the axes its marks were placed on
+    assert len(plots) == len(scene.still.curves()) and all(len(plot.ys) == 2 for plot in plots)
+    assert all(axis.scale == "linear" for plot in plots for axis in (plot.x, *plot.ys))
+    assert all(axis.limits[0] == 0 for plot in plots for axis in plot.ys), "counts start at 0, so a line looks like a line"
+    # the marks sit where the record says: each curve's first point is at its value on its own axis
+    for plot, curve in zip(plots, scene.still.curves()):
+        x, y, w, h = plot.box
+        for axis, counts in zip(plot.ys, (curve.params, curve.macs)):
+            line = next(l for l in sheet.ax.lines if l.get_marker() in ("o", "s") and l.get_xdata()[0] > x - 1
+                        and l.get_xdata()[0] < x + w and abs(l.get_ydata()[0] - (y + h - axis.to_unit(counts[0]) * h)) < 1e-6)
+            assert len(line.get_xdata()) == len(counts)
     laws = {curve.argument: (curve.params_law, curve.macs_law) for curve in scene.still.curves()}
     base = torch.nn.Conv2d(8, 16, 3)
     per_channel = base.weight[:, 0].numel()  # 3·3·16 weights per input channel
@@ -191,18 +211,38 @@ def test_param_curves_on_linear_axes_with_the_growth_law(monkeypatch):
     assert "parameters = 128 × kernel_size² + 16: quadratic" in words
 
 
+def test_param_curves_tick_labels_are_the_axes_ticks_and_do_not_overlap(monkeypatch):
+    """The plots drawn on the sheet: each y axis labels its own ticks (nice numbers inside its limits, the top
+    one near the top), and no two words on the page overlap."""
+    _, (sheet,) = drawn("a11_param_curves", monkeypatch)
+    words = [t.get_text() for t in texts(sheet)]
+    for plot in sheet.plots:
+        for axis, ticks in zip(plot.ys, plot.y_ticks):
+            low, high = axis.limits
+            assert 4 <= len(ticks) <= 10 and ticks[0] == 0 and all(low <= t <= high for t in ticks)
+            assert ticks[-1] >= high / 2, "the ticks cover the axis"
+            assert all(shapes.compact(t) in words for t in ticks)
+    boxes = sheet.text_boxes()
+    clashes = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+               if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert not clashes, f"{len(clashes)} pairs of words overlap, e.g. {clashes[:2]}"
+
+
 def test_param_counts_bars_are_to_scale(monkeypatch):
     scene, (sheet,) = drawn("e03_param_counts", monkeypatch)
     cmp = scene.still.comparison()
     counts = [cmp.kernel_weights, cmp.conv.weight_count, cmp.conv.params, cmp.dense_weights_per_unit]
-    panels = [ax for ax in sheet.figure.axes if ax is not sheet.ax]
+    panels = sheet.plots  # drawn on the sheet: each panel's record of its axis and bars
     assert len(panels) == 2
-    for ax in panels:
-        assert ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0
-        bars = [p for p in ax.patches if isinstance(p, Rectangle)]
-        assert [(p.get_x(), p.get_width()) for p in bars] == [(0, c) for c in counts]
+    for panel in panels:
+        assert panel.x.scale == "linear" and panel.x.limits[0] == 0
+        assert [(bar.start, bar.length) for bar in panel.bars] == [(0, c) for c in counts]
+        # each bar is drawn from the axis' 0 to its count's place on it
+        x, _, w, _ = panel.box
+        ends = {(round(p.get_x(), 6), round(p.get_x() + p.get_width(), 6)) for p in sheet.ax.patches}
+        assert all((round(x, 6), round(x + panel.x.to_unit(c) * w, 6)) in ends for c in counts)
     full, zoomed = panels
-    assert full.get_xlim()[1] >= max(counts) and zoomed.get_xlim()[1] < cmp.dense_weights_per_unit
+    assert full.x.limits[1] >= max(counts) and zoomed.x.limits[1] < cmp.dense_weights_per_unit
     words = " ".join(t.get_text() for t in texts(sheet))
     ratio = f"{cmp.dense_weights_per_unit / cmp.conv.params:,.0f}×"
     assert ratio == "439×" and words.count(ratio) == 2  # in the zoomed panel and in the summary
@@ -233,7 +273,7 @@ def test_pipeline_shows_the_flatten_order(monkeypatch):
 
 def test_same_stride_two_draws_the_padded_grid(monkeypatch):
     scene, (sheet,) = drawn("d03_keras_same_stride2", monkeypatch)
-    padding = [p for p in sheet.ax.patches if p.get_facecolor()[3] and rgb(p.get_facecolor()) == LIGHT.padding]
+    padding = [b for b in boxes_of(sheet) if b.fill == LIGHT.padding]
     expected = 0
     for stage in scene.still.stages():
         (top, bottom), (left, right) = stage.pads

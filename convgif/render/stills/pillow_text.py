@@ -106,9 +106,10 @@ class PillowText(Text):
     def _line(self, dpi: float) -> Line:
         return rasterise(self.get_text(), self.get_fontsize() * dpi / 72, self._bold)
 
-    def _baseline(self, line: Line, dpi: float) -> tuple[float, float]:
-        """The display position (y up) of the pen's start on the baseline, the line aligned as asked."""
-        x, y = self.get_transform().transform(self.get_unitless_position())
+    def _baseline(self, line: Line, dpi: float, at: tuple[float, float] | None = None) -> tuple[float, float]:
+        """The display position (y up) of the pen's start on the baseline, the line aligned as asked (`at`: the
+        text's anchor in display px, when the caller has it)."""
+        x, y = self.get_transform().transform(self.get_unitless_position()) if at is None else at
         x -= H_SHIFT[self.get_horizontalalignment()] * line.advance
         va = self.get_verticalalignment()
         if va == "top":
@@ -129,6 +130,18 @@ class PillowText(Text):
         line = self._line(dpi)
         x, y = self._baseline(line, dpi)
         return Bbox.from_extents(x, y - line.descent, x + line.advance, y - line.descent + line.height)
+
+    def display_box(self, matrix: np.ndarray, dpi: float) -> tuple[float, float, float, float] | None:
+        """`get_window_extent`'s box as (x0, y0, x1, y1) for a visible one-line text whose transform is the affine
+        `matrix` (3×3), without building transforms and a Bbox per text (a sheet measures a few hundred);
+        None for a text matplotlib draws itself."""
+        if not self.get_visible() or self._matplotlibs():
+            return None
+        line = self._line(dpi)
+        u, v = self.get_unitless_position()
+        x, y = self._baseline(line, dpi, (matrix[0, 0] * u + matrix[0, 1] * v + matrix[0, 2],
+                                          matrix[1, 0] * u + matrix[1, 1] * v + matrix[1, 2]))
+        return x, y - line.descent, x + line.advance, y - line.descent + line.height
 
     def draw(self, renderer):
         if renderer is not None:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from convgif.render.fonts import mpl_family
 from convgif.engine.notation import typeset
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import (
     SHAPES_PAGE,
+    Cell,
     STILL_MS,
     Frames,
     Sheet,
@@ -25,6 +25,7 @@ from convgif.render.stills.toolkit import (
     unit,
     words,
 )
+from convgif.render.stills.plot import Series, draw_bars, draw_plot
 from convgif.render.stills.zoom import layout_width
 from convgif.render.theme import Theme, mix
 
@@ -349,10 +350,12 @@ def draw_padded_input(sheet: Sheet, x: float, y: float, stage, say: Callable[...
     theme = sheet.theme
     height, width = stage.same_axes
     rows, cols = padded_grid_size(stage)
+    cells = []
     for r, c in np.ndindex(rows, cols):
         pad = not (height.before <= r < height.before + height.size and width.before <= c < width.before + width.size)
-        sheet.rect(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, fill=theme.padding if pad else theme.input,
-                   edge=theme.padding_edge if pad else theme.grid, lw=0.6, dashed=pad)
+        cells.append(Cell(x + c * PAD_CELL, y + r * PAD_CELL, PAD_CELL, PAD_CELL, theme.padding if pad else theme.input,
+                          theme.padding_edge if pad else theme.grid, 0.6, dashed=pad))
+    sheet.cells(cells)
     beside, lines, heading = padded_input_lines(stage, say, room)
     text_x, text_y = (x + cols * PAD_CELL + 10, y) if beside else (x, y + rows * PAD_CELL + 6)
     for i, line in enumerate(lines):
@@ -645,45 +648,33 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     zoom_h = len(zoom_head) * lh + 4 + len(bars) * zoom_row_h + 44
     body_h = plot_h + zoom_h + 10 + len(summary_lines) * lh
 
-    def bar_axes(ax, limit: float) -> None:
-        """Linear bars from 0, one row per count, the dense ones hatched."""
-        ax.set_xscale("linear")
-        ax.set_xlim(0, limit)
-        ax.set_ylim(len(bars) - 0.35, -0.8)
-        for i, (_, value, dense) in enumerate(bars):
-            colour = theme.output_current if dense else theme.window
-            ax.barh(i + 0.12, value, height=0.42, left=0, color=unit(mix(colour, theme.background, 0.8)),
-                    edgecolor=unit(colour), hatch="//" if dense else None, linewidth=1.2)
-        ax.set_yticks([])
-        ax.xaxis.set_major_formatter(compact)
-        ax.tick_params(axis="x", labelsize=SMALL_PT)
-        ax.grid(axis="x", color=unit(mix(theme.grid, theme.background, 0.35)), linewidth=0.6)
-        ax.set_axisbelow(True)
+    looks = [(value, theme.output_current if dense else theme.window, dense) for _, value, dense in bars]
+    rows = (-0.8, len(bars) - 0.35)
 
     def draw(sheet: Sheet, top: float) -> None:
-        def label(ax, x: float, y: float, text: str, *, bold: bool = False, **kw) -> None:
-            sheet.axes_text(ax, x, y, text, pt=BODY_PT, bold=bold, transform=ax.get_yaxis_transform(),
-                            bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0), **kw)
+        def label(record, x: float, row: float, text: str, *, bold: bool = False) -> None:
+            sheet.text(x, record.py(row), text, pt=BODY_PT, bold=bold, va="center",
+                       bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
 
-        ax = sheet.axes(MARGIN + 6, top, inner - 24, plot_h - 52)
-        bar_axes(ax, max(v for _, v, _ in bars) * 1.05)
+        box = (MARGIN + 6, top, inner - 24, plot_h - 52)
+        full = draw_bars(sheet, box, looks, limit=max(v for _, v, _ in bars) * 1.05, rows=rows, fmt=compact,
+                         x_label=say("pn_axis"), label_pt=SMALL_PT)
         for i, (text, _, dense) in enumerate(bars):
-            label(ax, 0.005, i - 0.3, text, bold=dense, va="center")
-        ax.set_xlabel(say("pn_axis"), fontsize=SMALL_PT, color=unit(theme.muted_text), family=list(mpl_family()))
+            label(full, box[0] + 0.005 * box[2], i - 0.3, text, bold=dense)
         y = top + plot_h
         for i, line in enumerate(zoom_head):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, bold=True)
-        zoom = sheet.axes(MARGIN + 6, y + len(zoom_head) * lh + 4, inner - 24, len(bars) * zoom_row_h)
-        bar_axes(zoom, zoom_limit)
+        box = (MARGIN + 6, y + len(zoom_head) * lh + 4, inner - 24, len(bars) * zoom_row_h)
+        zoom = draw_bars(sheet, box, looks, limit=zoom_limit, rows=rows, fmt=compact, label_pt=SMALL_PT)
         for i, (_, value, dense) in enumerate(bars):
             if value <= zoom_limit:
-                label(zoom, value / zoom_limit + 0.01, i + 0.12, number(value), va="center")
+                label(zoom, box[0] + (value / zoom_limit + 0.01) * box[2], i + 0.12, number(value))
             else:  # cut at the axis's end: a break mark, and how far it goes on
                 for dx in (-0.012, 0.0):
-                    zoom.plot([0.975 + dx, 0.99 + dx], [i + 0.45, i - 0.2], color=unit(theme.text), lw=1.2,
-                              transform=zoom.get_yaxis_transform(), clip_on=False)
-                label(zoom, 0.005, i - 0.36, say("pn_off_scale", count=number(value),
-                                                  ratio=f"{value / conv.params:,.0f}"), bold=True, va="center")
+                    sheet.line([box[0] + (0.975 + dx) * box[2], box[0] + (0.99 + dx) * box[2]],
+                               [zoom.py(i + 0.45), zoom.py(i - 0.2)], colour=theme.text, lw=1.2, z=3)
+                label(zoom, box[0] + 0.005 * box[2], i - 0.36, say("pn_off_scale", count=number(value),
+                                                                   ratio=f"{value / conv.params:,.0f}"), bold=True)
         y += zoom_h + 10
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent, bold=True)
@@ -793,22 +784,12 @@ def render_param_curves(spec: ParamCurvesStill, *, theme: Theme | str, width: in
             for i, line in enumerate(law_lines):
                 sheet.text(left + 4, cell_top + lh + 2 + i * small_lh, line, pt=SMALL_PT, colour=theme.muted_text)
             # parameters on the left axis, multiply-adds on the right, both linear and from 0
-            ax = sheet.axes(left + 46, cell_top + lh + 4 + law_h + 6, cell_w - 2 * 46, plot_h)
-            twin = ax.twinx()
-            for axis, counts, colour, style in ((ax, curve.params, params_colour, dict(marker="o")),
-                                                (twin, curve.macs, macs_colour, dict(ls="--", marker="s"))):
-                axis.plot(curve.values, counts, color=unit(colour), lw=2, ms=4, **style)
-                axis.set_yscale("linear")
-                axis.set_ylim(0, max(counts) * 1.08)
-                axis.yaxis.set_major_formatter(compact)
-                axis.tick_params(axis="y", labelsize=SMALL_PT, colors=unit(colour), labelcolor=unit(colour))
-            for spine in twin.spines.values():
-                spine.set_color(unit(theme.grid))
-            ax.axvline(curve.base_value, color=unit(theme.muted_text), lw=1.2, ls=":")
-            ax.set_xticks(curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)])
-            ax.grid(color=unit(mix(theme.grid, theme.background, 0.3)), linewidth=0.5)
-            ax.set_xlabel(say("pc_axis", argument=curve.argument, name=name), fontsize=SMALL_PT,
-                          color=unit(theme.muted_text), labelpad=1, family=list(mpl_family()))
+            shown = curve.values if len(curve.values) <= 9 else curve.values[:: math.ceil(len(curve.values) / 9)]
+            draw_plot(sheet, (left + 46, cell_top + lh + 4 + law_h + 6, cell_w - 2 * 46, plot_h), curve.values,
+                      [Series(curve.params, params_colour, (0, max(curve.params) * 1.08), marker="o"),
+                       Series(curve.macs, macs_colour, (0, max(curve.macs) * 1.08), dashed=True, marker="s")],
+                      x_ticks=shown, fmt=compact, markers=[curve.base_value], label_pt=SMALL_PT,
+                      x_label=say("pc_axis", argument=curve.argument, name=name))
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 

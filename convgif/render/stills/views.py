@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from convgif.render.primitives import MINUS, TIMES, fmt_number
-from convgif.render.stills.toolkit import STILL_MS, VIEWS_PAGE, Frames, Sheet, flow, page, resolve_theme, words
+from convgif.render.stills.toolkit import STILL_MS, VIEWS_PAGE, Cell, Frames, Sheet, flow, page, resolve_theme, words
 from convgif.render.stills.zoom import layout_width
 from convgif.render.theme import RGB, Theme, mix
 
@@ -141,13 +141,15 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
             (r0, r1), (c0, c1) = region.rows, region.cols
             boxes.append((left + c0 * cell, grid_top + r0 * cell, left + (c1 + 1) * cell, grid_top + (r1 + 1) * cell))
             last_grid = index == len(regions) - 1
+            marked = []  # the cells the output depends on, and the gaps between them inside its box
             for r, c in np.ndindex(*region.mask.shape):
                 x, y = left + c * cell, grid_top + r * cell
                 if region.mask[r, c]:
                     colour = theme.output_current if last_grid else theme.tap
-                    transient.append(sheet.rect(x, y, cell, cell, fill=colour, edge=theme.grid, lw=0.8, z=2))
+                    marked.append(Cell(x, y, cell, cell, colour, theme.grid, 0.8))
                 elif r0 <= r <= r1 and c0 <= c <= c1:
-                    transient.append(sheet.rect(x + 2, y + 2, cell - 4, cell - 4, edge=theme.gap, lw=1.6, z=2))
+                    marked.append(Cell(x + 2, y + 2, cell - 4, cell - 4, None, theme.gap, 1.6))
+            transient.append(sheet.cells(marked, z=2))
             transient.append(sheet.rect(boxes[-1][0], boxes[-1][1], boxes[-1][2] - boxes[-1][0],
                                         boxes[-1][3] - boxes[-1][1], edge=theme.window, lw=2.2, z=3))
             for i, line in enumerate(per_grid[index]):
@@ -264,24 +266,21 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
             transient.append(sheet.text(y_left + cell / 2, top + (n + 0.5) * cell, fmt_number(y.reshape(-1)[n]),
                                         pt=9, colour=theme.output_current_text, bold=True, z=5, ha="center",
                                         va="center"))
-        for k in used:
-            for left in (c_left + k * cell, x_left):
-                yy = top + n * cell if left != x_left else top + k * cell
-                transient.append(sheet.rect(left, yy, cell, cell, fill=theme.tap, edge=theme.grid, z=4))
-                if numbers:
-                    value = matrix[n, k] if left != x_left else x.reshape(-1)[k]
-                    transient.append(sheet.text(left + cell / 2, yy + cell / 2, fmt_number(value), pt=9,
-                                                colour=theme.tap_text, z=5, ha="center", va="center"))
+        taps = [(k, left, top + n * cell if left != x_left else top + k * cell)  # in the matrix row, in x
+                for k in used for left in (c_left + k * cell, x_left)]
+        transient.append(sheet.cells([Cell(left, yy, cell, cell, theme.tap, theme.grid) for _, left, yy in taps], z=4))
+        for k, left, yy in taps if numbers else ():
+            value = matrix[n, k] if left != x_left else x.reshape(-1)[k]
+            transient.append(sheet.text(left + cell / 2, yy + cell / 2, fmt_number(value), pt=9,
+                                        colour=theme.tap_text, z=5, ha="center", va="center"))
         # inset: window on the padded input, output cell
         oy, ox = oi * g.stride[0], oj * g.stride[1]
         span = g.effective_kernel_size
         transient.append(sheet.rect(in_left + ox * icell, grid_top + oy * icell, span[1] * icell, span[0] * icell,
                                     edge=theme.window, lw=2.5, z=4))
-        for a, b in np.ndindex(*g.kernel_size):
-            tr, tc = oy + g.dilation[0] * a, ox + g.dilation[1] * b
-            if not is_pad[tr, tc]:
-                transient.append(sheet.rect(in_left + tc * icell, grid_top + tr * icell, icell, icell, fill=theme.tap,
-                                            edge=theme.grid, lw=0.8, z=1.2))
+        tapped = [(oy + g.dilation[0] * a, ox + g.dilation[1] * b) for a, b in np.ndindex(*g.kernel_size)]
+        transient.append(sheet.cells([Cell(in_left + tc * icell, grid_top + tr * icell, icell, icell, theme.tap,
+                                           theme.grid, 0.8) for tr, tc in tapped if not is_pad[tr, tc]], z=1.2))
         transient.append(sheet.rect(o_left + oj * icell, grid_top + oi * icell, icell, icell,
                                     fill=theme.output_current, edge=theme.grid, z=4))
         transient.append(sheet.text(o_left + (oj + 0.5) * icell, grid_top + (oi + 0.5) * icell,
@@ -467,13 +466,16 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         for c in reversed(range(m)):
             dx, dy = c * depth, -c * depth
             z = 1 + (m - c) * 10
+            card = []
             for r, cc in np.ndindex(rows, cols):
                 is_pad = pads is not None and pads[r, cc]
                 tapped = window is not None and window[0] <= r < window[0] + k and window[1] <= cc < window[1] + k
                 colour = theme.padding if is_pad else (theme.tap if tapped else mix(colours[c], fill, 0.18))
-                sheet.rect(left + dx + cc * cell3, stack_top + dy + r * cell3, cell3, cell3, fill=colour,
-                           edge=theme.grid, lw=0.7, z=z)
-                if c == 0 and not is_pad:
+                card.append(Cell(left + dx + cc * cell3, stack_top + dy + r * cell3, cell3, cell3, colour, theme.grid,
+                                 0.7))
+            sheet.cells(card, z=z)
+            for r, cc in np.ndindex(rows, cols):
+                if c == 0 and not (pads is not None and pads[r, cc]):
                     sheet.text(left + (cc + 0.5) * cell3, stack_top + (r + 0.5) * cell3, fmt_number(values[c, r, cc]),
                                pt=9, colour=front_text, z=z + 1, ha="center", va="center")
             sheet.rect(left + dx, stack_top + dy, cols * cell3, rows * cell3, edge=colours[c], lw=2, z=z + 2)
@@ -529,9 +531,9 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
         fills[wr:wr + k, wc:wc + k] = theme.tap
         fills[pad_cells] = theme.padding  # padding keeps its look inside the window too
         sheet.grid(left, row_top, scell, padded[c], fill=fills, shown=~pad_cells, pt=8.5)
+        sheet.cells([Cell(left + cc * scell + 2, row_top + r * scell + 2, scell - 4, scell - 4, None,
+                          theme.padding_edge, 0.8, dashed=True) for r, cc in zip(*np.nonzero(pad_cells))], z=1.2)
         for r, cc in zip(*np.nonzero(pad_cells)):
-            sheet.rect(left + cc * scell + 2, row_top + r * scell + 2, scell - 4, scell - 4, edge=theme.padding_edge,
-                       lw=0.8, dashed=True, z=1.2)
             if wr <= r < wr + k and wc <= cc < wc + k:
                 sheet.text(left + (cc + 0.5) * scell, row_top + (r + 0.5) * scell, "0", pt=8.5,
                            colour=theme.padding_text, z=1.5, ha="center", va="center")
