@@ -13,11 +13,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "convgif"
 
 # what each layer may import from convgif (besides itself)
 ALLOWED = {
-    "engine": {"convgif.errors"},
+    "engine": {"convgif.errors", "convgif.lazy_names"},  # lazy_names: stdlib only, the package's lazy imports
     "ops": {"convgif.errors", "convgif.engine"},  # the op-family records (layouts named as text, not imported)
     "scene": {"convgif.errors", "convgif.engine", "convgif.ops", "convgif.formats"},
     "render": {"convgif.errors", "convgif.engine"},
-    "encode": {"convgif.errors"},
+    "encode": {"convgif.errors", "convgif.lazy_names"},
 }
 STDLIB = set(sys.stdlib_module_names)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from convgif.lazy_names import lazy_names
+
 if TYPE_CHECKING:  # what the names are, for readers and type checkers; at run time see __getattr__ below
     from convgif.encode.animated import ApngWriter, WebpWriter
     from convgif.encode.atomic import atomic_write, clean_stale_parts
@@ -48,18 +50,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'convgif.encode' has no attribute {name!r}")
-    # __import__, not importlib.import_module: `python -X importtime` then lists the module under its own name
-    value = getattr(__import__(f"convgif.encode.{home}", fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [

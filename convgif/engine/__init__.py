@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from convgif.lazy_names import lazy_names
+
 if TYPE_CHECKING:  # what the names are, for readers and type checkers; at run time see __getattr__ below
     from convgif.engine.activation import flatten, relu
     from convgif.engine.conv import conv1d, conv2d
@@ -76,18 +78,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str):
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'convgif.engine' has no attribute {name!r}")
-    # __import__, not importlib.import_module: `python -X importtime` then lists the module under its own name
-    value = getattr(__import__(f"convgif.engine.{home}", fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [
