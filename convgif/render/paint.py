@@ -18,8 +18,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError
-from convgif.render.fonts import (dejavu_path, font_path, ink_bounds, kerning, mask_left, mask_tops, piece_width, pil_font, pil_font_file,
-                                   text_width)
+from convgif.render.fonts import (
+    dejavu_path, font_path, ink_bounds, kerning, mask_left, mask_tops, piece_width, pil_font, pil_font_file, text_width,
+)
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
 
@@ -344,7 +345,7 @@ def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
 
 
 @functools.lru_cache(maxsize=4096)
-def _pieces(text: str) -> list[str]:
+def _pieces(text: str) -> tuple[str, ...]:
     """`text` cut before each space that precedes a word: the words with the spaces before them, an operator
     (a lone sign or dots) kept with the word after it (" + 3×4" recurs as often as "3×4", in half the draws).
     Spaces after the last word are left out."""
@@ -354,7 +355,7 @@ def _pieces(text: str) -> list[str]:
             pieces[-1] += piece
         else:
             pieces.append(piece)
-    return pieces
+    return tuple(pieces)
 
 
 _WORDS = re.compile(r" *[^ ]+")
