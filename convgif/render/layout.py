@@ -282,8 +282,9 @@ class Layout(ABC):
 
     def rc(self, coord) -> tuple[int, int]:
         """(row, col) of a trace coordinate: 1D coordinates are columns of row 0."""
-        coord = tuple(map(int, coord)) if isinstance(coord, (tuple, list)) else \
-            tuple(int(v) for v in np.atleast_1d(coord))
+        if isinstance(coord, np.ndarray):
+            coord = coord.tolist()
+        coord = tuple(map(int, coord)) if isinstance(coord, (tuple, list)) else (int(coord),)
         return (0, coord[0]) if self.ndim == 1 else (coord[0], coord[1])
 
     def hw(self, shape) -> tuple[int, int]:
