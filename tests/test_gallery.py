@@ -133,7 +133,8 @@ def test_the_readme_table_says_what_each_scene_file_says():
 
 
 def test_the_committed_gallery_is_what_the_scenes_render(gallery_render):
-    """output/ holds exactly what `convgif render scenes/ -o output/` writes (README's first command): every file
+    """output/ holds exactly what `convgif render scenes/ -o output/` writes (the render in README's first command,
+    before `convgif gallery` adds the page, players and dark pictures): every file
     the module's render wrote (`-j 2`, as above) is in output/ with the same bytes. This is the comparison
     `convgif render --check-output` makes (its stale/missing reporting is tested in test_faults.py's
     test_check_output_lists_stale_and_missing_files); done here on the shared render, not a second one."""
