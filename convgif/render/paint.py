@@ -459,11 +459,18 @@ def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon)
         x0, y0 = max(x0, 0), max(y0, 0)
         x1, y1 = min(x1, image.width), min(y1, image.height)
         if x1 > x0 and y1 > y0:
-            mask = Image.new("1", (x1 - x0, y1 - y0), 0)
-            ImageDraw.Draw(mask).polygon([(x - x0, y - y0) for x, y in points], fill=1)
+            mask = polygon_mask((x1 - x0, y1 - y0), tuple((x - x0, y - y0) for x, y in points))
             veil_box(image, (x0, y0, x1, y1), veil_table(polygon.fill, polygon.alpha), mask)
     if polygon.edge is not None:
         draw.line([*points, points[0]], fill=polygon.edge, width=polygon.line_width)
+
+
+@functools.lru_cache(maxsize=256)  # a window box keeps its shape from step to step: the same mask, moved
+def polygon_mask(size: tuple[int, int], points: tuple[tuple[float, float], ...]) -> Image.Image:
+    """A one-bit mask of `size` with the polygon of `points` (Pillow's coordinates, in the mask) filled: read only."""
+    mask = Image.new("1", size, 0)
+    ImageDraw.Draw(mask).polygon(list(points), fill=1)
+    return mask
 
 
 def veil_box(image: Image.Image, box: tuple[int, int, int, int], table: tuple[int, ...],
