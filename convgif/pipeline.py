@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from convgif.sources import build_trace, build_view, drawable_view, frame_source, source_type, still_frames
 
 # the frame sources' functions, imported from convgif.sources on first use (it imports NumPy and the renderer:
-# `clean_stale_parts` and a no-op render need neither); build_trace, build_view, drawable_view and still_frames are
+# a no-op render needs neither); build_trace, build_view, drawable_view and still_frames are
 # here for tests
 _FROM_SOURCES = ("build_trace", "build_view", "drawable_view", "frame_source", "source_type", "still_frames")
 
@@ -49,13 +49,6 @@ class RenderResult:
     paths: tuple[Path, ...] = ()  # every output written: one per format (`path` is the first), then companions
     reused: bool = False  # every output was up to date (see convgif.build_cache): nothing was drawn
     records: dict | None = None  # what was written, for the output folder's manifest (`BuildCache.merge`)
-
-
-def clean_stale_parts(out_dir: str | os.PathLike) -> list[Path]:
-    """Remove the hidden `.part` files killed runs left in `out_dir`; a live run's part files stay."""
-    from convgif.encode.atomic import clean_dead_parts
-
-    return clean_dead_parts(out_dir)
 
 
 def check_drawable(scene) -> list[str]:

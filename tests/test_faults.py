@@ -16,7 +16,7 @@ from PIL import Image
 
 from convgif.build_cache import MANIFEST_NAME
 from convgif.encode import atomic_write
-from convgif.pipeline import clean_stale_parts
+from convgif.encode.atomic import clean_dead_parts
 from convgif.scene import read_document
 from test_fuzz import run_cli, toml_dumps
 
@@ -88,7 +88,7 @@ def test_sigkill_mid_render_keeps_the_previous_file_and_the_next_run_cleans_up(t
         live.write(b"GIF89a")
         (live_part,) = set(part_files(out)) - set(stale)
         os.utime(live_part, (0, 0))  # however old it looks
-        assert clean_stale_parts(out) == stale
+        assert clean_dead_parts(out) == stale
         assert len(part_files(out)) == 1
     assert part_files(out) == [] and (out / "other.gif").read_bytes() == b"GIF89a"
 

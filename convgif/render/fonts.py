@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import array
 import functools
-import math
 import importlib.util
 import os
 import struct
