@@ -205,26 +205,27 @@ def test_the_hold_frame_finished_on_the_running_image_is_the_hold_frame(indices)
     assert np.array_equal(held, expected) and text == expected_text
 
 
-# characters of the lines frames draw (numbers, signs, products, sums, labels) and more, to hold `draw_words` to
+# characters of the lines frames draw (numbers, signs, products, sums, labels) and more, to hold `draw_pieces` to
 # Pillow on glyphs whose one-bit boxes and bitmaps round apart
 LINE_CHARACTERS = "0123456789 ×−+=()…Σ.,-abcxyzwb[]:·→ ABCDEFGHIJKLMNOPQRSTUVWXYZfgijklpqt_ⁱ²³½≤≥∑√αβγ|"
 
 
 @pytest.mark.parametrize("seed", range(2))
-def test_a_long_line_drawn_word_by_word_is_the_line_pillow_draws(seed):
-    """`draw_words` against Pillow's own `ImageDraw.text` of the whole line (the oracle): every pixel, for random
-    lines, sizes, weights, alignments and fractional origins, crisp and smooth. A line it cannot match is refused
+def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
+    """`draw_pieces` against Pillow's own `ImageDraw.text` of the whole line (the oracle): every pixel, for random
+    words and lines, sizes, weights, alignments and fractional origins, crisp (glyph by glyph, kerned letter pairs
+    included) and smooth (word by word). A line it cannot match is refused
     (then pil_paint draws it whole): at most a few in a hundred, and never the digits-and-signs lines of a step."""
     from PIL import ImageDraw
 
-    from convgif.render.paint import _PIL_ANCHOR, draw_words
+    from convgif.render.paint import _PIL_ANCHOR, draw_pieces
     from convgif.render.primitives import Text
 
     rng = random.Random(seed)
     drawn = refused = 0
     for _ in range(300):
         words = ["".join(rng.choice(LINE_CHARACTERS) for _ in range(rng.randint(1, 8)))
-                 for _ in range(rng.randint(2, 9))]
+                 for _ in range(rng.randint(1, 9))]  # a cell's number, a sum, a long line
         text = " ".join(words)
         size, bold, align = rng.randint(6, 40), rng.random() < 0.3, rng.choice(["left", "center", "right"])
         x = rng.choice([rng.uniform(0, 300), float(rng.randint(0, 300)), rng.randint(0, 600) / 2])
@@ -236,7 +237,7 @@ def test_a_long_line_drawn_word_by_word_is_the_line_pillow_draws(seed):
             oracle.fontmode = painter.fontmode = mode
             oracle.text((x, y), text, fill=(10, 20, 30), font=fonts.pil_font(size, bold, text),
                         anchor=_PIL_ANCHOR[align])
-            if draw_words(painter, Text(x, y, text, size, (10, 20, 30), align, bold)):
+            if draw_pieces(painter, Text(x, y, text, size, (10, 20, 30), align, bold)):
                 drawn += 1
                 assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, align, x, y, mode)
             else:
@@ -248,7 +249,30 @@ def test_a_long_line_drawn_word_by_word_is_the_line_pillow_draws(seed):
             painter = ImageDraw.Draw(Image.new("RGB", (900, 60)))
             painter.fontmode = mode
             line = "x[0, 1, 2] = Σ 3×(−1) + 0×2 + 12×7 + … 5 more … + (−4)×0.5 + bias 1 = −7.25"
-            assert draw_words(painter, Text(3.5, 40, line, size, (0, 0, 0), "left", False))
+            assert draw_pieces(painter, Text(3.5, 40, line, size, (0, 0, 0), "left", False))
+
+
+def test_new_numbers_of_glyphs_seen_before_render_no_glyphs(monkeypatch):
+    """A step's cell value, sum and arithmetic line are new text (a new number), but one-bit text is drawn glyph by
+    glyph from kept masks: once the digits and signs have been drawn, a new number renders nothing (drawn whole,
+    every new number was rendered by Pillow: most of a short scene's drawing time). A glyph has a mask for each
+    start that moves it by a pixel (`paint._Piece.mask`): drawn first from a whole and a half pixel, it is kept for
+    every start of either kind."""
+    from convgif.render.primitives import Text
+
+    fonts.kept_mask_cache_clear()
+    image = Image.new("RGB", (900, 60), (255, 255, 255))
+    glyphs = "0 1 2 3 4 5 6 7 8 9 + − × ( ) = ."  # each once, starting on a whole and on a half pixel
+    pil_paint(image, [Text(10, 40, glyphs, 13, (0, 0, 0)), Text(10.5, 20, glyphs, 13, (0, 0, 0))],
+              crisp_text=True, by_piece=True)
+    rendered = []
+    original = ImageFont.FreeTypeFont.getmask2
+    monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
+                        lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
+                                                                                             **kwargs))
+    pil_paint(image, [Text(400.75, 30, "−31.5", 13, (0, 0, 0), "center"), Text(300, 50, "(−6) + 13 = 7", 13, (0, 0, 0)),
+                      Text(500.5, 20, "−8", 13, (0, 0, 0), "right")], crisp_text=True, by_piece=True)
+    assert rendered == []
 
 
 def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
@@ -258,13 +282,13 @@ def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
 
     fonts.kept_mask_cache_clear()
     image = Image.new("RGB", (900, 60), (255, 255, 255))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_word=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_piece=True)
     rendered = []
     original = ImageFont.FreeTypeFont.getmask2
     monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
                         lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
                                                                                              **kwargs))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_word=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_piece=True)
     assert rendered == []
 
 

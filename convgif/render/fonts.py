@@ -11,6 +11,7 @@ import array
 import functools
 import importlib.util
 import os
+import re
 import struct
 import sys
 from collections.abc import Iterable
@@ -195,7 +196,7 @@ class GlyphCachedFont(ImageFont.FreeTypeFont):
             return super().getmask2(text, mode, *args, **kwargs)
 
 
-# a frame draws ~20-120 words (a long line word by word, paint.draw_words), many repeating from frame to frame;
+# a frame draws ~20-120 words and glyphs (paint.draw_pieces), many repeating from frame to frame;
 # 2048 masks are a few MB
 KEPT_MASKS = 2048
 _INK = 5  # where getmask2's `ink` sits among its positional arguments after text and mode
@@ -312,11 +313,130 @@ def piece_width(path: str, size: int, text: str, crisp: bool) -> float:
     return pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
 
 
+@functools.lru_cache(maxsize=8192)
+def whole_pixel_pens(path: str, size: int, text: str) -> bool:
+    """Whether one-bit (hinted) `text` has every advance and every kerning in whole px, so that each of its glyphs
+    sits a whole number of px after the first (true of digits and signs; a few letter pairs kern by 1/64 px)."""
+    return (all(piece_width(path, size, char, True) % 1 == 0 for char in set(text))
+            and all(kerning(path, size, text[i:i + 2], True) % 1 == 0 for i in range(len(text) - 1)))
+
+
 @functools.lru_cache(maxsize=4096)
 def kerning(path: str, size: int, pair: str, crisp: bool) -> float:
     """What setting the two characters of `pair` together adds to their own advances (0 for most pairs)."""
     return (piece_width(path, size, pair, crisp) - piece_width(path, size, pair[0], crisp)
             - piece_width(path, size, pair[1], crisp))
+
+
+class Piece:
+    """A piece of a line (a glyph or a word, with the spaces before it) in one font file, size and mode, measured
+    once: its advance, the tops `fonts.mask_tops` compares, and its masks."""
+
+    __slots__ = ("text", "first", "last", "blank", "width64", "box_top", "bitmap_top", "whole_pens", "_font",
+                 "_masks")
+
+    def __init__(self, path: str, size: int, text: str, crisp: bool, tops: tuple[int, int]):
+        self.text, self.first, self.last, self.blank = text, text[0], text[-1], text.isspace()
+        self.width64 = pen64(piece_width(path, size, text, crisp))
+        self.box_top, self.bitmap_top = tops
+        # one-bit glyphs each a whole number of px after the first: the mask depends on the start's 1/64 px only
+        # through whether PIXEL rounding moves it one px (right from 32/64, down past 32/64), so four masks serve
+        # every start (`mask`); otherwise each start has its own (`draw_line`, through the kept masks)
+        self.whole_pens = crisp and whole_pixel_pens(path, size, text)
+        self._font = pil_font_file(path, size)
+        self._masks: dict[tuple[bool, bool], tuple] = {}
+
+    def mask(self, right: bool, down: bool) -> tuple:
+        """Pillow's one-bit mask of the piece and its offset from the start's whole pixel, for a start whose
+        1/64 px move it one px `right` and/or `down` (for any other start of the same class Pillow's mask has the
+        same glyphs at the same pixels, at most a blank column or row larger)."""
+        key = (right, down)
+        kept = self._masks.get(key)
+        if kept is None:
+            kept = self._masks[key] = ImageFont.FreeTypeFont.getmask2(  # kept here, not in the font's cache
+                self._font, self.text, "1", None, None, None, 0, "ls", 0,
+                (0.5 if right else 0.0, 0.75 if down else 0.0), stroke_filled=True)
+        return kept
+
+
+class PieceSetter:
+    """Lines of one font file, size and mode cut into measured pieces (`pieces`), with the kerning between them
+    (`kern64`): what `paint.draw_pieces` looks up for every glyph of every line, kept in plain dicts."""
+
+    def __init__(self, path: str, size: int, crisp: bool):
+        self.path, self.size, self.crisp = path, size, crisp
+        self.font = pil_font_file(path, size)
+        self._pieces: dict[str, Piece | None] = {}
+        self.kerning: dict[str, int] = {}
+
+    def kern64(self, pair: str) -> int:
+        """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""
+        kept = self.kerning.get(pair)
+        if kept is None:
+            kept = self.kerning[pair] = pen64(kerning(self.path, self.size, pair, self.crisp))
+        return kept
+
+    def piece(self, text: str) -> Piece | None:
+        """The measured piece `text`; None for one that cannot be placed like this (inking left of its origin,
+        where Pillow lines its mask up by its box; or, one-bit, no glyph 2 px above the baseline:
+        `fonts.mask_tops`)."""
+        if text in self._pieces:
+            return self._pieces[text]
+        if len(self._pieces) >= KEPT_PIECES:  # a bounded store: memory stays flat however many words a scene has
+            self._pieces.clear()
+        piece = None
+        if text.isspace():  # spaces between glyphs: their advance only, and no tops to line up with
+            piece = Piece(self.path, self.size, text, self.crisp, (-_NO_TOP, -_NO_TOP))
+        elif mask_left(self.path, self.size, text, self.crisp) >= 0:
+            # anti-aliased glyphs are boxed and placed alike: no tops to reconcile
+            tops = mask_tops(self.path, self.size, text, True) if self.crisp else (0, 0)
+            piece = None if tops is None else Piece(self.path, self.size, text, self.crisp, tops)
+        self._pieces[text] = piece
+        return piece
+
+    def pieces(self, text: str) -> list[Piece] | None:
+        """`text` cut into measured pieces (spaces after the last are left out): one-bit, a glyph each and the spaces
+        between glyphs, a glyph that cannot be placed alone (too low: ".", ","; inking left of its origin) kept with
+        the piece before it; anti-aliased, a word each with the spaces before it, an operator (a lone sign or dots)
+        kept with the word after it. None when a piece cannot be placed."""
+        pieces: list[Piece | None] = []
+        if self.crisp:
+            kept = self._pieces
+            for glyph in _GLYPHS.findall(text.rstrip(" ")):
+                piece = kept[glyph] if glyph in kept else self.piece(glyph)
+                while piece is None and pieces and pieces[-1] is not None:  # with the piece(s) before it
+                    glyph = pieces.pop().text + glyph
+                    piece = self.piece(glyph)
+                pieces.append(piece)
+        else:
+            texts: list[str] = []
+            for word in _WORDS.findall(text):
+                if texts and _OPERATOR.fullmatch(texts[-1]):
+                    texts[-1] += word
+                else:
+                    texts.append(word)
+            pieces = [self.piece(word) for word in texts]
+        return None if not pieces or None in pieces else pieces
+
+
+KEPT_PIECES = 4096  # pieces measured per font file, size and mode (glyphs, a glyph with a low one, words)
+
+
+@functools.lru_cache(maxsize=64)
+def piece_setter(path: str, size: int, crisp: bool) -> PieceSetter:
+    """The pieces of lines in the font file `path` at `size` px, one-bit (`crisp`) or anti-aliased."""
+    return PieceSetter(path, size, crisp)
+
+
+_GLYPHS = re.compile(r" +|[^ ]")  # one-bit pieces: a glyph, or the spaces between two
+_NO_TOP = 1 << 20  # spaces' tops: below any glyph's
+_WORDS = re.compile(r" *[^ ]+")
+_OPERATOR = re.compile(r" *[^ \w]")
+
+
+def pen64(width: float) -> int:
+    """A width Pillow measured (a whole number of 1/64 px) in 1/64 px."""
+    return round(width * 64)
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError
 from convgif.render.fonts import (
-    dejavu_path, font_path, ink_bounds, kerning, mask_left, mask_tops, piece_width, pil_font, pil_font_file, text_width,
+    dejavu_path, font_path, ink_bounds, pen64, piece_setter, piece_width, pil_font, text_width,
 )
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
@@ -246,13 +245,14 @@ def dash_strips(box, width: int) -> list[tuple[int, int, int, int]]:
 
 
 def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text: bool = False,
-              by_word: bool = False) -> None:
+              by_piece: bool = False) -> None:
     """Draw primitives onto `image` in place (the static layer once, then each frame's changes).
 
     `crisp_text` draws glyphs one-bit (no anti-aliasing): sharp at 1:1 and far cheaper for GIF's LZW, since a
-    glyph's rows then repeat instead of each carrying its own grey edge pixels. `by_word`: long lines are drawn
-    word by word from kept masks (`draw_words`, the same pixels): for a step's marks, whose lines are new each
-    frame but made of words seen before; a line drawn once (a title) is cheaper drawn whole.
+    glyph's rows then repeat instead of each carrying its own grey edge pixels. `by_piece`: lines are drawn piece by
+    piece from kept masks (`draw_pieces`, the same pixels; one-bit text glyph by glyph, anti-aliased long lines word
+    by word): for a step's marks and cells, whose lines and numbers are new each frame but made of glyphs and words
+    seen before; a line drawn once (a title) is cheaper drawn whole.
     """
     draw = ImageDraw.Draw(image)
     if crisp_text:
@@ -273,8 +273,8 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             font = pil_font(item.size, item.bold, item.text)
             if "\n" in item.text:  # lines below lines: Pillow's multi-line text
                 draw.text((item.x, item.y), item.text, fill=item.colour, font=font, anchor=_PIL_ANCHOR[item.align])
-            elif not (by_word and len(item.text) > SHORT_TEXT and " " in item.text and item.x >= 0
-                      and draw_words(draw, item)):
+            elif not (by_piece and item.x >= 0 and (crisp_text or len(item.text) > SHORT_TEXT and " " in item.text)
+                      and draw_pieces(draw, item)):
                 draw_line(draw, item.x, item.y, item.text, item.colour, font, _PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
             veil_box(image, tuple(map(int, map(round, item.box))), veil_table(item.colour, item.alpha))
@@ -297,74 +297,56 @@ def draw_line(draw: ImageDraw.ImageDraw, x: float, y: float, text: str, colour: 
     draw.draw.draw_bitmap((left + offset[0], top + offset[1]), mask, ink)
 
 
-def draw_words(draw: ImageDraw.ImageDraw, item: Text) -> bool:
-    """A long line of `item` drawn word by word, pixel for pixel what `draw.text` draws for the whole line; False
-    (nothing drawn) for a line this cannot match.
+def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
+    """A line of `item` drawn piece by piece from kept masks, pixel for pixel what `draw.text` draws for the whole
+    line; False (nothing drawn) for a line this cannot match.
 
-    An arithmetic line ("1×2 + 3×(−1) + … = 7") is new on every step, so Pillow would render all its glyphs
-    afresh each frame (most of a long scene's drawing time), while its words recur from step to step and their
-    masks are kept (fonts.GlyphCachedFont). Pillow's basic layout puts glyph j of a line at whole pixel
-    PIXEL(round(start × 64) + P_j) past the line's origin, P_j its pen position in 1/64 px (advances plus kerning,
-    as `piece_width` and `kerning` measure them), so a word drawn from an origin whose 1/64 px are that start plus
-    its own pen position puts each glyph on the same pixel. Each word after the first is drawn with the space before
-    it, which keeps its mask's left edge at its pen line as in the line. Vertically Pillow lines a mask up by the top
-    of its glyph boxes but places the glyphs by the top of their bitmaps, which one-bit rendering rounds
-    differently; a word is moved by the difference between its and the line's (`fonts.mask_tops`).
-    tests/test_render_speed.py holds this to `draw.text` exactly."""
+    An arithmetic line ("1×2 + 3×(−1) + … = 7"), a sum or a cell's value is new text on most steps, so Pillow would
+    render its glyphs afresh each frame (most of a short scene's drawing time), while its pieces recur: one-bit text
+    is cut into single glyphs (a few dozen masks serve every number), anti-aliased text into words. Pillow's basic
+    layout puts glyph j of a line at whole pixel PIXEL(round(start × 64) + P_j) past the line's origin, P_j its pen
+    position in 1/64 px (advances plus kerning, as `piece_width` and `kerning` measure them), so a piece drawn from
+    an origin whose 1/64 px are that start plus its own pen position puts each glyph on the same pixel. Vertically
+    Pillow lines a mask up by the top of its glyph boxes but places the glyphs by the top of their bitmaps, which
+    one-bit rendering rounds differently; a piece is moved by the difference between its and the line's
+    (`fonts.mask_tops`). tests/test_render_speed.py holds this to `draw.text` exactly."""
     crisp = draw.fontmode == "1"
     path = font_path(item.bold, item.text)  # the font the whole line is set in
     if path != dejavu_path(item.bold):  # a line in the CJK subset, or with glyphs no font has: Pillow's own way
         return False
-    pieces = _pieces(item.text)
-    if not pieces or any(mask_left(path, item.size, piece, crisp) < 0 for piece in pieces):
-        return False  # a line starting left of its origin: Pillow lines its mask up by its box, which may not match
-    # one-bit glyphs: a word's mask and the line's may line their glyphs up differently (`fonts.mask_tops`);
-    # anti-aliased ones are boxed and placed alike, so a word sits where the line puts it
-    tops = [mask_tops(path, item.size, piece, True) for piece in pieces] if crisp else [(0, 0)] * len(pieces)
-    if None in tops:
+    setter = piece_setter(path, item.size, crisp)
+    pieces = setter.pieces(item.text)
+    if pieces is None:
         return False
-    pens, pen = [], 0  # each piece's pen position, in 1/64 px
-    for index, piece in enumerate(pieces):
-        if index:
-            pen += _pen64(kerning(path, item.size, pieces[index - 1][-1] + " ", crisp))
+    pens, pen, kerned, last = [], 0, setter.kerning, None  # each piece's pen position, in 1/64 px
+    for piece in pieces:
+        if last is not None:
+            pair = last + piece.first
+            pen += kerned[pair] if pair in kerned else setter.kern64(pair)
         pens.append(pen)
-        pen += _pen64(piece_width(path, item.size, piece, crisp))
+        pen += piece.width64
+        last = piece.last
     trailing = len(item.text) - len(item.text.rstrip(" "))
-    if trailing:  # spaces after the last word: no ink, but part of the line's advance
-        pen += _pen64(kerning(path, item.size, pieces[-1][-1] + " ", crisp))
-        pen += _pen64(piece_width(path, item.size, " " * trailing, crisp))
-    box_top, bitmap_top = max(top[0] for top in tops), max(top[1] for top in tops)
+    if trailing:  # spaces after the last piece: no ink, but part of the line's advance
+        pen += setter.kern64(last + " ") + pen64(piece_width(path, item.size, " " * trailing, crisp))
+    box_top = max([piece.box_top for piece in pieces])
+    bitmap_top = max([piece.bitmap_top for piece in pieces])
     anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
     whole = math.floor(item.x)
     origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
-    font = pil_font_file(path, item.size)
-    for piece, at, (piece_box_top, piece_bitmap_top) in zip(pieces, pens, tops):
-        drop = (bitmap_top - piece_bitmap_top) - (box_top - piece_box_top)
-        draw_line(draw, (origin + at) / 64, item.y + drop, piece, item.colour, font, "ls")
-    return True
-
-
-@functools.lru_cache(maxsize=4096)
-def _pieces(text: str) -> tuple[str, ...]:
-    """`text` cut before each space that precedes a word: the words with the spaces before them, an operator
-    (a lone sign or dots) kept with the word after it (" + 3×4" recurs as often as "3×4", in half the draws).
-    Spaces after the last word are left out."""
-    pieces: list[str] = []
-    for piece in _WORDS.findall(text):
-        if pieces and _OPERATOR.fullmatch(pieces[-1]):
-            pieces[-1] += piece
+    ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
+    paint_mask = draw.draw.draw_bitmap
+    for piece, at in zip(pieces, pens):
+        if piece.blank:  # spaces: an advance, no ink
+            continue
+        start, y = origin + at, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
+        if piece.whole_pens and start >= 0 and y >= 0:  # one-bit, whole-pixel pens: one of four kept masks
+            top = int(y)
+            mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
+            paint_mask(((start >> 6) + dx, top + dy), mask, ink)
         else:
-            pieces.append(piece)
-    return tuple(pieces)
-
-
-_WORDS = re.compile(r" *[^ ]+")
-_OPERATOR = re.compile(r" *[^ \w]")
-
-
-def _pen64(width: float) -> int:
-    """A width Pillow measured (a whole number of 1/64 px) in 1/64 px."""
-    return round(width * 64)
+            draw_line(draw, start / 64, y, piece.text, item.colour, setter.font, "ls")
+    return True
 
 
 def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
@@ -374,7 +356,7 @@ def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp
     boxes = painted_boxes(image.size, primitives)
     image.load()
     kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
-    pil_paint(image, primitives, crisp_text=crisp_text, by_word=True)
+    pil_paint(image, primitives, crisp_text=crisp_text, by_piece=True)
 
     def undo() -> None:
         for box, pixels in kept:
