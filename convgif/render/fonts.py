@@ -245,16 +245,25 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
     where its bitmap starts, less the blank rows its bitmap starts with (the first inked row of its mask alone)."""
     font = pil_font_file(path, size)
     mode = "1" if crisp else "L"
-    render = functools.partial(ImageFont.FreeTypeFont.getmask2, font, mode=mode, anchor="ls")  # not kept
-    together, offset = render("0  " + char)
+    together, offset = ImageFont.FreeTypeFont.getmask2(font, "0  " + char, mode=mode, anchor="ls")  # not kept
     width, height = together.size
-    split = round((font.getlength("0", mode) + font.getlength("0  ", mode)) / 2) - offset[0]
+    split = round((piece_width(path, size, "0", crisp) + piece_width(path, size, "0  ", crisp)) / 2) - offset[0]
+    alone = start_mask(path, size, char, False, False)[0] if crisp else \
+        ImageFont.FreeTypeFont.getmask2(font, char, mode=mode, anchor="ls")[0]
     boxes = (together.crop((0, 0, split, height)).getbbox(), together.crop((split, 0, width, height)).getbbox(),
-             _zero_box(path, size, crisp), render(char)[0].getbbox())
+             _zero_box(path, size, crisp), alone.getbbox())
     if None in boxes:  # a glyph with a box but no ink: nothing to compare
         return None
     zero_together, char_together, zero_blank, char_blank = (box[1] for box in boxes)
     return (zero_together - zero_blank) - (char_together - char_blank)
+
+
+@functools.lru_cache(maxsize=KEPT_MASKS)
+def start_mask(path: str, size: int, text: str, right: bool, down: bool) -> tuple:
+    """Pillow's one-bit mask of `text` (anchored on its baseline's left end) and its offset, from a start a whole
+    pixel plus 0 or 1/2 px (`right`), 0 or 3/4 px (`down`): the four masks `Piece.mask` draws from."""
+    return ImageFont.FreeTypeFont.getmask2(pil_font_file(path, size), text, "1", None, None, None, 0, "ls", 0,
+                                           (0.5 if right else 0.0, 0.75 if down else 0.0))
 
 
 @functools.lru_cache(maxsize=64)
@@ -332,7 +341,7 @@ class Piece:
     """A piece of a line (a glyph or a word, with the spaces before it) in one font file, size and mode, measured
     once: its advance, the tops `fonts.mask_tops` compares, and its masks."""
 
-    __slots__ = ("text", "first", "last", "blank", "width64", "box_top", "bitmap_top", "whole_pens", "_font",
+    __slots__ = ("path", "size", "text", "first", "last", "blank", "width64", "box_top", "bitmap_top", "whole_pens",
                  "_masks")
 
     def __init__(self, path: str, size: int, text: str, crisp: bool, tops: tuple[int, int]):
@@ -343,7 +352,7 @@ class Piece:
         # through whether PIXEL rounding moves it one px (right from 32/64, down past 32/64), so four masks serve
         # every start (`mask`); otherwise each start has its own (`draw_line`, through the kept masks)
         self.whole_pens = crisp and whole_pixel_pens(path, size, text)
-        self._font = pil_font_file(path, size)
+        self.path, self.size = path, size
         self._masks: dict[tuple[bool, bool], tuple] = {}
 
     def mask(self, right: bool, down: bool) -> tuple:
@@ -353,9 +362,7 @@ class Piece:
         key = (right, down)
         kept = self._masks.get(key)
         if kept is None:
-            kept = self._masks[key] = ImageFont.FreeTypeFont.getmask2(  # kept here, not in the font's cache
-                self._font, self.text, "1", None, None, None, 0, "ls", 0,
-                (0.5 if right else 0.0, 0.75 if down else 0.0), stroke_filled=True)
+            kept = self._masks[key] = start_mask(self.path, self.size, self.text, right, down)
         return kept
 
 
