@@ -231,3 +231,24 @@ def test_a_no_op_render_reports_what_the_loaded_scene_would(tmp_path, capsys):
     assert from_file[-1].startswith("rendered 0 of 1") and "a.dark.gif" in from_file[0]
     assert "sources" in json.loads((out / MANIFEST_NAME).read_text())
     assert render(capsys, str(folder), "-o", str(out)) == from_file
+
+
+def test_the_package_digest_kept_between_processes_is_the_hash_of_its_bytes(tmp_path, monkeypatch):
+    """`kept_tree_digest` (what every render's fingerprint starts from) keeps the package's digest in the user's
+    cache folder under the files' stamps: it is always `tree_digest` of the bytes, read from the cache while no
+    file changed, hashed again when one did, and hashed each time when the cache folder cannot be written."""
+    from convgif.build_cache import DIGEST_CACHE, kept_tree_digest
+
+    package = tmp_path / "pkg"
+    shutil.copytree(ROOT / "convgif" / "scene", package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = kept_tree_digest(package)
+    assert first == tree_digest(package)
+    assert (tmp_path / "cache" / "convgif" / DIGEST_CACHE).is_file()
+    assert kept_tree_digest(package) == first
+    (package / "caption.py").write_text("# another caption module\n", encoding="utf-8")
+    assert kept_tree_digest(package) == tree_digest(package) != first
+    (package / "new.txt").write_bytes(b"x")
+    assert kept_tree_digest(package) == tree_digest(package)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(package / "caption.py"))  # a file, not a folder: nothing is kept
+    assert kept_tree_digest(package) == tree_digest(package)

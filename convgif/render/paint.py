@@ -392,20 +392,11 @@ def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
     """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
     width, height = size
     if isinstance(item, Text):
-        # every glyph inks inside its font's glyph box round its origin (fonts.ink_bounds); the origins run from the
-        # line's left end to its advance (the larger of the smooth and crisp ones, so this holds for either), and
-        # 2 px more cover hinting and sub-pixel starts
-        px = item.size
         if "\n" in item.text:  # Pillow sets lines below lines: anywhere
             return (0, 0, width, height)
-        gx0, gy0, gx1, gy1 = ink_bounds(font_path(item.bold, item.text))
-        if len(item.text) <= SHORT_TEXT:
-            advance = text_width(item.text, px, item.bold)
-            left = item.x - {"left": 0.0, "center": 0.5, "right": 1.0}[item.align] * advance
-            x0, x1 = left + min(gx0, 0.0) * px - 2, left + advance + max(gx1, 0.0) * px + 2
-        else:
-            x0, x1 = 0, width
-        y0, y1 = item.y - gy1 * px - 2, item.y - gy0 * px + 2
+        left, up, right, down = _text_reach(item.text, item.size, item.bold, item.align)
+        x0, x1 = (item.x + left, item.x + right) if right is not None else (0, width)
+        y0, y1 = item.y + up, item.y + down
     elif isinstance(item, Polygon):
         x0, y0, x1, y1 = item.box
         grow = item.line_width + 2
@@ -414,6 +405,22 @@ def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = item.box
         x0, y0, x1, y1 = x0 - 1, y0 - 1, x1 + 1, y1 + 1
     return (max(0, math.floor(x0)), max(0, math.floor(y0)), min(width, math.ceil(x1)), min(height, math.ceil(y1)))
+
+
+@functools.lru_cache(maxsize=8192)  # a frame's cells and words recur: one lookup a text instead of several
+def _text_reach(text: str, px: int, bold: bool, align: str) -> tuple[float, float, float | None, float]:
+    """How far left, up, right and down of its origin one line of text can ink (right None: a long line, across the
+    image). Every glyph inks inside its font's glyph box round its origin (fonts.ink_bounds); the origins run from
+    the line's left end to its advance (the larger of the smooth and crisp ones, so this holds for either), and 2 px
+    more cover hinting and sub-pixel starts."""
+    gx0, gy0, gx1, gy1 = ink_bounds(font_path(bold, text))
+    if len(text) <= SHORT_TEXT:
+        advance = text_width(text, px, bold)
+        start = -{"left": 0.0, "center": 0.5, "right": 1.0}[align] * advance
+        left, right = start + min(gx0, 0.0) * px - 2, start + advance + max(gx1, 0.0) * px + 2
+    else:
+        left, right = 0.0, None
+    return left, -gy1 * px - 2, right, -gy0 * px + 2
 
 
 def _merged(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
