@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError
 from convgif.render.fonts import (
-    dejavu_path, font_path, ink_bounds, pen64, piece_setter, piece_width, pil_font, text_width,
+    dejavu_path, font_path, ink_bounds, joined_width, pen64, piece_setter, piece_width, pil_font,
 )
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
@@ -415,7 +415,7 @@ def _text_reach(text: str, px: int, bold: bool, align: str) -> tuple[float, floa
     more cover hinting and sub-pixel starts."""
     gx0, gy0, gx1, gy1 = ink_bounds(font_path(bold, text))
     if len(text) <= SHORT_TEXT:
-        advance = text_width(text, px, bold)
+        advance = joined_width(text, px, bold)  # from its glyphs' kept widths: a new number measures nothing new
         start = -{"left": 0.0, "center": 0.5, "right": 1.0}[align] * advance
         left, right = start + min(gx0, 0.0) * px - 2, start + advance + max(gx1, 0.0) * px + 2
     else:
