@@ -226,9 +226,12 @@ def box_top(path: str, size: int, text: str, crisp: bool) -> int:
 
 
 @functools.lru_cache(maxsize=8192)
-def _mask_box(path: str, size: int, text: str, crisp: bool) -> tuple[int, int, int, int]:
-    """Pillow's box of the mask of `text` from its origin on the baseline (left, top, right, bottom; y down)."""
-    return pil_font_file(path, size).getbbox(text, mode="1" if crisp else "L", anchor="ls")
+def _mask_box(path: str, size: int, text: str, crisp: bool) -> tuple[int, int]:
+    """Where Pillow's mask of `text` starts from its origin on the baseline (left, top; y down): its box's corner,
+    which is also the offset of its mask (one-bit, read off the mask kept for drawing it: no layout of its own)."""
+    if crisp:
+        return start_mask(path, size, text, False, False)[1]
+    return pil_font_file(path, size).getbbox(text, mode="L", anchor="ls")[:2]
 
 
 def mask_left(path: str, size: int, text: str, crisp: bool) -> int:
@@ -237,12 +240,19 @@ def mask_left(path: str, size: int, text: str, crisp: bool) -> int:
     return _mask_box(path, size, text, crisp)[0]
 
 
+COMMON_GLYPHS = "0123456789+−×=()[]Σ/:"  # the glyphs of numbers and arithmetic lines: their rises measured at once
+
+
 @functools.lru_cache(maxsize=4096)
 def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
     """How many px higher than the digit 0's the top of `char`'s rendered bitmap sits (`char` reaching 2 px or
     more above the baseline). Pillow places glyphs by their bitmaps' tops but sizes a mask by their boxes, which
     one-bit rendering rounds differently (the box up, the bitmap to nearest); in one mask with 0, a glyph shows
     where its bitmap starts, less the blank rows its bitmap starts with (the first inked row of its mask alone)."""
+    if crisp and char in COMMON_GLYPHS:
+        rises = _common_rises(path, size)
+        if char in rises:
+            return rises[char]
     font = pil_font_file(path, size)
     mode = "1" if crisp else "L"
     together, offset = ImageFont.FreeTypeFont.getmask2(font, "0  " + char, mode=mode, anchor="ls")  # not kept
@@ -256,6 +266,35 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
         return None
     zero_together, char_together, zero_blank, char_blank = (box[1] for box in boxes)
     return (zero_together - zero_blank) - (char_together - char_blank)
+
+
+@functools.lru_cache(maxsize=64)
+def _common_rises(path: str, size: int) -> dict[str, int | None]:
+    """`bitmap_rise` (one-bit) of the COMMON_GLYPHS that reach 2 px above the baseline, from one mask of them all
+    after a 0, two spaces apart, instead of a mask each: each glyph's first inked row there, less its blank rows
+    alone, against the 0's. Empty when the mask's inked columns do not fall apart into one run per glyph (then each
+    glyph is measured alone)."""
+    glyphs = [char for char in COMMON_GLYPHS if box_top(path, size, char, True) >= 2]
+    together = ImageFont.FreeTypeFont.getmask2(pil_font_file(path, size), "0" + "".join("  " + g for g in glyphs),
+                                               mode="1", anchor="ls")[0]
+    width, height = together.size
+    inked = together.getprojection()[0] if width and height else b""  # per column: any ink
+    runs, start = [], None
+    for column, value in enumerate(inked + b"\0"):
+        if value and start is None:
+            start = column
+        elif not value and start is not None:
+            runs.append((start, column))
+            start = None
+    if len(runs) != len(glyphs) + 1:
+        return {}
+    tops = [together.crop((a, 0, b, height)).getbbox()[1] for a, b in runs]
+    zero_blank = _zero_box(path, size, True)[1]
+    rises = {}
+    for glyph, top in zip(glyphs, tops[1:]):
+        alone = start_mask(path, size, glyph, False, False)[0].getbbox()
+        rises[glyph] = None if alone is None else (tops[0] - zero_blank) - (top - alone[1])
+    return rises
 
 
 @functools.lru_cache(maxsize=KEPT_MASKS)
