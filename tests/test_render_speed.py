@@ -208,13 +208,14 @@ def test_the_hold_frame_finished_on_the_running_image_is_the_hold_frame(indices)
 # characters of the lines frames draw (numbers, signs, products, sums, labels) and more, to hold `draw_pieces` to
 # Pillow on glyphs whose one-bit boxes and bitmaps round apart
 LINE_CHARACTERS = "0123456789 ×−+=()…Σ.,-abcxyzwb[]:·→ ABCDEFGHIJKLMNOPQRSTUVWXYZfgijklpqt_ⁱ²³½≤≥∑√αβγ|"
+CJK_CHARACTERS = "卷积核步输入输出通道的第个一上下"  # a line with one of them is set in the CJK subset
 
 
 @pytest.mark.parametrize("seed", range(2))
 def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
     """`draw_pieces` against Pillow's own `ImageDraw.text` of the whole line (the oracle): every pixel, for random
-    words and lines, sizes, weights, alignments and fractional origins, crisp (glyph by glyph, kerned letter pairs
-    included) and smooth (word by word). A line it cannot match is refused
+    words and lines, sizes, weights, alignments and fractional origins, in DejaVu and in the CJK subset, crisp
+    (glyph by glyph, kerned letter pairs included) and smooth (word by word). A line it cannot match is refused
     (then pil_paint draws it whole): at most a few in a hundred, and never the digits-and-signs lines of a step."""
     from PIL import ImageDraw
 
@@ -224,7 +225,8 @@ def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
     rng = random.Random(seed)
     drawn = refused = 0
     for _ in range(300):
-        words = ["".join(rng.choice(LINE_CHARACTERS) for _ in range(rng.randint(1, 8)))
+        characters = LINE_CHARACTERS + (CJK_CHARACTERS if rng.random() < 0.25 else "")  # some in the CJK font
+        words = ["".join(rng.choice(characters) for _ in range(rng.randint(1, 8)))
                  for _ in range(rng.randint(1, 9))]  # a cell's number, a sum, a long line
         text = " ".join(words)
         size, bold, align = rng.randint(6, 40), rng.random() < 0.3, rng.choice(["left", "center", "right"])
@@ -256,7 +258,7 @@ def test_new_numbers_of_glyphs_seen_before_render_no_glyphs(monkeypatch):
     """A step's cell value, sum and arithmetic line are new text (a new number), but one-bit text is drawn glyph by
     glyph from kept masks: once the digits and signs have been drawn, a new number renders nothing (drawn whole,
     every new number was rendered by Pillow: most of a short scene's drawing time). A glyph has a mask for each
-    start that moves it by a pixel (`paint._Piece.mask`): drawn first from a whole and a half pixel, it is kept for
+    start that moves it by a pixel (`fonts.Piece.mask`): drawn first from a whole and a half pixel, it is kept for
     every start of either kind."""
     from convgif.render.primitives import Text
 

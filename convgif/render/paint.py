@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from convgif.errors import RenderError
 from convgif.render.fonts import (
-    dejavu_path, font_path, ink_bounds, joined_width, pen64, piece_setter, piece_width, pil_font,
+    cjk_path, dejavu_path, font_path, ink_bounds, joined_width, pen64, piece_setter, piece_width, pil_font,
 )
 from convgif.render.primitives import Polygon, Primitive, Rect, Text, Veil
 from convgif.render.theme import RGB
@@ -312,7 +312,7 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     (`fonts.mask_tops`). tests/test_render_speed.py holds this to `draw.text` exactly."""
     crisp = draw.fontmode == "1"
     path = font_path(item.bold, item.text)  # the font the whole line is set in
-    if path != dejavu_path(item.bold):  # a line in the CJK subset, or with glyphs no font has: Pillow's own way
+    if path != dejavu_path(item.bold) and path != cjk_path(item.bold):  # glyphs no shipped font has: Pillow's way
         return False
     setter = piece_setter(path, item.size, crisp)
     pieces = setter.pieces(item.text)
