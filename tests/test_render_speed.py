@@ -154,9 +154,10 @@ def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
                 inked = np.argwhere((np.asarray(image) != 255).any(axis=2))
                 if not len(inked):
                     continue
-                (x0, y0, x1, y1), = painted_boxes(image.size, [item])
-                assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align)
-                assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align)
+                for mode in (crisp, None):  # the mode it is drawn in, or either
+                    (x0, y0, x1, y1), = painted_boxes(image.size, [item], crisp=mode)
+                    assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align, mode)
+                    assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align, mode)
 
 
 @pytest.mark.parametrize("bold", [False, True])

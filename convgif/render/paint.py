@@ -353,7 +353,7 @@ def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp
     """`pil_paint`, returning the boxes it may have painted in (`painted_boxes`) and a function that puts back the
     pixels it painted over: a frame's marks are painted onto the running image and taken off again once the frame is
     read, where copying the whole image for each frame was the largest part of a small frame's drawing time."""
-    boxes = painted_boxes(image.size, primitives)
+    boxes = painted_boxes(image.size, primitives, crisp=crisp_text)
     image.load()
     kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
     pil_paint(image, primitives, crisp_text=crisp_text, by_piece=True)
@@ -379,22 +379,23 @@ def read_box(image: Image.Image, box: tuple[int, int, int, int]) -> np.ndarray:
     return np.frombuffer(data, np.uint8).reshape(y1 - y0, x1 - x0, 3)
 
 
-def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive]) -> list[tuple[int, int, int, int]]:
+def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive], *, crisp: bool | None = None
+                  ) -> list[tuple[int, int, int, int]]:
     """A few boxes (x1, y1 exclusive) inside an image of `size` that hold every pixel `pil_paint` may paint for
     `primitives`: a box round each primitive, larger than what it can cover, overlapping ones merged."""
-    return _merged(_cover(size, item) for item in primitives)
+    return _merged(_cover(size, item, crisp) for item in primitives)
 
 
 SHORT_TEXT = 16  # characters: a word or number is measured (cached) to bound its box; a longer line gets its band
 
 
-def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
+def _cover(size: tuple[int, int], item: Primitive, crisp: bool | None) -> tuple[int, int, int, int]:
     """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
     width, height = size
     if isinstance(item, Text):
         if "\n" in item.text:  # Pillow sets lines below lines: anywhere
             return (0, 0, width, height)
-        left, up, right, down = _text_reach(item.text, item.size, item.bold, item.align)
+        left, up, right, down = _text_reach(item.text, item.size, item.bold, item.align, crisp)
         x0, x1 = (item.x + left, item.x + right) if right is not None else (0, width)
         y0, y1 = item.y + up, item.y + down
     elif isinstance(item, Polygon):
@@ -408,14 +409,16 @@ def _cover(size: tuple[int, int], item: Primitive) -> tuple[int, int, int, int]:
 
 
 @functools.lru_cache(maxsize=8192)  # a frame's cells and words recur: one lookup a text instead of several
-def _text_reach(text: str, px: int, bold: bool, align: str) -> tuple[float, float, float | None, float]:
+def _text_reach(text: str, px: int, bold: bool, align: str, crisp: bool | None
+                ) -> tuple[float, float, float | None, float]:
     """How far left, up, right and down of its origin one line of text can ink (right None: a long line, across the
     image). Every glyph inks inside its font's glyph box round its origin (fonts.ink_bounds); the origins run from
-    the line's left end to its advance (the larger of the smooth and crisp ones, so this holds for either), and 2 px
+    the line's left end to its advance (as `crisp` sets it; None: the larger of the smooth and crisp ones), and 2 px
     more cover hinting and sub-pixel starts."""
     gx0, gy0, gx1, gy1 = ink_bounds(font_path(bold, text))
     if len(text) <= SHORT_TEXT:
-        advance = joined_width(text, px, bold)  # from its glyphs' kept widths: a new number measures nothing new
+        # from its glyphs' kept widths (a new number measures nothing new), as `crisp` sets it (None: the larger)
+        advance = joined_width(text, px, bold, crisp=crisp)
         start = -{"left": 0.0, "center": 0.5, "right": 1.0}[align] * advance
         left, right = start + min(gx0, 0.0) * px - 2, start + advance + max(gx1, 0.0) * px + 2
     else:

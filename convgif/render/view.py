@@ -100,7 +100,7 @@ class View:
                 if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
                     pixels = np.array(progress)
                 else:
-                    _copy_boxes(pixels, progress, painted_boxes(self.size, done))
+                    _copy_boxes(pixels, progress, painted_boxes(self.size, done, crisp=crisp))
                 painted_to = step.index
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
