@@ -64,3 +64,19 @@ def test_rises_measured_together_are_each_glyphs_own(monkeypatch):
                     assert fonts.bitmap_rise.__wrapped__(path, size, glyph, True) == rise, (bold, size, glyph)
                     measured += 1
     assert measured > 1500
+
+
+def test_a_text_width_summed_from_its_characters_is_pillows_length():
+    """`text_width` of a longer text is summed from its characters' widths and the kerning of each pair (what
+    Pillow's basic layout does); the oracle is Pillow's own `getlength` of the whole text, in both modes, for random
+    texts of digits, signs, letters (kerned pairs), CJK, combining marks and ligature characters."""
+    import random
+
+    rng = random.Random(5)
+    characters = "0123456789 ×−+=()…Σ.,-abcxyzwb[]:·→ ATVWYLfgijklpqt_卷积核\u0301ﬃΨ—"
+    for _ in range(1500):
+        text = "".join(rng.choice(characters) for _ in range(rng.randint(3, 40)))
+        size, bold = rng.randint(6, 40), rng.random() < 0.3
+        for crisp in (True, False):
+            expected = fonts.pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
+            assert fonts.text_width(text, size, bold, crisp=crisp) == expected, (text, size, bold, crisp)

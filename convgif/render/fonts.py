@@ -335,6 +335,8 @@ def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None =
     however a frame draws it (crisp in the GIF, anti-aliased in the reference redraw or with smooth text)."""
     if crisp is None:
         return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
+    if len(text) > 2:  # from its characters' kept widths and kernings (as joined_width): new text, seen glyphs
+        return _joined(font_path(bold, text), size, list(text), crisp)
     return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
 
 
