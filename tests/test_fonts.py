@@ -47,23 +47,24 @@ def test_the_shipped_fonts_are_read_without_fonttools():
 
 
 def test_rises_measured_together_are_each_glyphs_own(monkeypatch):
-    """`_common_rises` measures the digits' and signs' bitmap rises from one mask of them all; each must be what
-    `bitmap_rise` measures for that glyph alone (the oracle: the glyph set beside a 0 in a mask of its own), at every
-    size a frame uses, regular and bold."""
+    """`bitmap_rise` reads the digits' and signs' rises from one mask of them all (`_common_tops`); each must be what
+    it measures for that glyph alone (the oracle: the glyph set beside a 0 in a mask of its own), at every size a
+    frame uses, regular and bold."""
     from convgif.render import fonts
 
     measured = 0
     for bold in (False, True):
         path = fonts.dejavu_path(bold)
         for size in range(6, 48):
-            together = fonts._common_rises(path, size)
-            assert together, (bold, size)  # the glyphs' inks fall apart into one run each
+            assert fonts._common_tops(path, size), (bold, size)  # the glyphs' inks fall apart into one run each
+            together = {glyph: fonts.bitmap_rise.__wrapped__(path, size, glyph, True) for glyph in fonts.COMMON_GLYPHS}
             with monkeypatch.context() as patch:
                 patch.setattr(fonts, "COMMON_GLYPHS", "")  # each glyph alone
                 for glyph, rise in together.items():
                     assert fonts.bitmap_rise.__wrapped__(path, size, glyph, True) == rise, (bold, size, glyph)
                     measured += 1
     assert measured > 1500
+
 
 
 def test_a_text_width_summed_from_its_characters_is_pillows_length():

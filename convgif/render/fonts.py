@@ -240,7 +240,7 @@ def mask_left(path: str, size: int, text: str, crisp: bool) -> int:
     return _mask_box(path, size, text, crisp)[0]
 
 
-COMMON_GLYPHS = "0123456789+−×=()[]Σ/:"  # the glyphs of numbers and arithmetic lines: their rises measured at once
+COMMON_GLYPHS = "0123456789+−×=()[]Σ/:."  # the glyphs of numbers and arithmetic lines: their rises measured at once
 
 
 @functools.lru_cache(maxsize=4096)
@@ -249,10 +249,11 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
     more above the baseline). Pillow places glyphs by their bitmaps' tops but sizes a mask by their boxes, which
     one-bit rendering rounds differently (the box up, the bitmap to nearest); in one mask with 0, a glyph shows
     where its bitmap starts, less the blank rows its bitmap starts with (the first inked row of its mask alone)."""
-    if crisp and char in COMMON_GLYPHS:
-        rises = _common_rises(path, size)
-        if char in rises:
-            return rises[char]
+    if crisp and char in COMMON_GLYPHS and (tops := _common_tops(path, size)):
+        alone = start_mask(path, size, char, False, False)[0].getbbox()  # the mask it is drawn from
+        if alone is None:  # a glyph with a box but no ink: nothing to compare
+            return None
+        return (tops["0"] - _zero_box(path, size, crisp)[1]) - (tops[char] - alone[1])
     font = pil_font_file(path, size)
     mode = "1" if crisp else "L"
     together, offset = ImageFont.FreeTypeFont.getmask2(font, "0  " + char, mode=mode, anchor="ls")  # not kept
@@ -269,14 +270,13 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _common_rises(path: str, size: int) -> dict[str, int | None]:
-    """`bitmap_rise` (one-bit) of the COMMON_GLYPHS that reach 2 px above the baseline, from one mask of them all
-    after a 0, two spaces apart, instead of a mask each: each glyph's first inked row there, less its blank rows
-    alone, against the 0's. Empty when the mask's inked columns do not fall apart into one run per glyph (then each
-    glyph is measured alone)."""
-    glyphs = [char for char in COMMON_GLYPHS if box_top(path, size, char, True) >= 2]
-    together = ImageFont.FreeTypeFont.getmask2(pil_font_file(path, size), "0" + "".join("  " + g for g in glyphs),
-                                               mode="1", anchor="ls")[0]
+def _common_tops(path: str, size: int) -> dict[str, int]:
+    """The first inked row of each of "0" and the COMMON_GLYPHS in one one-bit mask of them all, two spaces apart:
+    `bitmap_rise` reads a glyph's rise from it and the glyph's own mask, instead of a mask of it beside a 0. Empty
+    when the mask's inked columns do not fall apart into one run per glyph (then each glyph is measured alone)."""
+    glyphs = "0" + COMMON_GLYPHS
+    together = ImageFont.FreeTypeFont.getmask2(pil_font_file(path, size), "  ".join(glyphs), mode="1",
+                                               anchor="ls")[0]
     width, height = together.size
     inked = together.getprojection()[0] if width and height else b""  # per column: any ink
     runs, start = [], None
@@ -286,15 +286,9 @@ def _common_rises(path: str, size: int) -> dict[str, int | None]:
         elif not value and start is not None:
             runs.append((start, column))
             start = None
-    if len(runs) != len(glyphs) + 1:
+    if len(runs) != len(glyphs):
         return {}
-    tops = [together.crop((a, 0, b, height)).getbbox()[1] for a, b in runs]
-    zero_blank = _zero_box(path, size, True)[1]
-    rises = {}
-    for glyph, top in zip(glyphs, tops[1:]):
-        alone = start_mask(path, size, glyph, False, False)[0].getbbox()
-        rises[glyph] = None if alone is None else (tops[0] - zero_blank) - (top - alone[1])
-    return rises
+    return {glyph: together.crop((a, 0, b, height)).getbbox()[1] for glyph, (a, b) in zip(glyphs, runs)}
 
 
 @functools.lru_cache(maxsize=KEPT_MASKS)
