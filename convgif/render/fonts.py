@@ -329,7 +329,9 @@ def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None =
     however a frame draws it (crisp in the GIF, anti-aliased in the reference redraw or with smooth text)."""
     if crisp is None:
         return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
-    return piece_width(font_path(bold, text), size, text, crisp)
+    if len(text) > 2:  # from its characters' kept widths and kernings (as joined_width): new text, seen glyphs
+        return _joined(font_path(bold, text), size, list(text), crisp)
+    return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
 
 
 def joined_width(pieces: Iterable[str], size: int, bold: bool = False, *, crisp: bool | None = None) -> float:
@@ -351,11 +353,7 @@ def _joined(path: str, size: int, pieces: list[str], crisp: bool) -> float:
 
 @functools.lru_cache(maxsize=8192)
 def piece_width(path: str, size: int, text: str, crisp: bool) -> float:
-    """Advance width of `text` in the font file `path` (`text_width` without choosing the font): Pillow's own
-    measure of a character or a pair, and of a longer text the sum of its characters' widths and of each pair's
-    kerning (as Pillow's basic layout sets it, exactly: new text made of glyphs seen before measures nothing)."""
-    if len(text) > 2:
-        return _joined(path, size, list(text), crisp)
+    """Advance width of `text` in the font file `path` (`text_width` without choosing the font)."""
     return pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
 
 
