@@ -373,8 +373,9 @@ def kerning(path: str, size: int, pair: str, crisp: bool) -> float:
 
 
 class Piece:
-    """A piece of a line (a glyph or a word, with the spaces before it) in one font file, size and mode, measured
-    once: its advance, the tops `fonts.mask_tops` compares, and its masks."""
+    """A piece of a line (one-bit: a glyph or the spaces between two; anti-aliased: a word with the spaces before it)
+    in one font file, size and mode, measured once: its advance, the tops `fonts.mask_tops` compares, and its masks
+    (kept here as well as in `start_mask`'s cache: a dict lookup for every glyph of every line)."""
 
     __slots__ = ("path", "size", "text", "first", "last", "blank", "width64", "box_top", "bitmap_top", "whole_pens",
                  "_masks")
@@ -409,13 +410,13 @@ class PieceSetter:
         self.path, self.size, self.crisp = path, size, crisp
         self.font = pil_font_file(path, size)
         self._pieces: dict[str, Piece | None] = {}
-        self.kerning: dict[str, int] = {}
+        self.kerns64: dict[str, int] = {}  # kept kernings, in 1/64 px, by pair
 
     def kern64(self, pair: str) -> int:
         """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""
-        kept = self.kerning.get(pair)
+        kept = self.kerns64.get(pair)
         if kept is None:
-            kept = self.kerning[pair] = pen64(kerning(self.path, self.size, pair, self.crisp))
+            kept = self.kerns64[pair] = pen64(kerning(self.path, self.size, pair, self.crisp))
         return kept
 
     def piece(self, text: str) -> Piece | None:

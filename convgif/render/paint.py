@@ -318,7 +318,7 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     pieces = setter.pieces(item.text)
     if pieces is None:
         return False
-    pens, pen, kerned, last = [], 0, setter.kerning, None  # each piece's pen position, in 1/64 px
+    pens, pen, kerned, last = [], 0, setter.kerns64, None  # each piece's pen position, in 1/64 px
     for piece in pieces:
         if last is not None:
             pair = last + piece.first
