@@ -329,8 +329,8 @@ def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None =
     however a frame draws it (crisp in the GIF, anti-aliased in the reference redraw or with smooth text)."""
     if crisp is None:
         return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
-    if len(text) > 2:  # from its characters' kept widths and kernings (as joined_width): new text, seen glyphs
-        return _joined(font_path(bold, text), size, list(text), crisp)
+    if len(text) > 2:  # from its characters' kept widths and kernings: new text, seen glyphs
+        return joined_width(text, size, bold, crisp=crisp)
     return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
 
 
@@ -410,13 +410,13 @@ class PieceSetter:
         self.path, self.size, self.crisp = path, size, crisp
         self.font = pil_font_file(path, size)
         self._pieces: dict[str, Piece | None] = {}
-        self.kerns64: dict[str, int] = {}  # kept kernings, in 1/64 px, by pair
+        self._kerns64: dict[str, int] = {}  # kept kernings, in 1/64 px, by pair
 
     def kern64(self, pair: str) -> int:
         """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""
-        kept = self.kerns64.get(pair)
+        kept = self._kerns64.get(pair)
         if kept is None:
-            kept = self.kerns64[pair] = pen64(kerning(self.path, self.size, pair, self.crisp))
+            kept = self._kerns64[pair] = pen64(kerning(self.path, self.size, pair, self.crisp))
         return kept
 
     def piece(self, text: str) -> Piece | None:

@@ -318,11 +318,10 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     pieces = setter.pieces(item.text)
     if pieces is None:
         return False
-    pens, pen, kerned, last = [], 0, setter.kerns64, None  # each piece's pen position, in 1/64 px
+    pens, pen, last = [], 0, None  # each piece's pen position, in 1/64 px
     for piece in pieces:
         if last is not None:
-            pair = last + piece.first
-            pen += kerned[pair] if pair in kerned else setter.kern64(pair)
+            pen += setter.kern64(last + piece.first)
         pens.append(pen)
         pen += piece.width64
         last = piece.last
