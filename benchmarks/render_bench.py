@@ -1,6 +1,7 @@
 """Render benchmark: per scene, frames/s split into draw and encode, GIF bytes, peak RSS, and baselines.
 
-Usage: python benchmarks/render_bench.py [SCENE_OR_DIR ...] [--redraw-frames N] [--repeat N] [--clock wall|cpu] [--jobs-compare]
+Usage: python benchmarks/render_bench.py [SCENE_OR_DIR ...] [--redraw-frames N] [--repeat N] [--clock wall|cpu]
+                                        [--jobs-compare] [--empty-glyph-store]
 
 Each scene runs in its own subprocess so its peak RSS is its own. Op scenes and chain scenes (`[[ops]]`) alike
 are drawn by the frame source `convgif render` uses (`convgif.sources.frame_source`), every frame of the GIF
@@ -10,8 +11,9 @@ every scene the same run also measures an encode-only baseline (the same frames,
 kept, and encoded alone with the same palette) and a full matplotlib redraw baseline (`reference_frame`, on the
 first N frames); both are printed as ratios ("xenc": render time ÷ encode-only time, per frame).
 Draw, encode and encode-only times are each the fastest of `--repeat` runs (default 3), the render's and the
-encode-only runs taken turn about, every run from cold caches (as one render in a new process); bytes and peak RSS
-come from the first run. The summary gives the median and the worst scene; a still scene's time is the median of
+encode-only runs taken turn about, every run from cold caches (as one render in a new process: the glyph store,
+`convgif.render.glyph_store`, read again from its file, which the first run saves to as a render does;
+`--empty-glyph-store`: from none, as a machine's first render); bytes and peak RSS come from the first run. The summary gives the median and the worst scene; a still scene's time is the median of
 `--repeat` drawings after its first (which also imports matplotlib). `python benchmarks/render_bench.py
 benchmarks/scenes` measures the larger scenes kept out of the gallery.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -45,7 +48,18 @@ def cold_caches() -> None:
                     value.cache_clear()
 
 
-def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "wall") -> dict:
+def save_glyphs() -> None:
+    """Write the glyphs a run measured to the glyph store (`pipeline.render_scene` does after each render); nothing
+    for a version of the code without one."""
+    try:
+        from convgif.render import glyph_store
+    except ImportError:
+        return
+    glyph_store.save()
+
+
+def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "wall", *,
+                  save_glyph_store: bool = True) -> dict:
     from convgif.encode import GifWriter, Palette
     from convgif.sources import frame_source
     from convgif.scene import load_scene
@@ -104,6 +118,8 @@ def measure_scene(path: str, redraw_frames: int, repeat: int = 3, clock: str = "
 
         setup_s = size = None
         draw_s, encode_s, count = render_run()
+        if save_glyph_store:  # as a render does: the next runs read the glyph store as a later render's would
+            save_glyphs()
         gif_bytes = out.stat().st_size
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before frames are kept
         steady = max(count - 1, 1)
@@ -170,18 +186,26 @@ def main() -> None:
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall: elapsed time; cpu: this process's CPU time (steadier when other jobs share the cores)")
     parser.add_argument("--json", help="also write every scene's row to this JSON file")
+    parser.add_argument("--empty-glyph-store", action="store_true",
+                        help="every scene from an empty glyph store, in a cache folder of its own (a machine's first "
+                             "render); by default the store is the user's, as after earlier renders")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scene, print JSON
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_scene(args.one, args.redraw_frames, args.repeat, args.clock)))
+        print(json.dumps(measure_scene(args.one, args.redraw_frames, args.repeat, args.clock,
+                                       save_glyph_store=not args.empty_glyph_store)))
         return
     rows, stills = [], []
     header = (f"{'scene':28} {'size':>9} {'frames':>6} {'fps':>7} {'draw ms':>7} {'enc ms':>6} "
               f"{'xenc':>5} {'redraw ms':>9} {'xfaster':>7} {'KiB':>7} {'B/frame':>7} {'RSS MB':>6}")
     print(header)
     for path in scene_files(args.paths):
-        done = subprocess.run([sys.executable, __file__, "--one", str(path), "--redraw-frames",
-                               str(args.redraw_frames), "--repeat", str(args.repeat), "--clock", args.clock], capture_output=True, text=True)
+        with tempfile.TemporaryDirectory(prefix="convgif-bench-cache-") as empty:
+            env = {**os.environ, "XDG_CACHE_HOME": empty} if args.empty_glyph_store else None
+            done = subprocess.run([sys.executable, __file__, "--one", str(path), "--redraw-frames",
+                                   str(args.redraw_frames), "--repeat", str(args.repeat), "--clock", args.clock,
+                                   *(["--empty-glyph-store"] if args.empty_glyph_store else [])],
+                                  capture_output=True, text=True, env=env)
         if done.returncode != 0:
             print(f"{path.stem:28} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue

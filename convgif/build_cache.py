@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from convgif.cache_folder import user_cache_folder
+
 MANIFEST_NAME = ".convgif-build.json"
 MANIFEST_VERSION = 1
 RENDER_PRODUCT = "render"  # what `source_fingerprint` names for a render of a scene file as it is
@@ -71,10 +73,10 @@ def kept_tree_digest(root: Path) -> str:
         for name in names:
             status = os.stat(os.path.join(folder, name))
             stamp.update(f"{os.path.join(folder, name)}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "convgif"
+    cache = user_cache_folder()
     key, stamp = str(root), stamp.hexdigest()
     try:
-        kept = json.loads((cache / DIGEST_CACHE).read_text(encoding="utf-8"))
+        kept = {} if cache is None else json.loads((cache / DIGEST_CACHE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         kept = {}
     entry = kept.get(key) if isinstance(kept, dict) else None
@@ -83,6 +85,8 @@ def kept_tree_digest(root: Path) -> str:
     digest = tree_digest(root)
     kept = kept if isinstance(kept, dict) else {}
     kept[key] = {"stamp": stamp, "digest": digest}
+    if cache is None:
+        return digest
     try:  # written whole or not at all (another process may read it meanwhile)
         cache.mkdir(parents=True, exist_ok=True)
         partial = cache / f"{DIGEST_CACHE}.{os.getpid()}.part"

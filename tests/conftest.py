@@ -39,3 +39,16 @@ def drawn_strings(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(matplotlib.text.Text, "set_text", recording)
     return seen
+
+
+@pytest.fixture(autouse=True)
+def own_cache_folder(tmp_path_factory, monkeypatch):
+    """Each test its own user cache folder (the glyph store, kept package digests), empty: a test never reads
+    measurements another test or the user's own renders left, and leaves none behind (a test that patches Pillow
+    must not teach the user's store)."""
+    from convgif.render import glyph_store
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    glyph_store._store.cache_clear()
+    yield
+    glyph_store._store.cache_clear()

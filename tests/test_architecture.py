@@ -16,7 +16,7 @@ ALLOWED = {
     "engine": {"convgif.errors", "convgif.lazy_names"},  # lazy_names: stdlib only, the package's lazy imports
     "ops": {"convgif.errors", "convgif.engine"},  # the op-family records (layouts named as text, not imported)
     "scene": {"convgif.errors", "convgif.engine", "convgif.ops", "convgif.formats"},
-    "render": {"convgif.errors", "convgif.engine"},
+    "render": {"convgif.errors", "convgif.engine", "convgif.cache_folder"},  # cache_folder: stdlib only
     "encode": {"convgif.errors", "convgif.lazy_names"},
 }
 STDLIB = set(sys.stdlib_module_names)

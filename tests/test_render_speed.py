@@ -267,14 +267,14 @@ def test_new_numbers_of_glyphs_seen_before_render_no_glyphs(monkeypatch):
     image = Image.new("RGB", (900, 60), (255, 255, 255))
     glyphs = "0 1 2 3 4 5 6 7 8 9 + − × ( ) = ."  # each once, starting on a whole and on a half pixel
     pil_paint(image, [Text(10, 40, glyphs, 13, (0, 0, 0)), Text(10.5, 20, glyphs, 13, (0, 0, 0))],
-              crisp_text=True, by_piece=True)
+              crisp_text=True)
     rendered = []
     original = ImageFont.FreeTypeFont.getmask2
     monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
                         lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
                                                                                              **kwargs))
     pil_paint(image, [Text(400.75, 30, "−31.5", 13, (0, 0, 0), "center"), Text(300, 50, "(−6) + 13 = 7", 13, (0, 0, 0)),
-                      Text(500.5, 20, "−8", 13, (0, 0, 0), "right")], crisp_text=True, by_piece=True)
+                      Text(500.5, 20, "−8", 13, (0, 0, 0), "right")], crisp_text=True)
     assert rendered == []
 
 
@@ -285,13 +285,13 @@ def test_a_new_line_of_words_seen_before_renders_no_glyphs(monkeypatch):
 
     fonts.kept_mask_cache_clear()
     image = Image.new("RGB", (900, 60), (255, 255, 255))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_piece=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 3×(−1) + 0×4 + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
     rendered = []
     original = ImageFont.FreeTypeFont.getmask2
     monkeypatch.setattr(ImageFont.FreeTypeFont, "getmask2",
                         lambda self, text, *args, **kwargs: rendered.append(text) or original(self, text, *args,
                                                                                              **kwargs))
-    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True, by_piece=True)
+    pil_paint(image, [Text(10.5, 40, "1×2 + 0×4 + 3×(−1) + 5×6 = 17", 13, (0, 0, 0))], crisp_text=True)
     assert rendered == []
 
 

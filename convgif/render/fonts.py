@@ -17,7 +17,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from PIL import ImageFont
+from PIL import Image, ImageFont
+
+from convgif.render.glyph_store import LONGEST_KEPT_TEXT, kept_on_disk
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 CJK_FAMILY = "Noto Sans CJK SC"  # the family name inside the shipped subset files
@@ -42,6 +44,7 @@ def cjk_path(bold: bool = False) -> str:
 
 
 @functools.lru_cache(maxsize=8)
+@kept_on_disk()
 def coverage(path: str) -> frozenset[int]:
     """The code points a font file has glyphs for (read once per file): those of its best Unicode cmap subtable,
     as fontTools' `getBestCmap` picks it. Read here with `struct` for the formats fonts use (4 and 12; fontTools for
@@ -226,6 +229,7 @@ def box_top(path: str, size: int, text: str, crisp: bool) -> int:
 
 
 @functools.lru_cache(maxsize=8192)
+@kept_on_disk()
 def _mask_box(path: str, size: int, text: str, crisp: bool) -> tuple[int, int]:
     """Where Pillow's mask of `text` starts from its origin on the baseline (left, top; y down): its box's corner,
     which is also the offset of its mask (one-bit, read off the mask kept for drawing it: no layout of its own)."""
@@ -244,6 +248,7 @@ COMMON_GLYPHS = "0123456789+−×=()[]Σ/:."  # the glyphs of numbers and arithm
 
 
 @functools.lru_cache(maxsize=4096)
+@kept_on_disk()
 def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
     """How many px higher than the digit 0's the top of `char`'s rendered bitmap sits (`char` reaching 2 px or
     more above the baseline). Pillow places glyphs by their bitmaps' tops but sizes a mask by their boxes, which
@@ -270,6 +275,7 @@ def bitmap_rise(path: str, size: int, char: str, crisp: bool) -> int | None:
 
 
 @functools.lru_cache(maxsize=64)
+@kept_on_disk()
 def _common_tops(path: str, size: int) -> dict[str, int]:
     """The first inked row of each of "0" and the COMMON_GLYPHS in one one-bit mask of them all, two spaces apart:
     `bitmap_rise` reads a glyph's rise from it and the glyph's own mask, instead of a mask of it beside a 0. Empty
@@ -291,7 +297,19 @@ def _common_tops(path: str, size: int) -> dict[str, int]:
     return {glyph: together.crop((a, 0, b, height)).getbbox()[1] for glyph, (a, b) in zip(glyphs, runs)}
 
 
+def _mask_data(found: tuple) -> tuple:
+    """A mask and its offset as plain data for the glyph store: (mode, size, bytes, offset)."""
+    mask, offset = found
+    return mask.mode, mask.size, Image.Image()._new(mask).tobytes(), offset
+
+
+def _mask_from_data(data: tuple) -> tuple:
+    mode, size, pixels, offset = data
+    return Image.frombytes(mode, size, pixels).im, offset
+
+
 @functools.lru_cache(maxsize=KEPT_MASKS)
+@kept_on_disk(_mask_data, _mask_from_data)
 def start_mask(path: str, size: int, text: str, right: bool, down: bool) -> tuple:
     """Pillow's one-bit mask of `text` (anchored on its baseline's left end) and its offset, from a start a whole
     pixel plus 0 or 1/2 px (`right`), 0 or 3/4 px (`down`): the four masks `Piece.mask` draws from."""
@@ -300,6 +318,7 @@ def start_mask(path: str, size: int, text: str, right: bool, down: bool) -> tupl
 
 
 @functools.lru_cache(maxsize=64)
+@kept_on_disk()
 def _zero_box(path: str, size: int, crisp: bool) -> tuple[int, int, int, int] | None:
     """The inked box of the digit 0's mask alone (`bitmap_rise`'s reference glyph)."""
     font = pil_font_file(path, size)
@@ -331,7 +350,7 @@ def text_width(text: str, size: int, bold: bool = False, *, crisp: bool | None =
         return max(text_width(text, size, bold, crisp=False), text_width(text, size, bold, crisp=True))
     if len(text) > 2:  # from its characters' kept widths and kernings: new text, seen glyphs
         return joined_width(text, size, bold, crisp=crisp)
-    return pil_font(size, bold, text).getlength(text, mode="1" if crisp else "L")
+    return piece_width(font_path(bold, text), size, text, crisp)
 
 
 def joined_width(pieces: Iterable[str], size: int, bold: bool = False, *, crisp: bool | None = None) -> float:
@@ -352,8 +371,12 @@ def _joined(path: str, size: int, pieces: list[str], crisp: bool) -> float:
 
 
 @functools.lru_cache(maxsize=8192)
+@kept_on_disk()
 def piece_width(path: str, size: int, text: str, crisp: bool) -> float:
-    """Advance width of `text` in the font file `path` (`text_width` without choosing the font)."""
+    """Advance width of `text` in the font file `path` (`text_width` without choosing the font). A longer text's is
+    summed from its glyphs' and pairs' (`joined_width`), which the glyph store keeps between renders."""
+    if len(text) > LONGEST_KEPT_TEXT:
+        return _joined(path, size, list(text), crisp)
     return pil_font_file(path, size).getlength(text, mode="1" if crisp else "L")
 
 

@@ -245,14 +245,14 @@ def dash_strips(box, width: int) -> list[tuple[int, int, int, int]]:
 
 
 def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text: bool = False,
-              by_piece: bool = False) -> None:
+              by_word: bool = False) -> None:
     """Draw primitives onto `image` in place (the static layer once, then each frame's changes).
 
     `crisp_text` draws glyphs one-bit (no anti-aliasing): sharp at 1:1 and far cheaper for GIF's LZW, since a
-    glyph's rows then repeat instead of each carrying its own grey edge pixels. `by_piece`: lines are drawn piece by
-    piece from kept masks (`draw_pieces`, the same pixels; one-bit text glyph by glyph, anti-aliased long lines word
-    by word): for a step's marks and cells, whose lines and numbers are new each frame but made of glyphs and words
-    seen before; a line drawn once (a title) is cheaper drawn whole.
+    glyph's rows then repeat instead of each carrying its own grey edge pixels. One-bit lines are drawn glyph by
+    glyph from kept masks (`draw_pieces`, the same pixels), which the glyph store keeps from one render to the next.
+    `by_word`: anti-aliased long lines are drawn word by word from kept masks too: for a step's marks and cells,
+    whose lines are new each frame but made of words seen before; a line drawn once (a title) is cheaper whole.
     """
     draw = ImageDraw.Draw(image)
     if crisp_text:
@@ -273,7 +273,7 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
             font = pil_font(item.size, item.bold, item.text)
             if "\n" in item.text:  # lines below lines: Pillow's multi-line text
                 draw.text((item.x, item.y), item.text, fill=item.colour, font=font, anchor=_PIL_ANCHOR[item.align])
-            elif not (by_piece and item.x >= 0 and (crisp_text or len(item.text) > SHORT_TEXT and " " in item.text)
+            elif not (item.x >= 0 and (crisp_text or by_word and len(item.text) > SHORT_TEXT and " " in item.text)
                       and draw_pieces(draw, item)):
                 draw_line(draw, item.x, item.y, item.text, item.colour, font, _PIL_ANCHOR[item.align])
         elif isinstance(item, Veil):
@@ -355,7 +355,7 @@ def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp
     boxes = painted_boxes(image.size, primitives, crisp=crisp_text)
     image.load()
     kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
-    pil_paint(image, primitives, crisp_text=crisp_text, by_piece=True)
+    pil_paint(image, primitives, crisp_text=crisp_text, by_word=True)
 
     def undo() -> None:
         for box, pixels in kept:

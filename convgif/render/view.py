@@ -96,7 +96,7 @@ class View:
                 painted_to = batch * self._steps_per_batch
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
-                pil_paint(progress, done, crisp_text=crisp, by_piece=True)
+                pil_paint(progress, done, crisp_text=crisp, by_word=True)
                 if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
                     pixels = np.array(progress)
                 else:
@@ -121,9 +121,9 @@ class View:
     def _finished(self, image: Image.Image, painted_to: int) -> tuple[np.ndarray, str]:
         """The hold frame from `image`, the last batch element's picture with its done cells up to `painted_to`."""
         done = [p for i in range(painted_to, len(self.trace)) for p in self.layout.done_cell(i)]
-        pil_paint(image, done, crisp_text=self.theme.crisp_text, by_piece=True)
+        pil_paint(image, done, crisp_text=self.theme.crisp_text, by_word=True)
         marks = self.layout.final_transient()
-        pil_paint(image, marks, crisp_text=self.theme.crisp_text, by_piece=True)
+        pil_paint(image, marks, crisp_text=self.theme.crisp_text, by_word=True)
         return np.asarray(image), self.arithmetic_text(marks)
 
     def arithmetic_text(self, marks: list) -> str:
