@@ -73,7 +73,6 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
     watch page shows the first one at once); raising from it stops the render with nothing half-written.
     """
     from convgif.formats import output_format
-    from convgif.render import glyph_store
     from convgif.sources import frame_source
 
     started = time.perf_counter()
@@ -139,6 +138,8 @@ def render_scene(scene, out_dir: str | os.PathLike, *, progress: Progress | None
         made = {key[0]: key[1] for _, _, key in _keys(own, every, stems, prints)}
         records["sources"] = {source_print: cache.source_record(made, written, frame_count)}
         cache.merge({"sources": records["sources"]})
+    from convgif.render import glyph_store
+
     glyph_store.save()  # the glyphs this render measured first, for the next render's process
     return RenderResult(scene=scene.source, path=paths[0], frames=frame_count,
                         bytes=sum(output_bytes(p) for p in written), seconds=time.perf_counter() - started,
