@@ -13,7 +13,7 @@ first N frames); both are printed as ratios ("xenc": render time ÷ encode-only 
 Draw, encode and encode-only times are each the fastest of `--repeat` runs (default 3), the render's and the
 encode-only runs taken turn about, every run from cold caches (as one render in a new process: the glyph store,
 `convgif.render.glyph_store`, read again from its file, which the first run saves to as a render does;
-`--empty-glyph-store`: from none, as a machine's first render); bytes and peak RSS come from the first run. The summary gives the median and the worst scene; a still scene's time is the median of
+`--empty-glyph-store`: without it, as a machine's first render); bytes and peak RSS come from the first run. The summary gives the median and the worst scene; a still scene's time is the median of
 `--repeat` drawings after its first (which also imports matplotlib). `python benchmarks/render_bench.py
 benchmarks/scenes` measures the larger scenes kept out of the gallery.
 """
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -46,6 +45,16 @@ def cold_caches() -> None:
             for value in vars(module).values():
                 if callable(getattr(value, "cache_clear", None)):
                     value.cache_clear()
+
+
+def no_glyph_store() -> None:
+    """Render without the glyph store (as a machine's first render: every glyph measured by Pillow); nothing for a
+    version of the code without one."""
+    try:
+        from convgif.render import glyph_store
+    except ImportError:
+        return
+    glyph_store.store_path = lambda: None
 
 
 def save_glyphs() -> None:
@@ -187,11 +196,13 @@ def main() -> None:
                         help="wall: elapsed time; cpu: this process's CPU time (steadier when other jobs share the cores)")
     parser.add_argument("--json", help="also write every scene's row to this JSON file")
     parser.add_argument("--empty-glyph-store", action="store_true",
-                        help="every scene from an empty glyph store, in a cache folder of its own (a machine's first "
-                             "render); by default the store is the user's, as after earlier renders")
+                        help="every run without the glyph store (a machine's first render); by default the store is "
+                             "the user's, as after earlier renders")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one scene, print JSON
     args = parser.parse_args()
     if args.one:
+        if args.empty_glyph_store:
+            no_glyph_store()
         print(json.dumps(measure_scene(args.one, args.redraw_frames, args.repeat, args.clock,
                                        save_glyph_store=not args.empty_glyph_store)))
         return
@@ -200,12 +211,10 @@ def main() -> None:
               f"{'xenc':>5} {'redraw ms':>9} {'xfaster':>7} {'KiB':>7} {'B/frame':>7} {'RSS MB':>6}")
     print(header)
     for path in scene_files(args.paths):
-        with tempfile.TemporaryDirectory(prefix="convgif-bench-cache-") as empty:
-            env = {**os.environ, "XDG_CACHE_HOME": empty} if args.empty_glyph_store else None
-            done = subprocess.run([sys.executable, __file__, "--one", str(path), "--redraw-frames",
-                                   str(args.redraw_frames), "--repeat", str(args.repeat), "--clock", args.clock,
-                                   *(["--empty-glyph-store"] if args.empty_glyph_store else [])],
-                                  capture_output=True, text=True, env=env)
+        done = subprocess.run([sys.executable, __file__, "--one", str(path), "--redraw-frames",
+                               str(args.redraw_frames), "--repeat", str(args.repeat), "--clock", args.clock,
+                               *(["--empty-glyph-store"] if args.empty_glyph_store else [])],
+                              capture_output=True, text=True)
         if done.returncode != 0:
             print(f"{path.stem:28} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
