@@ -139,8 +139,8 @@ def _read(path: Path | None) -> dict[tuple, bytes]:
         blobs = marshal.loads(path.read_bytes())  # (marshal.load of a file object reads it piece by piece)
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    if not isinstance(blobs, dict) or not all(isinstance(name, tuple) and len(name) >= 3 and isinstance(blob, bytes)
-                                              for name, blob in blobs.items()):
+    if not isinstance(blobs, dict) or not all(isinstance(name, tuple) and len(name) >= 3 and isinstance(name[0], str)
+                                              and isinstance(blob, bytes) for name, blob in blobs.items()):
         return {}
     return blobs
 
