@@ -4,6 +4,7 @@ costs time: the pictures are the same bytes with it, without it, and from a brok
 
 from __future__ import annotations
 
+import marshal
 import os
 import random
 import sys
@@ -194,3 +195,15 @@ def test_only_short_texts_are_kept(tmp_path):
     added = glyph_store._store().added[glyph_store._store().group((path, 13))[0]]
     assert ("piece_width", "12", True) in added
     assert not any("stride" in key for key in added)
+
+
+@pytest.mark.parametrize("content", [b"not a store", marshal.dumps([1, 2]), marshal.dumps({(1, 2, 3): b""}),
+                                     marshal.dumps({("font.ttf", 1, 2): "not bytes"}), marshal.dumps({"name": b""})],
+                         ids=["text", "a list", "a group named by numbers", "a group not in bytes", "a name not a tuple"])
+def test_a_file_that_is_not_a_store_reads_as_none(tmp_path, content):
+    """Whatever else the store's file holds (another program's, a truncated write, a hand edit) reads as an empty
+    store, so a render measures again instead of failing; a group that does not decode to answers is empty too."""
+    path = tmp_path / "store.marshal"
+    path.write_bytes(content)
+    assert glyph_store._read(path) == {}
+    assert glyph_store._decoded(marshal.dumps([1])) == {} and glyph_store._decoded(b"\x00broken") == {}
