@@ -302,3 +302,16 @@ def test_cjk_wrap_keeps_latin_words_whole():
     assert all(len(line) <= 12 for line in lines if line != "conv_transpose2d")
 
 
+
+
+def test_cjk_text_is_told_by_its_code_points_at_every_range_edge():
+    """`has_cjk` (which wraps a paragraph between characters) against the ranges a Chinese line is wrapped by:
+    CJK radicals to unified ideographs, compatibility ideographs, full-width forms; each edge and its neighbours."""
+    from convgif.render.layout_common import has_cjk
+
+    ranges = [(0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF)]
+    for low, high in ranges:
+        for code in (low - 1, low, low + 1, high - 1, high, high + 1):
+            inside = any(a <= code <= b for a, b in ranges)
+            assert has_cjk(f"ab {chr(code)} 12") is inside, hex(code)
+    assert not has_cjk("3×(−1) + 0.5 = 2.5 → ŷ") and has_cjk("卷积") and has_cjk("，") and not has_cjk("")

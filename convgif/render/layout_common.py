@@ -212,18 +212,24 @@ def first_fitting(candidates: list[str], size: int, width: int) -> str:
 
 
 # a Chinese (CJK) character with any closing punctuation after it: a line may break before it, never inside
-CJK_UNIT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff][\u3001\u3002\uff09\uff0c\uff1a\uff1b\uff01\uff1f\u300b\u300d\u300f\u3011]*")
-CJK_CHAR = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+CJK_UNIT = r"[\u2e80-\u9fff\uf900-\ufaff][\u3001\u3002\uff09\uff0c\uff1a\uff1b\uff01\uff1f\u300b\u300d\u300f\u3011]*"
+
+
+@functools.cache  # compiled on first use (a paragraph with Chinese): a class of ~30,000 characters takes ~3 ms
+def _pattern(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
 
 
 def has_cjk(text: str) -> bool:
-    return CJK_CHAR.search(text) is not None
+    """Whether `text` has a CJK character or CJK punctuation (U+2E80-9FFF, U+F900-FAFF, U+FF00-FFEF)."""
+    return not text.isascii() and any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+                                      or "\uff00" <= ch <= "\uffef" for ch in text)
 
 
 def cjk_wrap(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
     """Greedy wrap of a paragraph with Chinese in it: breaks at spaces and between characters (which Chinese
     writes without spaces), each line as long as `fits` allows."""
-    tokens = re.findall(r"\s+|" + CJK_UNIT.pattern + r"|[^\s\u2e80-\u9fff\uf900-\ufaff]+", paragraph)
+    tokens = _pattern(r"\s+|" + CJK_UNIT + r"|[^\s\u2e80-\u9fff\uf900-\ufaff]+").findall(paragraph)
     lines: list[str] = []
     line = ""
     for token in tokens:
