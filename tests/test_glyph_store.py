@@ -77,6 +77,8 @@ def test_answers_read_back_from_the_store_are_pillows(pillow_calls):
     again = [answers(*case) for case in cases]
     assert pillow_calls == []  # every answer read back from the store's file
     assert again == first
+    for path in {case[0] for case in cases}:  # each font's code points, read back from their runs
+        assert fonts.coverage(path) == fonts._read_cmap(path) and len(fonts.coverage(path)) > 1000
     for (path, size, text, right, down), answer in zip(cases, again):
         font = ImageFont.FreeTypeFont(path, size, layout_engine=ImageFont.Layout.BASIC)
         assert answer[0] == font.getlength(text, mode="1") and answer[1] == font.getlength(text, mode="L")

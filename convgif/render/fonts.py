@@ -10,6 +10,7 @@ from __future__ import annotations
 import array
 import functools
 import importlib.util
+import itertools
 import os
 import re
 import struct
@@ -43,8 +44,24 @@ def cjk_path(bold: bool = False) -> str:
     return str(FONT_DIR / CJK_FILES[bold])
 
 
+def _runs(codes: frozenset[int]) -> tuple[int, ...]:
+    """Code points as the starts and ends (exclusive) of their runs, for the glyph store: DejaVu's ~5,900 code points
+    are ~280 runs, read back several times faster than the set itself."""
+    bounds: list[int] = []
+    for code in sorted(codes):
+        if bounds and bounds[-1] == code:
+            bounds[-1] = code + 1
+        else:
+            bounds += [code, code + 1]
+    return tuple(bounds)
+
+
+def _from_runs(bounds: tuple[int, ...]) -> frozenset[int]:
+    return frozenset(itertools.chain.from_iterable(map(range, bounds[::2], bounds[1::2])))
+
+
 @functools.lru_cache(maxsize=8)
-@kept_on_disk()
+@kept_on_disk(_runs, _from_runs)
 def coverage(path: str) -> frozenset[int]:
     """The code points a font file has glyphs for (read once per file): those of its best Unicode cmap subtable,
     as fontTools' `getBestCmap` picks it. Read here with `struct` for the formats fonts use (4 and 12; fontTools for
