@@ -111,7 +111,7 @@ def _decoded(blob: bytes | None) -> dict:
     if blob is None:
         return {}
     # thousands of new tuples at once: with the collector on, they set off collections over a render's whole heap
-    # (a 9-step scene's groups took 4-28 ms to read, 2 ms without)
+    # (zh_transposed_conv's 13 groups, 4,800 answers, took 4-28 ms to read, 2 ms without)
     collecting = gc.isenabled()
     gc.disable()
     try:
