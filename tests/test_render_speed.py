@@ -234,18 +234,22 @@ def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
         x = rng.choice([rng.uniform(0, 300), float(rng.randint(0, 300)), rng.randint(0, 600) / 2])
         y = rng.choice([rng.uniform(20, 80), float(rng.randint(20, 80)), rng.randint(40, 160) / 2])
         for mode in ("1", "L"):
-            expected = Image.new("RGB", (700, 110), (250, 250, 250))
-            actual = expected.copy()
-            oracle, painter = ImageDraw.Draw(expected), ImageDraw.Draw(actual)
-            oracle.fontmode = painter.fontmode = mode
-            oracle.text((x, y), text, fill=(10, 20, 30), font=fonts.pil_font(size, bold, text),
-                        anchor=_PIL_ANCHOR[align])
-            if draw_pieces(painter, Text(x, y, text, size, (10, 20, 30), align, bold)):
-                drawn += 1
-                assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, align, x, y, mode)
-            else:
-                refused += 1
-                assert actual.getcolors() == [(700 * 110, (250, 250, 250))], "a refused line drew nothing"
+            # drawn three times, moved by whole pixels: a one-bit line seen again is kept as one mask and drawn at once
+            for shift in (0, rng.randint(-3, 3), rng.randint(-3, 3)):
+                at_x, at_y = x + shift, y - shift
+                expected = Image.new("RGB", (700, 110), (250, 250, 250))
+                actual = expected.copy()
+                oracle, painter = ImageDraw.Draw(expected), ImageDraw.Draw(actual)
+                oracle.fontmode = painter.fontmode = mode
+                oracle.text((at_x, at_y), text, fill=(10, 20, 30), font=fonts.pil_font(size, bold, text),
+                            anchor=_PIL_ANCHOR[align])
+                if draw_pieces(painter, Text(at_x, at_y, text, size, (10, 20, 30), align, bold)):
+                    drawn += 1
+                    assert np.array_equal(np.asarray(actual), np.asarray(expected)), (text, size, bold, align, at_x,
+                                                                                    at_y, mode)
+                else:
+                    refused += 1
+                    assert actual.getcolors() == [(700 * 110, (250, 250, 250))], "a refused line drew nothing"
     assert refused <= 0.15 * (drawn + refused)
     for size in (9, 11, 13, 15, 17, 20):  # a step's arithmetic line is always drawn word by word
         for mode in ("1", "L"):
@@ -253,6 +257,41 @@ def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
             painter.fontmode = mode
             line = "x[0, 1, 2] = Σ 3×(−1) + 0×2 + 12×7 + … 5 more … + (−4)×0.5 + bias 1 = −7.25"
             assert draw_pieces(painter, Text(3.5, 40, line, size, (0, 0, 0), "left", False))
+
+
+def test_a_one_bit_line_seen_before_is_drawn_as_one_mask():
+    """A cell's number or a word of the arithmetic comes back frame after frame at the same fraction of a pixel: the
+    second time a one-bit line is drawn its glyphs are set as one mask, kept, and drawn with one call
+    (glyph by glyph, a frame's hundred cells and words were most of its painting), on the same pixels."""
+    from PIL import ImageDraw
+
+    from convgif.render.paint import draw_pieces
+    from convgif.render.primitives import Text
+
+    class Counting:  # Pillow's drawing object, counting the masks drawn through it
+        def __init__(self, draw):
+            self.draw, self.masks = draw, 0
+
+        def draw_bitmap(self, *args):
+            self.masks += 1
+            return self.draw.draw_bitmap(*args)
+
+        def __getattr__(self, name):
+            return getattr(self.draw, name)
+
+    fonts.piece_setter.cache_clear()  # no line seen before
+    counts, pictures = [], []
+    for x in (60.5, 160.5, 260.5, 61.5):  # the same 1/2 px each time
+        image = Image.new("RGB", (400, 60), (255, 255, 255))
+        painter = ImageDraw.Draw(image)
+        painter.fontmode = "1"
+        painter.draw = Counting(painter.draw)
+        assert draw_pieces(painter, Text(x, 40, "−3×(−12) = 36", 13, (0, 0, 0), "center"))
+        counts.append(painter.draw.masks)
+        pictures.append(np.asarray(image))
+    assert counts == [len("−3×(−12)=36"), 1, 1, 1]  # glyph by glyph the first time, then whole
+    for before, after, moved in zip(pictures, pictures[1:], (100, 100, -199)):
+        assert np.array_equal(np.roll(before, moved, axis=1), after)
 
 
 def test_new_numbers_of_glyphs_seen_before_render_no_glyphs(monkeypatch):

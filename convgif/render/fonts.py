@@ -452,6 +452,9 @@ class PieceSetter:
         self.font = pil_font_file(path, size)
         self._pieces: dict[str, Piece | None] = {}
         self._kerns64: dict[str, int] = {}  # kept kernings, in 1/64 px, by pair
+        # one-bit lines drawn before, each as one mask of all its glyphs (`paint.draw_pieces`): a cell's number or a
+        # word of a step's arithmetic recurs frame after frame at the same 1/64 px, so its glyphs are set once
+        self.lines: dict[tuple, tuple] = {}
 
     def kern64(self, pair: str) -> int:
         """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""

@@ -315,6 +315,23 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     if path != dejavu_path(item.bold) and path != cjk_path(item.bold):  # glyphs no shipped font has: Pillow's way
         return False
     setter = piece_setter(path, item.size, crisp)
+    whole, whole_y = math.floor(item.x), math.floor(item.y)
+    composed_key = None
+    if crisp and len(item.text) <= LONGEST_KEPT_LINE:
+        # a one-bit line's glyphs fall on pixels fixed by its text, alignment and origin's fraction of a pixel
+        composed_key = (item.text, item.align, item.x - whole, item.y - whole_y)
+        composed = setter.lines.get(composed_key, False)
+        if composed:
+            dx, dy, union, lowest_start, lowest_y = composed
+            if whole * 64 + lowest_start >= 0 and item.y + lowest_y >= 0:  # as every glyph was placed
+                draw.draw.draw_bitmap((whole + dx, whole_y + dy), union, draw._getink(item.colour)[0])  # noqa: SLF001
+                return True
+            composed_key = None
+        elif composed is False:  # seen for the first time: kept whole only if it comes again
+            if len(setter.lines) >= KEPT_LINES:  # bounded: memory stays flat however many numbers a scene shows
+                setter.lines.clear()
+            setter.lines[composed_key] = None
+            composed_key = None
     pieces = setter.pieces(item.text)
     if pieces is None:
         return False
@@ -331,10 +348,10 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     box_top = max([piece.box_top for piece in pieces])
     bitmap_top = max([piece.bitmap_top for piece in pieces])
     anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
-    whole = math.floor(item.x)
     origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
     ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
     paint_mask = draw.draw.draw_bitmap
+    placed = []  # the second time a line is seen: (x, y, mask, start, baseline) of each glyph, to keep as one mask
     for piece, at in zip(pieces, pens):
         if piece.blank:  # spaces: an advance, no ink
             continue
@@ -342,10 +359,32 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
         if piece.whole_pens and start >= 0 and y >= 0:  # one-bit, whole-pixel pens: one of four kept masks
             top = int(y)
             mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
-            paint_mask(((start >> 6) + dx, top + dy), mask, ink)
-        else:
+            if composed_key is None:
+                paint_mask(((start >> 6) + dx, top + dy), mask, ink)
+            else:
+                placed.append(((start >> 6) + dx, top + dy, mask, start, y))
+        else:  # smooth text always; a one-bit glyph this cannot place (then the line is not kept whole)
             draw_line(draw, start / 64, y, piece.text, item.colour, setter.font, "ls")
+            composed_key = None
+    if composed_key is not None and placed:  # every glyph from a kept mask: set as one mask, kept, drawn at once
+        x0, y0 = min(glyph[0] for glyph in placed), min(glyph[1] for glyph in placed)
+        x1 = max(x + mask.size[0] for x, _, mask, _, _ in placed)
+        y1 = max(y + mask.size[1] for _, y, mask, _, _ in placed)
+        union = Image.core.fill("L", (max(x1 - x0, 1), max(y1 - y0, 1)), 0)
+        pen = Image.core.draw(union, 0)
+        for x, y, mask, _, _ in placed:  # one-bit masks are 0 or 255: drawn together, each pixel inked or not alike
+            pen.draw_bitmap((x - x0, y - y0), mask, 255)
+        setter.lines[composed_key] = (x0 - whole, y0 - whole_y, union, min(glyph[3] for glyph in placed) - whole * 64,
+                                      min(glyph[4] for glyph in placed) - item.y)
+        paint_mask((x0, y0), union, ink)
+    else:  # (one-bit masks of one ink: the order they are drawn in does not change a pixel)
+        for x, y, mask, _, _ in placed:
+            paint_mask((x, y), mask, ink)
     return True
+
+
+KEPT_LINES = 4096  # one-bit lines kept as one mask each, per font file and size
+LONGEST_KEPT_LINE = 24  # characters: a cell's number, a word or a short label; a longer line is new each frame
 
 
 def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
