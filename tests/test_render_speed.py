@@ -261,7 +261,8 @@ def test_a_line_drawn_piece_by_piece_is_the_line_pillow_draws(seed):
 
 def test_a_one_bit_line_seen_before_is_drawn_as_one_mask():
     """A cell's number or a word of the arithmetic comes back frame after frame at the same fraction of a pixel: the
-    second time a one-bit line is drawn its glyphs are set as one mask, kept, and drawn with one call
+    second time a one-bit line is drawn its glyphs are set as one mask, kept, and drawn with one call; so are the
+    words of a longer line
     (glyph by glyph, a frame's hundred cells and words were most of its painting), on the same pixels."""
     from PIL import ImageDraw
 
@@ -292,6 +293,20 @@ def test_a_one_bit_line_seen_before_is_drawn_as_one_mask():
     assert counts == [len("−3×(−12)=36"), 1, 1, 1]  # glyph by glyph the first time, then whole
     for before, after, moved in zip(pictures, pictures[1:], (100, 100, -199)):
         assert np.array_equal(np.roll(before, moved, axis=1), after)
+    # a longer line (an arithmetic line, new each step) is drawn word by word the same way: its words recur
+    line = "sums: 1 + 4×0 = 1, 0 + 4×(−1) = −4, 4 + 4×0 = 4"
+    counts, pictures = [], []
+    for x in (10.25, 20.25, 30.25):
+        image = Image.new("RGB", (400, 60), (255, 255, 255))
+        painter = ImageDraw.Draw(image)
+        painter.fontmode = "1"
+        painter.draw = Counting(painter.draw)
+        assert draw_pieces(painter, Text(x, 40, line, 13, (0, 0, 0)))
+        counts.append(painter.draw.masks)
+        pictures.append(np.asarray(image))
+    assert counts[0] > 25 and counts[1:] == [len(line.split())] * 2  # glyph by glyph, then a mask a word
+    for before, after in zip(pictures, pictures[1:]):
+        assert np.array_equal(np.roll(before, 10, axis=1), after)
 
 
 def test_new_numbers_of_glyphs_seen_before_render_no_glyphs(monkeypatch):

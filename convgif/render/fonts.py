@@ -384,8 +384,36 @@ def joined_width(pieces: Iterable[str], size: int, bold: bool = False, *, crisp:
 
 
 def _joined(path: str, size: int, pieces: list[str], crisp: bool) -> float:
-    return (sum(piece_width(path, size, piece, crisp) for piece in pieces)
-            + sum(kerning(path, size, a[-1] + b[0], crisp) for a, b in zip(pieces, pieces[1:])))
+    # widths and kernings are whole 1/64 px: summed in any order, the same float
+    widths, kernings = _measures(path, size, crisp)
+    total, last = 0.0, ""
+    for piece in pieces:
+        width = widths.get(piece)
+        if width is None:
+            width = widths[piece] = piece_width(path, size, piece, crisp)
+        total += width
+        if last:
+            pair = last + piece[0]
+            kern = kernings.get(pair)
+            if kern is None:
+                kern = kernings[pair] = kerning(path, size, pair, crisp)
+            total += kern
+        last = piece[-1]
+    if len(widths) + len(kernings) > KEPT_MEASURES:  # bounded: memory stays flat however many words it measures
+        widths.clear()
+        kernings.clear()
+    return total
+
+
+KEPT_MEASURES = 8192  # widths of pieces and kernings of pairs kept in plain dicts, per font file, size and mode
+
+
+@functools.lru_cache(maxsize=64)
+def _measures(path: str, size: int, crisp: bool) -> tuple[dict[str, float], dict[str, float]]:
+    """The widths of pieces and the kernings of pairs measured so far in the font file `path` at `size` px, one-bit
+    (`crisp`) or anti-aliased: plain dicts, looked up for every character of every line a layout measures (a
+    cached function's call costs several times a dict's lookup)."""
+    return {}, {}
 
 
 @functools.lru_cache(maxsize=8192)
@@ -455,6 +483,7 @@ class PieceSetter:
         # one-bit lines drawn before, each as one mask of all its glyphs (`paint.draw_pieces`): a cell's number or a
         # word of a step's arithmetic recurs frame after frame at the same 1/64 px, so its glyphs are set once
         self.lines: dict[tuple, tuple] = {}
+        self.words: dict[tuple, tuple] = {}  # the same for the words of longer lines
 
     def kern64(self, pair: str) -> int:
         """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""

@@ -351,12 +351,20 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
     ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
     paint_mask = draw.draw.draw_bitmap
+    by_words = crisp and len(item.text) > LONGEST_KEPT_LINE  # a long line is new, its words are not
     placed = []  # the second time a line is seen: (x, y, mask, start, baseline) of each glyph, to keep as one mask
+    word = []  # a long line's glyphs since the last space: (piece, start, baseline)
     for piece, at in zip(pieces, pens):
         if piece.blank:  # spaces: an advance, no ink
+            if word:
+                _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
+                word = []
             continue
         start, y = origin + at, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
         if piece.whole_pens and start >= 0 and y >= 0:  # one-bit, whole-pixel pens: one of four kept masks
+            if by_words:
+                word.append((piece, start, y))
+                continue
             top = int(y)
             mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
             if composed_key is None:
@@ -364,16 +372,15 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
             else:
                 placed.append(((start >> 6) + dx, top + dy, mask, start, y))
         else:  # smooth text always; a one-bit glyph this cannot place (then the line is not kept whole)
+            if word:
+                _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
+                word = []
             draw_line(draw, start / 64, y, piece.text, item.colour, setter.font, "ls")
             composed_key = None
+    if word:
+        _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
     if composed_key is not None and placed:  # every glyph from a kept mask: set as one mask, kept, drawn at once
-        x0, y0 = min(glyph[0] for glyph in placed), min(glyph[1] for glyph in placed)
-        x1 = max(x + mask.size[0] for x, _, mask, _, _ in placed)
-        y1 = max(y + mask.size[1] for _, y, mask, _, _ in placed)
-        union = Image.core.fill("L", (max(x1 - x0, 1), max(y1 - y0, 1)), 0)
-        pen = Image.core.draw(union, 0)
-        for x, y, mask, _, _ in placed:  # one-bit masks are 0 or 255: drawn together, each pixel inked or not alike
-            pen.draw_bitmap((x - x0, y - y0), mask, 255)
+        x0, y0, union = _one_mask(placed)
         setter.lines[composed_key] = (x0 - whole, y0 - whole_y, union, min(glyph[3] for glyph in placed) - whole * 64,
                                       min(glyph[4] for glyph in placed) - item.y)
         paint_mask((x0, y0), union, ink)
@@ -381,6 +388,53 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
         for x, y, mask, _, _ in placed:
             paint_mask((x, y), mask, ink)
     return True
+
+
+def _one_mask(placed: list[tuple]) -> tuple[int, int, object]:
+    """One-bit glyph masks placed at (x, y) (the first two of each of `placed`, the mask third) set into one mask:
+    its top left corner and the mask. One-bit masks are 0 or 255, so drawn at once each pixel is inked or not as
+    the glyphs drawn one by one ink it."""
+    x0, y0 = min(glyph[0] for glyph in placed), min(glyph[1] for glyph in placed)
+    x1 = max(glyph[0] + glyph[2].size[0] for glyph in placed)
+    y1 = max(glyph[1] + glyph[2].size[1] for glyph in placed)
+    union = Image.core.fill("L", (max(x1 - x0, 1), max(y1 - y0, 1)), 0)
+    pen = Image.core.draw(union, 0)
+    for glyph in placed:
+        pen.draw_bitmap((glyph[0] - x0, glyph[1] - y0), glyph[2], 255)
+    return x0, y0, union
+
+
+def _draw_word(setter, word: list[tuple], line_y: float, tops: tuple[int, int], paint_mask, ink) -> None:
+    """A word of a long one-bit line (its glyphs, each with its start in 1/64 px and its baseline, all placeable
+    from kept masks): drawn glyph by glyph the first time, set as one mask the second, from then on drawn at once.
+    Its glyphs fall on pixels fixed by its text, its start's 1/64 px and its line's baseline and tops."""
+    first = word[0][1]
+    if len(word) == 1:
+        kept = None
+    else:
+        whole_y = math.floor(line_y)
+        key = ("".join(piece.text for piece, _, _ in word), first & 63, line_y - whole_y, tops)
+        kept = setter.words.get(key, False)
+        if kept:
+            dx, dy, union = kept
+            paint_mask(((first >> 6) + dx, whole_y + dy), union, ink)
+            return
+    placed = []
+    for piece, start, y in word:
+        top = int(y)
+        mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
+        placed.append(((start >> 6) + dx, top + dy, mask))
+    if kept is None and len(word) > 1:  # seen before: kept as one mask
+        x0, y0, union = _one_mask(placed)
+        setter.words[key] = (x0 - (first >> 6), y0 - whole_y, union)
+        paint_mask((x0, y0), union, ink)
+        return
+    if kept is False:
+        if len(setter.words) >= KEPT_LINES:  # bounded, as the lines
+            setter.words.clear()
+        setter.words[key] = None
+    for x, y, mask in placed:
+        paint_mask((x, y), mask, ink)
 
 
 KEPT_LINES = 4096  # one-bit lines kept as one mask each, per font file and size
