@@ -35,7 +35,7 @@ def whole_line_elide(terms, prefix, tail, result, room, joiner=" + ", *, size=13
 
 def clear_width_caches():
     text_width.cache_clear()
-    for name in ("piece_width", "kerning"):  # the piece caches of the faster elide
+    for name in ("piece_width", "kerning", "_measures"):  # the piece caches of the faster elide
         if hasattr(fonts, name):
             getattr(fonts, name).cache_clear()
 
@@ -123,6 +123,30 @@ def test_step_frames_copy_the_whole_image_once_per_batch_element(monkeypatch):
     frames = list(view.frames(range(len(view.trace))))
     assert len(frames) == len(view.trace) == 2 * 3 * 36
     assert len(copies) <= 2, len(copies)
+
+
+def test_scatter_frames_do_not_recompute_the_running_sum_for_each_step(monkeypatch):
+    """The scatter view shows the running sums it collected in one pass over the steps; a step taken alone computes
+    its own running sum only when it is read (it was recomputed from every element so far for every frame, a tenth
+    of drawing one). Read, it is still the engine's sum of the elements up to the step."""
+    from convgif.engine import conv_transpose as engine_transpose, scatter_trace, trace_transpose
+    from convgif.render.layout_transpose import ScatterLayout
+
+    rng = np.random.default_rng(3)
+    trace = scatter_trace(rng.integers(-3, 4, (1, 2, 3, 3)).astype(float),
+                          rng.integers(-2, 3, (2, 1, 3, 3)).astype(float), stride=2, padding=1)
+    view = View(trace, ScatterLayout, theme=get_theme("light"))
+    sums = []
+    full = engine_transpose.scatter_full
+    monkeypatch.setattr(trace_transpose, "scatter_full", lambda *args: sums.append(1) or full(*args))
+    frames = list(view.frames(range(len(trace))))
+    assert len(frames) == len(trace) and sums == []
+    streamed = list(trace.steps())
+    for index in (0, 7, len(trace) - 1):  # whole numbers: the same sums in any order
+        alone = trace.step(index)
+        np.testing.assert_array_equal(alone.accumulated, streamed[index].accumulated)
+        np.testing.assert_array_equal(alone.accumulated_output, streamed[index].accumulated_output)
+    assert len(sums) == 3  # once a step read
 
 
 def test_step_frames_are_the_plain_frames():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -156,8 +156,42 @@ class ScatterStep:
     output_mask: np.ndarray  # (*K,) True where the tap lands inside the (cropped) output
     weights: np.ndarray  # (C_out/groups, *K) weight[in_channel]
     products: np.ndarray  # (C_out/groups, *K) value * weights
-    accumulated: np.ndarray  # (N, C_out, *F) running sum in full coordinates after this step, no bias
-    accumulated_output: np.ndarray  # (N, C_out, *O) the same cropped to the output, no bias
+    running: RunningSum = field(repr=False, compare=False)  # the sums below, computed when first read
+
+    @property
+    def accumulated(self) -> np.ndarray:
+        """(N, C_out, *F) running sum in full coordinates after this step, no bias."""
+        return self.running.full()
+
+    @property
+    def accumulated_output(self) -> np.ndarray:
+        """(N, C_out, *O) the same cropped to the output, no bias."""
+        return self.running.output()
+
+
+class RunningSum:
+    """A scatter step's running sum: given (streaming steps accumulate it anyway), or computed by the engine from
+    the elements up to the step when first read (a step taken alone; a view that shows the sums it collected in
+    one pass over the steps never reads it, and recomputing it for every frame was a tenth of drawing one)."""
+
+    __slots__ = ("_trace", "_index", "_full", "_output")
+
+    def __init__(self, trace: ScatterTrace, index: int, full: np.ndarray | None = None):
+        self._trace, self._index, self._full, self._output = trace, index, full, None
+
+    def full(self) -> np.ndarray:
+        if self._full is None:
+            trace = self._trace
+            upto = np.zeros(len(trace), dtype=bool)
+            upto[: self._index + 1] = True
+            partial = np.where(upto.reshape(trace.input.shape), trace.input, 0.0)
+            self._full = frozen(scatter_full(partial, trace.weight, trace.geometry))
+        return self._full
+
+    def output(self) -> np.ndarray:
+        if self._output is None:
+            self._output = frozen(crop_full(self.full(), self._trace.geometry))
+        return self._output
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,19 +253,12 @@ class ScatterTrace:
             slice(o, o + d * (k - 1) + 1, d) for o, d, k in zip(block["window_origin"], g.dilation, g.kernel_size)
         )
 
-    def _step(self, block: dict, accumulated: np.ndarray) -> ScatterStep:
-        return ScatterStep(
-            **block, accumulated=frozen(accumulated), accumulated_output=frozen(crop_full(accumulated, self.geometry))
-        )
-
     def step(self, index: int) -> ScatterStep:
-        """One step on its own: the running sum is recomputed by the engine from the elements up to `index`."""
+        """One step on its own: the running sum is recomputed by the engine from the elements up to `index` (when
+        first read)."""
         if not 0 <= index < len(self):
             raise IndexError(f"step {index} out of range 0..{len(self) - 1}")
-        upto = np.zeros(len(self), dtype=bool)
-        upto[: index + 1] = True
-        partial = np.where(upto.reshape(self.input.shape), self.input, 0.0)
-        return self._step(self._block(index), scatter_full(partial, self.weight, self.geometry))
+        return ScatterStep(**self._block(index), running=RunningSum(self, index))
 
     def steps(self, indices: Iterable[int] | None = None) -> Iterator[ScatterStep]:
         """Steps in raster order, accumulating as they go; or only those at `indices` (each computed alone)."""
@@ -243,7 +270,7 @@ class ScatterTrace:
         for index in range(len(self)):
             block = self._block(index)
             accumulated[self._window(block)] += block["products"]
-            yield self._step(block, accumulated)
+            yield ScatterStep(**block, running=RunningSum(self, index, frozen(accumulated)))
 
     def __iter__(self) -> Iterator[ScatterStep]:
         return self.steps()
