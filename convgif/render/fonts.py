@@ -483,7 +483,8 @@ class PieceSetter:
         # one-bit lines drawn before, each as one mask of all its glyphs (`paint.draw_pieces`): a cell's number or a
         # word of a step's arithmetic recurs frame after frame at the same 1/64 px, so its glyphs are set once
         self.lines: dict[tuple, tuple] = {}
-        self.words: dict[tuple, tuple] = {}  # the same for the words of longer lines
+        self.word_masks: dict[tuple, tuple] = {}  # the same for the words of longer lines
+        self._words: dict[str, tuple | None] = {}
 
     def kern64(self, pair: str) -> int:
         """What setting the two characters of `pair` together adds to their advances, in 1/64 px."""
@@ -509,6 +510,32 @@ class PieceSetter:
             piece = None if tops is None else Piece(self.path, self.size, text, self.crisp, tops)
         self._pieces[text] = piece
         return piece
+
+    def word(self, text: str) -> tuple | None:
+        """A word of a line (no spaces) or the spaces between two, measured as `pieces` cuts it: (its advance in
+        1/64 px, its pieces' highest box top and bitmap top, and (piece, pen position in 1/64 px) of each piece;
+        none for spaces); None when a piece of it cannot be placed."""
+        if text in self._words:
+            return self._words[text]
+        if len(self._words) >= KEPT_PIECES:  # bounded, as the pieces
+            self._words.clear()
+        if text.isspace():
+            word = (self.piece(text).width64, -_NO_TOP, -_NO_TOP, ())
+        else:
+            pieces = self.pieces(text)
+            word = None
+            if pieces is not None:
+                glyphs, pen, last = [], 0, None
+                for piece in pieces:
+                    if last is not None:
+                        pen += self.kern64(last + piece.first)
+                    glyphs.append((piece, pen))
+                    pen += piece.width64
+                    last = piece.last
+                word = (pen, max(piece.box_top for piece in pieces), max(piece.bitmap_top for piece in pieces),
+                        tuple(glyphs))
+        self._words[text] = word
+        return word
 
     def pieces(self, text: str) -> list[Piece] | None:
         """`text` cut into measured pieces (spaces after the last are left out): one-bit, a glyph each and the spaces

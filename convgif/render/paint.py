@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable
 
 from typing import TYPE_CHECKING
@@ -332,6 +333,8 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
                 setter.lines.clear()
             setter.lines[composed_key] = None
             composed_key = None
+    elif crisp and _draw_words(draw, item, setter):  # a longer one-bit line: new each step, its words are not
+        return True
     pieces = setter.pieces(item.text)
     if pieces is None:
         return False
@@ -351,20 +354,12 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
     ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
     paint_mask = draw.draw.draw_bitmap
-    by_words = crisp and len(item.text) > LONGEST_KEPT_LINE  # a long line is new, its words are not
     placed = []  # the second time a line is seen: (x, y, mask, start, baseline) of each glyph, to keep as one mask
-    word = []  # a long line's glyphs since the last space: (piece, start, baseline)
     for piece, at in zip(pieces, pens):
         if piece.blank:  # spaces: an advance, no ink
-            if word:
-                _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
-                word = []
             continue
         start, y = origin + at, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
         if piece.whole_pens and start >= 0 and y >= 0:  # one-bit, whole-pixel pens: one of four kept masks
-            if by_words:
-                word.append((piece, start, y))
-                continue
             top = int(y)
             mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
             if composed_key is None:
@@ -372,13 +367,8 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
             else:
                 placed.append(((start >> 6) + dx, top + dy, mask, start, y))
         else:  # smooth text always; a one-bit glyph this cannot place (then the line is not kept whole)
-            if word:
-                _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
-                word = []
             draw_line(draw, start / 64, y, piece.text, item.colour, setter.font, "ls")
             composed_key = None
-    if word:
-        _draw_word(setter, word, item.y, (bitmap_top, box_top), paint_mask, ink)
     if composed_key is not None and placed:  # every glyph from a kept mask: set as one mask, kept, drawn at once
         x0, y0, union = _one_mask(placed)
         setter.lines[composed_key] = (x0 - whole, y0 - whole_y, union, min(glyph[3] for glyph in placed) - whole * 64,
@@ -404,37 +394,71 @@ def _one_mask(placed: list[tuple]) -> tuple[int, int, object]:
     return x0, y0, union
 
 
-def _draw_word(setter, word: list[tuple], line_y: float, tops: tuple[int, int], paint_mask, ink) -> None:
-    """A word of a long one-bit line (its glyphs, each with its start in 1/64 px and its baseline, all placeable
-    from kept masks): drawn glyph by glyph the first time, set as one mask the second, from then on drawn at once.
-    Its glyphs fall on pixels fixed by its text, its start's 1/64 px and its line's baseline and tops."""
-    first = word[0][1]
-    if len(word) == 1:
-        kept = None
-    else:
-        whole_y = math.floor(line_y)
-        key = ("".join(piece.text for piece, _, _ in word), first & 63, line_y - whole_y, tops)
-        kept = setter.words.get(key, False)
+def _draw_words(draw: ImageDraw.ImageDraw, item: Text, setter) -> bool:
+    """A longer one-bit line drawn word by word (`draw_pieces` for the same pixels, a word at a time): each word
+    whose glyphs all come from kept masks is drawn glyph by glyph the first time it comes at a start's 1/64 px, set
+    as one mask the second, and drawn at once from then on. Its glyphs fall on pixels fixed by its text, its
+    start's 1/64 px and its line's baseline and tops. False (nothing drawn) for a line with a word this cannot
+    place whole (then it goes glyph by glyph)."""
+    words, pen, last = [], 0, None  # (word, its pen position in 1/64 px, its measures)
+    box_top = bitmap_top = _LOWEST_TOP
+    for token in _TOKENS.findall(item.text.rstrip(" ")):
+        word = setter.word(token)
+        if word is None:
+            return False
+        if last is not None:
+            pen += setter.kern64(last + token[0])
+        words.append((token, pen, word))
+        pen += word[0]
+        last = token[-1]
+        box_top, bitmap_top = max(box_top, word[1]), max(bitmap_top, word[2])
+    trailing = len(item.text) - len(item.text.rstrip(" "))
+    if trailing:  # spaces after the last word: no ink, but part of the line's advance
+        pen += setter.kern64(last + " ") + pen64(piece_width(setter.path, item.size, " " * trailing, True))
+    anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
+    whole, whole_y = math.floor(item.x), math.floor(item.y)
+    origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
+    ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
+    paint_mask, kept_words, fraction_y = draw.draw.draw_bitmap, setter.word_masks, item.y - whole_y
+    for token, at, (_, _, _, glyphs) in words:
+        if not glyphs:  # spaces: an advance, no ink
+            continue
+        start = origin + at
+        key = (token, start & 63, fraction_y, bitmap_top, box_top)
+        kept = kept_words.get(key, False)
         if kept:
-            dx, dy, union = kept
-            paint_mask(((first >> 6) + dx, whole_y + dy), union, ink)
-            return
-    placed = []
-    for piece, start, y in word:
-        top = int(y)
-        mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
-        placed.append(((start >> 6) + dx, top + dy, mask))
-    if kept is None and len(word) > 1:  # seen before: kept as one mask
-        x0, y0, union = _one_mask(placed)
-        setter.words[key] = (x0 - (first >> 6), y0 - whole_y, union)
-        paint_mask((x0, y0), union, ink)
-        return
-    if kept is False:
-        if len(setter.words) >= KEPT_LINES:  # bounded, as the lines
-            setter.words.clear()
-        setter.words[key] = None
-    for x, y, mask in placed:
-        paint_mask((x, y), mask, ink)
+            dx, dy, union, lowest_start, lowest_y = kept
+            if start + lowest_start >= 0 and item.y + lowest_y >= 0:  # as every glyph was placed
+                paint_mask(((start >> 6) + dx, whole_y + dy), union, ink)
+                continue
+            kept = ()  # drawn glyph by glyph here, and kept as it is
+        placed = []  # (x, y, mask, start, baseline) of each glyph drawn from a kept mask
+        for piece, offset in glyphs:
+            glyph_start, y = start + offset, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
+            if piece.whole_pens and glyph_start >= 0 and y >= 0:  # one of the glyph's four kept masks
+                top = int(y)
+                mask, (dx, dy) = piece.mask(glyph_start & 63 >= 32, (y - top) * 64 >= 32.5)
+                placed.append(((glyph_start >> 6) + dx, top + dy, mask, glyph_start, y))
+            else:
+                draw_line(draw, glyph_start / 64, y, piece.text, item.colour, setter.font, "ls")
+                kept = ()  # a glyph placed apart: the word is not kept whole
+        if kept is None and len(placed) > 1:  # seen before, every glyph from a kept mask: one mask from now on
+            x0, y0, union = _one_mask(placed)
+            kept_words[key] = (x0 - (start >> 6), y0 - whole_y, union, min(glyph[3] for glyph in placed) - start,
+                               min(glyph[4] for glyph in placed) - item.y)
+            paint_mask((x0, y0), union, ink)
+            continue
+        if kept is False and len(placed) > 1:  # seen for the first time: kept whole only if it comes again
+            if len(kept_words) >= KEPT_LINES:  # bounded, as the lines
+                kept_words.clear()
+            kept_words[key] = None
+        for x, y, mask, _, _ in placed:  # (one-bit masks of one ink: the order does not change a pixel)
+            paint_mask((x, y), mask, ink)
+    return True
+
+
+_TOKENS = re.compile(r" +|[^ ]+")  # a line's words and the spaces between them
+_LOWEST_TOP = -(1 << 20)  # below any glyph's top (spaces have none)
 
 
 KEPT_LINES = 4096  # one-bit lines kept as one mask each, per font file and size
