@@ -17,7 +17,7 @@ from convgif.render.labels import label
 from convgif.render.layout_common import elide
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.paint import pil_paint
-from convgif.render.primitives import ELLIPSIS, fmt_number
+from convgif.render.primitives import ELLIPSIS, Text, fmt_number
 
 
 def whole_line_elide(terms, prefix, tail, result, room, joiner=" + ", *, size=13, language="en"):
@@ -147,6 +147,29 @@ def test_scatter_frames_do_not_recompute_the_running_sum_for_each_step(monkeypat
         np.testing.assert_array_equal(alone.accumulated, streamed[index].accumulated)
         np.testing.assert_array_equal(alone.accumulated_output, streamed[index].accumulated_output)
     assert len(sums) == 3  # once a step read
+
+
+def test_marks_unchanged_from_the_last_frame_are_left_painted(monkeypatch):
+    """A kernel slice the layout keeps (the very same marks every step of an output channel) is painted once and
+    left on the running image while it stays, instead of painted and taken off again for every frame; it is let go
+    when it changes and when done cells are painted where it is (here a done cell made to cover its label every few
+    steps), and every frame is still the plain frame."""
+    from convgif.render import view as view_module
+    from convgif.render.primitives import Rect
+
+    view = make_view()
+    label = next(m for m in view.layout.transient(view.trace.step(0)) if isinstance(m, Text) and "kernel" in m.text)
+    done_cell = view.layout.done_cell
+    over = Rect((int(label.x), int(label.y) - 12, int(label.x) + 30, int(label.y) + 4), fill=(200, 30, 30))
+    monkeypatch.setattr(view.layout, "done_cell", lambda i: done_cell(i) + ([over] if i % 9 == 4 else []))
+    painted = []
+    undoable = view_module.pil_paint_undoable
+    monkeypatch.setattr(view_module, "pil_paint_undoable",
+                        lambda image, marks, **kw: painted.append(label in marks) or undoable(image, marks, **kw))
+    indices = list(range(40)) + [3, 5, 6, 36 + 4, 36 + 5]  # a channel's steps, going back, the next channel
+    for fast, plain in zip(view.frames(indices), plain_frames(view, indices), strict=True):
+        assert np.array_equal(fast, plain)
+    assert 0 < sum(painted) < len(indices) // 3, painted  # painted with the frame's own marks only now and then
 
 
 def test_step_frames_are_the_plain_frames():

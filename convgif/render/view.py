@@ -29,6 +29,65 @@ def _copy_boxes(pixels: np.ndarray, image: Image.Image, boxes) -> None:
         pixels[y0:y1, x0:x1] = read_box(image, (x0, y0, x1, y1))
 
 
+HELD_FEWEST = 6  # marks: a shorter run of unchanged marks is cheaper painted again than held
+
+
+class _Held:
+    """A run of a frame's marks that are the very objects the last frame had at the same places (a kernel slice the
+    layout keeps: every step of an output channel shows it), left painted on the running image and in its array
+    instead of painted and taken off again for every frame. Held only where no mark before it in the frame can
+    reach it (marks after it are painted over it, as before), and let go before done cells are painted under it."""
+
+    def __init__(self, start: int, marks: list, boxes: list, kept: list):
+        self.start, self.stop, self.marks, self.boxes, self.kept = start, start + len(marks), marks, boxes, kept
+
+    @classmethod
+    def hold(cls, marks: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool) -> _Held | None:
+        """The longest run of `marks` that are `previous`'s objects at the same places, painted on `image` and
+        `pixels`; None when there is none long enough, or a mark before it may paint where it does."""
+        best, start = (0, 0), None
+        for i, (mark, before) in enumerate(zip(marks, previous)):
+            if mark is before:
+                if start is None:
+                    start = i
+                if i + 1 - start > best[1] - best[0]:
+                    best = (start, i + 1)
+            else:
+                start = None
+        first, stop = best
+        if stop - first < HELD_FEWEST:
+            return None
+        run = marks[first:stop]
+        boxes = painted_boxes(image.size, run, crisp=crisp)
+        if _meet(painted_boxes(image.size, marks[:first], crisp=crisp), boxes):
+            return None
+        image.load()
+        kept = [(box, image.im.crop(box)) for box in boxes]
+        pil_paint(image, run, crisp_text=crisp, by_word=True)
+        _copy_boxes(pixels, image, boxes)
+        return cls(first, run, boxes, kept)
+
+    def still_in(self, marks: list) -> bool:
+        """Whether `marks` has this run's very objects at the same places."""
+        return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
+
+    def meets(self, boxes: list) -> bool:
+        return _meet(boxes, self.boxes)
+
+    def release(self, image: Image.Image, pixels: np.ndarray) -> None:
+        """Take the run off `image` and `pixels` again; None (what is held after)."""
+        for box, kept in self.kept:
+            image.im.paste(kept, box)
+        _copy_boxes(pixels, image, self.boxes)
+        return None
+
+
+def _meet(boxes: list, others: list) -> bool:
+    """Whether any of `boxes` overlaps any of `others` (x1, y1 exclusive)."""
+    return any(x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1
+               for x0, y0, x1, y1 in boxes for ox0, oy0, ox1, oy1 in others)
+
+
 class View:
     """Frames of a trace whose steps carry `.index` and `.batch`, drawn by a `layout_type` layout at `width` px:
     as tall as the layout needs, or exactly `height` px (`render.aspect`, see layout.fitted_layout)."""
@@ -87,6 +146,8 @@ class View:
         batch = -1
         painted_to = 0  # step index up to which done cells are on `progress`
         crisp = self.theme.crisp_text
+        held: _Held | None = None  # marks left painted from one frame to the next (in `pixels` too)
+        previous: list = []  # the last frame's marks
         for index in step_indices:
             step = self.trace.step(int(index))
             if progress is None or step.batch != batch or step.index < painted_to:
@@ -94,24 +155,36 @@ class View:
                 progress = self._static_image(batch).copy()
                 pixels = np.array(progress)
                 painted_to = batch * self._steps_per_batch
+                held, previous = None, []
+            marks = self.layout.question_marks(step) if question else self.layout.transient(step)
+            if held is not None and not held.still_in(marks):
+                held = held.release(progress, pixels)
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
+                done_boxes = painted_boxes(self.size, done, crisp=crisp)
+                if held is not None and held.meets(done_boxes):  # (done cells lie under a step's marks)
+                    held = held.release(progress, pixels)
                 pil_paint(progress, done, crisp_text=crisp, by_word=True)
                 if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
                     pixels = np.array(progress)
                 else:
-                    _copy_boxes(pixels, progress, painted_boxes(self.size, done, crisp=crisp))
+                    _copy_boxes(pixels, progress, done_boxes)
                 painted_to = step.index
+            if held is None:
+                held = _Held.hold(marks, previous, progress, pixels, crisp)
+            previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
-            # and converting the whole of it took several)
-            marks = self.layout.question_marks(step) if question else self.layout.transient(step)
-            boxes, undo = pil_paint_undoable(progress, marks, crisp_text=crisp)
+            # and converting the whole of it took several); marks held from the last frame are there already
+            rest = marks if held is None else marks[:held.start] + marks[held.stop:]
+            boxes, undo = pil_paint_undoable(progress, rest, crisp_text=crisp)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
             undo()
             frame.flags.writeable = False  # as np.asarray of an image gives it
             yield frame, self.arithmetic_text(marks)
+        if held is not None:
+            held.release(progress, pixels)
         if then_final:
             if progress is None or batch != self._batches - 1:
                 yield self.final_frame_with_text()
