@@ -40,6 +40,7 @@ def dejavu_path(bold: bool = False) -> str:
     return os.path.join(_matplotlib_data(), "fonts", "ttf", name)
 
 
+@functools.cache  # asked for every new line with a character outside ASCII
 def cjk_path(bold: bool = False) -> str:
     return str(FONT_DIR / CJK_FILES[bold])
 
