@@ -258,18 +258,27 @@ def pil_paint(image: Image.Image, primitives: Iterable[Primitive], *, crisp_text
     draw = ImageDraw.Draw(image)
     if crisp_text:
         draw.fontmode = "1"
+    inks: dict[RGB, int] = {}  # what `draw.rectangle` draws a colour with, asked of Pillow once a colour
+
+    def ink(colour: RGB) -> int:
+        found = inks.get(colour)
+        if found is None:
+            found = inks[colour] = draw._getink(colour)[0]  # noqa: SLF001 - as `draw.rectangle` asks for it
+        return found
+
+    rectangle = draw.draw.draw_rectangle  # `draw.rectangle` without its per-call set-up: the same fills and outlines
     for item in primitives:
         if isinstance(item, Rect):
             x0, y0, x1, y1 = item.box
             if x1 <= x0 or y1 <= y0:
                 continue
             if item.fill is not None:
-                draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=item.fill)
+                rectangle((x0, y0, x1 - 1, y1 - 1), ink(item.fill), 1)
             if item.edge is not None and item.dashed:
                 for sx0, sy0, sx1, sy1 in dash_strips(item.box, item.line_width):
-                    draw.rectangle((sx0, sy0, sx1 - 1, sy1 - 1), fill=item.edge)
-            elif item.edge is not None:
-                draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=item.edge, width=item.line_width)
+                    rectangle((sx0, sy0, sx1 - 1, sy1 - 1), ink(item.edge), 1)
+            elif item.edge is not None and item.line_width != 0:
+                rectangle((x0, y0, x1 - 1, y1 - 1), ink(item.edge), 0, item.line_width)
         elif isinstance(item, Text):
             font = pil_font(item.size, item.bold, item.text)
             if "\n" in item.text:  # lines below lines: Pillow's multi-line text
