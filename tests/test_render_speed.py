@@ -152,8 +152,8 @@ def test_scatter_frames_do_not_recompute_the_running_sum_for_each_step(monkeypat
 def test_marks_unchanged_from_the_last_frame_are_left_painted(monkeypatch):
     """A kernel slice the layout keeps (the very same marks every step of an output channel) is painted once and
     left on the running image while it stays, instead of painted and taken off again for every frame; it is let go
-    when it changes and when done cells are painted where it is (here a done cell made to cover its label every few
-    steps), and every frame is still the plain frame."""
+    when it changes, when done cells are painted where it is and when a mark before it in the frame reaches it (here
+    made to cover its label every few steps), and every frame is still the plain frame."""
     from convgif.render import view as view_module
     from convgif.render.primitives import Rect
 
@@ -162,6 +162,11 @@ def test_marks_unchanged_from_the_last_frame_are_left_painted(monkeypatch):
     done_cell = view.layout.done_cell
     over = Rect((int(label.x), int(label.y) - 12, int(label.x) + 30, int(label.y) + 4), fill=(200, 30, 30))
     monkeypatch.setattr(view.layout, "done_cell", lambda i: done_cell(i) + ([over] if i % 9 == 4 else []))
+    transient = view.layout.transient  # and, every few steps, a mark before it in the frame reaching over it
+    first = Rect((int(label.x) + 10, int(label.y) - 8, int(label.x) + 50, int(label.y) + 2), fill=(30, 30, 200))
+    monkeypatch.setattr(view.layout, "transient",
+                        lambda step: (lambda marks: [first, *marks[1:]] if step.index % 11 == 7 else marks)(
+                            transient(step)))
     painted = []
     undoable = view_module.pil_paint_undoable
     monkeypatch.setattr(view_module, "pil_paint_undoable",

@@ -330,18 +330,12 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     if crisp and len(item.text) <= LONGEST_KEPT_LINE:
         # a one-bit line's glyphs fall on pixels fixed by its text, alignment and origin's fraction of a pixel
         composed_key = (item.text, item.align, item.x - whole, item.y - whole_y)
-        composed = setter.lines.get(composed_key, False)
-        if composed:
-            dx, dy, union, lowest_start, lowest_y = composed
-            if whole * 64 + lowest_start >= 0 and item.y + lowest_y >= 0:  # as every glyph was placed
-                draw.draw.draw_bitmap((whole + dx, whole_y + dy), union, draw._getink(item.colour)[0])  # noqa: SLF001
+        kept = _sighting(setter.lines, composed_key)
+        if kept is not True:
+            if kept and _draw_kept(draw.draw.draw_bitmap, kept, whole, whole_y, whole * 64, item.y,
+                                   draw._getink(item.colour)[0]):  # noqa: SLF001
                 return True
-            composed_key = None
-        elif composed is False:  # seen for the first time: kept whole only if it comes again
-            if len(setter.lines) >= KEPT_LINES:  # bounded: memory stays flat however many numbers a scene shows
-                setter.lines.clear()
-            setter.lines[composed_key] = None
-            composed_key = None
+            composed_key = None  # the first time (or where a glyph would fall off the image): glyph by glyph
     elif crisp and _draw_words(draw, item, setter):  # a longer one-bit line: new each step, its words are not
         return True
     pieces = setter.pieces(item.text)
@@ -369,23 +363,59 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
             continue
         start, y = origin + at, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
         if piece.whole_pens and start >= 0 and y >= 0:  # one-bit, whole-pixel pens: one of four kept masks
-            top = int(y)
-            mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
+            glyph = _placed(piece, start, y)
             if composed_key is None:
-                paint_mask(((start >> 6) + dx, top + dy), mask, ink)
+                paint_mask(glyph[:2], glyph[2], ink)
             else:
-                placed.append(((start >> 6) + dx, top + dy, mask, start, y))
+                placed.append(glyph)
         else:  # smooth text always; a one-bit glyph this cannot place (then the line is not kept whole)
             draw_line(draw, start / 64, y, piece.text, item.colour, setter.font, "ls")
             composed_key = None
-    if composed_key is not None and placed:  # every glyph from a kept mask: set as one mask, kept, drawn at once
-        x0, y0, union = _one_mask(placed)
-        setter.lines[composed_key] = (x0 - whole, y0 - whole_y, union, min(glyph[3] for glyph in placed) - whole * 64,
-                                      min(glyph[4] for glyph in placed) - item.y)
-        paint_mask((x0, y0), union, ink)
+    if composed_key is not None and placed:  # seen before, every glyph from a kept mask: one mask from now on
+        _keep(setter.lines, composed_key, placed, whole, whole_y, whole * 64, item.y, paint_mask, ink)
     else:  # (one-bit masks of one ink: the order they are drawn in does not change a pixel)
         for x, y, mask, _, _ in placed:
             paint_mask((x, y), mask, ink)
+    return True
+
+
+def _placed(piece, start: int, y: float) -> tuple:
+    """(x, y, mask, start, baseline) of a one-bit glyph whose pen starts at `start` (1/64 px) on baseline `y`: one
+    of its four kept masks (`fonts.Piece.mask`), where Pillow puts it."""
+    top = int(y)
+    mask, (dx, dy) = piece.mask(start & 63 >= 32, (y - top) * 64 >= 32.5)
+    return (start >> 6) + dx, top + dy, mask, start, y
+
+
+def _sighting(kept: dict, key: tuple):
+    """What `kept` (a font size's one-bit lines or words, each set as one mask) holds for `key`: its mask (drawn with
+    `_draw_kept`), True when it came once before (keep it now: `_keep`), or False the first time (noted: most
+    numbers come once, and setting their glyphs as one mask would cost more than it saves)."""
+    found = kept.get(key, False)
+    if found is False:
+        if len(kept) >= KEPT_LINES:  # bounded: memory stays flat however many numbers a scene shows
+            kept.clear()
+        kept[key] = None
+    return True if found is None else found
+
+
+def _keep(kept: dict, key: tuple, placed: list[tuple], x: int, y: int, start: int, baseline: float, paint_mask,
+          ink) -> None:
+    """Set the `placed` glyphs (`_placed`) as one mask, keep it under `key` by where it lies from (x, y) and how far
+    its glyphs' starts and baselines reach from `start` and `baseline` (`_draw_kept`), and draw it."""
+    x0, y0, union = _one_mask(placed)
+    kept[key] = (x0 - x, y0 - y, union, min(glyph[3] for glyph in placed) - start,
+                 min(glyph[4] for glyph in placed) - baseline)
+    paint_mask((x0, y0), union, ink)
+
+
+def _draw_kept(paint_mask, found: tuple, x: int, y: int, start: int, baseline: float, ink) -> bool:
+    """Draw a kept mask (`_keep`) for a line or word at (x, y), its pens from `start`, on `baseline`; False (nothing
+    drawn) where a glyph's start or baseline would be left of or above the image, where Pillow's rounding differs."""
+    dx, dy, union, lowest_start, lowest_baseline = found
+    if start + lowest_start < 0 or baseline + lowest_baseline < 0:
+        return False
+    paint_mask((x + dx, y + dy), union, ink)
     return True
 
 
@@ -434,33 +464,20 @@ def _draw_words(draw: ImageDraw.ImageDraw, item: Text, setter) -> bool:
             continue
         start = origin + at
         key = (token, start & 63, fraction_y, bitmap_top, box_top)
-        kept = kept_words.get(key, False)
-        if kept:
-            dx, dy, union, lowest_start, lowest_y = kept
-            if start + lowest_start >= 0 and item.y + lowest_y >= 0:  # as every glyph was placed
-                paint_mask(((start >> 6) + dx, whole_y + dy), union, ink)
-                continue
-            kept = ()  # drawn glyph by glyph here, and kept as it is
+        kept = _sighting(kept_words, key) if len(glyphs) > 1 else False
+        if kept is not True and kept and _draw_kept(paint_mask, kept, start >> 6, whole_y, start, item.y, ink):
+            continue
         placed = []  # (x, y, mask, start, baseline) of each glyph drawn from a kept mask
         for piece, offset in glyphs:
             glyph_start, y = start + offset, item.y + (bitmap_top - piece.bitmap_top) - (box_top - piece.box_top)
             if piece.whole_pens and glyph_start >= 0 and y >= 0:  # one of the glyph's four kept masks
-                top = int(y)
-                mask, (dx, dy) = piece.mask(glyph_start & 63 >= 32, (y - top) * 64 >= 32.5)
-                placed.append(((glyph_start >> 6) + dx, top + dy, mask, glyph_start, y))
+                placed.append(_placed(piece, glyph_start, y))
             else:
                 draw_line(draw, glyph_start / 64, y, piece.text, item.colour, setter.font, "ls")
-                kept = ()  # a glyph placed apart: the word is not kept whole
-        if kept is None and len(placed) > 1:  # seen before, every glyph from a kept mask: one mask from now on
-            x0, y0, union = _one_mask(placed)
-            kept_words[key] = (x0 - (start >> 6), y0 - whole_y, union, min(glyph[3] for glyph in placed) - start,
-                               min(glyph[4] for glyph in placed) - item.y)
-            paint_mask((x0, y0), union, ink)
+                kept = False  # a glyph placed apart: the word is not kept whole
+        if kept is True:  # seen before, every glyph from a kept mask: one mask from now on
+            _keep(kept_words, key, placed, start >> 6, whole_y, start, item.y, paint_mask, ink)
             continue
-        if kept is False and len(placed) > 1:  # seen for the first time: kept whole only if it comes again
-            if len(kept_words) >= KEPT_LINES:  # bounded, as the lines
-                kept_words.clear()
-            kept_words[key] = None
         for x, y, mask, _, _ in placed:  # (one-bit masks of one ink: the order does not change a pixel)
             paint_mask((x, y), mask, ink)
     return True
@@ -474,11 +491,15 @@ KEPT_LINES = 4096  # one-bit lines kept as one mask each, per font file and size
 LONGEST_KEPT_LINE = 24  # characters: a cell's number, a word or a short label; a longer line is new each frame
 
 
-def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False):
+def pil_paint_undoable(image: Image.Image, primitives: list[Primitive], *, crisp_text: bool = False,
+                       covers: list[tuple[int, int, int, int]] | None = None):
     """`pil_paint`, returning the boxes it may have painted in (`painted_boxes`) and a function that puts back the
     pixels it painted over: a frame's marks are painted onto the running image and taken off again once the frame is
-    read, where copying the whole image for each frame was the largest part of a small frame's drawing time."""
-    boxes = painted_boxes(image.size, primitives, crisp=crisp_text)
+    read, where copying the whole image for each frame was the largest part of a small frame's drawing time.
+    `covers`: the primitives' `mark_covers`, when the caller has them."""
+    if covers is None:
+        covers = mark_covers(image.size, primitives, crisp=crisp_text)
+    boxes = merged_boxes(covers)
     image.load()
     kept = [(box, image.im.crop(box)) for box in boxes]  # the core image: a Pillow Image round each costs more
     pil_paint(image, primitives, crisp_text=crisp_text, by_word=True)
@@ -508,7 +529,13 @@ def painted_boxes(size: tuple[int, int], primitives: Iterable[Primitive], *, cri
                   ) -> list[tuple[int, int, int, int]]:
     """A few boxes (x1, y1 exclusive) inside an image of `size` that hold every pixel `pil_paint` may paint for
     `primitives`: a box round each primitive, larger than what it can cover, overlapping ones merged."""
-    return _merged(_cover(size, item, crisp) for item in primitives)
+    return merged_boxes(mark_covers(size, primitives, crisp=crisp))
+
+
+def mark_covers(size: tuple[int, int], primitives: Iterable[Primitive], *, crisp: bool | None = None
+                ) -> list[tuple[int, int, int, int]]:
+    """A box (x1, y1 exclusive) round each primitive, holding every pixel `pil_paint` may paint for it."""
+    return [_cover(size, item, crisp) for item in primitives]
 
 
 SHORT_TEXT = 16  # characters: a word or number is measured (cached) to bound its box; a longer line gets its band
@@ -551,7 +578,7 @@ def _text_reach(text: str, px: int, bold: bool, align: str, crisp: bool | None
     return left, -gy1 * px - 2, right, -gy0 * px + 2
 
 
-def _merged(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+def merged_boxes(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """The boxes, top to bottom, with each run whose rows overlap replaced by the box round it (a frame's marks
     become a box or two: a grid's window and cells, the arithmetic lines under the grids)."""
     out: list[list[int]] = []

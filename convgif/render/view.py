@@ -15,7 +15,9 @@ import numpy as np
 from PIL import Image
 
 from convgif.render.layout import Layout, fitted_layout
-from convgif.render.paint import mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box
+from convgif.render.paint import (
+    merged_boxes, mark_covers, mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box,
+)
 from convgif.render.primitives import Box, Text
 from convgif.render.theme import RGB, Theme, get_theme
 
@@ -35,16 +37,18 @@ HELD_FEWEST = 6  # marks: a shorter run of unchanged marks is cheaper painted ag
 class _Held:
     """A run of a frame's marks that are the very objects the last frame had at the same places (a kernel slice the
     layout keeps: every step of an output channel shows it), left painted on the running image and in its array
-    instead of painted and taken off again for every frame. Held only where no mark before it in the frame can
+    instead of painted and taken off again for every frame. Held only while no mark before it in the frame can
     reach it (marks after it are painted over it, as before), and let go before done cells are painted under it."""
 
     def __init__(self, start: int, marks: list, boxes: list, kept: list):
         self.start, self.stop, self.marks, self.boxes, self.kept = start, start + len(marks), marks, boxes, kept
 
     @classmethod
-    def hold(cls, marks: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool) -> _Held | None:
-        """The longest run of `marks` that are `previous`'s objects at the same places, painted on `image` and
-        `pixels`; None when there is none long enough, or a mark before it may paint where it does."""
+    def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
+             ) -> _Held | None:
+        """The longest run of `marks` (their `mark_covers`: `covers`) that are `previous`'s objects at the same
+        places, painted on `image` and `pixels`; None when there is none long enough, or a mark before it may paint
+        where it does."""
         best, start = (0, 0), None
         for i, (mark, before) in enumerate(zip(marks, previous)):
             if mark is before:
@@ -58,8 +62,8 @@ class _Held:
         if stop - first < HELD_FEWEST:
             return None
         run = marks[first:stop]
-        boxes = painted_boxes(image.size, run, crisp=crisp)
-        if _meet(painted_boxes(image.size, marks[:first], crisp=crisp), boxes):
+        boxes = merged_boxes(covers[first:stop])
+        if _meet(covers[:first], boxes):
             return None
         image.load()
         kept = [(box, image.im.crop(box)) for box in boxes]
@@ -67,9 +71,10 @@ class _Held:
         _copy_boxes(pixels, image, boxes)
         return cls(first, run, boxes, kept)
 
-    def still_in(self, marks: list) -> bool:
-        """Whether `marks` has this run's very objects at the same places."""
-        return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
+    def still_in(self, marks: list, covers: list) -> bool:
+        """Whether `marks` has this run's very objects at the same places, and none before them can reach them."""
+        return (len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
+                and not _meet(covers[:self.start], self.boxes))
 
     def meets(self, boxes: list) -> bool:
         return _meet(boxes, self.boxes)
@@ -157,7 +162,8 @@ class View:
                 painted_to = batch * self._steps_per_batch
                 held, previous = None, []
             marks = self.layout.question_marks(step) if question else self.layout.transient(step)
-            if held is not None and not held.still_in(marks):
+            covers = mark_covers(self.size, marks, crisp=crisp)
+            if held is not None and not held.still_in(marks, covers):
                 held = held.release(progress, pixels)
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
@@ -171,13 +177,16 @@ class View:
                     _copy_boxes(pixels, progress, done_boxes)
                 painted_to = step.index
             if held is None:
-                held = _Held.hold(marks, previous, progress, pixels, crisp)
+                held = _Held.hold(marks, covers, previous, progress, pixels, crisp)
             previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
             # and converting the whole of it took several); marks held from the last frame are there already
-            rest = marks if held is None else marks[:held.start] + marks[held.stop:]
-            boxes, undo = pil_paint_undoable(progress, rest, crisp_text=crisp)
+            painted, painted_covers = marks, covers
+            if held is not None:
+                painted = marks[:held.start] + marks[held.stop:]
+                painted_covers = covers[:held.start] + covers[held.stop:]
+            boxes, undo = pil_paint_undoable(progress, painted, crisp_text=crisp, covers=painted_covers)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
             undo()
