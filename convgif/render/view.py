@@ -71,10 +71,9 @@ class _Held:
         _copy_boxes(pixels, image, boxes)
         return cls(first, run, boxes, kept)
 
-    def still_in(self, marks: list, covers: list) -> bool:
-        """Whether `marks` has this run's very objects at the same places, and none before them can reach them."""
-        return (len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
-                and not _meet(covers[:self.start], self.boxes))
+    def same(self, marks: list) -> bool:
+        """Whether `marks` has this run's very objects at the same places."""
+        return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
 
     def meets(self, boxes: list) -> bool:
         return _meet(boxes, self.boxes)
@@ -162,9 +161,11 @@ class View:
                 painted_to = batch * self._steps_per_batch
                 held, previous = None, []
             marks = self.layout.question_marks(step) if question else self.layout.transient(step)
-            covers = mark_covers(self.size, marks, crisp=crisp)
-            if held is not None and not held.still_in(marks, covers):
-                held = held.release(progress, pixels)
+            before = None  # covers of the marks before a held run (the run's own are known)
+            if held is not None:
+                before = mark_covers(self.size, marks[:held.start], crisp=crisp) if held.same(marks) else None
+                if before is None or held.meets(before):  # changed, or a mark before it reaches it now
+                    held, before = held.release(progress, pixels), None
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
                 done_boxes = painted_boxes(self.size, done, crisp=crisp)
@@ -177,15 +178,19 @@ class View:
                     _copy_boxes(pixels, progress, done_boxes)
                 painted_to = step.index
             if held is None:
+                covers = mark_covers(self.size, marks, crisp=crisp)
                 held = _Held.hold(marks, covers, previous, progress, pixels, crisp)
+                if held is not None:
+                    before = covers[:held.start]
             previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
             # and converting the whole of it took several); marks held from the last frame are there already
-            painted, painted_covers = marks, covers
-            if held is not None:
+            if held is None:
+                painted, painted_covers = marks, covers
+            else:
                 painted = marks[:held.start] + marks[held.stop:]
-                painted_covers = covers[:held.start] + covers[held.stop:]
+                painted_covers = before + mark_covers(self.size, marks[held.stop:], crisp=crisp)
             boxes, undo = pil_paint_undoable(progress, painted, crisp_text=crisp, covers=painted_covers)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
