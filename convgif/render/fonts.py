@@ -512,6 +512,18 @@ class PieceSetter:
         self._pieces[text] = piece
         return piece
 
+    def pens(self, pieces: list[Piece]) -> tuple[list[int], int]:
+        """Each piece's pen position when set one after another, and where the pen ends, in 1/64 px: their advances
+        plus the kerning across each join."""
+        pens, pen, last = [], 0, None
+        for piece in pieces:
+            if last is not None:
+                pen += self.kern64(last + piece.first)
+            pens.append(pen)
+            pen += piece.width64
+            last = piece.last
+        return pens, pen
+
     def word(self, text: str) -> tuple | None:
         """A word of a line (no spaces) or the spaces between two, measured as `pieces` cuts it: (its advance in
         1/64 px, its pieces' highest box top and bitmap top, and (piece, pen position in 1/64 px) of each piece;
@@ -526,15 +538,9 @@ class PieceSetter:
             pieces = self.pieces(text)
             word = None
             if pieces is not None:
-                glyphs, pen, last = [], 0, None
-                for piece in pieces:
-                    if last is not None:
-                        pen += self.kern64(last + piece.first)
-                    glyphs.append((piece, pen))
-                    pen += piece.width64
-                    last = piece.last
-                word = (pen, max(piece.box_top for piece in pieces), max(piece.bitmap_top for piece in pieces),
-                        tuple(glyphs))
+                pens, advance = self.pens(pieces)
+                word = (advance, max(piece.box_top for piece in pieces), max(piece.bitmap_top for piece in pieces),
+                        tuple(zip(pieces, pens)))
         self._words[text] = word
         return word
 

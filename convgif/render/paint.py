@@ -341,16 +341,10 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
     pieces = setter.pieces(item.text)
     if pieces is None:
         return False
-    pens, pen, last = [], 0, None  # each piece's pen position, in 1/64 px
-    for piece in pieces:
-        if last is not None:
-            pen += setter.kern64(last + piece.first)
-        pens.append(pen)
-        pen += piece.width64
-        last = piece.last
+    pens, pen = setter.pens(pieces)  # each piece's pen position, in 1/64 px
     trailing = len(item.text) - len(item.text.rstrip(" "))
     if trailing:  # spaces after the last piece: no ink, but part of the line's advance
-        pen += setter.kern64(last + " ") + pen64(piece_width(path, item.size, " " * trailing, crisp))
+        pen += setter.kern64(pieces[-1].last + " ") + pen64(piece_width(path, item.size, " " * trailing, crisp))
     box_top = max([piece.box_top for piece in pieces])
     bitmap_top = max([piece.bitmap_top for piece in pieces])
     anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
