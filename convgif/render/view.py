@@ -40,8 +40,9 @@ class _Held:
     instead of painted and taken off again for every frame. Held only while no mark before it in the frame can
     reach it (marks after it are painted over it, as before), and let go before done cells are painted under it."""
 
-    def __init__(self, start: int, marks: list, boxes: list, kept: list):
-        self.start, self.stop, self.marks, self.boxes, self.kept = start, start + len(marks), marks, boxes, kept
+    def __init__(self, start: int, marks: list, covers: list, boxes: list, kept: list):
+        self.start, self.stop, self.marks, self.kept = start, start + len(marks), marks, kept
+        self.covers, self.boxes = covers, boxes  # each mark's box, and those merged (what is kept and put back)
 
     @classmethod
     def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
@@ -62,21 +63,22 @@ class _Held:
         if stop - first < HELD_FEWEST:
             return None
         run = marks[first:stop]
-        boxes = merged_boxes(covers[first:stop])
-        if _meet(covers[:first], boxes):
+        if _meet(covers[:first], covers[first:stop]):
             return None
+        boxes = merged_boxes(covers[first:stop])
         image.load()
         kept = [(box, image.im.crop(box)) for box in boxes]
         pil_paint(image, run, crisp_text=crisp, by_word=True)
         _copy_boxes(pixels, image, boxes)
-        return cls(first, run, boxes, kept)
+        return cls(first, run, covers[first:stop], boxes, kept)
 
     def same(self, marks: list) -> bool:
         """Whether `marks` has this run's very objects at the same places."""
         return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
 
     def meets(self, boxes: list) -> bool:
-        return _meet(boxes, self.boxes)
+        """Whether any of `boxes` overlaps a mark of the run."""
+        return _meet(boxes, self.covers)
 
     def release(self, image: Image.Image, pixels: np.ndarray) -> None:
         """Take the run off `image` and `pixels` again; None (what is held after)."""
