@@ -177,6 +177,27 @@ def test_marks_unchanged_from_the_last_frame_are_left_painted(monkeypatch):
     assert 0 < sum(painted) < len(indices) // 3, painted  # painted with the frame's own marks only now and then
 
 
+def test_a_scatter_kernel_slice_stays_painted_while_the_input_cell_moves(monkeypatch):
+    """The scatter view keeps its kernel slice the same marks for every element of an input channel, so it is
+    painted with a frame's own marks once and then left painted, while the current input cell walks the input grid
+    beside it (a text's box is generous: compared with the band round the slice, cells near it seemed to reach it)."""
+    from convgif.engine import scatter_trace
+    from convgif.render import view as view_module
+    from convgif.render.layout_transpose import ScatterLayout
+
+    rng = np.random.default_rng(5)
+    trace = scatter_trace(rng.integers(-9, 10, (1, 1, 3, 3)).astype(float),
+                          rng.integers(-9, 10, (1, 1, 3, 3)).astype(float), stride=2, padding=1)
+    view = View(trace, ScatterLayout, theme=get_theme("light"))
+    label = next(m for m in view.layout.transient(trace.step(0)) if isinstance(m, Text) and "kernel" in m.text)
+    painted = []
+    undoable = view_module.pil_paint_undoable
+    monkeypatch.setattr(view_module, "pil_paint_undoable",
+                        lambda image, marks, **kw: painted.append(label in marks) or undoable(image, marks, **kw))
+    assert len(list(view.frames(range(len(trace))))) == 9
+    assert sum(painted) == 1, painted
+
+
 def test_step_frames_are_the_plain_frames():
     """A guard: every step, steps skipped (done cells caught up), going back, and the next batch element."""
     view = make_view()
@@ -192,8 +213,9 @@ def test_step_frames_are_the_plain_frames():
 @pytest.mark.parametrize("crisp", [False, True])
 def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
     """A guard for the boxes a frame's marks are read back from: glyphs that ink far outside their advance (wide,
-    tall, deep, combining) at sizes and sub-pixel starts, each alignment, smooth and one-bit."""
-    from convgif.render.paint import painted_boxes
+    tall, deep, combining) at sizes and sub-pixel starts, each alignment, smooth and one-bit; and the boxes of a
+    text's own glyphs (`ink_covers`) that tell whether a held run of marks can be reached."""
+    from convgif.render.paint import ink_covers, painted_boxes
     from convgif.render.primitives import Text
 
     texts = ["Ǻ", "ŷ", "g|", "\u0301a", "a\u0301", "∫", "WWW", "0.5×(−1)", "通道", "…12 more…", "Ψ̃", "ﬃ", "—"]
@@ -210,6 +232,9 @@ def test_painted_boxes_hold_every_pixel_a_text_paints(crisp):
                     (x0, y0, x1, y1), = painted_boxes(image.size, [item], crisp=mode)
                     assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align, mode)
                     assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align, mode)
+                (x0, y0, x1, y1), = ink_covers(image.size, [item], crisp=crisp)  # its own glyphs' box
+                assert x0 <= inked[:, 1].min() and inked[:, 1].max() < x1, (text, size, align, "ink")
+                assert y0 <= inked[:, 0].min() and inked[:, 0].max() < y1, (text, size, align, "ink")
 
 
 @pytest.mark.parametrize("bold", [False, True])

@@ -16,7 +16,7 @@ from PIL import Image
 
 from convgif.render.layout import Layout, fitted_layout
 from convgif.render.paint import (
-    merged_boxes, mark_covers, mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box,
+    ink_covers, mark_covers, merged_boxes, mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box,
 )
 from convgif.render.primitives import Box, Text
 from convgif.render.theme import RGB, Theme, get_theme
@@ -40,9 +40,10 @@ class _Held:
     instead of painted and taken off again for every frame. Held only while no mark before it in the frame can
     reach it (marks after it are painted over it, as before), and let go before done cells are painted under it."""
 
-    def __init__(self, start: int, marks: list, covers: list, boxes: list, kept: list):
+    def __init__(self, start: int, marks: list, covers: list, inks: list, boxes: list, kept: list):
         self.start, self.stop, self.marks, self.kept = start, start + len(marks), marks, kept
-        self.covers, self.boxes = covers, boxes  # each mark's box, and those merged (what is kept and put back)
+        # each mark's box (`mark_covers`) and its inked box (`ink_covers`), and the boxes kept and put back
+        self.covers, self.inks, self.boxes = covers, inks, boxes
 
     @classmethod
     def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
@@ -63,22 +64,27 @@ class _Held:
         if stop - first < HELD_FEWEST:
             return None
         run = marks[first:stop]
-        if _meet(covers[:first], covers[first:stop]):
+        inks = ink_covers(image.size, run, crisp=crisp)
+        if _meet(ink_covers(image.size, marks[:first], crisp=crisp), inks):
             return None
         boxes = merged_boxes(covers[first:stop])
         image.load()
         kept = [(box, image.im.crop(box)) for box in boxes]
         pil_paint(image, run, crisp_text=crisp, by_word=True)
         _copy_boxes(pixels, image, boxes)
-        return cls(first, run, covers[first:stop], boxes, kept)
+        return cls(first, run, covers[first:stop], inks, boxes, kept)
 
     def same(self, marks: list) -> bool:
         """Whether `marks` has this run's very objects at the same places."""
         return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
 
     def meets(self, boxes: list) -> bool:
-        """Whether any of `boxes` overlaps a mark of the run."""
+        """Whether any of `boxes` overlaps a mark of the run (its `mark_covers`)."""
         return _meet(boxes, self.covers)
+
+    def reached_by(self, marks: list, image_size: tuple[int, int], crisp: bool) -> bool:
+        """Whether any of `marks` (those before the run in a frame) can ink where the run inks."""
+        return _meet(ink_covers(image_size, marks, crisp=crisp), self.inks)
 
     def release(self, image: Image.Image, pixels: np.ndarray) -> None:
         """Take the run off `image` and `pixels` again; None (what is held after)."""
@@ -163,11 +169,8 @@ class View:
                 painted_to = batch * self._steps_per_batch
                 held, previous = None, []
             marks = self.layout.question_marks(step) if question else self.layout.transient(step)
-            before = None  # covers of the marks before a held run (the run's own are known)
-            if held is not None:
-                before = mark_covers(self.size, marks[:held.start], crisp=crisp) if held.same(marks) else None
-                if before is None or held.meets(before):  # changed, or a mark before it reaches it now
-                    held, before = held.release(progress, pixels), None
+            if held is not None and (not held.same(marks) or held.reached_by(marks[:held.start], self.size, crisp)):
+                held = held.release(progress, pixels)  # changed, or a mark before it reaches it now
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
                 done_boxes = painted_boxes(self.size, done, crisp=crisp)
@@ -179,11 +182,10 @@ class View:
                 else:
                     _copy_boxes(pixels, progress, done_boxes)
                 painted_to = step.index
+            covers = None
             if held is None:
                 covers = mark_covers(self.size, marks, crisp=crisp)
                 held = _Held.hold(marks, covers, previous, progress, pixels, crisp)
-                if held is not None:
-                    before = covers[:held.start]
             previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
@@ -191,8 +193,9 @@ class View:
             if held is None:
                 painted, painted_covers = marks, covers
             else:
-                painted = marks[:held.start] + marks[held.stop:]
-                painted_covers = before + mark_covers(self.size, marks[held.stop:], crisp=crisp)
+                painted, painted_covers = marks[:held.start] + marks[held.stop:], None
+                if covers is not None:  # (just held: measured already)
+                    painted_covers = covers[:held.start] + covers[held.stop:]
             boxes, undo = pil_paint_undoable(progress, painted, crisp_text=crisp, covers=painted_covers)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
