@@ -64,15 +64,16 @@ class _Held:
         if stop - first < HELD_FEWEST:
             return None
         run = marks[first:stop]
-        inks = ink_covers(image.size, run, crisp=crisp)
-        if _meet(ink_covers(image.size, marks[:first], crisp=crisp), inks):
+        held = cls(first, run, covers[first:stop], ink_covers(image.size, run, crisp=crisp), [], [])
+        if held.reached_by(marks[:first], covers[:first], image.size, crisp):
             return None
         boxes = merged_boxes(covers[first:stop])
         image.load()
         kept = [(box, image.im.crop(box)) for box in boxes]
         pil_paint(image, run, crisp_text=crisp, by_word=True)
         _copy_boxes(pixels, image, boxes)
-        return cls(first, run, covers[first:stop], inks, boxes, kept)
+        held.boxes, held.kept = boxes, kept
+        return held
 
     def same(self, marks: list) -> bool:
         """Whether `marks` has this run's very objects at the same places."""
@@ -82,9 +83,11 @@ class _Held:
         """Whether any of `boxes` overlaps a mark of the run (its `mark_covers`)."""
         return _meet(boxes, self.covers)
 
-    def reached_by(self, marks: list, image_size: tuple[int, int], crisp: bool) -> bool:
-        """Whether any of `marks` (those before the run in a frame) can ink where the run inks."""
-        return _meet(ink_covers(image_size, marks, crisp=crisp), self.inks)
+    def reached_by(self, marks: list, covers: list, image_size: tuple[int, int], crisp: bool) -> bool:
+        """Whether any of `marks` (those before the run in a frame; their `mark_covers`: `covers`) can ink where the
+        run inks: told by their own glyphs' boxes where the room round them reaches the run's."""
+        return any(_meet([cover], self.covers) and _meet(ink_covers(image_size, [mark], crisp=crisp), self.inks)
+                   for mark, cover in zip(marks, covers))
 
     def release(self, image: Image.Image, pixels: np.ndarray) -> None:
         """Take the run off `image` and `pixels` again; None (what is held after)."""
@@ -169,8 +172,11 @@ class View:
                 painted_to = batch * self._steps_per_batch
                 held, previous = None, []
             marks = self.layout.question_marks(step) if question else self.layout.transient(step)
-            if held is not None and (not held.same(marks) or held.reached_by(marks[:held.start], self.size, crisp)):
-                held = held.release(progress, pixels)  # changed, or a mark before it reaches it now
+            before = None  # covers of the marks before a held run (the run's own are known)
+            if held is not None:
+                before = mark_covers(self.size, marks[:held.start], crisp=crisp) if held.same(marks) else None
+                if before is None or held.reached_by(marks[:held.start], before, self.size, crisp):
+                    held, before = held.release(progress, pixels), None  # changed, or a mark before it reaches it
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
                 done_boxes = painted_boxes(self.size, done, crisp=crisp)
@@ -182,10 +188,11 @@ class View:
                 else:
                     _copy_boxes(pixels, progress, done_boxes)
                 painted_to = step.index
-            covers = None
             if held is None:
                 covers = mark_covers(self.size, marks, crisp=crisp)
                 held = _Held.hold(marks, covers, previous, progress, pixels, crisp)
+                if held is not None:
+                    before = covers[:held.start]
             previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
@@ -193,9 +200,8 @@ class View:
             if held is None:
                 painted, painted_covers = marks, covers
             else:
-                painted, painted_covers = marks[:held.start] + marks[held.stop:], None
-                if covers is not None:  # (just held: measured already)
-                    painted_covers = covers[:held.start] + covers[held.stop:]
+                painted = marks[:held.start] + marks[held.stop:]
+                painted_covers = before + mark_covers(self.size, marks[held.stop:], crisp=crisp)
             boxes, undo = pil_paint_undoable(progress, painted, crisp_text=crisp, covers=painted_covers)
             frame = pixels.copy()
             _copy_boxes(frame, progress, boxes)
