@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -37,6 +37,7 @@ MAX_TALL_HEIGHT = 2400  # grids may grow this tall to show numbers (see Layout.s
 GRIDS_GAP = 12  # between the grids and the step counter
 
 
+KEPT_MADE = 256  # groups of marks a layout keeps made (`Layout.made_once`; a slice of 5×5 weights is ~50 marks)
 QUESTION = "?"  # what each answer of a step reads in a quiz's question frame (`[render] quiz`)
 SLIDE_TEXT_HEIGHT = 740  # px: a fixed-shape frame this tall sets its text at the blog column's sizes; others scale
 # it with their height (1080: × 1.46, so that the smallest text, 11 px in a blog frame, is 16 px; 720: × 0.97)
@@ -121,6 +122,17 @@ class Layout(ABC):
     footer_drawn_last = False
     # True while a quiz's question frame is laid out (`question_marks`): the step's answers read QUESTION
     hide_answers = False
+
+    def made_once(self, key: tuple, make: Callable[[], Iterable[Primitive]]) -> tuple[Primitive, ...]:
+        """The marks `make()` gives, made once per `key` and kept (memory stays flat: at most KEPT_MADE groups): marks
+        every step of a channel shows again (a kernel slice), the very same immutable objects each time, which a
+        view leaves painted while they stay (`view._Held`)."""
+        cache = self.__dict__.setdefault("_made", {})
+        if key not in cache:
+            if len(cache) >= KEPT_MADE:
+                cache.clear()
+            cache[key] = tuple(make())
+        return cache[key]
 
     def __init__(self, trace, *, title: str | None, caption: str | None, theme: Theme, width: int,
                  labels: tuple[str, ...] | None = None, fit: Fit | None = None):

@@ -39,7 +39,6 @@ def contrasting(fill: RGB) -> RGB:
     return BLACK if 0.299 * r + 0.587 * g + 0.114 * b >= 128 else WHITE
 
 
-KEPT_SLICES = 256  # kernel slices a layout keeps drawn (a slice of 5×5 weights is ~50 small primitives)
 
 
 class ConvLayout(Layout):
@@ -700,13 +699,8 @@ class ConvLayout(Layout):
         """A kernel slice in the kernels column: its label and its weights (made once per slice and weights: every
         step of an output channel shows the same slices, and their primitives are immutable)."""
         weights = np.asarray(weights)
-        key = (grid.x, grid.y, out_channel, in_channel, weights.shape, weights.tobytes())
-        cache = self.__dict__.setdefault("_kernel_slices", {})
-        if key not in cache:
-            if len(cache) >= KEPT_SLICES:  # memory stays flat for layers with many channels
-                cache.clear()
-            cache[key] = tuple(self._kernel_slice(grid, out_channel, in_channel, weights))
-        return list(cache[key])
+        key = ("kernel slice", grid.x, grid.y, out_channel, in_channel, weights.shape, weights.tobytes())
+        return list(self.made_once(key, lambda: self._kernel_slice(grid, out_channel, in_channel, weights)))
 
     def _kernel_slice(self, grid: Grid, out_channel: int, in_channel: int, weights) -> list[Primitive]:
         return [Text(grid.x, grid.y - 5, self.kernel_label(out_channel, in_channel), self.sz.label,

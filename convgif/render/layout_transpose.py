@@ -390,9 +390,6 @@ class ZeroInsertionLayout(ConvLayout):
         return list(dict.fromkeys(extra + super().colours()))[:MAX_PALETTE]
 
 
-KEPT_KERNELS = 256  # kernel slices made once per layout
-
-
 class ScatterLayout(Layout):
     """Pixel layout of a scatter trace: input | kernel slices and products | uncropped output with running sums."""
 
@@ -645,20 +642,15 @@ class ScatterLayout(Layout):
     def _kernel(self, j: int, in_channel: int) -> tuple[Primitive, ...]:
         """The kernel slice an input channel scatters into output channel j of its group, its label and the arrow
         to its products: made once (every element of the channel shows the same), so a frame can leave it painted."""
-        cache = self.__dict__.setdefault("_kernels", {})
-        key = (j, in_channel)
-        if key not in cache:
-            if len(cache) >= KEPT_KERNELS:  # memory stays flat for layers with many channels
-                cache.clear()
+        def make() -> list[Primitive]:
             th, kgrid, pgrid = self.theme, self.kernel_grids[j], self.product_grids[j]
             weights = np.asarray(self.trace.weight[in_channel, j]).reshape(kgrid.rows, kgrid.cols)
             x0, y0, x1, y1 = kgrid.outer
             mid = (y0 + y1) // 2 + self.sz.sum // 2 - 1
-            cache[key] = (Text(kgrid.x, kgrid.y - 5, self._kernel_label(in_channel, j), self.sz.label, th.muted_text),
-                          *self._block(kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
-                          Text((x1 + pgrid.x) // 2, mid, "\u2192", self.sz.sum, th.accent, align="center",
-                               bold=True))
-        return cache[key]
+            return [Text(kgrid.x, kgrid.y - 5, self._kernel_label(in_channel, j), self.sz.label, th.muted_text),
+                    *self._block(kgrid, weights, th.kernel, self.weight_value_size, th.kernel_text),
+                    Text((x1 + pgrid.x) // 2, mid, "\u2192", self.sz.sum, th.accent, align="center", bold=True)]
+        return self.made_once(("kernel", j, in_channel), make)
 
     def _block(self, grid: Grid, values: np.ndarray, fill: RGB, size: int | None, colour: RGB,
                shown=lambda text: text) -> list[Primitive]:

@@ -347,8 +347,7 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
         pen += setter.kern64(pieces[-1].last + " ") + pen64(piece_width(path, item.size, " " * trailing, crisp))
     box_top = max([piece.box_top for piece in pieces])
     bitmap_top = max([piece.bitmap_top for piece in pieces])
-    anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
-    origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
+    origin = _origin(item, pen)
     ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
     paint_mask = draw.draw.draw_bitmap
     placed = []  # the second time a line is seen: (x, y, mask, start, baseline) of each glyph, to keep as one mask
@@ -371,6 +370,15 @@ def draw_pieces(draw: ImageDraw.ImageDraw, item: Text) -> bool:
         for x, y, mask, _, _ in placed:
             paint_mask((x, y), mask, ink)
     return True
+
+
+def _origin(item: Text, advance: int) -> int:
+    """Where Pillow's basic layout starts the pen of `item`'s line, in 1/64 px, for a line `advance` (1/64 px) long:
+    its anchor moved back by the whole pixels its alignment asks, plus the anchor's fraction of a pixel rounded as
+    C rounds it."""
+    whole = math.floor(item.x)
+    anchor = {"left": 0, "center": (advance // 2 + 32) >> 6, "right": (advance + 32) >> 6}[item.align]
+    return (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)
 
 
 def _placed(piece, start: int, y: float) -> tuple:
@@ -448,9 +456,8 @@ def _draw_words(draw: ImageDraw.ImageDraw, item: Text, setter) -> bool:
     trailing = len(item.text) - len(item.text.rstrip(" "))
     if trailing:  # spaces after the last word: no ink, but part of the line's advance
         pen += setter.kern64(last + " ") + pen64(piece_width(setter.path, item.size, " " * trailing, True))
-    anchor = {"left": 0, "center": (pen // 2 + 32) >> 6, "right": (pen + 32) >> 6}[item.align]
-    whole, whole_y = math.floor(item.x), math.floor(item.y)
-    origin = (whole - anchor) * 64 + math.floor((item.x - whole) * 64 + 0.5)  # C's round, as Pillow's
+    whole_y = math.floor(item.y)
+    origin = _origin(item, pen)
     ink = draw._getink(item.colour)[0]  # noqa: SLF001 - the ink ImageDraw.text draws with
     paint_mask, kept_words, fraction_y = draw.draw.draw_bitmap, setter.word_masks, item.y - whole_y
     for token, at, (_, _, _, glyphs) in words:
