@@ -315,3 +315,30 @@ def test_cjk_text_is_told_by_its_code_points_at_every_range_edge():
             inside = any(a <= code <= b for a, b in ranges)
             assert has_cjk(f"ab {chr(code)} 12") is inside, hex(code)
     assert not has_cjk("3×(−1) + 0.5 = 2.5 → ŷ") and has_cjk("卷积") and has_cjk("，") and not has_cjk("")
+
+
+# English labels chosen by their count elsewhere (their one-form is another label), so never drawn with a 1
+CHOSEN_BY_COUNT = {"zi_zero_many": "zi_zero_one", "wt_each_many": "wt_each_one"}
+COUNTED_NOUN = re.compile(r"(?<![\d.,])\b1 (?:more )?(?:kernels|channels|steps|values|weights|slices|zeros|cells|"
+                          r"outputs|inputs|taps|neurons|parameters|groups|positions|products|multiply-adds)\b")
+
+
+def test_an_english_count_of_one_takes_the_singular():
+    """Every English label filled with 1 for every number: no "1 kernels", "… 1 more channels", "done · 1 steps"."""
+    from string import Formatter
+
+    from convgif.render.labels import LABELS, label
+
+    wrong = {}
+    for key, texts in LABELS.items():
+        if key in CHOSEN_BY_COUNT:
+            assert CHOSEN_BY_COUNT[key] in LABELS
+            continue
+        fields = {name for _, name, _, _ in Formatter().parse(texts["en"]) if name}
+        text = label("en", key, **dict.fromkeys(fields, 1))
+        if COUNTED_NOUN.search(text):
+            wrong[key] = text
+    assert wrong == {}
+    assert label("en", "kernels_volume", count=3) == "3 kernels, one per output channel"  # many: still plural
+    assert label("en", "done_counter", total="1") == "done \u00b7 1 step"  # a number already written out
+    assert label("zh", "kernels_volume", count=1) == "1 个卷积核，每个输出通道一个"

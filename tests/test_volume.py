@@ -18,6 +18,7 @@ from convgif.errors import SceneError
 from convgif.pipeline import render_scene
 from convgif.render.layout_volume import BOX_ALPHA
 from convgif.render.manifest import frame_items
+from convgif.render.primitives import Text
 from convgif.render.theme import mix
 from convgif.scene import load_scene, parse_scene
 from convgif.sources import build_trace, build_view
@@ -228,3 +229,12 @@ def test_every_theme_paints_only_palette_colours(name, theme):
     for step, pixels in case.pixels().items():
         colours = unique_colours(pixels)
         assert colours <= palette, f"step {step}: {len(colours - palette)} colours off the palette"
+
+
+def test_one_kernel_is_named_in_the_singular():
+    """d02_kernel_slices_volume has one output channel: its kernel bank's heading said "1 kernels"."""
+    scene = load_scene(SCENES / "d02_kernel_slices_volume.toml")
+    view = build_view(scene, build_trace(scene))
+    texts = [item.text for item in view.layout.static(0) if isinstance(item, Text)]
+    assert "1 kernel, one per output channel" in texts
+    assert not any("1 kernels" in text for text in texts)

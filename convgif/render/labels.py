@@ -6,6 +6,8 @@ translation only holds words and the order they go in.
 
 from __future__ import annotations
 
+import string
+
 from convgif.render.labels_stills import STILL_LABELS
 
 LANGUAGES = ("en", "zh")
@@ -35,7 +37,7 @@ LABELS: dict[str, dict[str, str]] = {
     "values_hidden": {"en": " \u00b7 values hidden", "zh": " \u00b7 数值省略"},
     # the volume view (render.view = "volume")
     "volume_front": {"en": "{name} {shape} \u00b7 front: ch 0", "zh": "{name} {shape} \u00b7 正面：通道0"},
-    "kernels_volume": {"en": "{count} kernels, one per output channel", "zh": "{count} 个卷积核，每个输出通道一个"},
+    "kernels_volume": {"en": "{count} {count:kernel|kernels}, one per output channel", "zh": "{count} 个卷积核，每个输出通道一个"},
     "current_kernel": {"en": "current kernel", "zh": "当前卷积核"},
     "channel_layer": {"en": "a layer = a channel", "zh": "一层 = 一个通道"},
     "window_box": {"en": "window through the channels read", "zh": "窗口（穿过所读的通道）"},
@@ -66,9 +68,9 @@ LABELS: dict[str, dict[str, str]] = {
     # counters and the hold frame
     "step_counter": {"en": "step {step} / {total}", "zh": "第 {step} / {total} 步"},
     "batch_counter": {"en": "batch {batch} \u00b7 ", "zh": "批次 {batch} \u00b7 "},
-    "done_counter": {"en": "done \u00b7 {total} steps", "zh": "完成 \u00b7 共 {total} 步"},
+    "done_counter": {"en": "done \u00b7 {total} {total:step|steps}", "zh": "完成 \u00b7 共 {total} 步"},
     "output_complete": {"en": "output {shape} complete", "zh": "输出 {shape} 已完成"},
-    "more_channels": {"en": "\u2026 {count} more channels", "zh": "\u2026 另有 {count} 个通道"},
+    "more_channels": {"en": "\u2026 {count} more {count:channel|channels}", "zh": "\u2026 另有 {count} 个通道"},
     "caption_input": {"en": "Input", "zh": "输入"},  # the default caption's words (convgif.pipeline.scene_caption)
     "caption_output": {"en": "Output", "zh": "输出"},
     "more_terms": {"en": "({count} more)", "zh": "（另 {count} 项）"},
@@ -83,7 +85,7 @@ LABELS: dict[str, dict[str, str]] = {
     "zi_original_kernel": {"en": "original kernel", "zh": "原卷积核"},
     "zi_original_slice": {"en": "original w[{channel}, {out}]", "zh": "原权重 w[{channel}, {out}]"},
     "zi_as_stride1": {"en": " \u00b7 as a stride-1 conv", "zh": " \u00b7 等价于步长 1 的卷积"},
-    "zi_grid_note": {"en": "grid {axis}: {count} values, {zeros} between each, {pad}{extra}: {size} cells",
+    "zi_grid_note": {"en": "grid {axis}: {count} {count:value|values}, {zeros} between each, {pad}{extra}: {size} {size:cell|cells}",
                      "zh": "网格 {axis}：{count} 个值，每两个之间插入 {zeros}，{pad}{extra}：共 {size} 格"},
     "zi_zero_one": {"en": "{count} zero", "zh": "{count} 个零"},
     "zi_zero_many": {"en": "{count} zeros", "zh": "{count} 个零"},
@@ -110,7 +112,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_products_label": {"en": "{times} {value} = products", "zh": "{times} {value} = 乘积"},
     "sc_header_kernel": {"en": "kernel \u00d7 value \u2192 products", "zh": "卷积核 \u00d7 输入值 \u2192 乘积"},
     "sc_header_output": {"en": "output (running sums)", "zh": "输出（累加和）"},
-    "sc_step_line": {"en": "input ch {channel} ({where}) = {value}: {factor} {times} each weight, the {span} products "
+    "sc_step_line": {"en": "input ch {channel} ({where}) = {value}: {factor} {times} each weight, the {span} {span:product|products} "
                            "added into the output",
                      "zh": "输入 通道{channel} ({where}) = {value}：{factor} {times} 每个权重，{span} 个乘积加到输出上"},
     "sc_in_border": {"en": " ({count} in the cropped border)", "zh": "（其中 {count} 个落在被裁掉的边框里）"},
@@ -136,10 +138,26 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+class _LabelFormatter(string.Formatter):
+    """`str.format`, plus a number's word in its number: `{count:kernel|kernels}` is "kernel" when `count` is 1 (or
+    "1", a number already written out), else "kernels" (English; a language without plurals writes no bar)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if str(value) == "1" else many
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _LabelFormatter()
+
+
 def label(language: str, key: str, **values: object) -> str:
-    """The `key` label in `language` (English where that language lacks it), placeholders filled."""
+    """The `key` label in `language` (English where that language lacks it), placeholders filled; a placeholder
+    `{name:one|many}` is the word for `name`'s number (`_LabelFormatter`)."""
     texts = LABELS[key]
-    return texts.get(language, texts["en"]).format(**values)
+    text = texts.get(language, texts["en"])
+    return _FORMATTER.format(text, **values) if "|" in text else text.format(**values)
 
 
 def all_label_text() -> str:
