@@ -238,3 +238,32 @@ def test_one_kernel_is_named_in_the_singular():
     texts = [item.text for item in view.layout.static(0) if isinstance(item, Text)]
     assert "1 kernel, one per output channel" in texts
     assert not any("1 kernels" in text for text in texts)
+
+
+def _front_face_dimming(scene) -> dict[int, tuple[list, bool]]:
+    """For the first and last step: (veil boxes in the frame's manifest, whether the front face's text colour is
+    still drawn on it), keyed by the first channel the step reads."""
+    trace = build_trace(scene)
+    view = build_view(scene, trace)
+    x0, y0, x1, y1 = view.layout.input_block.front.outer
+    ink = np.array(view.theme.input_text, dtype=np.uint8)
+    found = {}
+    steps = [0, len(trace) - 1]
+    for index, pixels in zip(steps, view.frames(steps)):
+        step = trace.step(index)
+        first = (getattr(step, "in_channels", None) or (step.channel,))[0]
+        veils = [item["box"] for item in frame_items(view, index) if item["role"] == "veil"]
+        found[first] = (veils, bool((pixels[y0:y1, x0:x1] == ink).all(axis=-1).any()))
+    return found
+
+
+def test_the_front_face_is_dimmed_while_the_window_lies_behind_it():
+    """A depthwise step on channel 2 reads nothing of channel 0, whose numbers the front face shows: the front face
+    is veiled, as the flat view dims the lanes a step does not read, so that the window's box, drawn over it, does
+    not seem to hold them. A step on channel 0 leaves it as it is. Pooling a channel after the first alike."""
+    depthwise = load_scene(SCENES / "b06_depthwise_stage_volume.toml")
+    pool = parse_scene({"op": {"kind": "max_pool2d", "kernel_size": 2, "stride": 2},
+                        "input": {"shape": [2, 4, 4], "seed": 3}, "render": {"view": "volume"}}, "pool.toml")
+    for scene, last in ((depthwise, 2), (pool, 1)):
+        front = list(build_view(scene, build_trace(scene)).layout.input_block.front.outer)
+        assert _front_face_dimming(scene) == {0: ([], True), last: ([front], False)}

@@ -27,7 +27,7 @@ from convgif.render.layout_common import (
 )
 from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
 from convgif.render.layout_pool import PoolLayout, fmt_value, selected_fill
-from convgif.render.primitives import Mark, Polygon, Primitive, Rect, Text, fmt_number
+from convgif.render.primitives import Mark, Polygon, Primitive, Rect, Text, Veil, fmt_number
 from convgif.render.theme import RGB, Theme, mix
 
 DEPTH_PER_CELL = 0.5  # one channel's depth step, in cells of its block
@@ -203,6 +203,19 @@ class VolumeFrame:
         th = self.theme
         return [(self.say("channel_layer"), swatch(fill=self.shade(th.input, "top"), edge=th.grid)),
                 (self.say("window_box"), swatch(fill=mix(th.window, th.input, BOX_ALPHA), edge=th.window))]
+
+    def dimmed_front(self, k: int) -> list[Primitive]:
+        """The input block's front face veiled while the step's window lies behind it (on channel `k` > 0), as the
+        flat view dims the channels a step does not read: the numbers on the front face are channel 0's, and the
+        window's box, drawn over it, must not seem to hold them."""
+        if k == 0:
+            return []
+        return [Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]
+
+    def veiled(self, colours: list[RGB]) -> list[RGB]:
+        """`colours` under `dimmed_front`'s veil, as the painters blend it."""
+        th = self.theme
+        return [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
 
     def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
         """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""
@@ -414,6 +427,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         channels = list(step.in_channels)
         k0, k1 = channels[0], channels[-1] + 1
         block = self.input_block
+        out += self.dimmed_front(k0)
         out += self.window_box(block, taps, k0, k1)
         if k0 == 0:  # the box starts at the front face: taps as the flat view draws them
             grid = block.front
@@ -464,9 +478,10 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         outputs_own = {th.background, *output_fills, *shaded(output_fills)}
         input_side = [c for c in colours if c in inputs_own or c not in outputs_own]
         output_side = [c for c in colours if c in outputs_own or c not in inputs_own]
-        extra = self.translucent([(th.window, BOX_ALPHA)], input_side)
+        dimmed = self.veiled(input_side) if self.groups > 1 else []  # a group after the first: window behind
+        extra = self.translucent([(th.window, BOX_ALPHA)], input_side + dimmed)
         extra += self.translucent([(th.output_current, XRAY_ALPHA)], output_side)
-        return list(dict.fromkeys(colours + extra))
+        return list(dict.fromkeys(colours + dimmed + extra))
 
 
 class PoolVolumeLayout(VolumeFrame, PoolLayout):
@@ -572,7 +587,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
                          and p.meta.kind == "arithmetic")
             box = self.window_box(self.input_block, taps, 0, 1)
             return [flat[0], *box, *flat[1:split], *flat[split:]]
-        out: list[Primitive] = [self.step_counter(step), *self.window_box(self.input_block, taps, k, k + 1)]
+        out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k),
+                                *self.window_box(self.input_block, taps, k, k + 1)]
         out += self.deep_taps(self.input_block, taps, k, th.window)
         if step.selected is not None and not self.hide_answers:
             sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]
@@ -588,5 +604,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         base = super().colours()
         faces = [th.input, th.padding, th.output_empty, th.output_done, th.output_current]
         under = list(dict.fromkeys(base + [self.shade(f, w) for f in faces for w in ("top", "side")]))
-        extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA), (th.output_current, XRAY_ALPHA)], under)
-        return list(dict.fromkeys(under + extra + [selected_fill(th)]))
+        dimmed = self.veiled(under) if self.input_block.depth > 1 else []  # a channel after the first: window behind
+        extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA)], under + dimmed)
+        extra += self.translucent([(th.output_current, XRAY_ALPHA)], under)
+        return list(dict.fromkeys(under + dimmed + extra + [selected_fill(th)]))
