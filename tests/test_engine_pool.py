@@ -139,15 +139,15 @@ def test_pool_trace_steps_equal_torch(cfg):
 
 def test_pool_geometry_formulas_pinned_and_match_torch():
     g = pool_geometry("max_pool2d", (1, 7, 7), 3, 2, 1)
-    assert g.formulas == ("H: floor((7 + 2*1 - 1*(3-1) - 1) / 2) + 1 = 4", "W: floor((7 + 2*1 - 1*(3-1) - 1) / 2) + 1 = 4")
+    assert g.formulas == ("H: floor((7 + 2*1 - 1*(3 - 1) - 1) / 2) + 1 = 4", "W: floor((7 + 2*1 - 1*(3 - 1) - 1) / 2) + 1 = 4")
     assert g.output_shape == (1, 4, 4) == tuple(F.max_pool2d(torch.zeros(1, 7, 7), 3, 2, 1).shape)
     assert g.weight_shape == ()
     # ceil mode, the last window would start in the right padding: torch drops it
     g = pool_geometry("max_pool1d", (1, 5), 2, 2, 1, ceil_mode=True)
-    assert g.formulas == ("L: ceil((5 + 2*1 - 1*(2-1) - 1) / 2) + 1 - 1 = 3 (the last window would start in the right padding, so it is dropped)",)
+    assert g.formulas == ("L: ceil((5 + 2*1 - 1*(2 - 1) - 1) / 2) + 1 - 1 = 3 (the last window would start in the right padding, so it is dropped)",)
     assert g.output_shape[1] == F.max_pool1d(torch.zeros(1, 5), 2, 2, 1, ceil_mode=True).shape[-1] == 3
     g = pool_geometry("avg_pool1d", (1, 6), 3, 2, ceil_mode=True)
-    assert g.formulas == ("L: ceil((6 + 2*0 - 1*(3-1) - 1) / 2) + 1 = 3",)
+    assert g.formulas == ("L: ceil((6 + 2*0 - 1*(3 - 1) - 1) / 2) + 1 = 3",)
 
 
 def test_max_pool_index_when_every_tap_is_padding():

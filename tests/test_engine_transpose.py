@@ -172,7 +172,7 @@ def test_catalogue_c8_c9_c11_shapes():
     # C8: 3x3 in, K3, S2, P1 -> 5x5; grid 3x3 spread to 5x5, padded by 1 -> 7x7
     trace = zero_insertion_trace(np.ones((1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2, padding=1)
     assert trace.grid.shape == (1, 1, 7, 7) and trace.geometry.output_shape == (1, 5, 5)
-    assert trace.geometry.formulas[0] == "H: (3 - 1)*2 - 2*1 + 1*(3-1) + 0 + 1 = 5"
+    assert trace.geometry.formulas[0] == "H: (3 - 1)*2 - 2*1 + 1*(3 - 1) + 0 + 1 = 5"
     # C9: output_padding=1 gives 6x6 (one extra row and column of output padding)
     trace = zero_insertion_trace(np.ones((1, 3, 3)), np.ones((1, 1, 3, 3)), stride=2, padding=1, output_padding=1)
     assert trace.geometry.output_shape == (1, 6, 6)

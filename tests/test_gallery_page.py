@@ -388,7 +388,7 @@ def test_page_content(gallery_dir):
         assert "http://" not in player.replace('"http://www.w3.org/2000/svg"', "") and "https://" not in player
         assert player.count('class="cgp"') == 1 and f'src="{stem}.gif"' in player  # the GIF without scripts
     # b01: Conv2d(1, 1, 2) on 4x4 -> 3x3, 4 weights + 1 bias; the formula with its numbers
-    assert "floor((4 + 2*0 - 1*(2-1) - 1) / 1) + 1 = 3" in page
+    assert "floor((4 + 2*0 - 1*(2 - 1) - 1) / 1) + 1 = 3" in page
     b01 = page[page.index('id="b01_arange_one_kernel"'):]
     b01 = b01[: b01.index("</article>")]
     assert "<dt>parameters</dt><dd><code>5</code>" in b01

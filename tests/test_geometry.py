@@ -141,7 +141,7 @@ def test_conv2d_geometry_matches_torch(cfg):
 
 def test_known_conv_formula():
     geometry = conv_geometry((1, 7, 7), 1, 3, stride=2, padding=1, dilation=2)
-    assert geometry.formulas[0] == "H: floor((7 + 2*1 - 2*(3-1) - 1) / 2) + 1 = 3"
+    assert geometry.formulas[0] == "H: floor((7 + 2*1 - 2*(3 - 1) - 1) / 2) + 1 = 3"
     assert evaluate(geometry.formulas[0])[1:] == (3, 3)
     torch_out = nn.Conv2d(1, 1, 3, stride=2, padding=1, dilation=2)(torch.zeros(1, 1, 7, 7))
     assert geometry.output_shape == tuple(torch_out.shape[1:]) == (1, 3, 3)
@@ -151,7 +151,7 @@ def test_same_padding_formula_shows_both_sides():
     # even kernel: torch pads one more cell after than before
     geometry = conv_geometry((1, 6, 6), 1, (4, 3), padding="same")
     assert geometry.padding == ((1, 2), (1, 1))
-    assert geometry.formulas[0] == "H: floor((6 + 1 + 2 - 1*(4-1) - 1) / 1) + 1 = 6"
+    assert geometry.formulas[0] == "H: floor((6 + 1 + 2 - 1*(4 - 1) - 1) / 1) + 1 = 6"
     assert evaluate(geometry.formulas[0])[1:] == (6, 6)
 
 
@@ -253,7 +253,7 @@ def test_conv_transpose2d_geometry_matches_torch(cfg):
 def test_known_transpose_formulas():
     # C9 / C11: K 3, S 2, P 1 maps 6x6 and 5x5 to 3x3; output_padding=1 picks 6x6 on the way back
     geometry = conv_transpose_geometry((1, 3, 3), 1, 3, stride=2, padding=1, output_padding=1)
-    assert geometry.formulas[0] == "H: (3 - 1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 6"
+    assert geometry.formulas[0] == "H: (3 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 6"
     assert evaluate(geometry.formulas[0]) == ("H", 6, 6)
     big = conv_transpose_geometry((1, 32, 32), 1, 3, stride=2, padding=1, output_padding=1)
     torch_out = nn.ConvTranspose2d(1, 1, 3, stride=2, padding=1, output_padding=1)(torch.zeros(1, 1, 32, 32))

@@ -67,7 +67,7 @@ def test_a_title_slide_a_slide_per_frame_and_the_gif(b01):
     assert title.shapes.title.text_frame.text == scene_deck.title
     words = "\n".join(shape.text_frame.text for shape in title.shapes if shape.has_text_frame)
     assert scene_deck.description in words
-    assert "H, W: floor((4 + 2\u00d70 \u2212 1\u00d7(2\u22121) \u2212 1) / 1) + 1 = 3" in words
+    assert "H, W: floor((4 + 2\u00d70 \u2212 1\u00d7(2 \u2212 1) \u2212 1) / 1) + 1 = 3" in words
     assert "parameters: 5 = weight 1\u00d71\u00d72\u00d72 (4) + bias 1" in words
     assert not pictures(title)
     assert seconds < 15, f"rendering b01 as pptx took {seconds:.1f} s"

@@ -118,7 +118,7 @@ def test_hold_lines_typeset_and_print_a_formula_once():
     x = np.arange(49.0).reshape(1, 7, 7)
     view = View(conv_trace(x, np.ones((1, 1, 3, 3)), None, padding=1), ConvLayout)
     lines = [body for body, _ in view.layout.final_lines()]
-    assert "H: floor((7 + 2\u00d71 \u2212 1\u00d7(3\u22121) \u2212 1) / 1) + 1 = 7" in lines
+    assert "H: floor((7 + 2\u00d71 \u2212 1\u00d7(3 \u2212 1) \u2212 1) / 1) + 1 = 7" in lines
     assert not any("-" in line or "*" in line for line in lines)
     scene, view = scene_view("a06_padding")  # its caption prints the formula: the hold lines do not repeat it
     _, text = view.final_frame_with_text()
@@ -217,7 +217,7 @@ def test_a_formula_caption_is_the_frames_subject():
     scene, view = scene_view("b03_output_size_formula")
     layout = view.layout
     caption = [t for t in texts(layout.static(0)) if t.y > layout.caption_top]
-    assert " ".join(t.text for t in caption) == "H, W: floor((7 + 2\u00d71 \u2212 1\u00d7(3\u22121) \u2212 1) / 2) + 1 = 4"
+    assert " ".join(t.text for t in caption) == "H, W: floor((7 + 2\u00d71 \u2212 1\u00d7(3 \u2212 1) \u2212 1) / 2) + 1 = 4"
     assert all(t.size == layout.sz.title and t.bold and t.colour == view.theme.text for t in caption)
     _, text = view.final_frame_with_text()
     assert "floor(" not in text  # printed once: the caption

@@ -133,7 +133,7 @@ def test_speaker_notes_list_each_steps_arithmetic(rendered):
     assert notes.count("<li>") == STEPS + 1
     # step 2: window [[2, 3], [6, 7]] with the kernel [[1, 0], [-1, 2]], bias 0.5
     assert "<li>step 2 / 9<br>2×1 + 3×0 + 6×(−1) + 7×2 + bias (0.5)  = 10.5</li>" in notes
-    assert "H: floor((4 + 2×0 − 1×(2−1) − 1) / 1) + 1 = 3" in notes
+    assert "H: floor((4 + 2×0 − 1×(2 − 1) − 1) / 1) + 1 = 3" in notes
 
 
 def test_scene_text_is_escaped(tmp_path):
@@ -173,7 +173,7 @@ def test_deck_is_one_offline_file(rendered):
     title = title[:title.index("</section>")]
     assert "<h1>Conv2d(1, 1, 2) on the numbers 1..16</h1>" in title
     assert "<li>conv2d: 1×4×4 → 1×3×3</li>" in title
-    assert "<li>H, W: floor((4 + 2×0 − 1×(2−1) − 1) / 1) + 1 = 3</li>" in title
+    assert "<li>H, W: floor((4 + 2×0 − 1×(2 − 1) − 1) / 1) + 1 = 3</li>" in title
     assert "parameters: 5 = weight 1×1×2×2 (4) + bias 1" in title
     # the section in the deck is the file to paste, byte for byte
     assert (deck.parent / f"{SCENE}.reveal.html").read_text(encoding="utf-8") in text

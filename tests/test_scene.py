@@ -123,7 +123,7 @@ def test_info_matches_hand_computed_geometry(tmp_path):
     assert info["macs"] == 3 * 7 * 7 * 2 * 9
     assert info["frames"] == 74 + 1  # every 2nd of 147 steps, plus the hold frame
     assert info["effective_kernel_size"] == (3, 3)
-    assert info["formula"] == "H: floor((7 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 7; W: floor((7 + 2*1 - 1*(3-1) - 1) / 1) + 1 = 7"
+    assert info["formula"] == "H: floor((7 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = 7; W: floor((7 + 2*1 - 1*(3 - 1) - 1) / 1) + 1 = 7"
 
 
 def test_arrays_are_deterministic_float64_from_the_seeds(tmp_path):
@@ -200,10 +200,10 @@ def test_caption_fill_and_formatting():
 
 def test_caption_formula_writes_a_shared_axis_formula_once():
     square = parse_scene(base(op={"padding": 1}, caption="{formula}"), "x.toml")
-    assert square.caption_text() == "H, W: floor((5 + 2×1 − 1×(3−1) − 1) / 1) + 1 = 5"  # typeset: × and −
+    assert square.caption_text() == "H, W: floor((5 + 2×1 − 1×(3 − 1) − 1) / 1) + 1 = 5"  # typeset: × and −
     oblong = parse_scene(base(op={"kernel_size": [3, 1]}, caption="{formula}"), "x.toml")
-    assert oblong.caption_text() == ("H: floor((5 + 2×0 − 1×(3−1) − 1) / 1) + 1 = 3; "
-                                     "W: floor((5 + 2×0 − 1×(1−1) − 1) / 1) + 1 = 5")
+    assert oblong.caption_text() == ("H: floor((5 + 2×0 − 1×(3 − 1) − 1) / 1) + 1 = 3; "
+                                     "W: floor((5 + 2×0 − 1×(1 − 1) − 1) / 1) + 1 = 5")
 
 
 def test_default_caption_when_none_is_given():
@@ -338,7 +338,7 @@ def test_groups_must_divide_the_channels():
 
 def test_window_larger_than_the_padded_input():
     assert problems_of(base(op={"kernel_size": 9, "padding": 1})) == [
-        "scenes/x.toml: op.kernel_size: the window spans 9 cells on H (1 + 1*(9-1)) but the padded input has only 7"
+        "scenes/x.toml: op.kernel_size: the window spans 9 cells on H (1 + 1*(9 - 1)) but the padded input has only 7"
     ]
 
 

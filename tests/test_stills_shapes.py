@@ -256,8 +256,8 @@ def test_pipeline_same_notes_per_axis_and_with_torch_rule():
     assert stage.pads == ((2, 2), (2, 2)) and stage.output_shape == (4, 5, 4) and not stage.torch_refuses_same
     notes = [text for style, text in pipeline_layer_lines(stage, "keras", words(get_theme("light"))) if style == "note"]
     assert notes == [
-        "'same' (TF rule), H: out = ceil(9 / 2) = 5; pad total = (5 − 1)×2 + 2×(3−1) + 1 − 9 = 4 → top 2, bottom 2",
-        "'same' (TF rule), W: out = ceil(10 / 3) = 4; pad total = (4 − 1)×3 + 2×(3−1) + 1 − 10 = 4 → left 2, right 2",
+        "'same' (TF rule), H: out = ceil(9 / 2) = 5; pad total = (5 − 1)×2 + 2×(3 − 1) + 1 − 9 = 4 → top 2, bottom 2",
+        "'same' (TF rule), W: out = ceil(10 / 3) = 4; pad total = (4 − 1)×3 + 2×(3 − 1) + 1 − 10 = 4 → left 2, right 2",
     ]
     layers = [{"type": "conv2d", "filters": 4, "kernel_size": [4, 3], "padding": "same"}]
     stage, = CnnPipelineStill.model_validate({"kind": "cnn_pipeline", "input_shape": [3, 9, 10],

@@ -145,7 +145,7 @@ def test_receptive_field_sizes_are_the_textbook_values(layers, sizes):
 def test_receptive_field_formula_text_has_the_numbers():
     spec = rf_spec((1, 11, 11), [dict(kernel_size=3), dict(kernel_size=3, dilation=2)])
     texts = [growth_text(index, growth) for index, growth in enumerate(spec.growth(), start=1)]
-    assert texts == ["r₁ = 1 + (3−1)×1×1 = 3", "r₂ = 3 + (3−1)×2×1 = 7"]
+    assert texts == ["r₁ = 1 + (3 − 1)×1×1 = 3", "r₂ = 3 + (3 − 1)×2×1 = 7"]
 
 
 # ---- conv as a matrix -----------------------------------------------------------------------------

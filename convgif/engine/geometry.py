@@ -173,11 +173,11 @@ def conv_geometry(
         if span > padded:
             raise GeometryError(
                 "kernel_size",
-                f"the window spans {span} cells on {axis} (1 + {dd}*({kk}-1)) but the padded input has only {padded}",
+                f"the window spans {span} cells on {axis} (1 + {dd}*({kk} - 1)) but the padded input has only {padded}",
             )
         out = (padded - span) // ss + 1
         pad_text = f"2*{b}" if b == a else f"{b} + {a}"
-        formulas.append(f"{axis}: floor(({n} + {pad_text} - {dd}*({kk}-1) - 1) / {ss}) + 1 = {out}")
+        formulas.append(f"{axis}: floor(({n} + {pad_text} - {dd}*({kk} - 1) - 1) / {ss}) + 1 = {out}")
         out_sizes.append(out)
     return Geometry(
         kind=kind,
@@ -232,7 +232,7 @@ def conv_transpose_geometry(
     formulas = []
     for n, kk, ss, pp, oo, dd, axis in zip(shape[1:], k, s, p, op, d, SPATIAL_NAMES[ndim]):
         out = (n - 1) * ss - 2 * pp + dd * (kk - 1) + oo + 1
-        formulas.append(f"{axis}: ({n} - 1)*{ss} - 2*{pp} + {dd}*({kk}-1) + {oo} + 1 = {out}")
+        formulas.append(f"{axis}: ({n} - 1)*{ss} - 2*{pp} + {dd}*({kk} - 1) + {oo} + 1 = {out}")
         if out <= 0:
             raise GeometryError("padding", f"the output size on {axis} would be {out}: {formulas[-1]}")
         out_sizes.append(out)
@@ -306,7 +306,7 @@ def pool_geometry(
     for n, kk, ss, pp, dd, axis in zip(shape[1:], k, s, p, d, SPATIAL_NAMES[ndim]):
         out, dropped = pool_output_size(n, kk, ss, pp, dd, bool(ceil_mode))
         rounding = "ceil" if ceil_mode else "floor"
-        text = f"{axis}: {rounding}(({n} + 2*{pp} - {dd}*({kk}-1) - 1) / {ss}) + 1"
+        text = f"{axis}: {rounding}(({n} + 2*{pp} - {dd}*({kk} - 1) - 1) / {ss}) + 1"
         if dropped:
             text += f" - 1 = {out} (the last window would start in the right padding, so it is dropped)"
         else:

@@ -251,7 +251,7 @@ class ZeroInsertionLayout(ConvLayout):
         for axis, n, s, k, d, (p, _), q, op, size in zip(
                 axes, g.input_shape[1:], g.stride, g.kernel_size, g.dilation, g.padding, self.zi.grid_padding,
                 g.output_padding, self.padded_hw[-self.ndim:]):
-            rule = f"{d}{TIMES}({k}\u22121) \u2212 {p}"
+            rule = f"{d}{TIMES}({k} \u2212 1) \u2212 {p}"
             pad = t("zi_pad_each_side", count=q, rule=rule) if q >= 0 else \
                 t("zi_crop_each_side", count=-q, rule=f"{rule} = {MINUS}{-q}")
             zeros = t("zi_zero_one" if s == 2 else "zi_zero_many", count=s - 1)

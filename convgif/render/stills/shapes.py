@@ -230,7 +230,7 @@ def padding_text(padding, say: Callable[..., str]) -> str:
 
 def same_rule_text(axis, say: Callable[..., str]) -> str:
     """TF's 'same' rule on one axis with its numbers: out = ceil(n / s) = ...; pad total = ... = ..."""
-    span = f"{axis.dilation}×({axis.kernel}−1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
+    span = f"{axis.dilation}×({axis.kernel} − 1) + 1" if axis.dilation > 1 else f"{axis.kernel}"
     # a kernel shorter than the stride can need "negative" padding: TF pads max(..., 0), and the line says so
     key = "cnn_same_rule" if axis.unclamped_total >= 0 else "cnn_same_rule_clamped"
     return say(key, size=axis.size, stride=axis.stride, out=axis.out, span=span, total=axis.total)

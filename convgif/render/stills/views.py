@@ -53,8 +53,8 @@ def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]]) -
 
 
 def growth_text(index: int, growth) -> str:
-    """'r₂ = 3 + (3−1)×2×1 = 7': how layer `index` (from 1) grew the receptive field, with its numbers."""
-    return (f"r{_sub(index)} = {growth.before} + ({growth.kernel}{MINUS}1)×{growth.dilation}×{growth.jump}"
+    """'r₂ = 3 + (3 − 1)×2×1 = 7': how layer `index` (from 1) grew the receptive field, with its numbers."""
+    return (f"r{_sub(index)} = {growth.before} + ({growth.kernel} {MINUS} 1)×{growth.dilation}×{growth.jump}"
             f" = {growth.size}")
 
 
