@@ -791,5 +791,5 @@ class ConvLayout(Layout):
             pairs += [(contrasting(fill), fill) for fill in shades]
         colours = palette_with_ramps(fills, lines, pairs, crisp=th.crisp_text)
         if self.groups > 1:  # the same colours under the veil of a dimmed lane
-            colours += [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
+            colours += [th.dimmed(c) for c in colours]
         return list(dict.fromkeys(colours))[:MAX_PALETTE]

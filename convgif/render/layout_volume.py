@@ -212,11 +212,6 @@ class VolumeFrame:
             return []
         return [Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]
 
-    def veiled(self, colours: list[RGB]) -> list[RGB]:
-        """`colours` under `dimmed_front`'s veil, as the painters blend it."""
-        th = self.theme
-        return [mix(c, th.background, 1 - th.dim_alpha) for c in colours]
-
     def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
         """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""
         out = []
@@ -478,7 +473,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         outputs_own = {th.background, *output_fills, *shaded(output_fills)}
         input_side = [c for c in colours if c in inputs_own or c not in outputs_own]
         output_side = [c for c in colours if c in outputs_own or c not in inputs_own]
-        dimmed = self.veiled(input_side) if self.groups > 1 else []  # a group after the first: window behind
+        dimmed = [th.dimmed(c) for c in input_side] if self.groups > 1 else []  # a group after the first: window behind
         extra = self.translucent([(th.window, BOX_ALPHA)], input_side + dimmed)
         extra += self.translucent([(th.output_current, XRAY_ALPHA)], output_side)
         return list(dict.fromkeys(colours + dimmed + extra))
@@ -604,7 +599,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         base = super().colours()
         faces = [th.input, th.padding, th.output_empty, th.output_done, th.output_current]
         under = list(dict.fromkeys(base + [self.shade(f, w) for f in faces for w in ("top", "side")]))
-        dimmed = self.veiled(under) if self.input_block.depth > 1 else []  # a channel after the first: window behind
+        dimmed = [th.dimmed(c) for c in under] if self.input_block.depth > 1 else []  # a channel after the first: window behind
         extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA)], under + dimmed)
         extra += self.translucent([(th.output_current, XRAY_ALPHA)], under)
         return list(dict.fromkeys(under + dimmed + extra + [selected_fill(th)]))

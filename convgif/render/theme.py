@@ -82,6 +82,11 @@ class Theme:
     def lane_colour(self, group: int) -> RGB:
         return mix(self.group_colour(group), self.background, self.lane_tint)
 
+    def dimmed(self, colour: RGB) -> RGB:
+        """`colour` under the veil that dims what a step does not read (a Veil of the background, `dim_alpha`), as
+        the painters blend it."""
+        return mix(colour, self.background, 1 - self.dim_alpha)
+
     def group_label_colour(self, group: int) -> RGB:
         """A group colour readable as 12 px text on its own lane."""
         towards = (255, 255, 255) if self.dark else (0, 0, 0)
