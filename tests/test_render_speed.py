@@ -488,3 +488,33 @@ def test_unravel_is_numpys_unravel_index():
     for shape in [(7,), (2, 3), (1, 4, 5), (2, 3, 1, 4), (3, 1, 6, 2)]:
         for index in range(int(np.prod(shape))):
             assert unravel(index, shape) == tuple(int(v) for v in np.unravel_index(index, shape))
+
+
+@pytest.mark.parametrize("volume", [False, True], ids=["lanes", "volume_front"])
+def test_a_veil_stays_painted_while_its_group_lasts(monkeypatch, volume):
+    """A veil repaints every pixel of its box: the lanes a grouped step does not read (flat view) and the front face
+    a later group's window lies behind (volume view) are the very same veil every step of a group, painted once and
+    left on the running image until the group changes, though a veil is one mark, not a run of them. Every frame is
+    still the plain frame."""
+    from convgif.render import view as view_module
+    from convgif.render.layout_volume import ConvVolumeLayout
+    from convgif.render.primitives import Veil
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 10, (1, 4, 5, 5)).astype(float)
+    w = rng.integers(-1, 3, (4, 2, 3, 3)).astype(float)
+    view = View(conv_trace(x, w, None, padding=1, groups=2), ConvVolumeLayout if volume else ConvLayout,
+                title="t", theme=get_theme("light"))
+    veiled = []
+    undoable = view_module.pil_paint_undoable
+    monkeypatch.setattr(view_module, "pil_paint_undoable", lambda image, marks, **kw: veiled.append(
+        any(isinstance(m, Veil) for m in marks)) or undoable(image, marks, **kw))
+    indices = list(range(len(view.trace)))
+    for fast, plain in zip(view.frames(indices), plain_frames(view, indices), strict=True):
+        assert np.array_equal(fast, plain)
+    changes = sum(1 for a, b in zip(indices, indices[1:]) if view.trace.step(a).group != view.trace.step(b).group)
+    assert any(isinstance(m, Veil) for i in indices for m in view.layout.transient(view.trace.step(i)))
+    # painted with a frame's own marks only on the first frame of a group (held from its second frame on), and
+    # where the kernel slice held with the lanes' veils changes (the next output channel)
+    channels = len({view.trace.step(i).out_channel for i in indices})
+    assert 0 < veiled.count(True) <= changes + channels, veiled.count(True)

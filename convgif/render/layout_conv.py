@@ -657,12 +657,9 @@ class ConvLayout(Layout):
         return list(dict.fromkeys(greys + signed))
 
     def transient(self, step: ConvStep) -> list[Primitive]:
-        """What only this step shows: dimmed lanes, window, taps, kernel slices, sums, current cell, arithmetic."""
+        """What only this step shows: window, taps, dimmed lanes, kernel slices, sums, current cell, arithmetic."""
         th = self.theme
         out: list[Primitive] = [self.step_counter(step)]
-        for group, box in enumerate(self.lane_boxes):
-            if group != step.group:
-                out.append(Veil(box, th.background, th.dim_alpha))
         taps = np.asarray(step.tap_coords).reshape(-1, self.ndim)
         tap_cells = [self.rc(t) for t in taps]
         tapped = set(tap_cells)
@@ -680,6 +677,11 @@ class ConvLayout(Layout):
             if geometry.window_has_gaps:
                 out += gap_marks(grid, tapped, th)
             out.append(outline(grid.span(rows, cols), th.window, 3))
+        # the lanes a step does not read, dimmed: the very same veils every step of a group (`made_once`), just before
+        # the kernel slices the layout keeps, so that the view leaves both painted as one run while they stay (the
+        # veils lie on the other lanes, where nothing before them in the frame paints)
+        out += self.made_once(("lane veils", step.group), lambda: [
+            Veil(box, th.background, th.dim_alpha) for group, box in enumerate(self.lane_boxes) if group != step.group])
         out += self.kernel_marks(step)
         if self.banked:
             out.append(self.bank_mark(step.out_channel))

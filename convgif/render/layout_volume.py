@@ -210,7 +210,9 @@ class VolumeFrame:
         window's box, drawn over it, must not seem to hold them."""
         if k == 0:
             return []
-        return [Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]
+        # the very same veil every step (`made_once`): the view leaves it painted while the window stays behind
+        veil = lambda: [Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]  # noqa: E731
+        return list(self.made_once(("front veil",), veil))
 
     def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
         """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""

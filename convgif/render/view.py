@@ -18,7 +18,7 @@ from convgif.render.layout import Layout, fitted_layout
 from convgif.render.paint import (
     ink_covers, mark_covers, merged_boxes, mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box,
 )
-from convgif.render.primitives import Box, Text
+from convgif.render.primitives import Box, Text, Veil
 from convgif.render.theme import RGB, Theme, get_theme
 
 
@@ -31,7 +31,8 @@ def _copy_boxes(pixels: np.ndarray, image: Image.Image, boxes) -> None:
         pixels[y0:y1, x0:x1] = read_box(image, (x0, y0, x1, y1))
 
 
-HELD_FEWEST = 6  # marks: a shorter run of unchanged marks is cheaper painted again than held
+HELD_FEWEST = 6  # marks: a shorter run of unchanged marks is cheaper painted again than held, unless it has a veil
+# (a veil reads, blends and writes back every pixel of its box, however few marks it is)
 
 
 class _Held:
@@ -61,9 +62,9 @@ class _Held:
             else:
                 start = None
         first, stop = best
-        if stop - first < HELD_FEWEST:
-            return None
         run = marks[first:stop]
+        if stop - first < HELD_FEWEST and not any(isinstance(mark, Veil) for mark in run):
+            return None
         held = cls(first, run, covers[first:stop], ink_covers(image.size, run, crisp=crisp), [], [])
         if held.reached_by(marks[:first], covers[:first], image.size, crisp):
             return None
