@@ -175,8 +175,9 @@ class Layout(ABC):
         # static lines between the arithmetic and the caption, wrapped when wider than the frame as `line_texts`
         # sets them, word by word, each word in its own font (a Chinese line's digits and signs in DejaVu, wider than
         # the CJK font's: measured whole, a zero-insertion note ran 12 px off a 1.5× frame), in either painter
-        fits = lambda trial: by_word_width(trial, sz.arith, crisp=None) <= room  # noqa: E731 - None: the wider mode
-        self.note_lines = [line for note in self.notes() for line in greedy_wrap(note, fits) if line]
+        # (crisp=None: each word at the wider of its one-bit and anti-aliased widths)
+        self.note_lines = [line for note in self.notes() for line in greedy_wrap(
+            note, lambda trial: by_word_width(trial, sz.arith, crisp=None) <= room) if line]
         self.notes_top = y
         y += len(self.note_lines) * sz.arith_line + (6 if self.note_lines else 0)
         self.caption_size, caption_bold = (sz.title, True) if self.caption_is_formula() else (sz.caption, False)

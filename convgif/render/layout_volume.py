@@ -211,8 +211,8 @@ class VolumeFrame:
         if k == 0:
             return []
         # the very same veil every step (`made_once`): the view leaves it painted while the window stays behind
-        veil = lambda: [Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]  # noqa: E731
-        return list(self.made_once(("front veil",), veil))
+        return list(self.made_once(("front veil",), lambda: [
+            Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]))
 
     def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
         """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""
