@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from torch.utils.flop_counter import FlopCounterMode
 
 from convgif.render.stills import STILL_RENDERERS
-from convgif.render.stills.shapes import params_text, pipeline_layer_lines
-from convgif.render.stills.toolkit import words
+from convgif.render.stills.shapes import MAX_SHEETS, cuboid_size, draw_cuboid, params_text, pipeline_layer_lines
+from convgif.render.stills.toolkit import SHAPES_PAGE, Sheet, words
 from convgif.render.theme import get_theme
 from convgif.scene.stills_shapes import (
     STILL_MODELS,
@@ -89,6 +89,33 @@ def test_models_and_renderers_cover_the_same_kinds():
     assert set(STILL_MODELS) | set(VIEW_MODELS) == set(STILL_RENDERERS)
     for kind, model in STILL_MODELS.items():
         assert model.model_config["extra"] == "forbid" and model.model_config["frozen"]
+
+
+@pytest.mark.parametrize("face", [(90, 70), (21, 21)])  # a tensor's face, and a kernel's (b06)
+def test_a_channel_stack_shows_a_sheet_per_channel_or_marks_the_ones_left_out(face):
+    """A student counts the sheets: a stack draws one per channel, or, deeper than MAX_SHEETS, fewer with "⋰" on
+    the back sheet between them (10 channels drawn as 6 sheets, with no mark, read as 6)."""
+    fw, fh = face
+    for depth in range(1, 17):
+        sheet = Sheet(300, 300, get_theme("light"), SHAPES_PAGE)
+        draw_cuboid(sheet, 20, 20, fw, fh, depth, fill=(255, 255, 255))
+        boxes = [(a.get_x(), a.get_y(), a.get_x() + a.get_width(), a.get_y() + a.get_height())
+                 for a in sheet.ax.artists + sheet.ax.patches]
+        sheets = [b for b in boxes if (b[2] - b[0], b[3] - b[1]) == (fw, fh)]  # back first, as painted
+        dots = [b for b in boxes if b not in sheets]
+        w, h = cuboid_size(fw, fh, depth)
+        assert min(b[0] for b in sheets) == 20 and max(b[2] for b in sheets) == 20 + w
+        assert min(b[1] for b in sheets) == 20 and max(b[3] for b in sheets) == 20 + h
+        if depth <= MAX_SHEETS:
+            assert len(sheets) == depth and not dots
+            continue
+        assert len(sheets) < depth and len(dots) == 3
+        back, front = sheets[0], sheets[1:]
+        for x0, y0, x1, y1 in dots:  # each dot lies on the back sheet, clear of every sheet drawn over it
+            assert back[0] <= x0 and x1 <= back[2] and back[1] <= y0 and y1 <= back[3]
+            assert all(x1 <= f[0] or x0 >= f[2] or y1 <= f[1] or y0 >= f[3] for f in front)
+        assert [d[0] for d in dots] == sorted(d[0] for d in dots)  # "⋰": up and to the right, along the depth
+        assert [d[1] for d in dots] == sorted((d[1] for d in dots), reverse=True)
 
 
 # ---- 1. weight_tensor --------------------------------------------------------------------------------------
@@ -192,7 +219,7 @@ def test_pipeline_matches_a_torch_sequential():
     c, h, w = torch_shapes[5]  # what flatten receives, as torch computed it
     assert stages[5].merged_shape == (c, h, w)
     english = words(get_theme("light"))
-    assert ("note", f"{c} × {h} × {w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
+    assert ("note", f"{c}×{h}×{w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
         stages[5], "pytorch", english)
     assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, K3×2, S2×1, padding 0 ('valid')")
     assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d K2, S2")
@@ -200,7 +227,7 @@ def test_pipeline_matches_a_torch_sequential():
     assert pipeline_layer_lines(stages[4], "pytorch", english)[0] == ("head", "5. AvgPool2d K3, S2, padding 1")
     chinese = words(get_theme("light", language="zh"))
     assert pipeline_layer_lines(stages[4], "pytorch", chinese)[0] == ("head", "5. AvgPool2d K3，S2，填充 1")
-    assert pipeline_layer_lines(stages[6], "pytorch", english)[0] == ("head", f"7. Linear {c * h * w:,}→10")
+    assert pipeline_layer_lines(stages[6], "pytorch", english)[0] == ("head", f"7. Linear {c * h * w}→10")
 
 
 @pytest.mark.parametrize("n", [5, 6, 7, 8, 9, 16, 17])

@@ -667,7 +667,7 @@ class ScatterLayout(Layout):
     def _lines(self, step: ScatterStep, rc: np.ndarray, before: np.ndarray, after: np.ndarray) -> list[tuple[str, str]]:
         where = ", ".join(str(p) for p in step.position)
         inside = ~np.array([self._cropped(int(r), int(c)) for r, c in rc])
-        span = " \u00d7 ".join(str(k) for k in self.trace.geometry.kernel_size)
+        span = "\u00d7".join(str(k) for k in self.trace.geometry.kernel_size)  # a shape, as every shape is written
         first = self.say("sc_step_line", channel=step.in_channel, where=where, value=fmt_number(step.value),
                         factor=fmt_factor(step.value), times=TIMES, span=span)
         if (~inside).any():

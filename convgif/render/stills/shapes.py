@@ -70,21 +70,38 @@ def render_page(width: float, theme: Theme, title: str | None, caption: str | No
 # ---- shared pictograms ------------------------------------------------------------------------------------
 
 DEPTH_STEP = 5  # px between stacked channel slices
+MAX_SHEETS = 6  # a stack of up to this many channels draws a sheet for each
+DEEPEST = MAX_SHEETS + 1  # a depth whose stack reaches as far back as any (`stack_offsets`)
+
+
+def stack_offsets(depth: int) -> list[int]:
+    """Depth offset (in DEPTH_STEP) of each sheet a stack of `depth` channels draws, front first: one per channel
+    up to MAX_SHEETS; a deeper stack draws its first two and its last, as far back as the sixth, and `draw_cuboid`
+    marks the sheets left out with "⋰" in the gap (so that no one counts 6 sheets for 10 channels)."""
+    return list(range(max(depth, 1))) if depth <= MAX_SHEETS else [0, 1, MAX_SHEETS - 1]
 
 
 def cuboid_size(face_w: float, face_h: float, depth: int) -> tuple[float, float]:
-    shown = min(depth, 6)
-    return face_w + (shown - 1) * DEPTH_STEP, face_h + (shown - 1) * DEPTH_STEP
+    reach = stack_offsets(depth)[-1] * DEPTH_STEP
+    return face_w + reach, face_h + reach
 
 
 def draw_cuboid(sheet: Sheet, x: float, y: float, face_w: float, face_h: float, depth: int, *, fill,
                 edge=None) -> None:
-    """A stack of `depth` channel slices (at most 6 drawn), bounding box top-left at (x, y); front face bottom-left."""
-    shown = min(depth, 6)
-    for i in reversed(range(shown)):
+    """A stack of `depth` channel slices (`stack_offsets`), bounding box top-left at (x, y); front face bottom-left."""
+    offsets = stack_offsets(depth)
+    back = offsets[-1]
+    for i in reversed(offsets):
         shade = fill if i == 0 else mix(fill, sheet.theme.grid, 0.85)
-        sheet.rect(x + i * DEPTH_STEP, y + (shown - 1 - i) * DEPTH_STEP, face_w, face_h, fill=shade,
+        sheet.rect(x + i * DEPTH_STEP, y + (back - i) * DEPTH_STEP, face_w, face_h, fill=shade,
                    edge=edge or sheet.theme.grid)
+    if depth > MAX_SHEETS:  # the sheets left out: "⋰" on their top edges, half-way along (a small face: far
+        # enough along to lie on the last sheet, not in the air beside it)
+        gap = range(offsets[-2] + 1, back)
+        along = max(face_w / 2, (back - gap[0]) * DEPTH_STEP + 3)
+        for step in gap:
+            cx, cy = x + step * DEPTH_STEP + along, y + (back - step) * DEPTH_STEP
+            sheet.rect(cx - 1.5, cy - 1.5, 3, 3, fill=sheet.theme.text, edge=sheet.theme.text, lw=0)
 
 
 def draw_kernel_grid(sheet: Sheet, x: float, y: float, kh: int, kw: int, cell: float, *, fill, edge=None) -> None:
@@ -164,7 +181,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
 
     def draw(sheet: Sheet, top: float) -> None:
         side_w = (inner - box_w - 2 * 34) / 2
-        face = min(side_w - 6 * DEPTH_STEP - 10, 110)
+        face = min(side_w - cuboid_size(0, 0, DEEPEST)[0] - 10, 110)
         big = max(g.input_shape[1], g.input_shape[2], g.output_shape[1], g.output_shape[2])
         wx = MARGIN + side_w + 34
         centre_y = top + head_h + weights_h / 2
@@ -273,7 +290,7 @@ def layer_head(stage, convention: str, say: Callable[..., str]) -> str:
             return say("cnn_pool", name=name, kernel=kernel, stride=stride)
         return say("cnn_pool_padded", name=name, kernel=kernel, stride=stride, padding=stage.padding)
     if kind == "linear":
-        return say("cnn_linear", inputs=number(stage.in_features), outputs=number(stage.out_features))
+        return say("cnn_linear", inputs=stage.in_features, outputs=stage.out_features)  # as code: no separators
     return say(f"cnn_{kind}")  # relu, flatten
 
 
@@ -294,7 +311,7 @@ def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> lis
         lines.append(("muted", say("no_parameters")))
     lines += [("note", note) for note in same_notes(stage, say)]
     if stage.layer_type == "flatten":
-        lines.append(("note", say("cnn_flatten_note", merged=" × ".join(str(n) for n in stage.merged_shape),
+        lines.append(("note", say("cnn_flatten_note", merged=product_text(stage.merged_shape),
                                   count=number(stage.output_shape[0]))))
         _, rows, cols = stage.merged_shape
         lines.append(("note", say("cnn_flatten_order", hw=rows * cols, ww=cols)))
@@ -852,7 +869,7 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         lines += [(line, False) for line in wrap(say("ds_macs_line", text=macs_text(g)), BODY_PT, text_w)]
         stage_texts.append(lines)
     def pictures_h(g) -> float:
-        return cuboid_size(*face(g.input_shape), 6)[1] + 2 * lh + 8
+        return cuboid_size(*face(g.input_shape), DEEPEST)[1] + 2 * lh + 8
 
     if stacked:
         row_hs = [line_height(HEAD_PT) + pictures_h(g) + 6 + len(t) * lh + 10
@@ -889,7 +906,7 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
             sheet.text(MARGIN, y, name, pt=HEAD_PT, bold=True, colour=theme.window)
             py = y + line_height(HEAD_PT) + 4
             if stacked:
-                centre = py + cuboid_size(*face(g.input_shape), 6)[1] / 2
+                centre = py + cuboid_size(*face(g.input_shape), DEEPEST)[1] / 2
             else:
                 centre = py + (row_h - line_height(HEAD_PT) - 2 * lh - 8) / 2
             label_y = centre + max(cuboid_size(*face(g.input_shape), g.input_shape[0])[1],
