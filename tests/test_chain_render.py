@@ -404,6 +404,38 @@ def test_the_map_view_lights_the_cells_each_step_reads_and_writes(op, shape):
             assert tuple(pixels[y0 + 1, x0 + 1]) == theme.window  # the current weight row is framed
 
 
+def test_the_finished_linear_picture_shows_every_number_its_outputs_are_made_of():
+    """Each output cell is W row · input + bias read off the picture itself: the bias stands as a column beside W
+    (before, it appeared only in the step arithmetic, so c06's finished picture read W·x = 22 beside an output 21)."""
+    from convgif.pipeline import build_trace, drawable_view
+    from convgif.render.primitives import Text
+
+    scene = parse_scene({"op": {"kind": "linear", "out_features": 3}, "input": {"shape": [1, 2, 4], "range": [-3, 3]},
+                         "weights": {"seed": 4}}, "m.toml")
+    view = drawable_view(scene, build_trace(scene))
+    layout = view.layout
+    grids = layout.grids_by_role()
+    assert "bias" in grids, "no bias column"
+    drawn = [p for p in view.primitives(None) if isinstance(p, Text)]
+
+    def number_in(box):
+        x0, y0, x1, y1 = box
+        inside = [t.text for t in drawn if x0 <= t.x <= x1 and y0 <= t.y <= y1]
+        assert len(inside) == 1, (box, inside)
+        return float(inside[0].replace("\u2212", "-"))
+
+    def tensor(role, shape):
+        return np.array([number_in(layout.element_box(role, i)) for i in np.ndindex(*shape)]).reshape(shape)
+
+    (w_grid,), (b_grid,) = grids["weight"], grids["bias"]
+    weight = np.array([[number_in(w_grid.box(r, c)) for c in range(w_grid.cols)] for r in range(w_grid.rows)])
+    bias = np.array([number_in(b_grid.box(r, 0)) for r in range(b_grid.rows)])
+    g = view.layout.trace.geometry
+    x, out = tensor("input", g.input_shape), tensor("output", g.output_shape)
+    assert weight.shape == (3, 4) and not np.allclose(bias, 0)
+    np.testing.assert_allclose(x @ weight.T + bias, out, atol=0.011)  # numbers as drawn, to two decimals
+
+
 def test_a_loop_too_short_for_its_first_row_keeps_every_step_at_duration_ms():
     """Regression: when every shown step is in the first row and the loop is over budget (a chain stage's share of
     render.loop_ms), step_durations divided by zero."""

@@ -212,6 +212,31 @@ def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
         assert fill_and_digit("output", grid, rc)[0] != view.theme.output_empty, (rc, v)
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_shaded_outputs_legend_reads_true_in_light_and_dark(theme):
+    """f01's legend says how an output's shade grows with its size; in a dark theme a larger output is lighter, so
+    "darker: larger" was false there. What the words claim must hold for the shades the cells are painted in."""
+    scene, view = scene_view("f01_image_sobel_edges", theme=theme)
+    layout = view.layout
+    words = " ".join(t.text for t in texts(view.primitives(None)))
+    background = np.array(view.theme.output_empty, dtype=float)
+
+    def luma(rgb):
+        return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+
+    for sign, key in ((1, "positive_output"), (-1, "negative_output")):
+        said = layout.say(key)
+        assert said in words
+        shades = [layout.output_shade(sign * layout.output_peak * k / 8) for k in range(1, 9)]  # growing sizes
+        strength = [np.abs(np.array(s, dtype=float) - background).sum() for s in shades]
+        assert strength == sorted(strength) and strength[0] < strength[-1]  # stronger colour: larger size
+        lumas = [luma(s) for s in shades]
+        if "darker" in said:
+            assert lumas == sorted(lumas, reverse=True), (theme, said, lumas)
+        if "lighter" in said:
+            assert lumas == sorted(lumas), (theme, said, lumas)
+
+
 # ---- catalogue B3: the formula is the frame's subject -----------------------------------------------------------
 def test_a_formula_caption_is_the_frames_subject():
     scene, view = scene_view("b03_output_size_formula")

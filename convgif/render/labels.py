@@ -28,8 +28,10 @@ LABELS: dict[str, dict[str, str]] = {
     "values_hidden_why": {"en": "Numbers hidden: {cell} px cells are too small for them at any width.",
                           "zh": "数值省略：{cell} 像素的格子放不下数字，任何宽度都显示不了。"},
     "pixel_shade": {"en": "pixel value (0 black \u2026 255 white)", "zh": "像素值（0 黑 \u2026 255 白）"},
-    "positive_output": {"en": "output > 0 (darker: larger)", "zh": "输出 > 0（越深越大）"},
-    "negative_output": {"en": "output < 0 (darker: more negative)", "zh": "输出 < 0（越深越负）"},
+    # "stronger", not "darker": a shade goes from the empty cell's colour towards the accent, darker on a light
+    # theme and lighter on a dark one
+    "positive_output": {"en": "output > 0 (stronger colour: larger)", "zh": "输出 > 0（颜色越浓越大）"},
+    "negative_output": {"en": "output < 0 (stronger colour: more negative)", "zh": "输出 < 0（颜色越浓越负）"},
     "bias_named": {"en": "bias {value}", "zh": "偏置 {value}"},
     "bank_kernel": {"en": "kernel {out}", "zh": "卷积核{out}"},
     "bank_kernel_bias": {"en": "kernel {out} \u00b7 bias {bias}", "zh": "卷积核{out} \u00b7 偏置 {bias}"},
@@ -111,7 +113,8 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_kernel_slice": {"en": "kernel w[{channel}, {out}]", "zh": "卷积核 w[{channel}, {out}]"},
     "sc_products_label": {"en": "{times} {value} = products", "zh": "{times} {value} = 乘积"},
     "sc_header_kernel": {"en": "kernel \u00d7 value \u2192 products", "zh": "卷积核 \u00d7 输入值 \u2192 乘积"},
-    "sc_header_output": {"en": "output (running sums)", "zh": "输出（累加和）"},
+    # not "output (running sums)": the finished frame's cells hold the output, running sum + bias
+    "sc_header_output": {"en": "output", "zh": "输出"},
     "sc_step_line": {"en": "input ch {channel} ({where}) = {value}: {factor} {times} each weight, the {span} {span:product|products} "
                            "added into the output",
                      "zh": "输入 通道{channel} ({where}) = {value}：{factor} {times} 每个权重，{span} 个乘积加到输出上"},

@@ -86,11 +86,13 @@ class MapLayout(Layout):
         self.output = trace.output()
         self.output.setflags(write=False)
         self.weight = None if trace.weight is None else np.asarray(trace.weight)
+        # linear's bias stands as a column beside W: without it the finished picture's W·x would not give its outputs
+        self.bias = None if self.weight is None or trace.bias is None else np.asarray(trace.bias)
         values = np.asarray(trace.input)
         self.input_strings = [fmt_number(float(v)) for v in distinct_values(values)[:4000]]
         self.output_strings = [fmt_number(float(v)) for v in distinct_values(self.output)[:4000]]
-        self.weight_strings = ([] if self.weight is None
-                               else [fmt_number(float(v)) for v in distinct_values(self.weight)])
+        self.weight_strings = ([] if self.weight is None else [fmt_number(float(v)) for v in distinct_values(
+            self.weight if self.bias is None else np.concatenate([self.weight.ravel(), self.bias.ravel()]))])
         self.op_text = self._op_text()
         self.cell, _ = self.choose_cells(f"a {shape_text(g.input_shape)} input")
         self.fit_values(self.input_strings, self.output_strings)
@@ -132,7 +134,8 @@ class MapLayout(Layout):
         if self.kind == "relu" and (np.asarray(self.trace.input) < 0).any():
             items.append(("negative \u2192 0", swatch(fill=th.input, edge=th.accent, line_width=2)))
         if self.weight is not None:
-            items.append(("weights (current row framed)", swatch(fill=th.kernel, edge=th.window, line_width=2)))
+            framed = "weights and bias (current row framed)" if self.bias is not None else "weights (current row framed)"
+            items.append((framed, swatch(fill=th.kernel, edge=th.window, line_width=2)))
         items += [(t("output_done"), swatch(fill=th.output_done, edge=th.grid)),
                   (t("current_output"), swatch(fill=th.output_current, edge=th.text, line_width=2))]
         return items
@@ -155,6 +158,17 @@ class MapLayout(Layout):
     def _weight_label(self) -> str:
         return f"W {shape_text(self.weight.shape)}" if self.weight is not None else ""
 
+    def _bias_dx(self, c: int) -> int:
+        """How far right of W's left edge the bias column stands (a cell's gap after W)."""
+        return self.weight.shape[1] * c + 1 + max(c // 2, 6)
+
+    def _weights_width(self, c: int) -> int:
+        """W and, beside it, the bias column with its label."""
+        width = max(self.weight.shape[1] * c + 1, self._label_width(self._weight_label()))
+        if self.bias is None:
+            return width
+        return max(width, self._bias_dx(c) + max(c + 1, self._label_width(self.say("bias"))))
+
     # ---- sizing and placement -----------------------------------------------------------------------
     def _label_width(self, text: str) -> int:
         return math.ceil(text_width(text, self.sz.label))
@@ -163,7 +177,7 @@ class MapLayout(Layout):
         in_w = max(self.x_tensor.grid_width(c), self._label_width(self.input_label(self.x_tensor.count - 1)))
         out_w = max(self.y_tensor.grid_width(c), self._label_width(self.output_label(self.y_tensor.count - 1)))
         if self.weight is not None:
-            mid_w = max(self.weight.shape[1] * c + 1, self._label_width(self._weight_label()))
+            mid_w = self._weights_width(c)
         else:
             mid_w = 0 if self.strips else math.ceil(text_width(self.op_text, self.sz.sum, True)) + 8
         return in_w, mid_w, out_w
@@ -191,11 +205,12 @@ class MapLayout(Layout):
     def place_grids(self, top: int) -> int:
         c = self.cell
         self.op_anchor = None
-        self.weight_grid = None
+        self.weight_grid = self.bias_grid = None
         if self.strips:  # input, weights, output, one under the other
             self.input_grids, y = self._grids(self.x_tensor, self.in_x, top, c)
             if self.weight is not None:
                 self.weight_grid = Grid(self.mid_x, y + self.sz.label_h, *self.weight.shape, c)
+                self._place_bias(c)
                 y += self._block(self.weight.shape[0] * c + 1)
             self.output_grids, y = self._grids(self.y_tensor, self.out_x, y, c)
             return y - SLOT_GAP
@@ -204,11 +219,17 @@ class MapLayout(Layout):
         bottom = max(y_in, y_out)
         if self.weight is not None:
             self.weight_grid = Grid(self.mid_x, top + self.sz.label_h, *self.weight.shape, c)
+            self._place_bias(c)
             bottom = max(bottom, top + self._block(self.weight.shape[0] * c + 1))
         else:
             first = self.input_grids[0]
             self.op_anchor = (self.mid_x, first.y + first.rows * c // 2 + self.sz.sum // 2)
         return bottom - SLOT_GAP
+
+    def _place_bias(self, c: int) -> None:
+        if self.bias is not None:
+            w = self.weight_grid
+            self.bias_grid = Grid(w.x + self._bias_dx(c), w.y, len(self.bias), 1, c)
 
     def arith_line_count(self) -> int:
         return 2
@@ -217,6 +238,8 @@ class MapLayout(Layout):
         grids = {"input": self.input_grids, "output": self.output_grids}
         if self.weight_grid is not None:
             grids["weight"] = [self.weight_grid]
+        if self.bias_grid is not None:
+            grids["bias"] = [self.bias_grid]
         return grids
 
     def cell_box(self, role: str, channel: int, coord):
@@ -258,6 +281,14 @@ class MapLayout(Layout):
                 if self.weight_value_size is not None:
                     out.append(cell_text(grid, r, col, fmt_number(float(value)), self.weight_value_size,
                                          th.kernel_text))
+        if self.bias_grid is not None:
+            grid = self.bias_grid
+            out.append(Text(grid.x, grid.y - 5, self.say("bias"), self.sz.label, th.muted_text))
+            out.append(Rect(grid.outer, fill=th.grid))
+            for r, value in enumerate(self.bias):
+                out.append(Rect(grid.interior(r, 0), fill=th.kernel))
+                if self.weight_value_size is not None:
+                    out.append(cell_text(grid, r, 0, fmt_number(float(value)), self.weight_value_size, th.kernel_text))
         for ch, grid in enumerate(self.output_grids):
             out.append(Text(grid.x, grid.y - 5, self.output_label(ch), self.sz.label, th.muted_text))
             out += self._grid_back(grid, self.y_tensor, ch)
@@ -300,6 +331,8 @@ class MapLayout(Layout):
         if self.weight_grid is not None:
             row = step.position[-1]
             out.append(outline(self.weight_grid.span([row], range(self.weight.shape[1])), th.window, 3))
+            if self.bias_grid is not None:
+                out.append(outline(self.bias_grid.box(row, 0), th.window, 3))
         g, r, col = self.y_tensor.place(step.position)
         out += self.current_output(self.output_grids[g], r, col, fmt_number(step.value))
         return out + self.arithmetic(self._lines(step))
@@ -316,7 +349,8 @@ class MapLayout(Layout):
         if self.kind == "linear":
             terms = [f"{fmt_factor(x)}{TIMES}{fmt_factor(w)}" for x, w in zip(source, step.coefficients)]
             tail = f" + bias {fmt_factor(step.bias)}" if step.bias is not None else ""
-            return [(f"{where} = input \u00b7 W row {step.position[-1]}" + (" + bias" if tail else ""), ""),
+            # Σ of products, as the line under it adds them: "·" is every frame's separator, not a product
+            return [(f"{where} = \u03a3 input {TIMES} W row {step.position[-1]}" + (" + bias" if tail else ""), ""),
                     self.elide(terms, "", tail, result)]
         if step.coefficients is None or len(step.sources) == 1:  # nearest, or a blend that lands on one cell
             return [(f"{where} copies input {index_text(step.sources[0])}", result)]
