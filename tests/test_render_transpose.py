@@ -155,6 +155,9 @@ def test_scatter_final_numbers_are_the_engines_and_torchs():
         numbers = painted_numbers(view, "output", oc, fh, fw, final)
         for r, c in itertools.product(range(5), repeat=2):
             assert numbers[(r + 1, c + 1)] == fmt_number(float(with_bias[0, oc, r, c]))
+    # ... so what names its column says "output", not "running sums" (the steps' cells, before the bias)
+    headers = [p.text for p in final if isinstance(p, Text) and p.meta is not None and p.meta.kind == "header"]
+    assert view.layout.say("output") in headers and not any("running" in h for h in headers), headers
 
 
 def test_scatter_pixels_current_input_written_cells_and_cropped_border():
