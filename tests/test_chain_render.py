@@ -436,6 +436,27 @@ def test_the_finished_linear_picture_shows_every_number_its_outputs_are_made_of(
     np.testing.assert_allclose(x @ weight.T + bias, out, atol=0.011)  # numbers as drawn, to two decimals
 
 
+def test_no_mark_of_a_chain_stage_looks_like_the_chains_frame_round_its_input():
+    """A transition frame rings the input a stage reads in the chain's accent frame, under the stage's own marks: no
+    stage's legend entry may look like it (relu's "negative → 0" was the same hollow accent square). The header's
+    chips share the stages' colours on purpose: "this stage" is current, as "current output" is."""
+    source = frame_source(load_scene(SCENES / "c06_chain_conv_relu_pool_linear.toml"))
+
+    def looks(rows):
+        return {label: tuple((r.fill, r.edge, r.line_width, r.dashed) for r in make((0, 0, 14, 14)))
+                for *_, label, make in rows}
+
+    (((_, edge, _, dashed),),) = [look for label, look in looks(source.header.legend_rows).items()
+                                  if "between stages" in label]
+    kinds = set()
+    for view in source.views:
+        kinds.add(getattr(view.layout.trace, "kind", "conv"))
+        blank = {None, view.theme.input}  # a hollow frame, or one round a plain input cell: the line is the look
+        for label, rects in looks(view.layout.legend_rows).items():
+            assert not any(r[1] == edge and r[3] == dashed and r[0] in blank for r in rects), label
+    assert "relu" in kinds
+
+
 def test_a_loop_too_short_for_its_first_row_keeps_every_step_at_duration_ms():
     """Regression: when every shown step is in the first row and the loop is over budget (a chain stage's share of
     render.loop_ms), step_durations divided by zero."""

@@ -14,7 +14,7 @@ from convgif.render import View, get_theme
 from convgif.render.layout import output_places_1d
 from convgif.render.layout_common import fitting_size
 from convgif.render.layout_conv import ConvLayout
-from convgif.render.primitives import Text, fmt_number
+from convgif.render.primitives import Rect, Text, fmt_number
 from convgif.scene import load_scene
 from convgif.sources import build_trace, build_view
 
@@ -235,6 +235,40 @@ def test_the_shaded_outputs_legend_reads_true_in_light_and_dark(theme):
             assert lumas == sorted(lumas, reverse=True), (theme, said, lumas)
         if "lighter" in said:
             assert lumas == sorted(lumas), (theme, said, lumas)
+
+
+@pytest.mark.parametrize("name", ["a02_output_channels", "b01_arange_two_kernels", "a09_everything_volume"])
+def test_the_kernel_banks_frame_is_named_in_the_legend(name):
+    """The bank frames the kernel a step uses; the flat view's legend named no such mark."""
+    scene, view = scene_view(name)
+    layout = view.layout
+    assert layout.banked
+    mark = layout.bank_mark(0)
+    looks = {(r.edge, r.line_width) for _, _, _, make in layout.legend_rows for r in make((0, 0, 14, 14))
+             if isinstance(r, Rect) and r.edge is not None}
+    assert (mark.edge, mark.line_width) in looks
+    assert layout.say("current_kernel") in [label for _, _, label, _ in layout.legend_rows]
+
+
+def test_a_subtitle_writes_stride_padding_and_dilation_as_torch_takes_them():
+    """`padding 2×2` read as a 2×2 block beside `kernel 2×2`, and the caption said `P 2` under it: a per-axis
+    argument is one number when the axes agree (`padding 2`), else its tuple; × is for sizes alone."""
+    import re
+
+    from convgif.sources import frame_source
+
+    argument = re.compile(r"(stride|padding|dilation|output_padding|步长|填充|膨胀|输出填充) [^ ]*\u00d7")
+    seen = set()
+    for path in sorted(SCENES.glob("*.toml")):
+        scene = load_scene(path)
+        if hasattr(scene, "still"):  # a still figure: no animated view, no subtitle
+            continue
+        source = frame_source(scene)
+        for view in getattr(source, "views", None) or [source.view]:
+            subtitle = view.layout.subtitle()
+            assert not argument.search(subtitle), (path.name, subtitle)
+            seen.update(re.findall(r"(stride|padding|dilation) ", subtitle))
+    assert seen == {"stride", "padding", "dilation"}  # the gallery shows each of them somewhere
 
 
 # ---- catalogue B3: the formula is the frame's subject -----------------------------------------------------------

@@ -11,6 +11,14 @@ MINUS = "\u2212"
 ARROW = "\u2192"
 
 
+def per_dim_text(values: tuple[int, ...]) -> str:
+    """A per-axis argument (stride, dilation, padding, output_padding) as torch takes it: one number when every
+    axis has the same, else the tuple, `2` or `(2, 1)`. Not `2×2`: that is how sizes (kernel, shapes) are written."""
+    if len(set(values)) == 1:
+        return str(values[0])
+    return "(" + ", ".join(str(v) for v in values) + ")"
+
+
 def typeset(text: str) -> str:
     """`text` with `*` as ×, `->` as → and every ASCII minus as −."""
     return text.replace("->", ARROW).replace("*", TIMES).replace("-", MINUS)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from convgif.engine.notation import per_dim_text
 from convgif.render.fonts import coverage, dejavu_path, joined_width, piece_width, text_width
 from convgif.render.fonts import kerning as fonts_kerning
 from convgif.render.labels import label
@@ -116,6 +117,15 @@ UNSCALED = Sizes.at(1.0)
 
 def shape_text(sizes: Iterable[int]) -> str:
     return TIMES.join(str(n) for n in sizes)
+
+
+def pads_text(pads: Iterable[tuple[int, int]]) -> str:
+    """Padding as torch takes it (`per_dim_text`), an axis padded unevenly as before/after: `1`, `(2, 1)`, `2/0`."""
+    pads = tuple(pads)
+    if all(b == a for b, a in pads):
+        return per_dim_text(tuple(b for b, _ in pads))
+    per_axis = [str(b) if b == a else f"{b}/{a}" for b, a in pads]
+    return per_axis[0] if len(per_axis) == 1 else "(" + ", ".join(per_axis) + ")"
 
 
 def darker(colour: RGB) -> RGB:

@@ -12,12 +12,13 @@ import math
 import numpy as np
 
 from convgif.engine.trace import ConvStep
+from convgif.engine.notation import per_dim_text
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_GAP, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
-    outline, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes, window_legend,
-    distinct_values, unravel,
+    outline, pads_text, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes,
+    window_legend, distinct_values, unravel,
 )
 from convgif.render.primitives import (
     TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -480,12 +481,11 @@ class ConvLayout(Layout):
                  t("kernel_shape", shape=shape_text(g.kernel_size))]
         one = (1,) * self.ndim
         if g.stride != one:
-            parts.append(t("stride", value=shape_text(g.stride)))
+            parts.append(t("stride", value=per_dim_text(g.stride)))
         if any(b or a for b, a in g.padding):
-            pads = [b if b == a else f"{b}/{a}" for b, a in g.padding]
-            parts.append(t("padding_value", value=TIMES.join(str(p) for p in pads)))
+            parts.append(t("padding_value", value=pads_text(g.padding)))
         if g.dilation != one:
-            parts.append(t("dilation", value=shape_text(g.dilation)))
+            parts.append(t("dilation", value=per_dim_text(g.dilation)))
         if g.groups > 1:
             parts.append(t("groups", value=g.groups))
         if self.trace.bias is not None:
@@ -506,6 +506,8 @@ class ConvLayout(Layout):
         if self.unread:
             items.append(unread_legend(th, t))
         items.append((t("weight"), swatch(fill=th.kernel, edge=th.grid)))
+        if self.banked:  # the bank frames the kernel the step uses (`bank_mark`)
+            items.append((t("current_kernel"), swatch(fill=th.kernel, edge=th.output_current, line_width=2)))
         if self.shaded:
             items += [(t("positive_output"), swatch(fill=self.output_shade(self.output_peak), edge=th.grid)),
                       (t("negative_output"), swatch(fill=self.output_shade(-self.output_peak), edge=th.grid))]

@@ -132,7 +132,8 @@ class MapLayout(Layout):
         items = [(t("input_value"), swatch(fill=th.input, edge=th.grid)),
                  (t("in_window"), swatch(fill=th.tap, edge=th.window, line_width=2))]
         if self.kind == "relu" and (np.asarray(self.trace.input) < 0).any():
-            items.append(("negative \u2192 0", swatch(fill=th.input, edge=th.accent, line_width=2)))
+            # dashed: a chain frames the input a stage reads in a solid accent line (`chain.ChainHeader._legend`)
+            items.append(("negative \u2192 0", swatch(fill=th.input, edge=th.accent, line_width=2, dashed=True)))
         if self.weight is not None:
             framed = "weights and bias (current row framed)" if self.bias is not None else "weights (current row framed)"
             items.append((framed, swatch(fill=th.kernel, edge=th.window, line_width=2)))
@@ -269,7 +270,7 @@ class MapLayout(Layout):
             grid, value = self.input_grids[g], float(x[index])
             out.append(Rect(grid.interior(r, col), fill=th.input))
             if self.kind == "relu" and value < 0:
-                out.append(Rect(grid.interior(r, col), edge=th.accent, line_width=2))
+                out.append(Rect(grid.interior(r, col), edge=th.accent, line_width=2, dashed=True))
             if self.input_value_size is not None:
                 out.append(cell_text(grid, r, col, fmt_number(value), self.input_value_size, th.input_text))
         if self.weight_grid is not None:

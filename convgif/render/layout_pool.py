@@ -13,14 +13,15 @@ import math
 import numpy as np
 
 from convgif.engine.trace_pool import PoolStep
+from convgif.engine.notation import per_dim_text
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
-    SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, palette_with_ramps, shape_text, swatch,
-    unread_cells, unread_legend, unread_stripes, window_legend,
+    SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks, outline, pads_text, palette_with_ramps, shape_text,
+    swatch, unread_cells, unread_legend, unread_stripes, window_legend,
     distinct_values,
 )
-from convgif.render.primitives import MINUS, TIMES, Primitive, Rect, Text, fmt_factor, fmt_number
+from convgif.render.primitives import MINUS, Primitive, Rect, Text, fmt_factor, fmt_number
 from convgif.render.theme import RGB, Theme, mix
 
 SUPERSCRIPTS = str.maketrans("0123456789-.", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b\u00b7")
@@ -77,13 +78,13 @@ class PoolLayout(Layout):
         g, t, say = self.trace.geometry, self.trace, self.say
         parts = [t.kind + (f" (p={fmt_number(t.norm_type)})" if self.kind == "lp" else ""),
                  say("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape)),
-                 say("pool_window", value=shape_text(g.kernel_size)), say("stride", value=shape_text(g.stride))]
+                 say("pool_window", value=shape_text(g.kernel_size)), say("stride", value=per_dim_text(g.stride))]
         if any(b for b, _ in g.padding):
-            parts.append(say("padding_value", value=TIMES.join(str(b) for b, _ in g.padding)))
+            parts.append(say("padding_value", value=pads_text(g.padding)))
             if self.kind == "avg":
                 parts.append(say("padding_counted" if t.count_include_pad else "padding_not_counted"))
         if any(d > 1 for d in g.dilation):
-            parts.append(say("dilation", value=shape_text(g.dilation)))
+            parts.append(say("dilation", value=per_dim_text(g.dilation)))
         if g.ceil_mode:
             parts.append("ceil_mode")
         if t.divisor_override is not None:

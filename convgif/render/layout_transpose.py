@@ -19,11 +19,12 @@ from convgif.engine.trace import ConvStep
 from convgif.engine.trace_transpose import (
     INPUT_VALUE, INSERTED_ZERO, OUTPUT_PADDING, PADDING, ScatterStep, ZeroInsertionTrace,
 )
+from convgif.engine.notation import per_dim_text
 from convgif.render.fonts import text_width
 from convgif.render.labels import label
 from convgif.render.layout import Layout
 from convgif.render.layout_common import (
-    MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline,
+    MARGIN, MAX_PALETTE, SLOT_GAP, Grid, cell_text, first_fitting, fitting_size, outline, pads_text,
     palette_with_ramps, shape_text, swatch, window_legend, unravel,
 )
 from convgif.render.layout_conv import ConvLayout
@@ -92,12 +93,12 @@ def transposed_subtitle_parts(g, has_bias: bool, bias_text: str, language: str =
         return label(language, key, **values)
 
     parts = [g.kind, t("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape)),
-             t("kernel_shape", shape=shape_text(g.kernel_size)), t("stride", value=shape_text(g.stride)),
-             t("padding_value", value=TIMES.join(str(b) for b, _ in g.padding))]
+             t("kernel_shape", shape=shape_text(g.kernel_size)), t("stride", value=per_dim_text(g.stride)),
+             t("padding_value", value=pads_text(g.padding))]
     if any(g.output_padding):
-        parts.append(t("output_padding_value", value=shape_text(g.output_padding)))
+        parts.append(t("output_padding_value", value=per_dim_text(g.output_padding)))
     if any(d > 1 for d in g.dilation):
-        parts.append(t("dilation", value=shape_text(g.dilation)))
+        parts.append(t("dilation", value=per_dim_text(g.dilation)))
     if g.groups > 1:
         parts.append(t("groups", value=g.groups))
     if has_bias:
@@ -709,7 +710,7 @@ class ScatterLayout(Layout):
         g = self.trace.geometry
         kept = self.say("sc_kept", shape=shape_text(g.output_shape))
         if any(b for b, _ in g.padding):
-            kept += self.say("sc_kept_cropped", padding=TIMES.join(str(b) for b, _ in g.padding))
+            kept += self.say("sc_kept_cropped", padding=pads_text(g.padding))
         if self.trace.bias is not None:
             kept += self.say("sc_kept_bias")
         return ([(kept, "")] + [(f, "") for f in self.formulas_to_show(g.formulas)])[:3]

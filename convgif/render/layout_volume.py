@@ -327,8 +327,9 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         th, t = self.theme, self.say
         items = super().legend_entries()
         items[1:1] = self.volume_legend()
-        at = next(i for i, (label, _) in enumerate(items) if label == t("weight")) + 1
-        items.insert(at, (t("current_kernel"), swatch(fill=th.kernel, edge=th.output_current, line_width=2)))
+        if t("current_kernel") not in (label for label, _ in items):  # a bank's legend already names it
+            at = next(i for i, (label, _) in enumerate(items) if label == t("weight")) + 1
+            items.insert(at, (t("current_kernel"), swatch(fill=th.kernel, edge=th.output_current, line_width=2)))
         groups = {t("group", group=g): g for g in range(self.groups)} if self.groups > 1 else {}
         return [(label, swatch(fill=self.group_face(groups[label]), edge=th.group_colour(groups[label]), line_width=2))
                 if label in groups else (label, make) for label, make in items]

@@ -25,7 +25,8 @@ from typing import Any
 from convgif.engine.geometry import Geometry
 from convgif.engine.notation import typeset
 from convgif.ops import FAMILIES, family_of
-from convgif.scene.values import number_text, padding_text, per_dim_text, shape_text, size_text
+from convgif.engine.notation import per_dim_text
+from convgif.scene.values import number_text, padding_text, shape_text, size_text
 
 # placeholders every op has; each family's record adds its own (OpFamily.placeholders)
 COMMON = ("input_shape", "output_shape", "kernel_size", "stride", "padding", "dilation", "in_channels",

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from convgif.engine.notation import per_dim_text
 from convgif.engine.presets import KERNEL_PRESETS, preset_kernel
 
 # 3x3 teaching kernels (engine/presets.py); a preset fills every (out, in) slice of a 2D weight with it.
@@ -171,12 +172,6 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 def size_text(sizes: tuple[int, ...]) -> str:
     return "×".join(str(n) for n in sizes)
-
-
-def per_dim_text(values: tuple[int, ...]) -> str:
-    if len(set(values)) == 1:
-        return str(values[0])
-    return "(" + ", ".join(str(v) for v in values) + ")"
 
 
 def padding_text(pads: tuple[tuple[int, int], ...]) -> str:
