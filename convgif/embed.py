@@ -84,7 +84,7 @@ def embedded(scene, out_dir: str | Path, base: str | None = None) -> Embedded:
     """What an embed of `scene` rendered into `out_dir` names: its size read off the light GIF written there."""
     from PIL import Image
 
-    from convgif.sources import alt_text
+    from convgif.alt import alt_text
 
     out_dir = Path(out_dir)
     if base is None:

@@ -258,9 +258,9 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
         entries = tuple(_entry_from_json(entry) for entry in page["entries"])
         return GalleryResult(index=out / INDEX_NAME, entries=entries, rendered=0, fresh=len(files), failed=0)
 
+    from convgif.alt import alt_text
     from convgif.encode.atomic import atomic_write
     from convgif.scene import load_scene, read_document
-    from convgif.sources import alt_text
 
     loaded: list[tuple[Path, str, Any, dict, str | None]] = []  # (path, text, scene, document, error)
     for path in files:

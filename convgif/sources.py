@@ -226,29 +226,9 @@ class OpFrames:
         return figure
 
 
-ALT_LIMIT = 125  # characters: what a screen reader reads out at once (the description goes in a caption)
-
-
-def alt_text(scene) -> str:
-    """What the picture shows, with its shapes, in at most ALT_LIMIT characters: "A plain 2D convolution: conv2d
-    steps a 3×3 kernel over a 1×9×9 input, making a 1×7×7 output"; a still: its title and description."""
-    title = scene.title or scene.stem
-    if scene.scene_type == "op":
-        from convgif.render.layout_common import shape_text
-
-        geometry = scene.geometry()
-        what = (f"{scene.kind} steps a {shape_text(geometry.kernel_size)} "
-                f"{'kernel' if scene.family.has_weights else 'window'} over a {shape_text(geometry.input_shape)} "
-                f"input, making a {shape_text(geometry.output_shape)} output")
-        text = f"{title}: {what}" if len(title) + len(what) + 2 <= ALT_LIMIT else what
-    else:
-        text = f"{title}: {scene.description}" if scene.description else title
-    if len(text) > ALT_LIMIT:
-        text = text[:ALT_LIMIT - 1].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
-    return text
-
-
 def _deck(scene, facts: tuple[str, ...], animation) -> Deck:
+    from convgif.alt import alt_text
+
     return Deck(title=scene.title or scene.stem, description=scene.description or "", facts=facts,
                 aspect=scene.render.aspect, language=scene.language, alt=alt_text(scene), animation=animation)
 

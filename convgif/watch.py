@@ -290,8 +290,8 @@ class _Either:
 
 def _preview_deck(scene):
     """The player's words: the scene's title and alt text (the card-less page has no caption)."""
+    from convgif.alt import alt_text
     from convgif.encode.frame import Deck
-    from convgif.sources import alt_text
 
     return Deck(title=scene.title or scene.stem, alt=alt_text(scene), language=scene.language)
 

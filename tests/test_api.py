@@ -68,7 +68,8 @@ def test_render_in_memory(small_rendering):
 def test_repr_html_is_the_step_player(small_rendering):
     # issue 15 item 5: a rendered animation shows the step player inline (tests/test_notebook.py runs it in Jupyter)
     markup = small_rendering._repr_html_()
-    assert '<figure class="cgp"' in markup and 'aria-label="Next step"' in markup and 'alt="small: conv2d steps' in markup
+    assert '<figure class="cgp"' in markup and 'aria-label="Next step"' in markup
+    assert 'alt="small: conv2d slides' in markup
     assert small_rendering.player() is small_rendering.player()  # drawn once, on first display
     assert small_rendering._repr_png_() is None  # an animation shows as HTML, not a frozen PNG
 

@@ -13,9 +13,9 @@ import pytest
 from browser import Browser, need_chromium
 from PIL import Image
 
+from convgif.alt import ALT_LIMIT, alt_text
 from convgif.cli import main
 from convgif.scene import load_scene
-from convgif.sources import ALT_LIMIT, alt_text
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 SCENE = "b01_arange_one_kernel"
@@ -52,7 +52,108 @@ def test_alt_text_is_short_and_says_the_shapes():
     for path in sorted(SCENES.glob("*.toml")):
         assert len(alt_text(load_scene(path))) <= ALT_LIMIT, path.name
     text = alt_text(load_scene(SCENES / "a03_input_channels.toml"))
-    assert "3×7×7 input" in text and "4×5×5 output" in text and "3×3 kernel" in text
+    assert "3×7×7 input" in text and "4×5×5 output" in text and "4 kernels of 3×3" in text
+
+
+GALLERY = {path.stem: load_scene(path) for path in sorted(SCENES.glob("*.toml"))}
+GALLERY_ALTS = {stem: alt_text(scene) for stem, scene in GALLERY.items()}
+
+
+def _times(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def _last_shape(scene) -> tuple[int, ...]:
+    """What a scene's picture ends on: an op's output, a chain's last stage's output."""
+    if scene.scene_type == "chain":
+        return scene.stages()[-1].geometry().output_shape
+    return scene.geometry().output_shape
+
+
+@pytest.mark.parametrize("stem", sorted(GALLERY))
+def test_every_gallery_alt_text_fits_whole_and_keeps_its_title_and_result(stem):
+    """Nothing cut to fit: no "…" and no sentence ending mid-phrase; the title (or its head, before the colon) leads;
+    an op or a chain ends on its output shape (a chain whose shape never changes: that shape, throughout)."""
+    scene, text = GALLERY[stem], GALLERY_ALTS[stem]
+    assert len(text) <= ALT_LIMIT
+    assert "\u2026" not in text and not text.endswith((",", ":", ";", " a", " an", " the", " of", " and", " to"))
+    assert text.startswith(re.split(r"[:：]", scene.title)[0] + ("：" if scene.language == "zh" else ":")), text
+    if scene.scene_type != "still":
+        shape = _times(_last_shape(scene))
+        ends = {"en": (f"{shape} output", f"to {shape}", f"{shape} throughout"),
+                "zh": (f"{shape} 输出", f"到 {shape}")}
+        assert text.endswith(ends[scene.language]), text
+
+
+@pytest.mark.parametrize("stem", sorted(stem for stem, scene in GALLERY.items() if scene.scene_type == "op"
+                                        and scene.language == "en" and scene.geometry().kernel_size))
+def test_an_op_alt_text_counts_its_kernels_and_sizes_them_as_its_dimensions_say(stem):
+    """"4 kernels of 3×3" where a conv has four, one kernel as "a 3×3 kernel"; in 1D "a size-3 kernel" (never "a 3
+    kernel"); a pool's window is one window."""
+    scene, text = GALLERY[stem], GALLERY_ALTS[stem]
+    geometry = scene.geometry()
+    size = _times(geometry.kernel_size)
+    one_d = len(geometry.kernel_size) == 1
+    if not scene.family.has_weights:
+        assert (f"a size-{size} window" if one_d else f"{size} window") in text
+    elif scene.view().steps_over == "input":  # scatter: each input value scales its C_out/groups kernels
+        assert f"copy of a {size} kernel" in text if geometry.weight_shape[1] == 1 else "kernels of" in text
+    elif geometry.out_channels == 1:
+        assert (f"a size-{size} kernel" if one_d else f"a {size} kernel") in text and "kernels" not in text
+    else:
+        assert f"{geometry.out_channels} kernels of {'size ' if one_d else ''}{size}" in text
+    assert not re.search(r"\ba \d+ (kernel|window)\b", text), text
+
+
+def test_the_reviewed_alt_texts():
+    assert GALLERY_ALTS["a02_output_channels"] == (
+        "More output channels = more kernels: conv2d slides 4 kernels of 3×3 over a 1×7×7 input, making a 4×5×5 output")
+    assert GALLERY_ALTS["c07_causal_conv1d"] == (
+        "Causal 1D convolution: pad on the left only: conv1d slides a size-3 kernel over a 1×10 input, making a 1×10 "
+        "output")
+    assert GALLERY_ALTS["c08_chain_encoder_decoder"] == (
+        "Encoder–decoder: a conv with stride 2 down, a transposed conv with stride 2 back up: 1×6×6 to 2×3×3 to 1×6×6")
+    assert GALLERY_ALTS["c08_transposed_zero_insertion"] == (
+        "Transposed convolution = insert zeros, pad, convolve: a 3×3 kernel, flipped, on a 7×7 zero-inserted grid "
+        "makes a 1×5×5 output")
+
+
+@pytest.mark.parametrize("stem", sorted(stem for stem, scene in GALLERY.items() if scene.scene_type == "op"
+                                        and scene.family.name == "conv_transpose"))
+def test_a_transposed_conv_alt_text_says_what_its_view_shows(stem):
+    """Zero insertion: the flipped kernel over the zero-inserted grid, of the size the trace builds; scatter: each
+    input value adding a scaled copy of the kernel into the output."""
+    from convgif.sources import build_trace
+
+    scene, text = GALLERY[stem], GALLERY_ALTS[stem]
+    words = {"en": {"zero_insertion": ("flipped", "zero"), "scatter": ("each value", "scaled copy")},
+             "zh": {"zero_insertion": ("翻转", "插入零"), "scatter": ("每个值", "累加")}}
+    assert all(word in text for word in words[scene.language][scene.view_name()]), text
+    if scene.view_name() == "zero_insertion":
+        assert f" {_times(build_trace(scene).grid.shape[2:])} " in text, text
+    assert "input, making" not in text and "slides a" not in text  # not the direct conv's sentence
+
+
+@pytest.mark.parametrize("stem", sorted(stem for stem, scene in GALLERY.items() if scene.language == "zh"))
+def test_a_chinese_scene_has_a_chinese_alt_text(stem):
+    """Its title and sentence in Chinese: no English word beyond the op's name, a layer's name and notation."""
+    scene, text = GALLERY[stem], GALLERY_ALTS[stem]
+    names = {"padding", "same", "Keras", "PyTorch", "ReLU", *getattr(scene, "kinds", ()),
+             getattr(scene, "kind", "")}
+    words = set(re.findall(r"[A-Za-z_]+\d*[a-z]*", text.replace(scene.title, ""))) - names
+    assert words <= {"conv2d", "conv_transpose2d", "max_pool2d", "relu", "flatten", "linear"}, (words, text)
+    assert re.search(r"[\u4e00-\u9fff]", text.replace(scene.title, "")), text
+
+
+def test_an_alt_text_drops_whole_clauses_before_the_title_and_says_an_before_eight(tmp_path):
+    """A title too long for any sentence beside it keeps its head (before the colon); English says "an 8×…"."""
+    scene = tmp_path / "long.toml"
+    scene.write_text('title = "A long title about a convolution with eight channels: and a second clause that goes on '
+                     'and on past the limit"\n[op]\nkind = "conv2d"\nout_channels = 1\nkernel_size = 8\n'
+                     '[input]\nshape = [8, 11, 11]\n', encoding="utf-8")
+    text = alt_text(load_scene(scene))
+    assert text == ("A long title about a convolution with eight channels: an 8×8 kernel over an 8×11×11 input, "
+                    "making a 1×4×4 output")
 
 
 def test_markdown_and_video_snippets(tmp_path, capsys):

@@ -17,6 +17,7 @@ from convgif.engine.trace_transpose import (
     INSERTED_ZERO,
     OUTPUT_PADDING,
     PADDING,
+    grid_shape,
     scatter_trace,
     zero_insertion_trace,
 )
@@ -112,6 +113,9 @@ def test_zero_insertion_trace_steps_equal_torch(cfg):
     np.testing.assert_allclose(trace.output(), batched_expected, rtol=1e-10, atol=1e-12)
     # the grid holds the input values exactly where cell_kind says so, zeros everywhere else
     assert trace.cell_kind.shape == trace.grid.shape[2:]
+    g = trace.geometry  # a stride-1 conv of the flipped kernel over the grid gives the output: grid = out + d(k - 1)
+    assert grid_shape(g) == trace.grid.shape[2:] == tuple(
+        o + d * (k - 1) for o, d, k in zip(g.output_shape[1:], g.dilation, g.kernel_size))
     assert trace.cell_kind.dtype == np.int8
     assert not trace.grid[..., trace.cell_kind != INPUT_VALUE].any()
     kept = trace.grid[..., trace.cell_kind == INPUT_VALUE]

@@ -10,6 +10,7 @@ Without Chromium the browser tests skip locally and FAIL under CI=true (`.ci/run
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -22,10 +23,10 @@ import pytest
 from browser import Browser, Served, need_chromium
 from PIL import Image
 
+from convgif.alt import alt_text
 from convgif.cli import main
 from convgif.gallery import build_gallery, catalogue_row
 from convgif.scene import load_scene
-from convgif.sources import alt_text
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 SUBSET = ["b01_arange_one_kernel.toml", "c04_relu.toml", "e03_param_counts.toml"]
@@ -382,7 +383,7 @@ def test_page_content(gallery_dir):
     e03 = e03[: e03.index("</article>")]
     assert ('<source media="(prefers-color-scheme: dark)" srcset="e03_param_counts.dark.png">'
             '<img src="e03_param_counts.png"') in e03 and 'loading="lazy"' in e03
-    assert f'alt="{alt_text(load_scene(SCENES / "e03_param_counts.toml"))}"' in e03
+    assert f'alt="{html.escape(alt_text(load_scene(SCENES / "e03_param_counts.toml")), quote=True)}"' in e03
     for stem in ("b01_arange_one_kernel", "c04_relu", "z_hostile"):
         player = (gallery_dir / f"{stem}.player.html").read_text(encoding="utf-8")
         assert "http://" not in player.replace('"http://www.w3.org/2000/svg"', "") and "https://" not in player

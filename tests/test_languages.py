@@ -318,7 +318,8 @@ def test_cjk_text_is_told_by_its_code_points_at_every_range_edge():
 
 
 # English labels chosen by their count elsewhere (their one-form is another label), so never drawn with a 1
-CHOSEN_BY_COUNT = {"zi_zero_many": "zi_zero_one", "wt_each_many": "wt_each_one"}
+CHOSEN_BY_COUNT = {"zi_zero_many": "zi_zero_one", "wt_each_many": "wt_each_one", "alt_kernel_many": "alt_kernel_one",
+                   "alt_kernel_many_1d": "alt_kernel_one_1d"}
 COUNTED_NOUN = re.compile(r"(?<![\d.,])\b1 (?:more )?(?:kernels|channels|steps|values|weights|slices|zeros|cells|"
                           r"outputs|inputs|taps|neurons|parameters|groups|positions|products|multiply-adds)\b")
 

@@ -43,9 +43,15 @@ def grid_padding(geometry: Geometry) -> tuple[int, ...]:
     return tuple(d * (k - 1) - p for d, k, (p, _) in zip(geometry.dilation, geometry.kernel_size, geometry.padding))
 
 
-def _axis_kinds(n: int, s: int, q: int, op: int) -> np.ndarray:
+def grid_shape(geometry: Geometry) -> tuple[int, ...]:
+    """The spatial shape of the zero-inserted, padded grid the flipped kernel steps over, per dim: the spread input
+    (n - 1)s + 1, the grid padding on both sides and the output padding after."""
+    return tuple((n - 1) * s + 1 + 2 * q + op for n, s, q, op in zip(
+        geometry.input_shape[1:], geometry.stride, grid_padding(geometry), geometry.output_padding))
+
+
+def _axis_kinds(n: int, s: int, q: int, length: int) -> np.ndarray:
     spread = (n - 1) * s + 1
-    length = spread + 2 * q + op
     z = np.arange(length) - q  # index into the zero-spread input
     kinds = np.full(length, PADDING, dtype=np.int8)
     inside = (z >= 0) & (z < spread)
@@ -106,7 +112,7 @@ def zero_insertion_trace(input, weight, bias=None, stride=1, padding=0, output_p
     q = grid_padding(geometry)
     spatial = x.shape[2:]
     kinds_per_axis = [
-        _axis_kinds(n, s, qq, op) for n, s, qq, op in zip(spatial, geometry.stride, q, geometry.output_padding)
+        _axis_kinds(n, s, qq, length) for n, s, qq, length in zip(spatial, geometry.stride, q, grid_shape(geometry))
     ]
     grid = np.zeros(x.shape[:2] + tuple(len(k) for k in kinds_per_axis))
     # input element i sits at grid index i*s + q; those falling outside the grid were cropped

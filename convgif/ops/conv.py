@@ -26,7 +26,8 @@ CONV = OpFamily(
                   description="input channels, the current kernel slices and output channels side by side"),
            OpView("volume", trace, "convgif.render.layout_volume:ConvVolumeLayout", ndims=(2,),
                   description="channels as the depth of 3D blocks: the window as a box through the channels it "
-                              "reads, every kernel a block, the output block filling in")),
+                              "reads, every kernel a block, the output block filling in",
+                  alt=("alt_volume", "alt_window_short"))),
     caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
             "G {groups}",
     placeholders=("weight_shape", "groups", "bias", "padding_mode"),

@@ -47,9 +47,11 @@ CONV_TRANSPOSE = OpFamily(
     geometry=geometry,
     views=(
         OpView("zero_insertion", zero_insertion, "convgif.render.layout_transpose:ZeroInsertionLayout",
-               description="a direct conv with the flipped kernel over the zero-inserted, padded input"),
+               description="a direct conv with the flipped kernel over the zero-inserted, padded input",
+               alt=("alt_zero_insertion", "alt_zero_insertion_short")),
         OpView("scatter", scatter, "convgif.render.layout_transpose:ScatterLayout", steps_over="input",
-               description="each input element scatters its kernel-weighted copy into the output"),
+               description="each input element scatters its kernel-weighted copy into the output",
+               alt=("alt_scatter", "alt_scatter_short")),
     ),
     caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
             "G {groups} OP {output_padding}",

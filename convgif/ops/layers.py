@@ -13,6 +13,7 @@ from convgif.engine.geometry_layers import flatten_geometry, linear_geometry, re
 from convgif.ops.record import OpFamily, OpView
 
 MAP_LAYOUT = "convgif.render.layout_map:MapLayout"
+MAP_ALT = ("alt_map", "alt_map_short")  # no window: the input turned into the output, a value per step
 NDIMS = (0, 1, 2)  # a vector (after flatten: 0 spatial dimensions), a 1D signal or a 2D map
 CAPTION = "Input {input_shape} \u2192 Output {output_shape}"
 
@@ -48,7 +49,8 @@ def upsample_trace_of(x, weight, bias, g, op):
 RELU = OpFamily(
     name="relu", kinds=("relu",), keys=("kind",),
     geometry=lambda op, shape: relu_geometry(shape),
-    views=(OpView("map", relu_trace_of, MAP_LAYOUT, description="each element and max(0, x)", ndims=NDIMS),),
+    views=(OpView("map", relu_trace_of, MAP_LAYOUT, description="each element and max(0, x)", ndims=NDIMS,
+                  alt=MAP_ALT),),
     caption=CAPTION,
 )
 
@@ -56,7 +58,8 @@ FLATTEN = OpFamily(
     name="flatten", kinds=("flatten",), keys=("kind", "start_dim", "end_dim"),
     geometry=lambda op, shape: flatten_geometry(shape, op.start_dim, op.end_dim),
     views=(OpView("map", flatten_trace_of, MAP_LAYOUT,
-                  description="each element landing in its place in the flat vector", ndims=NDIMS),),
+                  description="each element landing in its place in the flat vector", ndims=NDIMS,
+                  alt=MAP_ALT),),
     caption=CAPTION,
 )
 
@@ -64,7 +67,8 @@ LINEAR = OpFamily(
     name="linear", kinds=("linear",), keys=("kind", "in_features", "out_features", "bias"),
     geometry=lambda op, shape: linear_geometry(shape, op.out_features, op.bias, op.in_features),
     views=(OpView("map", linear_trace_of, MAP_LAYOUT,
-                  description="the input vector times one weight row per output feature", ndims=NDIMS),),
+                  description="the input vector times one weight row per output feature", ndims=NDIMS,
+                  alt=MAP_ALT),),
     caption=CAPTION + "  params {params}",
     placeholders=("weight_shape", "bias"),
     has_weights=True,
@@ -75,6 +79,6 @@ UPSAMPLE = OpFamily(
     name="upsample", kinds=("upsample",), keys=("kind", "size", "scale_factor", "mode"),
     geometry=lambda op, shape: upsample_geometry(shape, op.size, op.scale_factor, op.mode),
     views=(OpView("map", upsample_trace_of, MAP_LAYOUT,
-                  description="which input cells each output cell copies or blends", ndims=NDIMS),),
+                  description="which input cells each output cell copies or blends", ndims=NDIMS, alt=MAP_ALT),),
     caption=CAPTION + "  {formula}",
 )

@@ -44,7 +44,7 @@ def _pool(name: str, keys: tuple[str, ...], trace, caption: str, placeholders: t
         geometry=geometry, views=(OpView("pool", trace, POOL_LAYOUT, description="window, taps and result"),
                                   OpView("volume", trace, VOLUME_LAYOUT, ndims=(2,),
                                          description="channels as the depth of 3D blocks, the window a box "
-                                                     "through its channel")),
+                                                     "through its channel", alt=("alt_volume", "alt_window_short"))),
         caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} " + caption,
         placeholders=placeholders,
     )

@@ -27,6 +27,9 @@ class OpView:
     steps_over: Literal["output", "input"] = "output"  # one step per output element, or per input element
     description: str = ""
     ndims: tuple[int, ...] = (1, 2)  # the spatial dimensions it draws (the volume view: 2D only)
+    # the label keys of its alt-text sentences, longest first (convgif.alt fills them: kind, kernels, count, input,
+    # output, and for a transposed conv the zero-inserted grid)
+    alt: tuple[str, ...] = ("alt_window", "alt_window_short")
 
     def layout_type(self) -> type:
         module, _, name = self.layout.partition(":")

@@ -6,8 +6,10 @@ translation only holds words and the order they go in.
 
 from __future__ import annotations
 
+import re
 import string
 
+from convgif.render.labels_alt import ALT_LABELS
 from convgif.render.labels_stills import STILL_LABELS
 
 LANGUAGES = ("en", "zh")
@@ -138,18 +140,32 @@ LABELS: dict[str, dict[str, str]] = {
     "image": {"en": "image", "zh": "图像"},
     "relu": {"en": "ReLU", "zh": "ReLU 激活"},
     **STILL_LABELS,
+    **ALT_LABELS,
 }
 
 
 class _LabelFormatter(string.Formatter):
     """`str.format`, plus a number's word in its number: `{count:kernel|kernels}` is "kernel" when `count` is 1 (or
-    "1", a number already written out), else "kernels" (English; a language without plurals writes no bar)."""
+    "1", a number already written out), else "kernels" (English; a language without plurals writes no bar); and
+    `{shape:a}`, the value after its English article: "a 3×3", "an 8×8", "an 11×11"."""
 
     def format_field(self, value: object, format_spec: str) -> str:
         if "|" in format_spec:
             one, many = format_spec.split("|", 1)
             return one if str(value) == "1" else many
+        if format_spec == "a":
+            return f"{_article(str(value))} {value}"
         return super().format_field(value, format_spec)
+
+
+def _article(text: str) -> str:
+    """"an" before a word said with a vowel first (eight, eleven, eighteen, eighty, ...), else "a"."""
+    number = re.match(r"\d+", text)
+    if number is None:
+        return "an" if text[:1].lower() in tuple("aeiou") else "a"
+    digits = number.group()
+    # 8, 80, 800..., and 11 or 18 said as eleven or eighteen (11, 11,000, 18,000,000, ...)
+    return "an" if digits[0] == "8" or (digits[:2] in ("11", "18") and len(digits) % 3 == 2) else "a"
 
 
 _FORMATTER = _LabelFormatter()
@@ -157,10 +173,10 @@ _FORMATTER = _LabelFormatter()
 
 def label(language: str, key: str, **values: object) -> str:
     """The `key` label in `language` (English where that language lacks it), placeholders filled; a placeholder
-    `{name:one|many}` is the word for `name`'s number (`_LabelFormatter`)."""
+    `{name:one|many}` is the word for `name`'s number, `{name:a}` the value after its article (`_LabelFormatter`)."""
     texts = LABELS[key]
     text = texts.get(language, texts["en"])
-    return _FORMATTER.format(text, **values) if "|" in text else text.format(**values)
+    return _FORMATTER.format(text, **values) if "|" in text or ":a}" in text else text.format(**values)
 
 
 def all_label_text() -> str:
