@@ -384,7 +384,7 @@ class ChainFrames:
             caption = self.scene.caption if self.scene.caption is not None else scene_caption(stage)
             return View(trace, stage.view().layout_type(), title=None, caption=caption,
                         theme=self.theme, width=self.scene.render.width, height=room,
-                        labels=stage.input.labels)
+                        text_height=self.scene.render.frame_height(), labels=stage.input.labels)
         except LayoutError as error:
             index = self.stages.index(stage)
             key, message = _layout_problem(stage.model_copy(update={"render": stage.render.model_copy(

@@ -182,3 +182,22 @@ def test_pdf_pages_follow_the_aspect(tmp_path):
     (w, h), = boxes
     assert abs(w / h - 4 / 3) < 0.01
     assert len(re.findall(rb"/Type\s*/Page\b(?!s)", data)) == 10  # 9 steps and the finished picture
+
+
+CHAINS = sorted(p.stem for p in SCENES.glob("*.toml") if "\n[[ops]]" in "\n" + p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("width, smallest", [(1280, 10), (1920, 16)])
+@pytest.mark.parametrize("name", CHAINS)
+def test_a_chain_stage_sets_its_words_as_large_as_the_slide_does(name, width, smallest):
+    """A stage under the chain's header scaled its text with the height left to it, not the slide's: at 1280×720
+    its subtitle and legend were 9 px, at 1920×1080 13 px (the README promises 16)."""
+    from convgif.render.primitives import Text
+
+    source = frame_source(on_slide(name, "16:9", width))
+    assert source.size == (width, width * 9 // 16)
+    for view in source.views:
+        layout = view.layout
+        drawn = layout.static(0) + layout.transient(view.trace.step(0)) + layout.final_transient()
+        sizes = [p.size for p in drawn if isinstance(p, Text)]
+        assert min(sizes) >= smallest, (view.trace.geometry.kind, sorted(set(sizes))[:4])

@@ -108,7 +108,7 @@ def test_kernel_is_shown_flipped_and_said_so():
     want = torch.nn.functional.conv_transpose2d(torch.tensor(x[None]), torch.tensor(w), stride=2, padding=1)
     np.testing.assert_allclose(trace.output(), want.numpy(), atol=1e-9)
     notes = [line for line in view.layout.note_lines if line.startswith("output H")]
-    assert notes == ["output H: (2 \u2212 1)\u00d72 \u2212 2\u00d71 + 1\u00d7(3 \u2212 1) + 0 + 1 = 3"]
+    assert notes == ["output H, W: (2 \u2212 1)\u00d72 \u2212 2\u00d71 + 1\u00d7(3 \u2212 1) + 0 + 1 = 3"]
 
 
 def scatter_scene(bias=True):

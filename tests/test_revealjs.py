@@ -133,7 +133,7 @@ def test_speaker_notes_list_each_steps_arithmetic(rendered):
     assert notes.count("<li>") == STEPS + 1
     # step 2: window [[2, 3], [6, 7]] with the kernel [[1, 0], [-1, 2]], bias 0.5
     assert "<li>step 2 / 9<br>2×1 + 3×0 + 6×(−1) + 7×2 + bias (0.5)  = 10.5</li>" in notes
-    assert "H: floor((4 + 2×0 − 1×(2 − 1) − 1) / 1) + 1 = 3" in notes
+    assert "H, W: floor((4 + 2×0 − 1×(2 − 1) − 1) / 1) + 1 = 3" in notes  # a square case's axes on one line
 
 
 def test_scene_text_is_escaped(tmp_path):
@@ -166,7 +166,8 @@ def test_deck_is_one_offline_file(rendered):
             if name in attrs:
                 assert attrs[name].startswith("data:"), (tag, attrs[name][:80])
     assert "@import" not in text
-    assert "Reveal.initialize({width: 720, height: 427, margin: 0" in text  # the slide is the frame's size
+    height, width = next(frame_source(load_scene(SCENES / f"{SCENE}.toml")).frames("slides")).pixels.shape[:2]
+    assert f"Reveal.initialize({{width: {width}, height: {height}, margin: 0" in text  # the slide is the frame's size
     assert "Permission is hereby granted" in text  # reveal.js's MIT licence travels with its copy
     # the title slide: title, description and the facts (shapes, formula with numbers, parameters)
     title = text[text.index('<section class="convgif-title"'):]

@@ -19,6 +19,16 @@ def per_dim_text(values: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(v) for v in values) + ")"
 
 
+def merged_formulas(formulas) -> list[str]:
+    """Per-axis formulas ("H: …", "W: …") with the axes whose arithmetic is the same written once, in order: a
+    square case reads `H, W: floor(…) + 1 = 7`, not the same arithmetic twice."""
+    axes_of: dict[str, list[str]] = {}
+    for line in formulas:
+        axis, _, arithmetic = line.partition(": ")
+        axes_of.setdefault(arithmetic, []).append(axis)
+    return [f"{', '.join(axes)}: {arithmetic}" for arithmetic, axes in axes_of.items()]
+
+
 def typeset(text: str) -> str:
     """`text` with `*` as ×, `->` as → and every ASCII minus as −."""
     return text.replace("->", ARROW).replace("*", TIMES).replace("-", MINUS)

@@ -27,6 +27,9 @@ LABELS: dict[str, dict[str, str]] = {
     "bias_term": {"en": " + bias ({value})", "zh": " + 偏置 ({value})"},
     "values_hidden_width": {"en": "Numbers hidden: {cell} px cells are too small for them; they show at --width {width}.",
                             "zh": "数值省略：{cell} 像素的格子放不下数字；--width {width} 时显示。"},
+    # a slide (render.aspect): its width is not the lever, its size is (a larger slide sets larger cells)
+    "values_hidden_slide": {"en": "Numbers hidden: {cell} px cells are too small for them on a slide this size.",
+                            "zh": "数值省略：这个尺寸的幻灯片上，{cell} 像素的格子放不下数字。"},
     "values_hidden_why": {"en": "Numbers hidden: {cell} px cells are too small for them at any width.",
                           "zh": "数值省略：{cell} 像素的格子放不下数字，任何宽度都显示不了。"},
     "pixel_shade": {"en": "pixel value (0 black \u2026 255 white)", "zh": "像素值（0 黑 \u2026 255 白）"},

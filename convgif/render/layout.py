@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from convgif.engine.notation import typeset
+from convgif.engine.notation import merged_formulas, typeset
 from convgif.errors import DoesNotFitError, RenderError, TooNarrowError
 from convgif.render.labels import label
 from convgif.render.layout_common import (
@@ -54,14 +54,16 @@ class Fit:
     slack: int = 0
 
 
-def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme, **kwargs) -> Layout:
-    """A `layout_type` layout exactly `height` px tall (`render.aspect`): text scaled with the height, and of the
-    grids' arrangements the best by `fit_score` (numbers shown, then the largest digits, then the largest cells).
-    Text shrinks (down to the smallest font scale) only where no arrangement shows the numbers at the slide's
-    size. DoesNotFitError when nothing fits at all."""
+def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme, text_height: int | None = None,
+                  **kwargs) -> Layout:
+    """A `layout_type` layout exactly `height` px tall (`render.aspect`): text scaled with the slide's height
+    (`text_height`: a chain's stage, under the chain's header, is set as the whole slide is), and of the grids'
+    arrangements the best by `fit_score` (numbers shown, then the largest digits, then the largest cells). Text
+    shrinks (down to the smallest font scale) only where no arrangement shows the numbers at the slide's size.
+    DoesNotFitError when nothing fits at all."""
     from convgif.render.theme import FONT_SCALES
 
-    preferred = theme.font_scale * height / SLIDE_TEXT_HEIGHT
+    preferred = theme.font_scale * (text_height or height) / SLIDE_TEXT_HEIGHT
     scales = dict.fromkeys(max(FONT_SCALES[0], min(FONT_SCALES[1] * height / SLIDE_TEXT_HEIGHT, preferred * f))
                            for f in (1.0, 0.85, 0.7, 0.55))
     failure: DoesNotFitError | None = None
@@ -451,9 +453,9 @@ class Layout(ABC):
         return [self.theme.output_done]
 
     def formulas_to_show(self, formulas) -> list[str]:
-        """Geometry `formulas` ("H: …") typeset, without those whose right side the caption already prints (a
-        `{formula}` caption): a frame shows each formula once."""
-        return [f for f in map(typeset, formulas) if f.split(": ", 1)[-1] not in (self.caption or "")]
+        """Geometry `formulas` ("H: …") typeset, axes of the same arithmetic on one line ("H, W: …"), without those
+        whose right side the caption already prints (a `{formula}` caption): a frame shows each formula once."""
+        return [f for f in map(typeset, merged_formulas(formulas)) if f.split(": ", 1)[-1] not in (self.caption or "")]
 
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from convgif.engine.trace import ConvStep
-from convgif.engine.notation import per_dim_text
+from convgif.engine.notation import merged_formulas, per_dim_text
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
@@ -139,6 +139,8 @@ class ConvLayout(Layout):
         """Where numbers are hidden, why, and the frame width that would show them."""
         if self.input_value_size is not None and self.output_value_size is not None:
             return []
+        if self.fit:
+            return [self.say("values_hidden_slide", cell=self.cell)]
         if self.hidden_values_width() is not None:
             return [self.say("values_hidden_width", cell=self.cell, width=self.values_width)]
         return [self.say("values_hidden_why", cell=self.cell)]
@@ -454,7 +456,7 @@ class ConvLayout(Layout):
         hold frame's (the output's shape, a formula per axis)."""
         shown = min(self.per_group_in, MAX_ARITH_CHANNELS)
         step_lines = 1 if self.per_group_in == 1 else shown + (1 if self.per_group_in > shown else 0) + 1
-        return max(step_lines, 1 + self.ndim)
+        return max(step_lines, 1 + len(merged_formulas(self.trace.geometry.formulas)))
 
     def grids_by_role(self) -> dict[str, list[Grid]]:
         """"input" takes padded coordinates; "kernel" the input channel the slice reads; "bank" the kernel bank's

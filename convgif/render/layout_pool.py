@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from convgif.engine.trace_pool import PoolStep
-from convgif.engine.notation import per_dim_text
+from convgif.engine.notation import merged_formulas, per_dim_text
 from convgif.render.fonts import text_width
 from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
@@ -157,7 +157,7 @@ class PoolLayout(Layout):
         return row_y - SLOT_GAP - self.sz.label_h
 
     def arith_line_count(self) -> int:
-        return max(2, 1 + self.ndim)
+        return max(2, 1 + len(merged_formulas(self.trace.geometry.formulas)))
 
     def grids_by_role(self) -> dict[str, list[Grid]]:
         """"input" takes padded coordinates, "output" output coordinates."""

@@ -110,7 +110,7 @@ class View:
 
     def __init__(self, trace, layout_type: type[Layout], *, title: str | None = None, caption: str | None = None,
                  theme: Theme | None = None, width: int = 720, height: int | None = None,
-                 labels: tuple[str, ...] | None = None):
+                 text_height: int | None = None, labels: tuple[str, ...] | None = None):
         self.trace = trace
         extra = {} if labels is None else {"labels": labels}  # input.labels: only layouts given them see them
         if height is None:  # a blog column: as tall as the layout needs
@@ -118,7 +118,8 @@ class View:
                                       width=width, **extra)
         else:  # a slide (render.aspect): exactly width × height, text scaled with the height
             self.layout = fitted_layout(layout_type, trace, height=height, title=title, caption=caption,
-                                        theme=theme or get_theme("light"), width=width, **extra)
+                                        theme=theme or get_theme("light"), width=width, text_height=text_height,
+                                        **extra)
         self.theme = self.layout.theme
         self._static: dict[int, Image.Image] = {}  # per batch element: the matplotlib-rendered static layer
         self._batches = int(trace.input.shape[0])  # every trace type holds its batched (N, C, ...) input

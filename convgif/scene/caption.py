@@ -25,7 +25,7 @@ from typing import Any
 from convgif.engine.geometry import Geometry
 from convgif.engine.notation import typeset
 from convgif.ops import FAMILIES, family_of
-from convgif.engine.notation import per_dim_text
+from convgif.engine.notation import merged_formulas, per_dim_text
 from convgif.scene.values import number_text, padding_text, shape_text, size_text
 
 # placeholders every op has; each family's record adds its own (OpFamily.placeholders)
@@ -114,11 +114,7 @@ def values(op: Any, geometry: Geometry) -> dict[str, str]:
 def formula_text(formulas: tuple[str, ...]) -> str:
     """Per-axis formulas ("H: ...", "W: ...") joined by "; ", with axes whose formula is the same written once:
     a square case reads `H, W: floor(...) + 1 = 7` instead of the same arithmetic twice. Typeset (× −) for readers."""
-    axes_of: dict[str, list[str]] = {}
-    for line in formulas:
-        axis, _, arithmetic = line.partition(": ")
-        axes_of.setdefault(arithmetic, []).append(axis)
-    return "; ".join(f"{', '.join(axes)}: {typeset(arithmetic)}" for arithmetic, axes in axes_of.items())
+    return "; ".join(typeset(line) for line in merged_formulas(formulas))
 
 
 def fill(template: str, texts: dict[str, str]) -> str:
