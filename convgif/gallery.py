@@ -224,7 +224,7 @@ def player_page(player, *, image: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="generator" content="convgif gallery">
-<title>{_e(deck.title)}: step player</title>
+<title>{_e(player.word("{title}: step player").format(title=deck.title))}</title>
 <link rel="icon" href="data:,">
 <style>html, body {{ margin: 0; background: transparent; }} body {{ padding: 3px; }}
 .cgp {{ margin: 0 !important; }} noscript img {{ display: block; max-width: 100%; height: auto; }}</style>

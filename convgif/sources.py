@@ -180,12 +180,15 @@ class OpFrames:
         for step in chosen:
             pixels, text = next(pictures) if step is not None or held_last else self.view.final_frame_with_text()
             duration_ms = render.hold_ms if step is None else self.durations.get(step, render.duration_ms)
+            counter = self.view.counter_text(step)
             if quiz and step is not None:
                 asked, asked_text = next(questions)
-                yield Frame(asked, duration_ms, step, text=asked_text, vector=self._vector(step, question=True),
-                            items=self._items(step, question=True), theme=render.themes()[0], quiz="question")
-            yield Frame(pixels, duration_ms, step, text=text, vector=self._vector(step), items=self._items(step),
-                        theme=render.themes()[0], quiz="answer" if quiz and step is not None else "")
+                yield Frame(asked, duration_ms, step, text=asked_text, counter=counter,
+                            vector=self._vector(step, question=True), items=self._items(step, question=True),
+                            theme=render.themes()[0], quiz="question")
+            yield Frame(pixels, duration_ms, step, text=text, counter=counter, vector=self._vector(step),
+                        items=self._items(step), theme=render.themes()[0],
+                        quiz="answer" if quiz and step is not None else "")
 
     def deck(self) -> Deck:
         """The slide formats' title slide and animation: the scene's words, shapes, formula and parameters."""
@@ -228,9 +231,11 @@ class OpFrames:
 
 def _deck(scene, facts: tuple[str, ...], animation) -> Deck:
     from convgif.alt import alt_text
+    from convgif.render.labels import player_words
 
     return Deck(title=scene.title or scene.stem, description=scene.description or "", facts=facts,
-                aspect=scene.render.aspect, language=scene.language, alt=alt_text(scene), animation=animation)
+                aspect=scene.render.aspect, language=scene.language, alt=alt_text(scene),
+                words=player_words(scene.language), animation=animation)
 
 
 def _write_gif(source, path) -> None:
@@ -474,8 +479,10 @@ class ChainFrames:
         return self._headers[key]
 
     def _describe(self, number: int):
-        """(header stage, header line, body primitives or pixels maker, text) of plan entry `number`."""
-        from convgif.render.chain import stage_line
+        """(kind, stage, step, header stage, header line, counter) of plan entry `number`. The counter says where the
+        frame is in its header's words: "stage 2 of 2 · step 1 / 18" (the stage's own counter after its place
+        in the chain), "stage 1 → stage 2" (a transition), "all 2 stages done" (the hold frame)."""
+        from convgif.render.chain import stage_line, stage_name
         from convgif.scene.chain import DONE, FIELD, TRANSITION
 
         what, k, step = self.plan[number]
@@ -485,16 +492,20 @@ class ChainFrames:
         last = number == len(self.plan) - 1
         if what == FIELD:
             cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
-            line = f"receptive field of output [{cell}], traced back through stage {k + 1} of {n}"
+            line = f"receptive field of output [{cell}], traced back through {stage_name(k, n)}"
+            counter = f"receptive field \u00b7 {stage_name(k, n)}"
         elif what == TRANSITION:
             before = self.stages[k - 1]
             line = (f"stage {k} {before.kind} \u2192 stage {k + 1} {self.stages[k].kind}: the output "
                     f"{_shape(geometry.input_shape)} becomes the next input")
+            counter = f"stage {k} \u2192 stage {k + 1}"
         elif what == DONE and last:
-            line = f"all {n} stages done: {_shape(self.stages[0].geometry().input_shape)} \u2192 " \
-                   f"{_shape(geometry.output_shape)}"
+            counter = f"all {n} stages done"
+            line = f"{counter}: {_shape(self.stages[0].geometry().input_shape)} \u2192 {_shape(geometry.output_shape)}"
+        else:
+            counter = f"{stage_name(k, n)} \u00b7 {self.views[k].counter_text(step)}"
         current = None if (what == DONE and last) or what == FIELD else k
-        return what, k, step, current, line
+        return what, k, step, current, line, counter
 
     def frames(self, selection: str) -> Iterator[Frame]:
         from convgif.scene.chain import DONE, STEP, pause_ms
@@ -511,7 +522,7 @@ class ChainFrames:
         questions = {k: iter(self.views[k].frames_with_text(steps, question=True))
                      for k, steps in by_stage.items()} if quiz else {}
         for number in chosen:
-            what, k, step, current, line = self._describe(number)
+            what, k, step, current, line, counter = self._describe(number)
             header, _ = self._header(current, line)
             view = self.views[k]
             if what == STEP:
@@ -520,8 +531,8 @@ class ChainFrames:
                 if quiz:
                     asked, asked_text = next(questions[k])
                     yield Frame(self._compose(header, asked), duration, number, text=f"{line}\n{asked_text}".strip(),
-                                vector=self._vector(number, question=True), items=None, theme=render.themes()[0],
-                                quiz="question")
+                                counter=counter, vector=self._vector(number, question=True), items=None,
+                                theme=render.themes()[0], quiz="question")
             elif what == DONE:
                 body, text = view.final_frame_with_text()
                 duration = render.hold_ms if number == len(self.plan) - 1 else pause_ms(render)
@@ -529,7 +540,7 @@ class ChainFrames:
                 body, text = self._picture(what, k)
                 duration = pause_ms(render)
             yield Frame(self._compose(header, body), duration, None if number == len(self.plan) - 1 else number,
-                        text=f"{line}\n{text}".strip(), vector=self._vector(number), items=None,
+                        text=f"{line}\n{text}".strip(), counter=counter, vector=self._vector(number), items=None,
                         theme=render.themes()[0], quiz="answer" if quiz and what == STEP else "")
 
     def _compose(self, header: np.ndarray, body: np.ndarray) -> np.ndarray:
@@ -593,7 +604,7 @@ class ChainFrames:
         from convgif.render.chain import shifted
         from convgif.scene.chain import DONE, STEP
 
-        what, k, step, current, line = self._describe(number)
+        what, k, step, current, line, _ = self._describe(number)
         _, header = self._header(current, line)
         if what == STEP:
             body = self.views[k].primitives(step, question=question)

@@ -292,8 +292,10 @@ def _preview_deck(scene):
     """The player's words: the scene's title and alt text (the card-less page has no caption)."""
     from convgif.alt import alt_text
     from convgif.encode.frame import Deck
+    from convgif.render.labels import player_words
 
-    return Deck(title=scene.title or scene.stem, alt=alt_text(scene), language=scene.language)
+    return Deck(title=scene.title or scene.stem, alt=alt_text(scene), language=scene.language,
+                words=player_words(scene.language))
 
 
 def bmp_of(pixels) -> bytes:

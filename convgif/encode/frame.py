@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,10 @@ class Frame:
     duration_ms: float
     step: int | None  # the trace step it shows; None: the finished picture (an animation's hold frame)
     text: str = ""  # what the step computes, as plain text (the frame's arithmetic), for notes and screen readers
+    # where the frame is, as the picture says it: its counter ("step 6 / 49" of the trace, the hold frame's
+    # "done · 49 steps"), in a chain after its stage ("stage 2 of 2 · step 1 / 18"); "": the picture says none (a
+    # still's pictures), and a player numbers the frame by its place among the frames
+    counter: str = ""
     vector: Callable[[int], Any] | None = None  # the same picture as a matplotlib Figure at a dpi (pdf/svg pages)
     items: Callable[[], list[dict]] | None = None  # what the picture shows and where (the layout manifest's items)
     theme: str = "light"  # the render.theme it is drawn in (a format taking every theme gets each in turn)
@@ -38,6 +42,9 @@ class Deck:
     aspect: str = "auto"  # render.aspect: "16:9", "4:3" or "auto" (a slide format picks its own default)
     language: str = "en"
     alt: str = ""  # a short text alternative of the animation (at most ~125 characters)
+    # the step player's words in `language`, keyed by their English (convgif.render.labels.player_words); a word not
+    # here is shown in English
+    words: Mapping[str, str] = field(default_factory=dict)
     animation: Callable[[Any], Any] | None = None  # animation(path) writes the scene's looping GIF to `path`
 
 

@@ -36,6 +36,7 @@ from convgif.encode.revealjs import DARK_LUMINANCE, _luminance
 CUT_GAP_PX = 12  # changed pixels further apart than this (rows or columns) go in separate rectangles
 MAX_PNG_COLOURS = 256
 SPEEDS = (0.5, 0.75, 1.0, 1.5, 2.0)
+CELL_WORDS = "output ch {channel} ({index})"  # a hover label's words, by their English (see `word`)
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
@@ -80,6 +81,7 @@ class ThemeFrames:
     patches: list[list[tuple[int, int, np.ndarray]]] = field(default_factory=list)  # per frame: (x, y, pixels)
     last: np.ndarray | None = None
     texts: list[str] = field(default_factory=list)
+    counters: list[str] = field(default_factory=list)
     durations_ms: list[float] = field(default_factory=list)
     steps: list[int | None] = field(default_factory=list)
     # a quiz (`[render] quiz`): each step's answer frame, kept as the rectangles where it differs from its question
@@ -98,6 +100,7 @@ class ThemeFrames:
                                  for x, y, w, h in changed_rectangles(changed)])
         self.last = pixels.copy()
         self.texts.append(frame.text.strip())
+        self.counters.append(frame.counter)
         self.durations_ms.append(float(frame.duration_ms))
         self.steps.append(frame.step)
 
@@ -174,13 +177,15 @@ def _inside(inner: list[int], outer: list[int]) -> bool:
     return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
 
 
-def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None], *, values: bool = True) -> dict:
+def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None], *, values: bool = True,
+                cell_words: str = CELL_WORDS) -> dict:
     """{"cells": [[x0, y0, x1, y1, label, [frame, ...]], ...], "windows": {frame: [[x0, y0, x1, y1], ...]}}.
 
     A step frame computes an output cell when its marker is exactly that cell (a conv or pool step), or when one of
     its windows on the output holds the cell (a scatter step adds into it). Its windows on other tensors are what
     the overlay draws: the boxes as the manifest gives them, never recomputed. `values=False` (a quiz): the labels
-    leave out each cell's value, which pointing at a "?" would otherwise tell.
+    leave out each cell's value, which pointing at a "?" would otherwise tell. `cell_words`: a label's words, in the
+    player's language.
     """
     final = next((items for items, step in zip(items_per_frame, steps) if step is None and items is not None), None)
     if final is None:
@@ -210,11 +215,16 @@ def hover_table(items_per_frame: list[list[dict] | None], steps: list[int | None
             continue
         index = ", ".join(str(v) for v in cell.get("index", []))
         value = f" = {cell['text']}" if cell.get("text") and values else ""
-        table.append([*cell["box"], f"output ch {cell['channel']} ({index}){value}", frames])
+        table.append([*cell["box"], cell_words.format(channel=cell["channel"], index=index) + value, frames])
     return {"cells": table, "windows": windows}
 
 
 # ---- the document --------------------------------------------------------------------------------------------
+
+def word(deck: Deck, english: str) -> str:
+    """One of the player's words, given by its English, in the deck's language (English if the deck lacks it)."""
+    return deck.words.get(english, english)
+
 
 def _escape(text: str) -> str:
     return html.escape(text, quote=True)
@@ -261,12 +271,22 @@ class Player:
                 themes[-1]["answers"] = {"atlas": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
                                          "rects": theme.answer_rects(rects)}
         data = {"width": self.size[1], "height": self.size[0], "themes": themes, "texts": first.texts,
-                "durations": [round(d, 3) for d in first.durations_ms],
-                "steps": [None if s is None else int(s) for s in first.steps],
+                "counters": self.counters(), "durations": [round(d, 3) for d in first.durations_ms],
+                "words": {"play": self.word("Play"), "pause": self.word("Pause")},
                 "cells": self.hover["cells"], "windows": {str(k): v for k, v in self.hover["windows"].items()}}
         if self.quiz:  # per frame: the text its answer shows, or None (the hold frame, a chain's transitions)
             data["answers"] = first.answer_rects(first.answers.texts)
         return data
+
+    def counters(self) -> list[str]:
+        """Per frame, what the counter and the scrubber's spoken value say: the frame's own counter, the words its
+        picture prints ("step 6 / 49", "done · 49 steps"), or its place among the frames ("3 / 4") if it has none."""
+        counters = self.themes[0].counters
+        return [counter or f"{k + 1} / {len(counters)}" for k, counter in enumerate(counters)]
+
+    def word(self, english: str) -> str:
+        """`word` of the player's deck."""
+        return word(self.deck, english)
 
     @property
     def quiz(self) -> bool:
@@ -366,11 +386,12 @@ class PlayerBuilder:
             raise ValueError("no frames were given to the player")
         first = self.themes[0]
         for theme in self.themes[1:]:
-            if theme.steps != first.steps or theme.texts != first.texts or (
+            if theme.steps != first.steps or theme.texts != first.texts or theme.counters != first.counters or (
                     (theme.answers and theme.answers.texts) != (first.answers and first.answers.texts)):
                 raise ValueError(f"the {theme.name} frames show other steps or text than the {first.name} frames")
         return Player(self.deck, self.stem, self.size, self.themes,
-                      hover_table(self.items, first.steps, values=first.answers is None))
+                      hover_table(self.items, first.steps, values=first.answers is None,
+                                  cell_words=word(self.deck, CELL_WORDS)))
 
 
 class PlayerWriter(Writer):
@@ -432,7 +453,7 @@ def _icon(name: str, extra: str = "") -> str:
 
 
 def _fragment_html(pid: str, player: Player, data_text: str) -> str:
-    deck, e = player.deck, _escape
+    deck, e, w = player.deck, _escape, player.word
     height, width = player.size
     colours = [theme_colours(theme.base[0, 0]) for theme in player.themes]
     first, dark = colours[0], next((c for c in colours if c["dark"]), None)
@@ -449,14 +470,15 @@ def _fragment_html(pid: str, player: Player, data_text: str) -> str:
     speed_options = "".join(f'<option value="{s:g}"{" selected" if s == 1 else ""}>{s:g}×</option>' for s in SPEEDS)
     style = (PLAYER_CSS.replace("#P", f"#{pid}") + f"#{pid}{{{vars_first}}}" + dark_css + per_theme)
     alt = deck.alt or deck.title
-    keys, reveal, quiz_script = "space plays or pauses, arrow keys step", "", ""
+    keys, reveal, quiz_script = w("space plays or pauses, arrow keys step"), "", ""
     if player.quiz:  # only a quiz's player has these: every other player stays as it was
-        keys += ", R reveals the answer"
+        keys = w("space plays or pauses, arrow keys step, R reveals the answer")
         style += QUIZ_CSS.replace("#P", f"#{pid}")
-        reveal = ('<button type="button" class="cgp-reveal" aria-label="Reveal the answer" aria-keyshortcuts="R" '
-                  'aria-pressed="false">Reveal</button>\n')
+        reveal = (f'<button type="button" class="cgp-reveal" aria-label="{e(w("Reveal the answer"))}" '
+                  f'aria-keyshortcuts="R" aria-pressed="false">{e(w("Reveal"))}</button>\n')
         quiz_script = f'<script>{QUIZ_JS}convgifQuiz1(document.getElementById("{pid}"));</script>\n'
-    return f"""<figure class="cgp" id="{pid}" tabindex="0" role="group" aria-roledescription="step player" aria-label="{e(deck.title)}: step player ({keys})">
+    name = w("{title}: step player ({keys})").format(title=deck.title, keys=keys)
+    return f"""<figure class="cgp" id="{pid}" tabindex="0" role="group" aria-roledescription="{e(w("step player"))}" aria-label="{e(name)}">
 <style>{style}</style>
 <div class="cgp-stage" style="aspect-ratio:{width}/{height}">
 <canvas class="cgp-canvas" width="{width}" height="{height}" role="img" aria-label="{e(alt)}">{e(alt)}</canvas>
@@ -464,12 +486,12 @@ def _fragment_html(pid: str, player: Player, data_text: str) -> str:
 <div class="cgp-tip" role="status" hidden></div>
 </div>
 <div class="cgp-controls">
-<button type="button" class="cgp-prev" aria-label="Previous step">{_icon("prev")}</button>
-<button type="button" class="cgp-play" aria-label="Play">{_icon("play", " cgp-i-play")}{_icon("pause", " cgp-i-pause")}</button>
-<button type="button" class="cgp-next" aria-label="Next step">{_icon("next")}</button>
-<input type="range" class="cgp-scrub" min="0" max="{count - 1}" step="1" value="0" aria-label="Step">
-<label class="cgp-speed-label">Speed <select class="cgp-speed" aria-label="Speed">{speed_options}</select></label>
-<button type="button" class="cgp-loop" aria-label="Loop" aria-pressed="true">{_icon("loop")}</button>
+<button type="button" class="cgp-prev" aria-label="{e(w("Previous step"))}">{_icon("prev")}</button>
+<button type="button" class="cgp-play" aria-label="{e(w("Play"))}">{_icon("play", " cgp-i-play")}{_icon("pause", " cgp-i-pause")}</button>
+<button type="button" class="cgp-next" aria-label="{e(w("Next step"))}">{_icon("next")}</button>
+<input type="range" class="cgp-scrub" min="0" max="{count - 1}" step="1" value="0" aria-label="{e(w("Step"))}">
+<label class="cgp-speed-label">{e(w("Speed"))} <select class="cgp-speed" aria-label="{e(w("Speed"))}">{speed_options}</select></label>
+<button type="button" class="cgp-loop" aria-label="{e(w("Loop"))}" aria-pressed="true">{_icon("loop")}</button>
 <span class="cgp-count" aria-hidden="true"></span>
 {reveal}</div>
 <p class="cgp-text" aria-live="polite"></p>
@@ -536,10 +558,9 @@ function show(k,themeChanged){k=Math.max(0,Math.min(n-1,k));var from=state.frame
     var start=(!themeChanged&&state.drawn===k-1)?k:0;
     if(!themeChanged&&state.drawn===k)start=k+1;
     for(var i=start;i<=k;i++)paint(img,i);state.drawn=k;root.setAttribute("data-frame",String(k));});
-  if(from!==k||themeChanged){var s=data.steps[k];
+  if(from!==k||themeChanged){
     text.textContent=data.texts[k];scrub.value=String(k);
-    scrub.setAttribute("aria-valuetext",s===null?"finished picture":"step "+(s+1)+" of "+(n-1));
-    count.textContent=(k+1)+" / "+n;}
+    scrub.setAttribute("aria-valuetext",data.counters[k]);count.textContent=data.counters[k];}
   if(hovered)hover(hovered);}
 function setTheme(){var t=pickTheme();if(t===state.theme)return;state.theme=t;
   root.setAttribute("data-theme",String(t));state.drawn=-1;show(state.frame<0?0:state.frame,true);}
@@ -547,7 +568,7 @@ function schedule(){clearTimeout(state.timer);if(!state.playing)return;
   state.timer=setTimeout(function(){if(state.frame>=n-1){if(!state.loop){setPlaying(false);return;}show(0);}
     else show(state.frame+1);schedule();},Math.max(20,data.durations[state.frame]/state.speed));}
 function setPlaying(on){state.playing=on;root.classList.toggle("cgp-playing",on);
-  playButton.setAttribute("aria-label",on?"Pause":"Play");
+  playButton.setAttribute("aria-label",on?data.words.pause:data.words.play);
   text.setAttribute("aria-live",on?"off":"polite");schedule();}
 function step(d){setPlaying(false);var k=state.frame+d;
   if(k>=n)k=state.loop?0:n-1;if(k<0)k=state.loop?n-1:0;show(k);}

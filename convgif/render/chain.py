@@ -110,8 +110,13 @@ class ChainHeader:
             [(th.text, th.background), (th.muted_text, th.background)], crisp=th.crisp_text)
 
 
+def stage_name(k: int, n: int) -> str:
+    """Stage `k` (from 0) of a chain of `n`, as its header names it: "stage 2 of 3"."""
+    return f"stage {k + 1} of {n}"
+
+
 def stage_line(k: int, n: int, kind: str, input_shape, output_shape) -> str:
-    return f"stage {k + 1} of {n}: {kind} {shape_text(input_shape)} {ARROW} {shape_text(output_shape)}"
+    return f"{stage_name(k, n)}: {kind} {shape_text(input_shape)} {ARROW} {shape_text(output_shape)}"
 
 
 def shifted(primitives: list[Primitive], dy: int) -> list[Primitive]:

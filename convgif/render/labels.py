@@ -1,4 +1,5 @@
-"""Every word a frame prints, in one table per language (English and Chinese built in; add a column to add one).
+"""Every word a frame (or the step player around it) prints, in one table per language (English and Chinese built
+in; add a column to add one).
 
 Layouts ask `label(language, key, **values)`; numbers, shapes and formulas are filled in by the caller, so a
 translation only holds words and the order they go in.
@@ -144,6 +145,23 @@ LABELS: dict[str, dict[str, str]] = {
     "relu": {"en": "ReLU", "zh": "ReLU 激活"},
     **STILL_LABELS,
     **ALT_LABELS,
+    # the step player's controls (convgif.encode.player; HTML, set in the reader's font): `player_words`
+    "player_role": {"en": "step player", "zh": "分步播放器"},
+    "player_figure": {"en": "{title}: step player ({keys})", "zh": "{title}：分步播放器（{keys}）"},
+    "player_page_title": {"en": "{title}: step player", "zh": "{title}：分步播放器"},
+    "player_keys": {"en": "space plays or pauses, arrow keys step", "zh": "空格键播放或暂停，方向键切换步骤"},
+    "player_keys_quiz": {"en": "space plays or pauses, arrow keys step, R reveals the answer",
+                         "zh": "空格键播放或暂停，方向键切换步骤，R 键揭晓答案"},
+    "player_previous": {"en": "Previous step", "zh": "上一步"},
+    "player_play": {"en": "Play", "zh": "播放"},
+    "player_pause": {"en": "Pause", "zh": "暂停"},
+    "player_next": {"en": "Next step", "zh": "下一步"},
+    "player_scrub": {"en": "Step", "zh": "步骤"},
+    "player_speed": {"en": "Speed", "zh": "速度"},
+    "player_loop": {"en": "Loop", "zh": "循环播放"},
+    "player_reveal": {"en": "Reveal", "zh": "揭晓"},  # the visible start of the button's name, "Reveal the answer"
+    "player_reveal_answer": {"en": "Reveal the answer", "zh": "揭晓答案"},
+    "player_cell": {"en": "output ch {channel} ({index})", "zh": "输出 通道{channel} ({index})"},
 }
 
 
@@ -180,6 +198,12 @@ def label(language: str, key: str, **values: object) -> str:
     texts = LABELS[key]
     text = texts.get(language, texts["en"])
     return _FORMATTER.format(text, **values) if "|" in text or ":a}" in text else text.format(**values)
+
+
+def player_words(language: str) -> dict[str, str]:
+    """The step player's words (keys `player_*`) in `language`, keyed by their English, placeholders unfilled: the
+    player (convgif.encode, which imports no labels) is handed them on its Deck and fills them itself."""
+    return {texts["en"]: texts.get(language, texts["en"]) for key, texts in LABELS.items() if key.startswith("player_")}
 
 
 def all_label_text() -> str:

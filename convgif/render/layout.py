@@ -457,10 +457,13 @@ class Layout(ABC):
         whose right side the caption already prints (a `{formula}` caption): a frame shows each formula once."""
         return [f for f in map(typeset, merged_formulas(formulas)) if f.split(": ", 1)[-1] not in (self.caption or "")]
 
+    def done_counter(self) -> Text:
+        """The hold frame's counter: "done · 49 steps", where a step frame has its `step_counter`."""
+        return self.counter(self.say("done_counter", total=len(self.trace)))
+
     def final_transient(self) -> list[Primitive]:
         """The hold frame's extras: no window, just what was computed and how its size came about."""
-        done = self.counter(self.say("done_counter", total=len(self.trace)))
-        return [done, *self.final_marks(), *self.arithmetic(self.final_lines(), emphasise_last=False)]
+        return [self.done_counter(), *self.final_marks(), *self.arithmetic(self.final_lines(), emphasise_last=False)]
 
     def fit_values(self, input_strings: list[str], output_strings: list[str]) -> None:
         """Digit sizes (px; None: numbers hidden) at `self.cell` of input cells, output cells and the current

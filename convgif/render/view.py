@@ -236,6 +236,14 @@ class View:
                 rows.setdefault(mark.y, []).append(mark)
         return "\n".join(" ".join(t.text for t in sorted(row, key=lambda t: t.x)) for _, row in sorted(rows.items()))
 
+    def counter_text(self, step_index: int | None) -> str:
+        """The counter the frame of `step_index` (None: the hold frame) prints over its arithmetic: "step 6 / 49"
+        (of the whole trace, whichever steps are shown), "done · 49 steps"."""
+        layout = self.layout
+        if step_index is None:
+            return layout.done_counter().text
+        return layout.step_counter(self.trace.step(int(step_index))).text
+
     def final_frame(self) -> np.ndarray:
         """The finished output of the last batch element, no window: the hold frame."""
         return self.final_frame_with_text()[0]
