@@ -322,6 +322,13 @@ def test_wrong_types():
     ]
 
 
+def test_an_aspect_that_is_a_list_is_a_problem_not_a_crash():
+    """Regression (found by tests/test_scene_fuzz.py): `aspect = []` raised TypeError (unhashable) in the rule that
+    gives an aspect its default width."""
+    assert problems_of(base(render={"aspect": []})) == [
+        "scenes/x.toml: render.aspect: [] is not supported (one of auto, 16:9, 4:3)"]
+
+
 def test_missing_tables_and_keys():
     assert problems_of({"op": {"kernel_size": 3}}) == [
         "scenes/x.toml: op.kind: required key is missing (one of conv1d, conv2d, conv_transpose1d, "

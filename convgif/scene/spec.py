@@ -439,8 +439,9 @@ class RenderSpec(_Spec):
     @classmethod
     def _aspect_width(cls, data: Any) -> Any:
         """An aspect without a width takes that aspect's default width (1280 for 16:9, 1024 for 4:3)."""
-        if isinstance(data, dict) and "width" not in data and data.get("aspect") in ASPECT_WIDTHS:
-            data = {**data, "width": ASPECT_WIDTHS[data["aspect"]]}
+        aspect = data.get("aspect") if isinstance(data, dict) else None
+        if isinstance(aspect, str) and "width" not in data and aspect in ASPECT_WIDTHS:  # a list: its own error
+            data = {**data, "width": ASPECT_WIDTHS[aspect]}
         return data
 
     def themes(self) -> tuple[str, ...]:
