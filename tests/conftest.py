@@ -52,3 +52,13 @@ def own_cache_folder(tmp_path_factory, monkeypatch):
     glyph_store._store.cache_clear()
     yield
     glyph_store._store.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """A headless Chromium (tests/browser.py) for one test module's pages, closed after them."""
+    from browser import Browser, need_chromium
+
+    browser = Browser(need_chromium(), tmp_path_factory.mktemp("profile"))
+    yield browser
+    browser.close()

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import Browser, need_chromium
 from PIL import Image
+from browser import Browser
 
 from convgif.encode.frame import Deck, Frame, WriterOptions
 from convgif.encode.player import PlayerWriter, build_player, changed_rectangles, player_fragment
@@ -273,13 +273,6 @@ def problems(events: list[dict]) -> list[str]:
         elif method == "Network.loadingFailed":
             found.append(f"load failed: {params.get('errorText')}")
     return found
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    browser = Browser(need_chromium(), tmp_path_factory.mktemp("profile"))
-    yield browser
-    browser.close()
 
 
 def test_keys_step_the_picture_and_its_text(a01, browser):

@@ -20,7 +20,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from browser import Browser, need_chromium
 from test_languages import english_words
 from test_player import Tab, player_data, problems, write_player
 
@@ -51,13 +50,6 @@ def pages(tmp_path_factory):
         frames, deck = frames_and_deck(name)
         made[name] = {"frames": frames, "deck": deck, "page": write_player(out / f"{name}.html", frames, deck)}
     return made
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    browser = Browser(need_chromium(), tmp_path_factory.mktemp("profile"))
-    yield browser
-    browser.close()
 
 
 # ---- the counters in the page's data -------------------------------------------------------------------------

@@ -15,15 +15,12 @@ Without Chromium the browser tests skip locally and FAIL under CI=true (`.ci/run
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import Browser, need_chromium
 from conftest import require
 from PIL import Image
 from test_player import Tab, problems, write_player
@@ -320,13 +317,6 @@ def quiz_player(tmp_path_factory):
     out = tmp_path_factory.mktemp("quiz_player")
     page = write_player(out / "a01_quiz.html", frames["light"] + frames["dark"], deck)
     return {**frames, "page": page, "dir": out}
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    browser = Browser(need_chromium(), tmp_path_factory.mktemp("profile"))
-    yield browser
-    browser.close()
 
 
 def _wait(tab: Tab, expression: str, what: str) -> None:
