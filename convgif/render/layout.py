@@ -419,10 +419,15 @@ class Layout(ABC):
                     meta=Mark("text", kind="counter"))
 
     def step_counter(self, step) -> Text:
-        text = self.say("step_counter", step=step.index + 1, total=len(self.trace))
+        return self.counter(self.counter_words(step.index, step.batch))
+
+    def counter_words(self, index: int, batch: int) -> str:
+        """What the counter of step `index` (of batch element `batch`) says: "step 6 / 49", the batch element first
+        when there are several."""
+        text = self.say("step_counter", step=index + 1, total=len(self.trace))
         if self.trace.batch_size > 1:
-            text = self.say("batch_counter", batch=step.batch) + text
-        return self.counter(text)
+            text = self.say("batch_counter", batch=batch) + text
+        return text
 
     def arithmetic(self, lines: list[tuple[str, str]], *, emphasise_last: bool = True) -> list[Primitive]:
         """(body, result) lines under the grids, the results bold; the last one in the current-output colour. In a
