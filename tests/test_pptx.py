@@ -97,10 +97,26 @@ def test_each_step_slide_holds_its_frame_fitted_and_its_arithmetic_in_the_notes(
             assert notes.startswith("The finished picture.") and "output 1\u00d73\u00d73 complete" in notes
             assert "finished picture" in descr
         else:
-            assert notes.startswith(f"Step {step + 1}.") and f"step {step + 1}" in descr
+            counted = f"step {step + 1} / {len(frames) - 1}"  # as the picture counts: b01's 9 steps, then its hold
+            assert notes.startswith(f"S{counted[1:]}.") and counted in descr
     # the arithmetic with its value, as a lecturer reads it: step 1 of b01 is 1x1 + 2x0 + 5x(-1) + 6x2 + 0.5
     first = deck.slides[1].notes_slide.notes_text_frame.text
     assert "1\u00d71 + 2\u00d70 + 5\u00d7(\u22121) + 6\u00d72 + bias (0.5)" in first and first.endswith("= 8.5")
+
+
+def test_a_chain_slides_notes_count_steps_as_its_pictures_do(tmp_path):
+    """A chain's notes opened "Step 35." over a picture that says "step 1 / 32" (the relu stage): each step slide's
+    notes now open with the counter its picture prints, its stage first."""
+    pptx = require("pptx", INSTALL)
+    scene = SCENE.parent / "c08_chain_encoder_decoder.toml"
+    deck = pptx.Presentation(str(render_pptx(scene, tmp_path)))
+    frames = [frame for frame in frame_source(load_scene(scene)).frames("slides") if frame.step is not None]
+    heads = [slide.notes_slide.notes_text_frame.text.split("\n")[0] for slide in list(deck.slides)[1:-1]]
+    heads = [head for head in heads if head != "The finished picture."]
+    assert len(heads) == len(frames) > 20
+    for head, frame in zip(heads, frames):
+        assert frame.counter.startswith("stage ") and head == f"S{frame.counter[1:]}.", (head, frame.counter)
+    assert "Stage 2 of 2 \u00b7 step 1 / 18." in heads
 
 
 def test_the_last_slide_plays_the_looping_gif(b01):

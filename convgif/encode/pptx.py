@@ -124,7 +124,9 @@ class PptxWriter(Writer):
             what, notes = "the finished picture", "The finished picture."
         else:
             quiz = f", {frame.quiz}" if frame.quiz else ""  # a quiz: each step's question slide, then its answer
-            what, notes = f"step {frame.step + 1}{quiz}", f"Step {frame.step + 1}{quiz}."
+            # the step as its picture counts it ("step 1 / 32", a chain's stage first), not the deck's own count
+            what = f"{frame.counter or f'step {frame.step + 1}'}{quiz}"
+            notes = f"{what[:1].upper()}{what[1:]}."
         self._picture_slide(png_bytes(frame.pixels, self._lookup), (width, height), frame.pixels[0, 0], what,
                             f"{notes}\n{frame.text}".rstrip())
         self.frames += 1
