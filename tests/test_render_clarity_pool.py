@@ -15,7 +15,7 @@ from convgif.engine.trace_pool import pool_trace
 from convgif.engine.trace_transpose import INPUT_VALUE
 from convgif.render import View, get_theme
 from convgif.render.layout_pool import PoolLayout
-from convgif.render.primitives import Rect, Text
+from convgif.render.primitives import Rect, Text, fmt_number
 from convgif.scene import load_scene
 from convgif.sources import build_trace, build_view
 
@@ -282,6 +282,22 @@ def test_1d_zero_insertion_names_the_original_kernel_when_drawn(width):
     drawn = any(isinstance(p, Rect) and p.fill == original_fill(THEME) for p in layout.transient(trace.direct.step(0)))
     named = "original kernel" in [label for _, _, label, _ in layout.legend_rows]
     assert named == drawn == (width == 720)  # a 400 px frame has no room for it beside the partial sum
+
+
+def test_the_zero_insertion_hold_frame_draws_the_original_kernel_its_legend_names():
+    """The legend names "original kernel" on every frame; the hold frame drew the flipped kernel alone."""
+    from convgif.render.layout_transpose import original_fill
+
+    view, trace = scene_view("c08_transposed_zero_insertion")
+    layout = view.layout
+    assert layout.say("zi_original_kernel") in [label for _, _, label, _ in layout.legend_rows]
+    hold = layout.final_transient()
+    cells = [p for p in hold if isinstance(p, Rect) and p.fill == original_fill(THEME)]
+    weight = np.asarray(trace.weight)[0, 0]  # conv_transpose2d's own (unflipped) weight, (C_in, C_out, kh, kw)
+    assert len(cells) == weight.size
+    shown = sorted(t.text for t in texts(hold) if any(c.box[0] <= t.x <= c.box[2] and c.box[1] <= t.y <= c.box[3]
+                                                       for c in cells))
+    assert shown == sorted(fmt_number(float(v)) for v in weight.ravel())
 
 
 def test_scatter_hold_frame_shows_the_kernel_and_names_the_bias():

@@ -346,11 +346,23 @@ class ZeroInsertionLayout(ConvLayout):
 
     def kernel_marks(self, step: ConvStep) -> list[Primitive]:
         """The flipped slices (with their sums), each with the original slice drawn small beside it."""
-        th, out = self.theme, super().kernel_marks(step)
-        per_group_out = self.per_group_out
-        local = step.out_channel - step.group * per_group_out
+        local = step.out_channel - step.group * self.per_group_out
+        return super().kernel_marks(step) + self.original_slices(step.in_channels, local)
+
+    def final_marks(self) -> list[Primitive]:
+        """The hold frame's kernels (`ConvLayout.final_marks`), each beside its original slice as in the steps: the
+        legend names the original kernel in every frame."""
+        out = super().final_marks()
+        if out:  # no bank: each lane's one kernel, out channel 0 of its group
+            out += self.original_slices(range(len(self.kernel_grids)), 0)
+        return out
+
+    def original_slices(self, in_channels, local: int) -> list[Primitive]:
+        """The original (unflipped) slices of out channel `local` of the group for `in_channels`, drawn small over
+        the flipped ones (1D: right of the partial sum, where there is room)."""
+        th, out = self.theme, []
         sc, size = self.small_cell, self.small_value_size
-        for ch in step.in_channels:
+        for ch in in_channels:
             flipped = self.kernel_grids[ch]
             rows, cols = flipped.rows, flipped.cols
             if self.strips:  # 1D: to the right of the partial sum, when there is room
