@@ -91,6 +91,21 @@ def test_window_covers_the_taps_and_output_fills():
             assert colour == want, (k, later)
 
 
+def test_a_grid_built_alike_on_both_axes_is_told_once():
+    """The zero-inserted grid's notes said the same words for H and for W, line after line; they now share one
+    line ("grid H, W: …"), as the output-size formulas do, and axes built differently keep a line each."""
+    def grid_notes(stride):
+        trace = zero_insertion_trace(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)), stride=stride, padding=1)
+        layout = View(trace, ZeroInsertionLayout, title=None, caption=None).layout
+        return [line for line in layout.notes() if line.startswith("grid ")]
+
+    square = grid_notes(2)
+    assert len(square) == 1 and square[0].startswith("grid H, W: 3 values, 1 zero between each")
+    uneven = grid_notes((2, 3))
+    assert [line.split(":")[0] for line in uneven] == ["grid H", "grid W"]
+    assert "1 zero between each" in uneven[0] and "2 zeros between each" in uneven[1]
+
+
 def test_kernel_is_shown_flipped_and_said_so():
     x = np.arange(1.0, 5.0).reshape(1, 2, 2)
     w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)  # all distinct, so a flip is visible

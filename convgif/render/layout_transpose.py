@@ -247,7 +247,7 @@ class ZeroInsertionLayout(ConvLayout):
 
     def notes(self) -> list[str]:
         g, t = self.zi.geometry, self.say
-        lines = []
+        axes_of: dict[tuple, list[str]] = {}  # each axis's words: axes whose grids are built alike share a line
         axes = ("L",) if self.ndim == 1 else ("H", "W")
         for axis, n, s, k, d, (p, _), q, op, size in zip(
                 axes, g.input_shape[1:], g.stride, g.kernel_size, g.dilation, g.padding, self.zi.grid_padding,
@@ -257,7 +257,9 @@ class ZeroInsertionLayout(ConvLayout):
                 t("zi_crop_each_side", count=-q, rule=f"{rule} = {MINUS}{-q}")
             zeros = t("zi_zero_one" if s == 2 else "zi_zero_many", count=s - 1)
             extra = t("zi_output_padding_extra", count=op) if op else ""
-            lines.append(t("zi_grid_note", axis=axis, count=n, zeros=zeros, pad=pad, extra=extra, size=size))
+            axes_of.setdefault((n, zeros, pad, extra, size), []).append(axis)
+        lines = [t("zi_grid_note", axis=", ".join(named), count=n, zeros=zeros, pad=pad, extra=extra, size=size)
+                 for (n, zeros, pad, extra, size), named in axes_of.items()]
         for formula in self.formulas_to_show(g.formulas):
             lines.append(t("output_formula", formula=formula))
         return lines
