@@ -226,7 +226,7 @@ class Scene:
         """A copy with `[render]` keys replaced (theme, width, aspect, duration_ms, hold_ms, steps, view, quiz)."""
         unknown = sorted(set(render_options) - set(RENDER_OVERRIDES))
         if unknown:
-            from convgif.scene.caption import did_you_mean
+            from convgif.suggest import did_you_mean
 
             hints = "".join(did_you_mean(name, RENDER_OVERRIDES) for name in unknown)
             raise UsageError(f"unknown render option(s) {', '.join(unknown)}{hints}; "

@@ -283,7 +283,8 @@ class BuildCache:
         document = {"version": MANIFEST_VERSION, "outputs": self.outputs, "defaults": self.defaults}
         if self.sources:
             document["sources"] = self.sources
-        with atomic_write(self.out_dir / MANIFEST_NAME, "w") as handle:
+        # a cache: a manifest lost to a power cut only means the next run draws everything again
+        with atomic_write(self.out_dir / MANIFEST_NAME, "w", durable=False) as handle:
             json.dump(document, handle, indent=1, sort_keys=True)
             handle.write("\n")
         self.changed = False

@@ -8,13 +8,13 @@ matplotlib or ffmpeg); every writer is opened as `Writer.open(path, WriterOption
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 from typing import Literal
 
 from convgif.errors import MissingExtraError, UsageError
+from convgif.suggest import did_you_mean
 
 # which frames a format is handed:
 #   "steps": every chosen step frame, in order, then the finished picture (a still: each of its pictures)
@@ -147,9 +147,7 @@ class UnknownFormatError(UsageError):
 
     def __init__(self, name: str):
         self.name = name
-        close = difflib.get_close_matches(name, format_names(), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        super().__init__(f"unknown output format {name!r}{hint}; available: {', '.join(sorted(format_names()))}")
+        super().__init__(f"unknown output format {name!r}{did_you_mean(name, format_names())}; available: {', '.join(sorted(format_names()))}")
 
 
 def output_format(name: str) -> OutputFormat:

@@ -15,8 +15,11 @@ PACKAGE = Path(__file__).resolve().parent.parent / "convgif"
 ALLOWED = {
     "engine": {"convgif.errors", "convgif.lazy_names"},  # lazy_names: stdlib only, the package's lazy imports
     "ops": {"convgif.errors", "convgif.engine"},  # the op-family records (layouts named as text, not imported)
-    "scene": {"convgif.errors", "convgif.engine", "convgif.ops", "convgif.formats"},
-    "render": {"convgif.errors", "convgif.engine", "convgif.cache_folder"},  # cache_folder: stdlib only
+    # suggest: stdlib only, the one "did you mean" hint
+    "scene": {"convgif.errors", "convgif.engine", "convgif.ops", "convgif.formats", "convgif.suggest",
+              "convgif.lazy_names"},
+    "render": {"convgif.errors", "convgif.engine", "convgif.cache_folder", "convgif.suggest"},  # cache_folder: stdlib only
+    "formats": {"convgif.errors", "convgif.suggest"},
     "encode": {"convgif.errors", "convgif.lazy_names"},
 }
 STDLIB = set(sys.stdlib_module_names)
@@ -70,7 +73,7 @@ def test_no_import_cycles_inside_a_layer(layer):
     assert not cycles, sorted(set(cycles))[:5]
 
 
-@pytest.mark.parametrize("layer", sorted(ALLOWED) + ["formats"])
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
 def test_layer_imports_only_what_it_may(layer):
     wrong = []
     for path in files(layer) if layer != "formats" else [PACKAGE / "formats.py"]:
@@ -99,16 +102,45 @@ def test_nothing_imports_torch():
     assert not wrong, wrong
 
 
-def test_gif_path_does_not_import_matplotlib(tmp_path):
-    """A GIF render never imports matplotlib (its import alone is half the 1 s start-up budget)."""
+# what a GIF render has no use for, with what importing it would cost every start
+NOT_ON_THE_GIF_PATH = {
+    "matplotlib": "half the start-up budget on its own",
+    "difflib": "only a misspelt name's 'did you mean' needs it (convgif.suggest)",
+    "convgif.scene.schema": "the JSON Schema, built by pydantic's TypeAdapter: `convgif schema` only",
+    "pydantic.type_adapter": "the same",
+}
+
+
+def _render_in_a_new_process(out: Path, env: dict | None = None, after: str = "") -> list[str]:
     import subprocess
 
     code = (
         "import sys\n"
         "from convgif.cli import main\n"
-        f"main(['render', 'scenes/b01_arange_one_kernel.toml', '-o', {str(tmp_path)!r}, '-q'])\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
+        f"main(['render', 'scenes/b01_arange_one_kernel.toml', '-o', {str(out)!r}, '-q', '--force'])\n"
+        + after
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=PACKAGE.parent)
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+                          cwd=PACKAGE.parent, env=env)
+    return done.stdout.strip().splitlines()
+
+
+def test_gif_path_imports_nothing_it_does_not_use(tmp_path):
+    """A GIF render never imports matplotlib, difflib or the JSON Schema's builder (start-up: issue 19)."""
+    lines = _render_in_a_new_process(tmp_path, after=(
+        f"names = {sorted(NOT_ON_THE_GIF_PATH)!r}\n"
+        "print(sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in names)))\n"))
+    assert lines[-1] == "[]"
+
+
+def test_the_command_line_runs_one_blas_thread_and_no_pydantic_plugins(tmp_path):
+    """`convgif` sets these before NumPy and pydantic load; a value the user set is kept."""
+    import os
+
+    from convgif.cli import PROCESS_SETTINGS
+
+    show = "import os\nprint({name: os.environ.get(name) for name in %r})\n" % sorted(PROCESS_SETTINGS)
+    bare = {k: v for k, v in os.environ.items() if k not in PROCESS_SETTINGS}
+    assert eval(_render_in_a_new_process(tmp_path, env=bare, after=show)[-1]) == PROCESS_SETTINGS
+    chosen = eval(_render_in_a_new_process(tmp_path, env={**bare, "OPENBLAS_NUM_THREADS": "2"}, after=show)[-1])
+    assert chosen == {**PROCESS_SETTINGS, "OPENBLAS_NUM_THREADS": "2"}

@@ -47,11 +47,12 @@ def _fsync_directory(directory: Path) -> None:
 
 
 @contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
     """Open a temporary file for writing; on success fsync it and `os.replace` it onto `path`.
 
     On any exception inside the block the temporary file is removed and `path` is untouched.
-    `mode` is "wb" (bytes) or "w" (UTF-8 text).
+    `mode` is "wb" (bytes) or "w" (UTF-8 text). `durable=False` skips both fsyncs (~3 ms each): still atomic for
+    every reader and for a killed process, but a power cut may lose the file; for files that are only a cache.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write mode must be 'wb' or 'w', not {mode!r}")
@@ -74,13 +75,15 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as file:
             yield file
             file.flush()
-            os.fsync(file.fileno())
+            if durable:
+                os.fsync(file.fileno())
         os.replace(part, path)
     except BaseException:
         if part is not None:
             part.unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    if durable:
+        _fsync_directory(path.parent)
 
 
 def _lock_as_live(fd: int) -> bool:

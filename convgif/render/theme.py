@@ -4,12 +4,12 @@ overrides."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from convgif.errors import RenderError
+from convgif.suggest import did_you_mean
 
 RGB = tuple[int, int, int]
 
@@ -240,9 +240,7 @@ def get_theme(name: str = "light", *, language: str = "en", colours: Mapping[str
                                   "crisp_text": bool(crisp_text), "fill_dense_taps": bool(fill_dense_taps)}
     for role, code in (colours or {}).items():
         if role not in COLOUR_ROLES:
-            close = difflib.get_close_matches(role, COLOUR_ROLES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise RenderError(f"unknown colour role {role!r}{hint}; roles: {', '.join(COLOUR_ROLES)}")
+            raise RenderError(f"unknown colour role {role!r}{did_you_mean(role, COLOUR_ROLES)}; roles: {', '.join(COLOUR_ROLES)}")
         if not isinstance(code, str) or not HEX_COLOUR.fullmatch(code):
             raise RenderError(f"colour for {role!r} must be written #rrggbb, got {code!r}")
         changes[role] = hex_rgb(code)

@@ -18,7 +18,6 @@ specs are refused, and nothing in a caption is evaluated. `{{` and `}}` write li
 
 from __future__ import annotations
 
-import difflib
 import string
 from typing import Any
 
@@ -27,21 +26,12 @@ from convgif.engine.notation import typeset
 from convgif.ops import FAMILIES, family_of
 from convgif.engine.notation import merged_formulas, per_dim_text
 from convgif.scene.values import number_text, padding_text, shape_text, size_text
+from convgif.suggest import did_you_mean
 
 # placeholders every op has; each family's record adds its own (OpFamily.placeholders)
 COMMON = ("input_shape", "output_shape", "kernel_size", "stride", "padding", "dilation", "in_channels",
           "out_channels", "params", "macs", "formula", "effective_kernel_size", "kind")
 ALL = tuple(dict.fromkeys(COMMON + tuple(name for family in FAMILIES for name in family.placeholders)))
-
-
-def did_you_mean(word: object, choices: list[str] | tuple[str, ...], *, braces: bool = False) -> str:
-    """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    if not close:
-        return ""
-    return f" (did you mean {{{close[0]}}}?)" if braces else f" (did you mean {close[0]!r}?)"
 
 
 def applicable(kind: str) -> tuple[str, ...]:

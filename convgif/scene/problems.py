@@ -9,7 +9,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from convgif.scene.caption import did_you_mean
+from convgif.suggest import did_you_mean
 from convgif.scene.values import show
 
 Problem = tuple[str, str]

@@ -26,6 +26,7 @@ from convgif.scene.spec import (
     WeightsSpec,
 )
 from convgif.scene.values import PRESETS, shape_text, size_text
+from convgif.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def cross_check(parts: Parts) -> list[Problem]:
     if render is not None and not view_known and "render.view" not in failed:
         views = family.view_names
         problems.append(("render.view", f"{render.view!r} is not a view of {kind} (one of {', '.join(views)})"
-                         + captions.did_you_mean(render.view, views)))
+                         + did_you_mean(render.view, views)))
 
     if parts.caption is not None:
         for name in dict.fromkeys(captions.placeholders(parts.caption)):

@@ -18,6 +18,7 @@ from convgif.scene import caption as captions
 from convgif.formats import format_names
 from convgif.ops import KINDS, OpFamily, OpView, family_of
 from convgif.scene.draws import fair_draws
+from convgif.suggest import did_you_mean
 from convgif.scene.values import (
     PRESETS,
     arange_values,
@@ -144,7 +145,7 @@ def _weight_values(value: Any) -> Any:
         if value == "random" or value in PRESETS:
             return value
         raise ValueError(f"{show(value)} is not a way to fill the weights ('random', nested lists of numbers "
-                         f"or a preset: {', '.join(PRESETS)})" + captions.did_you_mean(value, ["random", *PRESETS]))
+                         f"or a preset: {', '.join(PRESETS)})" + did_you_mean(value, ["random", *PRESETS]))
     try:
         return nested_numbers(value)[1]
     except ValueError as error:
@@ -252,7 +253,7 @@ def _formats(value: Any) -> tuple[str, ...] | None:
     for name in value:
         if name not in format_names():
             raise ValueError(f"{show(name)} is not an output format (one of {', '.join(format_names())})"
-                             + captions.did_you_mean(name, format_names()))
+                             + did_you_mean(name, format_names()))
     if len(set(value)) != len(value):
         twice = next(v for i, v in enumerate(value) if v in value[:i])
         raise ValueError(f"lists {twice!r} twice (each format is written once)")
@@ -276,12 +277,12 @@ def _theme(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, str):
         if value in THEMES or value == "auto":
             return value
-        raise ValueError(f"{show(value)} is not supported ({names})" + captions.did_you_mean(value, THEMES))
+        raise ValueError(f"{show(value)} is not supported ({names})" + did_you_mean(value, THEMES))
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
         unknown = [v for v in value if v not in THEMES]
         if unknown:
             raise ValueError(f"{show(unknown[0])} is not supported (one of {', '.join(THEMES)})"
-                             + captions.did_you_mean(unknown[0], THEMES))
+                             + did_you_mean(unknown[0], THEMES))
         if len(set(value)) != len(value):
             raise ValueError(f"lists {next(v for i, v in enumerate(value) if v in value[:i])!r} twice")
         return value[0] if len(value) == 1 else tuple(value)
@@ -323,7 +324,7 @@ def _colours(value: Any) -> tuple[tuple[str, str], ...] | None:
     for role, code in value.items():
         if role not in COLOUR_ROLES:
             raise ValueError(f"{show(role)} is not a colour role (one of {', '.join(COLOUR_ROLES)})"
-                             + captions.did_you_mean(role, COLOUR_ROLES))
+                             + did_you_mean(role, COLOUR_ROLES))
         if not isinstance(code, str) or not _HEX.fullmatch(code):
             raise ValueError(f"the colour for {role} is {show(code)}; write it as \"#rrggbb\"")
     return tuple(value.items())
@@ -355,7 +356,7 @@ def _language(value: Any) -> str:
     if isinstance(value, str) and value in LANGUAGES:
         return value
     raise ValueError(f"{show(value)} is not a label language (one of {', '.join(LANGUAGES)})"
-                     + (captions.did_you_mean(value, LANGUAGES) if isinstance(value, str) else ""))
+                     + (did_you_mean(value, LANGUAGES) if isinstance(value, str) else ""))
 
 
 _INT_OR_INTS = {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
