@@ -515,7 +515,7 @@ def by_word_width(text: str, size: int, bold: bool = False, *, crisp: bool = Fal
     """How wide `line_texts` sets `text`: word by word, each in its own font, a space between each two."""
     words = text.split(" ")
     space = text_width(" ", size, bold, crisp=crisp)
-    return sum(text_width(word, size, bold, crisp=crisp) for word in words) + (len(words) - 1) * space
+    return sum([text_width(word, size, bold, crisp=crisp) for word in words]) + (len(words) - 1) * space
 
 
 def line_texts(x: float, y: float, text: str, size: int, colour: RGB, *, bold: bool = False,

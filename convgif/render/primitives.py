@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -89,6 +90,7 @@ TIMES = "\u00d7"
 ELLIPSIS = "\u2026"
 
 
+@functools.lru_cache(maxsize=8192)  # a frame writes dozens of numbers, most seen on earlier frames (weights, sums)
 def fmt_number(value: float) -> str:
     """Compact: integers without '.0', otherwise up to 2 decimals; unicode minus; never '-0'."""
     if not math.isfinite(value):
