@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_manifest import ANIMATED, RULES, Case
+from test_manifest import ANIMATED, RULES, Case, text_sizes
 
 from convgif.cli import main
 from convgif.render.manifest import frame_items
@@ -48,6 +48,17 @@ def test_every_animated_scene_fits_the_slide_with_its_numbers(name, aspect):
         assert min(layout.input_value_size, layout.output_value_size) >= 10
     assert layout.note_lines == [] or name in HIDDEN_EVERYWHERE or not any(
         "hidden" in line.lower() for line in layout.note_lines)
+
+
+@pytest.mark.parametrize("aspect", SIZES)
+@pytest.mark.parametrize("name", ANIMATED)
+def test_no_text_on_a_slide_is_under_10_px(name, aspect):
+    """Words, numbers and the legend, on the first, middle and hold frames: where a slide's numbers would need
+    smaller text, the numbers hide instead (the test above holds that none of the gallery's do)."""
+    view = slide_view(name, aspect)
+    small = {f"{text!r} at {px} px" for step in sorted({0, len(view.trace) // 2}) + [None]
+             for text, px in text_sizes(frame_items(view, step)) if px < 10}
+    assert not small, sorted(small)[:5]
 
 
 class SlideCase(Case):

@@ -220,8 +220,14 @@ def texts(items):
             yield item["text"], item["font_px"], item["text_box"]
 
 
+def text_sizes(items):
+    """(text, px) of every text a frame sets: labels, lines, cells' numbers and the legend's words."""
+    yield from ((t, px) for t, px, _ in texts(items))
+    yield from ((item["entry"], item["font_px"]) for item in items if item["role"] == "legend")
+
+
 def small_text(case: Case) -> list[str]:
-    return sorted({f"{t!r} at {px} px" for items in case.frames.values() for t, px, _ in texts(items) if px < 10})
+    return sorted({f"{t!r} at {px} px" for items in case.frames.values() for t, px in text_sizes(items) if px < 10})
 
 
 def text_outside_or_overlapping(case: Case) -> list[str]:

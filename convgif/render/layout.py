@@ -27,8 +27,8 @@ from convgif.errors import DoesNotFitError, RenderError, TooNarrowError
 from convgif.render.labels import label
 from convgif.render.layout_common import (
     MARGIN, MAX_GAP, MAX_LANES_HEIGHT, MIN_GAP, Grid, LegendItem, Sizes, arith_texts, cell_text, elide, fitting_size,
-    by_word_width, flow_legend, greedy_wrap, legend_height, legend_primitives, line_texts, outline, shape_text,
-    wrap_text, unravel,
+    by_word_width, flow_legend, greedy_wrap, legend_height, legend_primitives, line_texts, lowest_text_scale, outline,
+    shape_text, wrap_text, unravel,
 )
 from convgif.render.primitives import Box, Mark, Primitive, Rect, Text
 from convgif.render.theme import RGB, Theme
@@ -59,12 +59,14 @@ def fitted_layout(layout_type: type[Layout], trace, *, height: int, theme: Theme
     """A `layout_type` layout exactly `height` px tall (`render.aspect`): text scaled with the slide's height
     (`text_height`: a chain's stage, under the chain's header, is set as the whole slide is), and of the grids'
     arrangements the best by `fit_score` (numbers shown, then the largest digits, then the largest cells). Text
-    shrinks (down to the smallest font scale) only where no arrangement shows the numbers at the slide's size.
-    DoesNotFitError when nothing fits at all."""
+    shrinks only where no arrangement shows the numbers at the slide's size, and never below MIN_TEXT px (words the
+    back row cannot read): where even that hides the numbers, they hide, and the frame says so (unless the scene's
+    own font_scale asks for smaller text). DoesNotFitError when nothing fits at all."""
     from convgif.render.theme import FONT_SCALES
 
     preferred = theme.font_scale * (text_height or height) / SLIDE_TEXT_HEIGHT
-    scales = dict.fromkeys(max(FONT_SCALES[0], min(FONT_SCALES[1] * height / SLIDE_TEXT_HEIGHT, preferred * f))
+    lowest = max(FONT_SCALES[0], min(lowest_text_scale(), preferred))
+    scales = dict.fromkeys(max(lowest, min(FONT_SCALES[1] * height / SLIDE_TEXT_HEIGHT, preferred * f))
                            for f in (1.0, 0.85, 0.7, 0.55))
     failure: DoesNotFitError | None = None
     fallback: Layout | None = None  # the best layout that hides numbers, if no scale shows them

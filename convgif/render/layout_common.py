@@ -26,6 +26,7 @@ MIN_KERNEL_CELL = 22  # weights stay legible even when the input grid is dense
 MAX_KERNEL_CELL = 32
 MIN_VALUE_CELL = 16  # below this, cells carry no numbers
 MIN_DIGITS = 10  # px: no smaller digits in a cell (a projector's back row); numbers hide instead
+MIN_TEXT = 10  # px: no smaller words on a slide (the back row): where a slide's numbers need smaller, they hide
 MAX_LANES_HEIGHT = 1000
 TITLE_SIZE, SUB_SIZE, LABEL_SIZE, LEGEND_SIZE, SUM_SIZE, ARITH_SIZE, CAPTION_SIZE = 17, 12, 12, 11, 13, 13, 13
 LABEL_H = 17  # label line above a grid
@@ -113,6 +114,12 @@ class Sizes:
 
 
 UNSCALED = Sizes.at(1.0)
+WORD_SIZES = ("title", "sub", "label", "legend", "sum", "arith", "caption")  # the Sizes that set words
+
+
+def lowest_text_scale(min_px: int = MIN_TEXT) -> float:
+    """The smallest font scale at which every word of a frame is at least `min_px` (`Sizes.at` rounds half up)."""
+    return (min_px - 0.5) / min(getattr(UNSCALED, name) for name in WORD_SIZES)
 
 
 def shape_text(sizes: Iterable[int]) -> str:

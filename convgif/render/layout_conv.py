@@ -133,7 +133,10 @@ class ConvLayout(Layout):
                                             largest=self.sz.digits if self.fit else 15)
 
     def shows_values(self, cell: int) -> bool:
-        return bool(fitting_size(self.input_strings, cell) and fitting_size(self.output_strings, cell))
+        """Whether inputs of `cell` px and the outputs at the cell they are drawn at (`output_cell`: larger on a
+        slide) show their numbers, as `fit_values` will size them."""
+        return bool(fitting_size(self.input_strings, cell)
+                    and fitting_size(self.output_strings, self.output_cell(cell)))
 
     def notes(self) -> list[str]:
         """Where numbers are hidden, why, and the frame width that would show them."""

@@ -139,6 +139,8 @@ def frame_items(view, step_index: int | None, *, question: bool = False) -> list
                 entry = legends[meta.entry] = {"role": "legend", "entry": meta.entry, "box": list(box), "colours": []}
                 items.append(entry)
             entry["box"] = list(union([entry["box"], box]))
+            if isinstance(primitive, Text):  # its words' size, as every text's
+                entry["font_px"] = primitive.size
             if isinstance(primitive, Rect):  # the swatch's look: what a reader matches the marks against
                 entry["colours"] += [hex_colour(c) for c in (primitive.fill, primitive.edge)
                                      if c is not None and hex_colour(c) not in entry["colours"]]
