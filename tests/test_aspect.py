@@ -80,12 +80,14 @@ def test_slide_frames_follow_the_picture_rules(name):
 
 
 def small_scenes() -> list[str]:
-    """Gallery scenes of up to 3 input channels of at most 9×9 (padded), 2D."""
+    """Gallery scenes of up to 3 input channels of at most 9×9 (padded), 2D; in 1D, up to 4 channels of at most 16
+    positions (a sentence's embeddings, a short series)."""
     names = []
     for name in ANIMATED:
         geometry = build_trace(load_scene(SCENES / f"{name}.toml")).geometry
         shape = getattr(geometry, "padded_input_shape", geometry.input_shape)
-        if geometry.ndim == 2 and shape[0] <= 3 and max(shape[1:]) <= 9:
+        if (geometry.ndim == 2 and shape[0] <= 3 and max(shape[1:]) <= 9
+                or geometry.ndim == 1 and shape[0] <= 4 and shape[1] <= 16):
             names.append(name)
     return names
 
@@ -119,7 +121,8 @@ def test_back_row_text_sizes_at_1920(name):
 
 def test_small_scenes_are_the_ones_the_issue_names():
     """The 1920 check covers real scenes: the plain, padded, dilated, 3-channel ones."""
-    assert {"a01_plain_conv", "a03_input_channels", "a09_everything", "c05_max_pool"} <= set(small_scenes())
+    assert {"a01_plain_conv", "a03_input_channels", "a09_everything", "c05_max_pool",
+            "c07_text_conv1d", "c07_causal_conv1d"} <= set(small_scenes())
 
 
 @pytest.mark.parametrize("name", ["c04_relu", "b04_receptive_field", "c01_conv_as_matrix"])

@@ -32,6 +32,7 @@ BANK_CELL = 20  # the kernel bank's cells (px at font scale 1): the smallest tha
 BANK_GAP = 12  # between two kernels of the bank
 ACROSS_GAP = 16  # between channel grids side by side (a slide's arrangement)
 SLICE_GAP = 4  # between the slices of one kernel in the bank
+BANK_BESIDE_GAP = 24  # strips on a slide: between the output rows and the bank beside them
 
 
 def contrasting(fill: RGB) -> RGB:
@@ -59,8 +60,10 @@ class ConvLayout(Layout):
         """2D columns: each lane's input channels one under the other, in two rows or side by side (then the
         kernel slices stand one under the other in the kernels column), and its output channels likewise."""
         g = trace.geometry
-        if g.ndim == 1:  # strips: each kernel row under the input rows, or beside its input row
-            return [{}, {"kernels_beside": True}]
+        if g.ndim == 1:  # strips: each kernel row under the input rows, or beside its input row; the bank (several
+            # kernels a lane) under the output rows, or beside them (a wide slide's height goes to the cells)
+            banks = (False, True) if g.out_channels // g.groups > 1 else (False,)
+            return [{"kernels_beside": k, "bank_beside": b} for k in (False, True) for b in banks]
         if g.ndim != 2:
             return [{}]
         per_in, per_out = g.in_channels // g.groups, g.out_channels // g.groups
@@ -80,6 +83,7 @@ class ConvLayout(Layout):
         self.bank_at = arrangement.get("bank", "kernels")
         self.lanes_across = arrangement.get("lanes_across", 1)  # group lanes side by side (1: one under the other)
         self.kernels_beside = arrangement.get("kernels_beside", False)  # strips: kernel rows beside the input rows
+        self.bank_beside = arrangement.get("bank_beside", False)  # strips: the bank in a row beside the output rows
 
     def measure(self) -> None:
         trace, g = self.trace, self.trace.geometry
@@ -156,7 +160,10 @@ class ConvLayout(Layout):
             in_w, k_w = pw * c + 1, kw * ck + 9 + psum
             if self.kernels_beside:  # an input row and its kernel row side by side
                 in_w = self.beside_kernel_x(c) + k_w
-            return in_w, k_w, offset + (ow - 1) * max(pitch, c) + c + 1
+            out_w = offset + (ow - 1) * max(pitch, c) + c + 1
+            if self.bank_beside:  # the output rows, then the bank's kernels in one row
+                out_w += BANK_BESIDE_GAP + self.bank_row_width()
+            return in_w, k_w, out_w
         in_slot, out_slot = self.slot_widths(c)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
                       text_width(self.middle_header(), self.sz.sub, True) + 6 - MIN_GAP)  # may run into the gap
@@ -209,6 +216,10 @@ class ConvLayout(Layout):
         else:
             w, h = n * (kw * b + 1) + (n - 1) * SLICE_GAP, kh * b + 1
         return max(w, label), self.sz.label_h + h
+
+    def bank_row_width(self) -> int:
+        """Width (px) of the whole bank of a lane in one row."""
+        return self.per_group_out * (self.bank_block()[0] + BANK_GAP) - BANK_GAP
 
     def bank_per_row(self, room: int) -> int:
         return max(1, min(self.per_group_out, (room + BANK_GAP) // (self.bank_block()[0] + BANK_GAP)))
@@ -317,12 +328,15 @@ class ConvLayout(Layout):
             return self._slots(c, ck, bank)[2]
         row, krow = self.sz.label_h + c + 1 + SLOT_GAP, self.sz.label_h + ck + 1 + SLOT_GAP
         inputs = self.per_group_in * (self.sz.label_h + max(c, ck) + 1 + SLOT_GAP if self.kernels_beside else row + krow)
-        return (2 * LANE_PAD + inputs + self.label_band(c) + self.sz.sum + 10
-                + self.per_group_out * row + (self.bank_height(self.bank_room()) if bank else -SLOT_GAP))
+        above_outputs = 2 * LANE_PAD + inputs + self.label_band(c) + self.sz.sum + 10
+        if self.bank_beside:  # output rows and the bank start at one line: the taller of the two
+            bank_h = self.bank_height(self.bank_room()) if bank else 0
+            return above_outputs + max(self.per_group_out * row - SLOT_GAP, bank_h)
+        return above_outputs + self.per_group_out * row + (self.bank_height(self.bank_room()) if bank else -SLOT_GAP)
 
     def bank_room(self) -> int:
-        """Strips: the bank's width under the output rows."""
-        return self.width - 2 * MARGIN - 8
+        """Strips: the bank's width under the output rows (beside them: the whole bank in one row)."""
+        return self.bank_row_width() if self.bank_beside else self.width - 2 * MARGIN - 8
 
     def grids_height(self, c: int, ck: int) -> int:
         """Without the kernel bank: the bank adds height below the lanes' grids rather than shrink their cells."""
@@ -377,7 +391,12 @@ class ConvLayout(Layout):
                 self.in_x, self.mid_x, self.out_x = (x + shift for x in first_lane)
             if self.strips:
                 bank_top = self._place_strips(lane_top + LANE_PAD + self.sz.label_h)
-                self.place_bank(group, self.in_x, bank_top, self.bank_room())
+                if self.bank_beside:  # level with the first output row's label, past the group's output rows
+                    outputs = self.output_grids[-self.per_group_out:]
+                    bank_x = max(grid.outer[2] for grid in outputs) + BANK_BESIDE_GAP
+                    self.place_bank(group, bank_x, outputs[0].y - self.sz.label_h, self.bank_room())
+                else:
+                    self.place_bank(group, self.in_x, bank_top, self.bank_room())
             else:
                 self._place_columns(lane_top)
                 room = self.bank_width(self.col_widths)
