@@ -485,7 +485,7 @@ class Layout(ABC):
         """For one step per output element: the look of step `index`'s output cell once computed, its value (from
         the trace's output) written by `text`."""
         batch, ch, *pos = unravel(index, (self.trace.batch_size, *self.trace.geometry.output_shape))
-        r, col = self.rc(pos)
+        r, col = (0, pos[0]) if self.ndim == 1 else pos  # (rc: unravel gives ints already)
         grid = self.output_grids[ch]
         out: list[Primitive] = [Rect(grid.interior(r, col), fill=self.theme.output_done)]
         if self.output_value_size is not None:

@@ -568,6 +568,9 @@ SHORT_TEXT = 16  # characters: a word or number is measured (cached) to bound it
 def _cover(size: tuple[int, int], item: Primitive, crisp: bool | None) -> tuple[int, int, int, int]:
     """A box (x1, y1 exclusive) holding every pixel `item` can paint, clipped to the image."""
     width, height = size
+    if type(item) is Rect:  # most marks (every cell's fill): first; its box is whole pixels (ints, NumPy's too)
+        x0, y0, x1, y1 = map(int, item.box)
+        return (max(0, x0 - 1), max(0, y0 - 1), min(width, x1 + 1), min(height, y1 + 1))
     if isinstance(item, Text):
         if "\n" in item.text:  # Pillow sets lines below lines: anywhere
             return (0, 0, width, height)
