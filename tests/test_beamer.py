@@ -106,10 +106,11 @@ def test_the_frame_steps_a_click_per_frame_handed_through_a_vector_page_each(b01
     assert [frame.step for frame in handed] == [*range(STEPS), None]  # every step, then the finished picture
     tex = tex_path.read_text(encoding="ascii")  # pure ASCII: the signs are math macros
     frame = tex[tex.index("\n\\begin{frame}"):tex.index("\\end{frame}")]
-    assert tex.count("\n\\begin{frame}") == 1 and "\\begin{frame}{Conv2d(1, 1, 2) on the numbers 1..16}" in tex
+    assert tex.count("\n\\begin{frame}") == 1 and "\n\\begin{frame}\n" in tex  # untitled: the picture prints it
+    assert "  % \\frametitle{Conv2d(1, 1, 2) on the numbers 1..16}" in frame
     pictures = re.findall(r"\\includegraphics<(\d+)>\[page=(\d+),([^\]]*)\]\{([^}]*)\}", frame)
     assert [(int(k), int(page)) for k, page, _, _ in pictures] == [(k, k) for k in range(1, len(handed) + 1)]
-    assert {size for _, _, size, _ in pictures} == {"width=\\linewidth,height=0.8\\textheight,keepaspectratio"}
+    assert {size for _, _, size, _ in pictures} == {"width=\\linewidth,height=0.96\\textheight,keepaspectratio"}
     assert {file for _, _, _, file in pictures} == {pdf_path.name}
     # a vector page per frame, each the frame's shape (pixels at the scene's dpi)
     assert pdf_page_count(pdf_path) == len(handed)
@@ -143,9 +144,11 @@ def test_pdflatex_compiles_the_frame_into_a_page_per_step(b01):
         text = " ".join(page_text(deck, k).split())
         assert f"step {k} / {STEPS}" in text and f"= {value}" in text
     assert "done · 9 steps" in " ".join(page_text(deck, len(handed)).split())
-    # the picture fits between the title and the navigation bar (beamer would silently push it off the slide)
+    # the picture fits above the navigation bar (beamer would silently push it off the slide), and its title is
+    # printed once: the frame has none of its own
     bottom = max(float(y) for y in re.findall(r'yMax="([\d.]+)"', page_text(deck, 1, "-bbox")))
     assert bottom < height - 10
+    assert " ".join(page_text(deck, 1).split()).count("Conv2d(1, 1, 2) on the numbers 1..16") == 1
 
 
 def test_pdflatex_compiles_the_animate_alternative(b01):
@@ -191,7 +194,7 @@ def test_a_chinese_scene_says_which_engine_typesets_it(tmp_path):
     with BeamerWriter(tmp_path / "zh.tex", deck=Deck(title="卷积的填充与步幅", language="zh")) as writer:
         writer.write_frame(raster(0, "第 1 步\n1×2 = 2"))
     tex = (tmp_path / "zh.tex").read_text(encoding="utf-8")
-    assert "\\begin{frame}{卷积的填充与步幅}" in tex and "\\note<1>{第 1 步\\par 1$\\times$2 = 2}" in tex
+    assert "% \\frametitle{卷积的填充与步幅}" in tex and "\\note<1>{第 1 步\\par 1$\\times$2 = 2}" in tex
     assert "compile with xelatex or lualatex and add\n% \\usepackage{ctex}" in tex
     assert pdf_page_count(tmp_path / "zh.steps.pdf") == 1  # raster frames still give a page each
 

@@ -32,9 +32,10 @@ ASCII_TEX = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&":
              "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
 TEX_CHARS = {**UNICODE_TEX, **ASCII_TEX}
 
-# The picture's box on the slide, its aspect kept: \textheight is nearly the whole slide, so 0.8 of it leaves room for
-# the frame title above and the navigation bar below (a taller picture would be pushed off the slide, silently).
-PICTURE_SIZE = r"width=\linewidth,height=0.8\textheight,keepaspectratio"
+# The picture's box on the slide, its aspect kept: the frame has no title (the picture prints its own), so the picture
+# takes the text area, a little under its height for the theme's skips (a taller picture would be pushed off the
+# slide, silently). With a \frametitle as well, 0.8\textheight leaves it room.
+PICTURE_SIZE = r"width=\linewidth,height=0.96\textheight,keepaspectratio"
 DOCUMENT_CLASS = {"16:9": r"\documentclass[aspectratio=169]{beamer}",
                   "4:3": r"\documentclass[aspectratio=43]{beamer}"}
 
@@ -122,8 +123,10 @@ class BeamerWriter(Writer):
         pictures = [rf"  \includegraphics<{k}>[page={k},{PICTURE_SIZE}]{{{pdf}}}%"
                     for k in range(1, count + 1)]
         notes = [rf"  \note<{k}>{{{note_text(slide.text)}}}" for k, slide in enumerate(self.slides, start=1)]
-        frame = [rf"\begin{{frame}}{{{title}}}", r"  \centering", *pictures, *notes, r"\end{frame}"]
-        animate = [rf"\begin{{frame}}{{{title}}}", r"  \centering",
+        # no frame title: the picture's own (a \frametitle as well would print it twice and shrink the picture)
+        named = rf"  % \frametitle{{{title}}} (the picture prints its title; with this line, use height=0.8\textheight)"
+        frame = [r"\begin{frame}", named, r"  \centering", *pictures, *notes, r"\end{frame}"]
+        animate = [r"\begin{frame}", named, r"  \centering",
                    rf"  \animategraphics[loop,autoplay,controls,{PICTURE_SIZE}]{{{fps(self.slides)}}}"
                    rf"{{{Path(pdf).stem}}}{{0}}{{{count - 1}}}",
                    r"\end{frame}"]

@@ -161,8 +161,8 @@ class ConvLayout(Layout):
             if self.kernels_beside:  # an input row and its kernel row side by side
                 in_w = self.beside_kernel_x(c) + k_w
             out_w = offset + (ow - 1) * max(pitch, c) + c + 1
-            if self.bank_beside:  # the output rows, then the bank's kernels in one row
-                out_w += BANK_BESIDE_GAP + self.bank_row_width()
+            if self.bank_beside:  # the output rows (or their labels, if wider), then the bank's kernels in one row
+                out_w = max(out_w, offset + self.output_label_width(c)) + BANK_BESIDE_GAP + self.bank_row_width()
             return in_w, k_w, out_w
         in_slot, out_slot = self.slot_widths(c)
         k_label = max(text_width(self.kernel_label(self.out_channels - 1, self.in_channels - 1), self.sz.label),
@@ -216,6 +216,11 @@ class ConvLayout(Layout):
         else:
             w, h = n * (kw * b + 1) + (n - 1) * SLICE_GAP, kh * b + 1
         return max(w, label), self.sz.label_h + h
+
+    def output_label_width(self, c: int) -> int:
+        """Width (px) of the widest output row's label at cell `c`, with its note when the numbers hide."""
+        note = self._hidden_note(fitting_size(self.output_strings, c))
+        return math.ceil(max(text_width(self.output_label(oc) + note, self.sz.label) for oc in range(self.out_channels)))
 
     def bank_row_width(self) -> int:
         """Width (px) of the whole bank of a lane in one row."""
@@ -393,7 +398,8 @@ class ConvLayout(Layout):
                 bank_top = self._place_strips(lane_top + LANE_PAD + self.sz.label_h)
                 if self.bank_beside:  # level with the first output row's label, past the group's output rows
                     outputs = self.output_grids[-self.per_group_out:]
-                    bank_x = max(grid.outer[2] for grid in outputs) + BANK_BESIDE_GAP
+                    right = max(max(grid.outer[2] for grid in outputs), outputs[0].x + self.output_label_width(self.cell))
+                    bank_x = right + BANK_BESIDE_GAP
                     self.place_bank(group, bank_x, outputs[0].y - self.sz.label_h, self.bank_room())
                 else:
                     self.place_bank(group, self.in_x, bank_top, self.bank_room())
