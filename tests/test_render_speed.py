@@ -18,6 +18,7 @@ from convgif.render.layout_common import elide
 from convgif.render.layout_conv import ConvLayout
 from convgif.render.paint import pil_paint
 from convgif.render.primitives import ELLIPSIS, Text, fmt_number
+from test_manifest import ANIMATED
 
 
 def whole_line_elide(terms, prefix, tail, result, room, joiner=" + ", *, size=13, language="en"):
@@ -208,6 +209,32 @@ def test_step_frames_are_the_plain_frames():
     everything = list(range(n))
     assert all(np.array_equal(a, b) for a, b in zip(view.frames(everything), plain_frames(view, everything),
                                                      strict=True))
+
+
+SLIDE_WIDTHS = {None: None, "16:9": 1280, "4:3": 1024}
+
+
+@pytest.mark.parametrize("aspect", SLIDE_WIDTHS)
+@pytest.mark.parametrize("name", ANIMATED)
+def test_every_gallery_scene_draws_the_plain_frames(name, aspect):
+    """Each gallery scene's shown steps, in a blog column and on both slides, fast as `convgif render` draws them
+    and the plain way. On slides, lanes side by side held a kernel slice and a veil whose kept box spanned the output
+    grid between them, and letting them go put done cells back to empty (a08_groups, b06_depthwise_stage,
+    dark_grouped_conv)."""
+    from pathlib import Path
+
+    from convgif.scene import load_scene
+    from convgif.sources import build_trace, build_view
+
+    scene = load_scene(Path(__file__).resolve().parent.parent / "scenes" / f"{name}.toml")  # an op scene ([op])
+    if aspect is not None:
+        scene = scene.model_copy(update={"render": scene.render.model_copy(
+            update={"aspect": aspect, "width": SLIDE_WIDTHS[aspect]})})
+    view = build_view(scene, build_trace(scene))
+    shown = scene.step_indices(len(view.trace))
+    wrong = [index for index, fast, plain in zip(shown, view.frames(shown), plain_frames(view, shown), strict=True)
+             if not np.array_equal(fast, plain)]
+    assert not wrong, wrong[:5]
 
 
 @pytest.mark.parametrize("crisp", [False, True])

@@ -81,8 +81,11 @@ class _Held:
         return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
 
     def meets(self, boxes: list) -> bool:
-        """Whether any of `boxes` overlaps a mark of the run (its `mark_covers`)."""
-        return _meet(boxes, self.covers)
+        """Whether any of `boxes` overlaps what releasing the run puts back: the boxes it kept, each round a band of
+        its marks (`merged_boxes`), so also the room between two marks side by side (a kernel slice and a lane's
+        veil, with output cells between them). Tested against the marks' own boxes, a done cell painted between them
+        was put back to empty when the run was let go."""
+        return _meet(boxes, self.boxes)
 
     def reached_by(self, marks: list, covers: list, image_size: tuple[int, int], crisp: bool) -> bool:
         """Whether any of `marks` (those before the run in a frame; their `mark_covers`: `covers`) can ink where the
