@@ -27,7 +27,6 @@ from convgif.errors import ConvgifError, SceneError, UsageError
 GALLERY_PRODUCT = "gallery"  # the manifest records each scene's page files under "<stem>|gallery"
 INDEX_KEY = "index.html|gallery"  # and the page itself, with what it shows of each scene
 INDEX_NAME = "index.html"
-_CATALOGUE_ID = re.compile(r"\(Catalogue\s+([A-Z]\d+)")
 _STEM_PREFIX = re.compile(r"^([a-z])(\d+)_")
 
 Progress = Callable[[str, str], None]  # (scene path, "rendered" | "fresh" | "failed")
@@ -65,11 +64,11 @@ class GalleryResult:
     failed: int
 
 
-def catalogue_row(description: str | None, stem: str) -> str:
-    """The catalogue row a scene belongs to: the first "(Catalogue X1 ...)" id, else the file-name prefix."""
-    found = _CATALOGUE_ID.search(description or "")
-    if found:
-        return found.group(1)
+def catalogue_row(catalogue: tuple[str, ...], stem: str) -> str:
+    """The catalogue row a scene belongs to: the first of its `catalogue` rows, else its file name's prefix (a01_
+    is A1), else "other"."""
+    if catalogue:
+        return catalogue[0]
     prefix = _STEM_PREFIX.match(stem)
     if prefix:
         return f"{prefix.group(1).upper()}{int(prefix.group(2))}"
@@ -303,7 +302,7 @@ def build_gallery(paths: Iterable[str | os.PathLike[str]], out_dir: str | os.Pat
     for path, text, scene, document, error in loaded:
         stem = scene.stem if scene is not None else path.stem
         description = scene.description if scene is not None else None
-        common = dict(source=str(path), stem=stem, row=catalogue_row(description, path.stem),
+        common = dict(source=str(path), stem=stem, row=catalogue_row(scene.catalogue if scene else (), path.stem),
                       title=(scene.title if scene is not None else None) or path.stem,
                       description=description, source_text=text)
         if scene is None:

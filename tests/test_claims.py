@@ -282,7 +282,7 @@ def test_scenes_of_one_catalogue_row_share_their_timing():
     rows: dict[str, dict[str, tuple[int, int]]] = {}
     for path in OP_SCENES:
         spec = load_scene(path)
-        row = catalogue_row(spec.description, path.stem)
+        row = catalogue_row(spec.catalogue, path.stem)
         if row != "other":  # themes and languages: not shown side by side
             rows.setdefault(row, {})[path.stem] = (spec.render.duration_ms, spec.render.hold_ms)
     paired = {row: timings for row, timings in rows.items() if len(timings) > 1}

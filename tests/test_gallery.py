@@ -120,16 +120,18 @@ def test_every_drawn_colour_is_a_palette_colour(path):
 
 
 def test_the_readme_table_says_what_each_scene_file_says():
-    """The README's scene table quotes each scene's title and first sentence; it cannot drift from the files."""
+    """The README's scene table quotes each scene's catalogue rows, title and first sentence; it cannot drift from
+    the files."""
     import tomllib
 
     from readme_rows import ROW, first_sentence
 
     readme = (SCENES[0].parent.parent / "README.md").read_text(encoding="utf-8")
-    rows = {Path(link).stem: (title, description) for _, title, link, _, description in ROW.findall(readme)}
+    rows = {Path(link).stem: (row.strip(), title, description) for row, title, link, _, description in ROW.findall(readme)}
     for path in SCENES:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-        assert rows.get(path.stem) == (document["title"], first_sentence(document["description"])), path.name
+        catalogue = ", ".join(document.get("catalogue", ())) or "—"
+        assert rows.get(path.stem) == (catalogue, document["title"], first_sentence(document["description"])), path.name
 
 
 def test_the_committed_gallery_is_what_the_scenes_render(gallery_render):

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from PIL import Image
 from convgif.alt import alt_text
 from convgif.cli import main
 from convgif.gallery import build_gallery, catalogue_row
-from convgif.scene import load_scene
+from convgif.scene import load_scene, parse_scene
 
 SCENES = Path(__file__).resolve().parent.parent / "scenes"
 SUBSET = ["b01_arange_one_kernel.toml", "c04_relu.toml", "e03_param_counts.toml"]
@@ -34,7 +35,8 @@ SUBSET = ["b01_arange_one_kernel.toml", "c04_relu.toml", "e03_param_counts.toml"
 # a scene whose text would break the page if it were not escaped: the script would throw a console error
 HOSTILE_SCENE = """\
 title = "卷积 <b>bold</b> & more"
-description = "A scene whose text holds markup: </code></pre><script>throw new Error('unescaped scene text')</script> (Catalogue B3)"
+description = "A scene whose text holds markup: </code></pre><script>throw new Error('unescaped scene text')</script>"
+catalogue = "B3"
 
 # </code></pre><script>throw new Error("unescaped source")</script><img src="missing.png">
 [op]
@@ -401,10 +403,20 @@ def test_page_content(gallery_dir):
 
 
 def test_catalogue_row():
-    assert catalogue_row("... (Catalogue B4, B5)", "b04_x") == "B4"
-    assert catalogue_row("... (Catalogue A10; compare a10_bias)", "zzz") == "A10"
-    assert catalogue_row(None, "c09_conv_5x5_to_3x3") == "C9"
-    assert catalogue_row("no row here", "my_scene") == "other"
+    assert catalogue_row(("B4", "B5"), "c07_x") == "B4"  # the scene's first row, whatever its file is named
+    assert catalogue_row(("A10",), "zzz") == "A10"
+    assert catalogue_row((), "c09_conv_5x5_to_3x3") == "C9"
+    assert catalogue_row((), "my_scene") == "other"
+
+
+def test_descriptions_are_for_readers_and_rows_are_kept_apart():
+    """A description reaches readers (a blog's figcaption, the player, a deck's title slide): the gallery's rows are
+    the `catalogue` key's, never "(Catalogue B4)" in the prose."""
+    for path in sorted(SCENES.glob("*.toml")):
+        spec = load_scene(path)
+        assert "Catalogue" not in (spec.description or "") and "(Issue" not in (spec.description or ""), path.name
+    spec = parse_scene({**tomllib.loads((SCENES / "c07_wavenet_stack.toml").read_text(encoding="utf-8"))}, "x.toml")
+    assert spec.catalogue == ("B4", "B5", "C7")
 
 
 def test_only_stale_scenes_are_rendered_again(tmp_path):

@@ -22,7 +22,7 @@ from convgif.scene.problems import Problem, one_line, unknown_key
 from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_values_rule, output_step_problems
 from convgif.scene.sections import read_sections, validate_section
 from convgif.scene.spec import (
-    MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, _language,
+    MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, read_words,
 )
 from convgif.scene.values import shape_text, show
 
@@ -189,7 +189,7 @@ def frame_plan(chain: ChainSceneSpec) -> list[tuple[str, int, int | None]]:
 
 # ---- validation ---------------------------------------------------------------------------------------------
 
-def parse_chain_scene(document: dict, source: str, *, plain_string) -> ChainSceneSpec:
+def parse_chain_scene(document: dict, source: str) -> ChainSceneSpec:
     """Validate a document with `[[ops]]` (the loader's helpers passed in: one way to validate a section)."""
     from convgif.scene.spec import SceneFile, explore_problems
 
@@ -205,22 +205,9 @@ def parse_chain_scene(document: dict, source: str, *, plain_string) -> ChainScen
     if "weights" in document:
         problems.append(("weights", "a chain gives each stage its weights as [ops.weights] under its [[ops]]"))
 
-    texts: dict[str, str | None] = {}
-    for key in ("title", "description", "caption"):
-        value = document.get(key)
-        texts[key] = None
-        if value is None:
-            continue
-        try:
-            texts[key] = _caption_text(value) if key == "caption" else plain_string(value)
-        except ValueError as error:
-            problems.append((key, str(error)))
-    language = "en"
-    if "language" in document:
-        try:
-            language = _language(document["language"])
-        except ValueError as error:
-            problems.append(("language", str(error)))
+    texts, text_problems, _ = read_words(document, caption=_caption_text)
+    problems += text_problems
+    language = texts["language"]
 
     sections, section_problems, section_failed = read_sections(
         document, {name: SECTIONS[name] for name in ("input", "render", "output")}, required=("input",))
@@ -287,7 +274,8 @@ def parse_chain_scene(document: dict, source: str, *, plain_string) -> ChainScen
     output = sections["output"]
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
     chain = ChainSceneSpec(source=source, stem=stem, title=texts["title"], description=texts["description"],
-                           caption=texts["caption"], language=language, ops=tuple(ops), input=sections["input"],
+                           caption=texts["caption"], language=language, catalogue=texts["catalogue"], ops=tuple(ops),
+                           input=sections["input"],
                            stage_weights=tuple(weights_list), stage_render=tuple(renders),
                            render=sections["render"], output=output)
     _check_frames(chain)

@@ -17,7 +17,7 @@ from convgif.scene.rules import Parts, cross_check, input_labels_rule, input_val
 from convgif.scene.sections import read_sections
 from convgif.scene.image_input import image_problem, resolve_image_path
 from convgif.scene.spec import (
-    SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, _language, explore_problems,
+    SECTIONS, OpSceneSpec, SceneFile, SceneSpec, WeightsSpec, _caption, explore_problems, read_words,
 )
 from convgif.scene.still import parse_still_scene
 from convgif.scene.values import show
@@ -81,7 +81,7 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
     if "ops" in document:
         from convgif.scene.chain import parse_chain_scene
 
-        return parse_chain_scene(document, source, plain_string=_plain_string)
+        return parse_chain_scene(document, source)
     problems: list[Problem] = []
     failed: set[str] = set()
 
@@ -89,27 +89,11 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         if key not in TOP_KEYS:
             problems.append((str(key), unknown_key(key, TOP_KEYS)))
 
-    texts: dict[str, str | None] = {}
-    for key in ("title", "description", "caption"):
-        value = document.get(key)
-        if value is None:
-            texts[key] = None
-            continue
-        try:
-            texts[key] = _caption(value) if key == "caption" else _plain_string(value)
-        except ValueError as error:
-            problems.append((key, str(error)))
-            failed.add(key)
-            texts[key] = None
+    texts, text_problems, text_failed = read_words(document, caption=_caption)
+    problems += text_problems
+    failed |= text_failed
 
     problems += explore_problems(document)
-
-    language = "en"
-    if "language" in document:
-        try:
-            language = _language(document["language"])
-        except ValueError as error:
-            problems.append(("language", str(error)))
 
     sections, section_problems, section_failed = read_sections(document, SECTIONS, REQUIRED_SECTIONS)
     problems += section_problems
@@ -151,7 +135,8 @@ def parse_scene(document: dict, source: str) -> SceneSpec:
         title=texts["title"],
         description=texts["description"],
         caption=texts["caption"],
-        language=language,
+        language=texts["language"],
+        catalogue=texts["catalogue"],
         op=op,
         input=sections["input"],
         weights=weights if family_of(op.kind).has_weights else None,
@@ -173,8 +158,3 @@ def _input_image(spec, raw: Any, source: str) -> tuple[Any, list[Problem]]:
         return spec, [("input.image", problem)]
     return spec.model_copy(update={"image": path}), []
 
-
-def _plain_string(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{show(value)} is not a string")
-    return value

@@ -359,6 +359,50 @@ def _language(value: Any) -> str:
                      + (did_you_mean(value, LANGUAGES) if isinstance(value, str) else ""))
 
 
+def _plain_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{show(value)} is not a string")
+    return value
+
+
+MAX_CATALOGUE_ROWS = 8
+_CATALOGUE_ROW = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,11}")
+
+
+def _catalogue(value: Any) -> tuple[str, ...]:
+    """`catalogue`: the rows of a teaching catalogue the scene teaches (["B4", "C7"]); `convgif gallery` groups the
+    scene under the first. Kept out of the description, which readers see (a figcaption, a title slide)."""
+    if isinstance(value, str):
+        value = [value]
+    if (not isinstance(value, (list, tuple)) or not value or len(value) > MAX_CATALOGUE_ROWS
+            or not all(isinstance(v, str) and _CATALOGUE_ROW.fullmatch(v) for v in value)):
+        raise ValueError(f"{show(value)} is not a list of catalogue rows (short names such as \"B4\", at most "
+                         f"{MAX_CATALOGUE_ROWS})")
+    if len(set(value)) != len(value):
+        raise ValueError(f"lists {next(v for i, v in enumerate(value) if v in value[:i])!r} twice")
+    return tuple(value)
+
+
+def read_words(document: dict, caption=None) -> tuple[dict[str, Any], list[tuple[str, str]], set[str]]:
+    """The keys every scene file has besides its tables, checked: title, description and caption (strings; `caption`:
+    the check of an op scene's caption, its placeholders), language and catalogue. (values, problems, failed keys);
+    a key that is missing or fails keeps its default."""
+    checks = {"title": _plain_text, "description": _plain_text, "caption": caption or _plain_text,
+              "language": _language, "catalogue": _catalogue}
+    words: dict[str, Any] = {"title": None, "description": None, "caption": None, "language": "en", "catalogue": ()}
+    problems, failed = [], set()
+    for key, check in checks.items():
+        value = document.get(key)
+        if value is None:
+            continue
+        try:
+            words[key] = check(value)
+        except ValueError as error:
+            problems.append((key, str(error)))
+            failed.add(key)
+    return words, problems, failed
+
+
 _INT_OR_INTS = {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
 _NESTED_NUMBERS = {"type": "array", "description": "nested lists of numbers, one level per array dimension"}
 
@@ -546,6 +590,11 @@ class SceneFile(_Spec):
     description: str | None = None
     caption: Annotated[Any, *_custom(_caption, {"type": "string"})] = None
     language: Annotated[Any, *_custom(_language, {"enum": list(LANGUAGES)})] = "en"  # frame labels: en, zh
+    # the catalogue rows the scene teaches ("B4"), for `convgif gallery`'s sections; not shown to readers
+    catalogue: Annotated[Any, *_custom(_catalogue, {"anyOf": [
+        {"type": "string", "pattern": f"^{_CATALOGUE_ROW.pattern}$"},
+        {"type": "array", "items": {"type": "string", "pattern": f"^{_CATALOGUE_ROW.pattern}$"},
+                             "minItems": 1, "maxItems": MAX_CATALOGUE_ROWS, "uniqueItems": True}]})] = None
     op: OpSpec | None = None  # a single operation, or
     ops: Annotated[tuple[StageSpec, ...], Field(min_length=1, max_length=MAX_STAGES)] | None = None  # a chain
     input: InputSpec
@@ -575,6 +624,7 @@ class SceneSpec(_Spec):
     description: str | None = None
     caption: str | None = None
     language: str = "en"  # frame labels: a column of convgif.render.labels
+    catalogue: tuple[str, ...] = ()  # the catalogue rows it teaches (`convgif gallery` groups by the first)
     render: RenderSpec = RenderSpec()
     output: OutputSpec = OutputSpec()
 

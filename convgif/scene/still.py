@@ -11,10 +11,10 @@ from pydantic import BaseModel, ValidationError
 
 from convgif.errors import SceneError, UsageError
 from convgif.scene.problems import Problem, one_line, translate, unknown_key
-from convgif.scene.spec import OutputSpec, RenderSpec, SceneSpec, _language
+from convgif.scene.spec import OutputSpec, RenderSpec, SceneSpec, read_words
 from convgif.scene.values import show
 
-STILL_TOP_KEYS = ("title", "description", "caption", "language", "still", "render", "output")
+STILL_TOP_KEYS = ("title", "description", "caption", "language", "catalogue", "still", "render", "output")
 STEP_OUTPUT_KEYS = ("key_steps", "svg_step")  # [output] keys about steps, which a still scene has none of
 
 
@@ -53,18 +53,9 @@ def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
     for key in document:
         if key not in STILL_TOP_KEYS:
             problems.append((str(key), unknown_key(key, STILL_TOP_KEYS) + " in a still scene"))
-    texts: dict[str, str | None] = {}
-    for key in ("title", "description", "caption"):
-        value = document.get(key)
-        if value is not None and not isinstance(value, str):
-            problems.append((key, f"{show(value)} is not a string"))
-            value = None
-        texts[key] = value
-    language = document.get("language", "en")
-    try:
-        language = _language(language)
-    except ValueError as error:
-        problems.append(("language", str(error)))
+    texts, text_problems, _ = read_words(document)
+    problems += text_problems
+    language = texts["language"]
     models = still_models()
     raw = document["still"]
     still = None
@@ -108,4 +99,4 @@ def parse_still_scene(document: dict, source: str) -> StillSceneSpec:
     stem = output.name or re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(source).stem).strip(".") or "scene"
     return StillSceneSpec(source=source, stem=stem, title=texts["title"], description=texts["description"],
                       caption=texts["caption"], still=still, render=sections["render"], output=output,
-                      language=language)
+                      language=language, catalogue=texts["catalogue"])
