@@ -50,6 +50,7 @@ class GalleryEntry:
     params: int | None
     macs: int | None
     error: str | None = None
+    comparisons: int | None = None  # a max pool's cost, which has no multiply-adds
     alt: str = ""  # the scene's alt text (what it shows and its shapes, <= 125 characters)
     player: str | None = None  # an animation's step player page, relative to the gallery page
     dark_image: str | None = None  # a still's picture in the dark theme, shown under prefers-color-scheme: dark
@@ -116,7 +117,7 @@ def _describe(scene: Any, document: dict) -> dict[str, Any]:
         parameters.append(("weight shape", _show(list(info["weight_shape"]))))
     formula = tuple(line.strip() for line in str(info.get("formula") or "").split(";") if line.strip())
     return {"parameters": tuple(parameters), "formula": formula, "params": info.get("params"),
-            "macs": info.get("macs")}
+            "macs": info.get("macs"), "comparisons": info.get("comparisons") or None}
 
 
 def gallery_themes(scene) -> tuple[str, ...]:
@@ -478,7 +479,9 @@ def _card(entry: GalleryEntry, *, anchor: str | None = None) -> str:
     facts = list(entry.parameters)
     if entry.params is not None:
         facts.append(("parameters", f"{entry.params:,}"))
-    if entry.macs is not None:
+    if entry.comparisons:  # a max pool: it compares, it does not multiply
+        facts.append(("comparisons", f"{entry.comparisons:,}"))
+    elif entry.macs is not None:
         facts.append(("multiply-adds", f"{entry.macs:,}"))
     if entry.frames is not None:
         facts.append(("frames", str(entry.frames)))

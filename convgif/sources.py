@@ -204,7 +204,8 @@ class OpFrames:
             bias = f" + bias {geometry.bias_count}" if geometry.bias_count else ""
             facts.append(f"parameters: {geometry.params:,} = weight {shape_text(geometry.weight_shape)} "
                          f"({geometry.weight_count:,}){bias}")
-        facts.append(f"multiply-adds: {geometry.macs:,}")
+        facts.append(f"comparisons: {geometry.comparisons:,}" if geometry.comparisons
+                     else f"multiply-adds: {geometry.macs:,}")
         return _deck(scene, tuple(facts), self.write_animation)
 
     def write_animation(self, path) -> None:

@@ -264,3 +264,24 @@ def test_transpose_rejects_string_padding():
     with pytest.raises(GeometryError) as caught:
         conv_transpose_geometry((1, 3, 3), 1, 3, padding="same")
     assert caught.value.argument == "padding"
+
+
+def test_a_max_pool_compares_and_has_no_multiply_adds():
+    """A max pool keeps the largest of a window's values: taps − 1 comparisons a window, no multiply-adds (its deck
+    said "multiply-adds: 36", and a chain's total counted them). Average and power-average pools scale a sum: one
+    multiply-add a tap, as before."""
+    from pathlib import Path
+
+    from convgif.engine.geometry import pool_geometry
+    from convgif.scene import load_scene
+    from convgif.sources import frame_source
+
+    pooled = pool_geometry("max_pool2d", (1, 6, 6), kernel_size=2, stride=2)
+    assert (pooled.macs, pooled.comparisons) == (0, 9 * 3)
+    averaged = pool_geometry("avg_pool2d", (1, 6, 6), kernel_size=2, stride=2)
+    assert (averaged.macs, averaged.comparisons) == (9 * 4, 0)
+    scenes = Path(__file__).resolve().parent.parent / "scenes"
+    assert "comparisons: 27" in frame_source(load_scene(scenes / "c05_max_pool.toml")).deck().facts
+    chain = load_scene(scenes / "c06_chain_conv_relu_pool_linear.toml").info()
+    assert [stage["macs"] for stage in chain["stages"]] == [2 * 4 * 4 * 9, 0, 0, 0, 3 * 8]  # conv, relu, pool, flatten, linear
+    assert chain["macs"] == 288 + 24

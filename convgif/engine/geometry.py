@@ -82,9 +82,19 @@ class Geometry:
         return self.weight_count + self.bias_count
 
     @property
+    def comparisons(self) -> int:
+        """Comparisons of one forward pass: a max pool's, taps − 1 a window (other ops compare nothing)."""
+        if not self.kind.startswith("max_pool"):
+            return 0
+        return math.prod(self.output_shape) * (math.prod(self.kernel_size) - 1)
+
+    @property
     def macs(self) -> int:
-        """Multiply-adds of one (unbatched) forward pass."""
-        if not self.weight_shape:  # pooling and resampling: one op per window tap
+        """Multiply-adds of one (unbatched) forward pass. A max pool has none (it compares: `comparisons`); an
+        average or power-average pool one a window tap (its sum of values, or of powers, scaled)."""
+        if self.comparisons:
+            return 0
+        if not self.weight_shape:
             return math.prod(self.output_shape) * math.prod(self.kernel_size)
         if self.kind.startswith("conv_transpose"):
             # every input element times every tap of its group's kernel slice

@@ -781,6 +781,7 @@ class OpSceneSpec(SceneSpec):
             "weight_shape": geometry.weight_shape or None,
             "params": geometry.params,
             "macs": geometry.macs,
+            "comparisons": geometry.comparisons,
             "frames": len(self.step_indices()) * (2 if self.render.quiz else 1) + 1,
             "formula": geometry.formula,
             "effective_kernel_size": geometry.effective_kernel_size,
