@@ -204,6 +204,9 @@ def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
         assert [t.text for t in digit] == [fmt_number(float(value))]
         assert abs(luma(digit[0].colour) - luma(fill)) >= 128  # black on light greys, white on dark ones
     assert luma(fills[image.min()]) < 80 < 170 < luma(fills[image.max()])  # dark pixels dark, bright ones bright
+    # the shading has steps, and the legend says how many (without it, 180 and 222 in one grey read as a mistake)
+    from convgif.render.layout_conv import SHADES
+    assert len(set(fills.values())) <= SHADES and f"255 white, in {SHADES} greys)" in " ".join(t.text for t in texts(final))
     grid = layout.grids_by_role()["output"][0]
     out = arrays["output"][0]
     strongest = {np.sign(v): fill_and_digit("output", grid, rc)[0] for rc, v in np.ndenumerate(out)
@@ -211,6 +214,29 @@ def test_image_cells_are_shaded_by_value_with_contrasting_numbers():
     assert strongest[1.0] != strongest[-1.0] and view.theme.output_done not in strongest.values()
     for rc, v in np.ndenumerate(out):  # a computed output never looks empty, however small (−15 of ±433)
         assert fill_and_digit("output", grid, rc)[0] != view.theme.output_empty, (rc, v)
+
+
+def test_the_current_output_of_an_image_is_shaded_by_its_sign():
+    """f01's outputs are blue below 0 and orange above; the current cell was painted the current colour, an orange,
+    so a step computing −418 showed it in the positive outputs' colour. It takes its value's shade now (its frame
+    marks it), the same as once done; a quiz's question frame leaves it unshaded (its shade would tell the sign)."""
+    scene, view = scene_view("f01_image_sobel_edges")
+    layout, trace = view.layout, view.trace
+    grid = layout.grids_by_role()["output"][0]
+    signs = {}
+    for index, frame in zip(range(len(trace)), view.frames(range(len(trace)))):
+        step = trace.step(index)
+        x0, y0, _, _ = grid.box(*layout.rc(step.position))
+        fill = tuple(int(v) for v in frame[y0 + 2, x0 + 2])
+        assert fill == layout.output_shade(step.value), (index, step.value, fill)
+        signs[np.sign(step.value)] = True
+    assert {1.0, -1.0} <= set(signs)  # both signs were seen current
+    layout.hide_answers = True
+    try:
+        question = layout.current_output(grid, 0, 0, "?", value=-418.0)
+    finally:
+        layout.hide_answers = False
+    assert question[0].fill == view.theme.output_empty
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -33,7 +33,8 @@ LABELS: dict[str, dict[str, str]] = {
                             "zh": "数值省略：这个尺寸的幻灯片上，{cell} 像素的格子放不下数字。"},
     "values_hidden_why": {"en": "Numbers hidden: {cell} px cells are too small for them at any width.",
                           "zh": "数值省略：{cell} 像素的格子放不下数字，任何宽度都显示不了。"},
-    "pixel_shade": {"en": "pixel value (0 black \u2026 255 white)", "zh": "像素值（0 黑 \u2026 255 白）"},
+    "pixel_shade": {"en": "pixel value (0 black \u2026 255 white, in {count} {count:grey|greys})",
+                    "zh": "像素值（0 黑 \u2026 255 白，分 {count} 级灰度）"},
     # "stronger", not "darker": a shade goes from the empty cell's colour towards the accent, darker on a light
     # theme and lighter on a dark one
     "positive_output": {"en": "output > 0 (stronger colour: larger)", "zh": "输出 > 0（颜色越浓越大）"},

@@ -527,7 +527,7 @@ class ConvLayout(Layout):
     def legend_entries(self):
         th, t = self.theme, self.say
         if self.shaded:
-            items = [(t("pixel_shade"), swatch(fill=self.pixel_shade(128), edge=th.grid))]
+            items = [(t("pixel_shade", count=SHADES), swatch(fill=self.pixel_shade(128), edge=th.grid))]
         else:
             items = [(t("input_value"), swatch(fill=th.input, edge=th.grid))]
         if bool(self.trace.padding_cells.any()):
@@ -543,7 +543,10 @@ class ConvLayout(Layout):
                       (t("negative_output"), swatch(fill=self.output_shade(-self.output_peak), edge=th.grid))]
         else:
             items.append((t("output_done"), swatch(fill=th.output_done, edge=th.grid)))
-        items.append((t("current_output"), swatch(fill=th.output_current, edge=th.grid)))
+        if self.shaded:  # shaded as every output, framed (`current_output`)
+            items.append((t("current_output"), swatch(fill=th.output_empty, edge=th.text, line_width=2)))
+        else:
+            items.append((t("current_output"), swatch(fill=th.output_current, edge=th.grid)))
         if self.groups > 1:
             for group in range(self.groups):
                 items.append((t("group", group=group), swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
@@ -718,8 +721,23 @@ class ConvLayout(Layout):
         if self.banked:
             out.append(self.bank_mark(step.out_channel))
         r, col = self.rc(step.position)
-        out += self.current_output(self.output_grids[step.out_channel], r, col, fmt_number(step.value))
+        out += self.current_output(self.output_grids[step.out_channel], r, col, fmt_number(step.value),
+                                   value=step.value)
         return out + self.arithmetic(self._lines(step))
+
+    def current_output(self, grid: Grid, r: int, col: int, text: str, *, value: float = 0.0) -> list[Primitive]:
+        """The cell a step writes. An image's outputs are shaded by sign and size, the current one too, framed (the
+        current colour, an orange, read as a positive output's shade on a negative sum); a quiz's question frame
+        leaves it unshaded, which would tell the answer's sign."""
+        if not self.shaded:
+            return super().current_output(grid, r, col, text)
+        th = self.theme
+        fill = th.output_empty if self.hide_answers else self.output_shade(value)
+        out: list[Primitive] = [Rect(grid.interior(r, col), fill=fill)]
+        if self.current_value_size is not None:
+            out.append(cell_text(grid, r, col, self.answer(text), self.current_value_size, contrasting(fill), bold=True))
+        out.append(outline(grid.box(r, col), th.text, 2))
+        return out
 
     def tap_cell(self, grid: Grid, r: int, col: int, value: float, is_padding: bool) -> list[Primitive]:
         """A cell under a tap of the window: tap fill and its value (muted on padding)."""
