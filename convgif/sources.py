@@ -493,7 +493,8 @@ class ChainFrames:
         last = number == len(self.plan) - 1
         if what == FIELD:
             cell = ", ".join(str(i) for i in self.scene.render.receptive_field)
-            line = f"receptive field of output [{cell}], traced back through {stage_name(k, n)}"
+            # frame by frame from the last stage back: this one has reached the input of stage k + 1
+            line = f"receptive field of output [{cell}], traced back to the input of {stage_name(k, n)}"
             counter = f"receptive field \u00b7 {stage_name(k, n)}"
         elif what == TRANSITION:
             before = self.stages[k - 1]
