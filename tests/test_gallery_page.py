@@ -417,6 +417,14 @@ def test_descriptions_are_for_readers_and_rows_are_kept_apart():
         assert "Catalogue" not in (spec.description or "") and "(Issue" not in (spec.description or ""), path.name
     spec = parse_scene({**tomllib.loads((SCENES / "c07_wavenet_stack.toml").read_text(encoding="utf-8"))}, "x.toml")
     assert spec.catalogue == ("B4", "B5", "C7")
+    from convgif.errors import SceneError
+
+    minimal = {"op": {"kind": "conv2d", "kernel_size": 2}, "input": {"shape": [1, 4, 4]}}
+    assert parse_scene({**minimal, "catalogue": "B4"}, "x.toml").catalogue == ("B4",)
+    for wrong in ([1, "B4"], [], ["B4", "B4"], "has space"):
+        with pytest.raises(SceneError) as caught:
+            parse_scene({**minimal, "catalogue": wrong}, "x.toml")
+        assert [line.split(": ")[1] for line in caught.value.lines()] == ["catalogue"], caught.value.lines()
 
 
 def test_only_stale_scenes_are_rendered_again(tmp_path):
