@@ -30,7 +30,7 @@ from convgif.render.layout_common import (
     by_word_width, flow_legend, greedy_wrap, legend_height, legend_primitives, line_texts, lowest_text_scale, outline,
     shape_text, wrap_text, unravel,
 )
-from convgif.render.primitives import Box, Mark, Primitive, Rect, Text
+from convgif.render.primitives import Box, Mark, Primitive, Rect, Text, fmt_number
 from convgif.render.theme import RGB, Theme
 
 MIN_WIDTH = 320
@@ -300,6 +300,11 @@ class Layout(ABC):
     def say(self, key: str, **values) -> str:
         """A frame word in the theme's language (see convgif.render.labels)."""
         return label(self.theme.language, key, **values)
+
+    def bias_term(self, bias: float | None) -> str:
+        """` + bias (−1)`: the bias named where it is added, in every layout's arithmetic (`b(−1)` read like a
+        function of a channel)."""
+        return "" if bias is None else self.say("bias_term", value=fmt_number(float(bias)))
 
     def rc(self, coord) -> tuple[int, int]:
         """(row, col) of a trace coordinate: 1D coordinates are columns of row 0."""

@@ -807,10 +807,6 @@ class ConvLayout(Layout):
             lines.append(self.elide(sums, "", bias, f" = {fmt_number(step.value)}"))
         return lines
 
-    def bias_term(self, bias: float | None) -> str:
-        """` + bias (−1)`: the bias named where it is added (`b(−1)` read like a function of a channel)."""
-        return "" if bias is None else self.say("bias_term", value=fmt_number(bias))
-
     def _terms(self, step: ConvStep, j: int) -> list[str]:
         values = np.asarray(step.tap_values[j]).reshape(-1)
         weights = np.asarray(step.weights[j]).reshape(-1)

@@ -349,7 +349,7 @@ class MapLayout(Layout):
             return [(f"input {index_text(step.sources[0])} \u2192 {where}", result)]
         if self.kind == "linear":
             terms = [f"{fmt_factor(x)}{TIMES}{fmt_factor(w)}" for x, w in zip(source, step.coefficients)]
-            tail = f" + bias {fmt_factor(step.bias)}" if step.bias is not None else ""
+            tail = self.bias_term(step.bias)  # " + bias (1)", as a convolution's
             # Σ of products, as the line under it adds them: "·" is every frame's separator, not a product
             return [(f"{where} = \u03a3 input {TIMES} W row {step.position[-1]}" + (" + bias" if tail else ""), ""),
                     self.elide(terms, "", tail, result)]
