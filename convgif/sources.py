@@ -41,18 +41,28 @@ def scene_theme(scene):
 
 # ---- op scenes ------------------------------------------------------------------------------------------
 
-def scene_caption(scene) -> str:
-    """The caption frames show: the scene's own, or the default one for its kind with the default's two words
-    ("Input", "Output") in the scene's label language (the scene layer knows no labels: render owns them)."""
-    if scene.caption is not None or scene.language == "en":
-        return scene.caption_text()
-    from convgif.render.labels import label
-    from convgif.scene import caption as captions
+def _value_boxes(trace, grid) -> list:
+    """The boxes round the cells of an input grid that hold the input's values, not padding or inserted zeros: what
+    a chain's transition frames as the previous stage's output (framing the whole grid said the padding came from
+    it). One box round the values of a padded input; one per value where a transposed conv spread them with zeros."""
+    import numpy as np
 
-    template = scene.family.caption
-    template = template.replace("Input", label(scene.language, "caption_input")).replace(
-        "Output", label(scene.language, "caption_output"))
-    return captions.fill(template, captions.values(scene.op, scene.geometry()))
+    if hasattr(trace, "cell_kind"):  # zero insertion: the values spread over the grid, zeros between
+        from convgif.engine.trace_transpose import INPUT_VALUE
+
+        values = (np.asarray(trace.cell_kind) == INPUT_VALUE).reshape(grid.rows, grid.cols)
+        return [grid.box(int(r), int(c)) for r, c in np.argwhere(values)]
+    if hasattr(trace, "padding_cells"):
+        rows, cols = np.nonzero(~np.asarray(trace.padding_cells, dtype=bool).reshape(grid.rows, grid.cols))
+        if rows.size:
+            return [grid.span(rows, cols)]
+    return [grid.outer]
+
+
+def scene_caption(scene) -> str:
+    """The caption frames show: the scene's own, or its kind's default (the output-size arithmetic, which is the same
+    in every language), placeholders filled."""
+    return scene.caption_text()
 
 
 def build_trace(scene):
@@ -592,13 +602,16 @@ class ChainFrames:
     def _transition_marks(self, k: int):
         """What a transition into stage k adds to that stage's static layer: (primitives, text)."""
         from convgif.render.chain import transition_marks
+        from convgif.render.paint import text_ink
+        from convgif.render.primitives import Text
 
         layout = self.views[k].layout
-        boxes = [grid.outer for grid in layout.grids_by_role()["input"]]
+        boxes = [box for grid in layout.grids_by_role()["input"] for box in _value_boxes(self.views[k].trace, grid)]
+        inked = [text_ink(p, crisp=self.theme.crisp_text) for p in layout.static(0) if isinstance(p, Text)]
         before = self.stages[k - 1]
         text = (f"input of stage {k + 1} ({self.stages[k].kind}) = output of stage {k} ({before.kind}), "
                 f"{_shape(self.stages[k].geometry().input_shape)}")
-        return transition_marks(boxes, self.theme, text, layout.counter_top, self.size[0]), text
+        return transition_marks(boxes, self.theme, text, layout.counter_top, self.size[0], inked), text
 
     def primitives(self, number: int, question: bool = False) -> list:
         """Everything frame `number` of the plan shows, header first (the vector pages draw this); `question`: a

@@ -41,7 +41,7 @@ from convgif.engine.trace_transpose import INPUT_VALUE, ZeroInsertionTrace
 from convgif.render.labels import label
 from convgif.render.layout_pool import fmt_power, fmt_root, fmt_value
 from convgif.render.primitives import TIMES, fmt_factor, fmt_number
-from convgif.scene.values import size_text
+from convgif.engine.notation import shape_text
 
 WEIGHT_STREAM = 2**32  # weights.seed = seed + WEIGHT_STREAM (chain stage i: seed + (i + 1) * WEIGHT_STREAM)
 MAX_SIDE = {1: 24, 2: 12}  # input cells per channel a page prints legibly (9 pt digits in 7 mm cells)
@@ -67,13 +67,13 @@ def worksheet_problems(scene) -> list[tuple[str, str]]:
     side = MAX_SIDE.get(len(shape) - 1, 0)
     if any(n > side for n in shape[1:]) or math.prod(shape) > MAX_INPUT_NUMBERS:
         limit = "×".join([str(side)] * (len(shape) - 1))
-        problems.append(("input.shape", f"{size_text(shape)} is too big to print legibly on a worksheet (at most "
+        problems.append(("input.shape", f"{shape_text(shape)} is too big to print legibly on a worksheet (at most "
                          f"{limit} per channel and {MAX_INPUT_NUMBERS} numbers in all)"))
     for prefix, stage in _named_stages(scene):
         g = stage.geometry()
         if g.weight_count > MAX_WEIGHT_NUMBERS:
             key = "out_features" if stage.kind == "linear" else "out_channels"
-            problems.append((f"{prefix}.{key}", f"the weight {size_text(g.weight_shape)} has {g.weight_count} "
+            problems.append((f"{prefix}.{key}", f"the weight {shape_text(g.weight_shape)} has {g.weight_count} "
                              f"numbers, more than the {MAX_WEIGHT_NUMBERS} a worksheet prints"))
     if not any(stage.family.name in ARITHMETIC for _, stage in _named_stages(scene)):
         key = "op.kind" if scene.scene_type == "op" else "ops"

@@ -156,8 +156,13 @@ def test_a_transition_frames_the_next_input_holding_the_previous_output():
     layout = source.views[1].layout
     x0, y0, x1, y1 = layout.input_grids[0].outer
     top = source.header.height
-    ring = frame.pixels[top + y0 - 3:top + y0 - 1, x0:x1]  # the accent frame just outside the input grid
+    ring = frame.pixels[top + y0 - 2:top + y0, x0:x1]  # the accent frame just outside the input grid
     assert (ring == theme.accent).all(axis=-1).mean() > 0.8
+    # ... and clear of the grid's label over it: the label's rows are the stage's own picture, descenders whole (the
+    # frame was 3 px on every side and cut them)
+    label = np.asarray(source.views[1].static_image(0))[y0 - 20:y0 - 2, x0:x1]
+    assert (label != theme.background).any()
+    np.testing.assert_array_equal(frame.pixels[top + y0 - 20:top + y0 - 2, x0:x1], label)
 
 
 def test_a_16_9_chain_has_every_frame_exactly_1280_by_720(tmp_path):
@@ -254,6 +259,24 @@ def test_receptive_field_frames_follow_the_chain_back(tmp_path):
     assert [k for _, k in fields] == [3, 2, 1, 0]
     frames = list(source.frames("steps"))
     assert "sees 16 of 20 positions (t = 4..19)" in frames[fields[-1][0]].text
+
+
+def test_a_chain_frame_names_what_it_draws_and_nothing_else():
+    """The header's legend names "this stage" and the transition's accent frame only on frames of a stage under way;
+    the hold frame and the receptive-field frames highlight no stage and draw no accent frame. The receptive-field
+    picture names its blue frame round each row's seen cells (it spans cells not seen, between dilated taps)."""
+    source = frame_source(load_scene(WAVENET))
+    legend_words = lambda primitives: {p.meta.entry for p in primitives if p.meta is not None and p.meta.role == "legend"}
+    for number, (what, k, _) in enumerate(source.plan):
+        last = number == len(source.plan) - 1
+        words = legend_words(source.primitives(number))
+        if what in ("field",) or last:
+            assert words & {"this stage", "input = the stage before's output (between stages)"} == set(), (what, k)
+            assert "stage done" in words
+        else:
+            assert {"this stage", "stage done"} <= words, (what, k)
+        if what == "field":
+            assert {"seen by the chosen output cell", "not seen", "span of the seen cells"} <= words
 
 
 # ---- validation ---------------------------------------------------------------------------------------------
@@ -463,3 +486,38 @@ def test_a_loop_too_short_for_its_first_row_keeps_every_step_at_duration_ms():
     scene = parse_scene({"op": {"kind": "conv1d", "kernel_size": 2}, "input": {"shape": [1, 6]},
                          "render": {"loop_ms": 1000, "duration_ms": 600}}, "x.toml")
     assert scene.step_durations(5) == [600] * 5
+
+
+@pytest.mark.parametrize("name", ["c07_wavenet_stack", "c09_chain_conv_then_transposed"])
+def test_a_transition_frames_only_the_cells_the_previous_stage_wrote(name):
+    """The accent frame says "input of stage k = output of stage k − 1": it rings the cells holding those values, not
+    the padding or a transposed conv's inserted zeros round them (it ringed the whole grid: c09's 8×8 spread grid as
+    the 3×3 output, c07's causal padding zeros as part of the previous output)."""
+    from convgif.engine.trace_transpose import INPUT_VALUE
+
+    source = frame_source(load_scene(SCENES / f"{name}.toml"))
+    theme = source.theme
+    frames = list(source.frames("steps"))
+    checked = 0
+    for number, (what, k, _) in enumerate(source.plan):
+        if what != "transition":
+            continue
+        view, top = source.views[k], source.header.height
+        trace = view.trace
+        grid = view.layout.grids_by_role()["input"][0]
+        if hasattr(trace, "cell_kind"):
+            values = (np.asarray(trace.cell_kind) == INPUT_VALUE).reshape(grid.rows, grid.cols)
+        else:
+            values = ~np.asarray(trace.padding_cells, dtype=bool).reshape(grid.rows, grid.cols)
+        pixels = frames[number].pixels
+        for col in range(grid.cols):  # the band just above the grid's top row, over each cell's middle
+            x0, y0, x1, _ = grid.box(0, col)
+            band = pixels[top + y0 - 2:top + y0, x0 + 4:x1 - 4]
+            ringed = bool((band == theme.accent).all(axis=-1).any())
+            row_values = values[:, col]
+            if not row_values.any():
+                assert not ringed, (number, col)
+                checked += 1
+            elif values[0, col]:
+                assert ringed, (number, col)
+    assert checked

@@ -110,6 +110,18 @@ def test_colorblind_theme_keeps_neighbours_apart_under_every_dichromacy():
             assert _seen_difference(getattr(theme, a), getattr(theme, b), kind) >= 20, (kind, a, b)
 
 
+def test_no_group_colour_looks_like_the_window_or_the_current_output():
+    """A group's bar and labels next to the window: the dark theme's window was its group 1 colour (the same sky
+    blue), so a group-1 step's window vanished into its lane, and its legend showed two identical swatches."""
+    for name in ("light", "dark", "print", "colorblind"):
+        theme = get_theme(name)
+        for group in range(8):
+            colour = theme.group_colour(group)
+            for role in ("window", "output_current"):
+                distance = sum((a - b) ** 2 for a, b in zip(colour, getattr(theme, role))) ** 0.5
+                assert distance >= 60, (name, group, role, colour)
+
+
 def test_the_dichromacy_check_can_fail():
     # a saturated red and green a deuteranope cannot tell apart (the check above is not vacuous)
     assert _seen_difference((200, 0, 0), (0, 150, 0), "deutan") < 10

@@ -231,6 +231,8 @@ def small_text(case: Case) -> list[str]:
 
 
 def text_outside_or_overlapping(case: Case) -> list[str]:
+    """Texts leaving the frame, and two texts on one another. A text under a veil (a faded channel: the volume's
+    front face while a step works on a channel behind it) may lie under what is drawn over the veil."""
     width, height = case.view.size
     wrong = set()
     for step, items in case.frames.items():
@@ -238,15 +240,25 @@ def text_outside_or_overlapping(case: Case) -> list[str]:
         for t, _, (x0, y0, x1, y1) in boxes:
             if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
                 wrong.add(f"{t!r} leaves the frame")
-        for i, (a, _, ba) in enumerate(boxes):
-            for b, _, bb in boxes[i + 1:]:
+        clear = list(texts(i for i in items if not i.get("veiled")))
+        for i, (a, _, ba) in enumerate(clear):
+            for b, _, bb in clear[i + 1:]:
                 if ba[0] < bb[2] and bb[0] < ba[2] and ba[1] < bb[3] and bb[1] < ba[3]:
                     wrong.add(f"{a!r} overlaps {b!r}")
     return sorted(wrong)
 
 
+ABBREVIATED = re.compile(r"(?<![\w(])(?:K|P|S|D|G|OP) \d")  # "K 3 P 1 S 2": the subtitle says kernel, padding, stride
+
+
 def notation(case: Case) -> list[str]:
-    return sorted({t for items in case.frames.values() for t, _, _ in texts(items) if NOTATION.search(t)})
+    """ASCII operators, arguments abbreviated to a letter, and shapes written as tuples: frames write a shape as its
+    headers do (3×5×5), the arguments in words."""
+    g = case.trace.geometry
+    tuples = {"(" + ", ".join(map(str, shape)) + ")" for shape in (g.input_shape, g.output_shape, g.weight_shape)
+              if shape and len(shape) > 1}
+    return sorted({t for items in case.frames.values() for t, _, _ in texts(items)
+                   if NOTATION.search(t) or ABBREVIATED.search(t) or any(shape in t for shape in tuples)})
 
 
 def missing_legend(case: Case) -> list[str]:
@@ -255,8 +267,14 @@ def missing_legend(case: Case) -> list[str]:
     for step, items in case.frames.items():
         legend = [i for i in items if i["role"] == "legend"]
         window_colours = {i["colour"] for i in items if i["role"] == "window"}
-        if not window_colours <= {c for entry in legend for c in entry["colours"]}:
+        swatch_colours = {c for entry in legend for c in entry["colours"]}
+        if not window_colours <= swatch_colours:
             missing.append(f"step {step}: window")  # a swatch in the window's colour (scatter: "just written")
+        # a frame round a cell or a span of cells (the current output, the current kernel, a max pool's pick)
+        missing += [f"step {step}: {i['tensor']} marker {i['colour']}" for i in items
+                    if i["role"] == "marker" and i["colour"] not in swatch_colours]
+        if any(i["role"] == "veil" for i in items) and not any(entry.get("veil") for entry in legend):
+            missing.append(f"step {step}: faded parts")  # what a step does not read
         drawn = {"padding": any(i["role"] == "cell" and i.get("padding") and i["tensor"] == "input"
                                 and "grid_index" not in i for i in items),
                  "weight": any(i["role"] == "cell" and i["tensor"] == "weight" for i in items)}

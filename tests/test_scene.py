@@ -192,10 +192,15 @@ def test_caption_fill_and_formatting():
     scene = parse_scene(document, "a04.toml")
     # H: 7 - 5 + 1 = 3; W: floor((9 - 2) / 3) + 1 = 3; params 2*3*5*2 + 2; MACs 2*3*3 outputs * 3*5*2 taps
     assert scene.caption_text() == (
-        "(3, 7, 9) -> (2, 3, 3) w (2, 3, 5, 2) K 5×2 S (1, 3) P 0 D 1 G 1 b yes 62 params 540 MACs {literal}"
-    )
+        "3×7×9 -> 2×3×3 w 2×3×5×2 K 5×2 S (1, 3) P 0 D 1 G 1 b yes 62 params 540 MACs {literal}"
+    )  # shapes as the frames' headers write them (3×7×9), not as tuples
     same = parse_scene(base(op={"padding": "same", "kernel_size": 4}, caption="P {padding}"), "x.toml")
-    assert same.caption_text() == "P ((1, 2), (1, 2))"  # torch puts the odd extra cell after
+    assert same.caption_text() == "P 1/2"  # torch puts the odd extra cell after; written as the frames write it
+    uneven = parse_scene(base(op={"padding": "same", "kernel_size": [4, 3]}, caption="P {padding}"), "x.toml")
+    assert uneven.caption_text() == "P (1/2, 1)"
+    vector = parse_scene({"op": {"kind": "max_pool1d", "kernel_size": 2}, "input": {"shape": [1, 6]},
+                          "caption": "{input_shape} → {output_shape} {kernel_size}"}, "x.toml")
+    assert vector.caption_text() == "1×6 → 1×3 2"
 
 
 def test_caption_formula_writes_a_shared_axis_formula_once():
@@ -207,8 +212,14 @@ def test_caption_formula_writes_a_shared_axis_formula_once():
 
 
 def test_default_caption_when_none_is_given():
+    """Without a caption a frame shows its output-size arithmetic: the subtitle already names the op, its shapes
+    and its arguments (the old default said them again, abbreviated as K, P, S, D, G, shapes as tuples)."""
     scene = parse_scene(base(op={"padding": 1, "stride": 2}), "x.toml")
-    assert scene.caption_text() == "Input (1, 5, 5) → Output (1, 3, 3)  K 3×3 P 1 S 2 D 1 G 1"
+    assert scene.caption_text() == "H, W: floor((5 + 2×1 − 1×(3 − 1) − 1) / 2) + 1 = 3"
+    pool = parse_scene({"op": {"kind": "avg_pool2d", "kernel_size": 2}, "input": {"shape": [1, 4, 4]}}, "x.toml")
+    assert pool.caption_text() == "H, W: floor((4 + 2×0 − 1×(2 − 1) − 1) / 2) + 1 = 2"
+    relu = parse_scene({"op": {"kind": "relu"}, "input": {"shape": [1, 4, 4]}}, "x.toml")
+    assert relu.caption_text() == ""
 
 
 def test_step_choices():

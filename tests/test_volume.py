@@ -252,18 +252,105 @@ def _front_face_dimming(scene) -> dict[int, tuple[list, bool]]:
     for index, pixels in zip(steps, view.frames(steps)):
         step = trace.step(index)
         first = (getattr(step, "in_channels", None) or (step.channel,))[0]
-        veils = [item["box"] for item in frame_items(view, index) if item["role"] == "veil"]
-        found[first] = (veils, bool((pixels[y0:y1, x0:x1] == ink).all(axis=-1).any()))
+        items = frame_items(view, index)
+        veils = [item["box"] for item in items if item["role"] == "veil"
+                 and item["box"] == list(view.layout.input_block.front.outer)]
+        inked = (pixels == ink).all(axis=-1)
+        for item in items:  # the window's cells on the channel behind, seen through the block, hold its numbers
+            if item["role"] == "volume" and item["mark"] == "window" and item["kind"] == "front":
+                bx0, by0, bx1, by1 = item["box"]
+                inked[by0:by1 + 1, bx0:bx1 + 1] = False
+        found[first] = (veils, bool(inked[y0:y1, x0:x1].any()))
     return found
 
 
 def test_the_front_face_is_dimmed_while_the_window_lies_behind_it():
     """A depthwise step on channel 2 reads nothing of channel 0, whose numbers the front face shows: the front face
     is veiled, as the flat view dims the lanes a step does not read, so that the window's box, drawn over it, does
-    not seem to hold them. A step on channel 0 leaves it as it is. Pooling a channel after the first alike."""
+    not seem to hold them; the window's cells on the channel behind show that channel's numbers (those the
+    arithmetic multiplies). A step on channel 0 leaves it as it is. Pooling a channel after the first alike."""
     depthwise = load_scene(SCENES / "b06_depthwise_stage_volume.toml")
     pool = parse_scene({"op": {"kind": "max_pool2d", "kernel_size": 2, "stride": 2},
                         "input": {"shape": [2, 4, 4], "seed": 3}, "render": {"view": "volume"}}, "pool.toml")
     for scene, last in ((depthwise, 2), (pool, 1)):
         front = list(build_view(scene, build_trace(scene)).layout.input_block.front.outer)
         assert _front_face_dimming(scene) == {0: ([], True), last: ([front], False)}
+
+
+def _texts_in(items, box) -> list[str]:
+    x0, y0, x1, y1 = box
+    found = []
+    for item in items:
+        text_box = item.get("text_box", item["box"]) if "text" in item else None
+        if text_box and x0 <= (text_box[0] + text_box[2]) / 2 <= x1 and y0 <= (text_box[1] + text_box[3]) / 2 <= y1 \
+                and not item.get("veiled"):
+            found.append(item["text"])
+    return found
+
+
+def _two_channel_pool():
+    return parse_scene({"op": {"kind": "max_pool2d", "kernel_size": 2, "stride": 2},
+                        "input": {"shape": [2, 4, 4], "seed": 3}, "render": {"view": "volume"}}, "pool.toml")
+
+
+@pytest.mark.parametrize("name", ["a02_output_channels", "a08_groups", "pool"])
+def test_a_step_behind_the_front_face_shows_its_own_channels_numbers(name):
+    """A step on a channel behind the front face (which shows channel 0's numbers): the window's cells on that
+    channel hold the values the arithmetic multiplies, and the output cell it writes holds its result. They were
+    translucent tiles over channel 0's numbers: a08's step multiplied 9×0 under cells showing 1 and 5, a02's wrote
+    −7 in a cell showing 1, and −7 was nowhere in the picture."""
+    from convgif.render.layout_pool import fmt_value
+    from convgif.render.primitives import fmt_number
+
+    case = Case(_two_channel_pool()) if name == "pool" else volume_case(name)
+    trace, view = case.trace, case.view
+    write = fmt_value if trace.geometry.weight_shape is None or not trace.geometry.weight_shape else fmt_number
+    behind = 0
+    for index in range(len(trace)):
+        step = trace.step(index)
+        first = int((getattr(step, "in_channels", None) or (step.channel,))[0])
+        out_channel = int(getattr(step, "out_channel", getattr(step, "channel", 0)))
+        if first == 0 and out_channel == 0:
+            continue
+        behind += 1
+        if behind > 6:
+            break
+        items = frame_items(view, index)
+        if first > 0:
+            taps = [item for item in items if item["role"] == "volume" and item["mark"] == "window"
+                    and item["kind"] == "front"]
+            values = np.asarray(step.tap_values[0] if hasattr(step, "in_channels") else step.tap_values).reshape(-1)
+            if hasattr(step, "overhang_mask"):
+                values = values[~np.asarray(step.overhang_mask).reshape(-1)]
+            assert [t for tap in taps for t in _texts_in(items, tap["box"])] == [write(float(v)) for v in values]
+        if out_channel > 0:
+            (cell,) = [i for i in items if i["role"] == "volume" and i["kind"] == "current_output"]
+            assert _texts_in(items, cell["box"]) == [write(float(step.value))], index
+    assert behind > 0
+
+
+@pytest.mark.parametrize("name", ["a03_input_channels", "a09_everything", "d02_kernel_slices"])
+def test_the_window_box_hides_no_number_of_the_front_face(name):
+    """The window box's translucent strips through the depth lie behind the front face: every number the front face
+    shows keeps its ink where they cross it (they covered the digits above and right of the window)."""
+    case = volume_case(name)
+    view = case.view
+    ink = np.array(view.theme.input_text, dtype=np.uint8)
+    static = np.asarray(view.static_image(0))
+    x0, y0, x1, y1 = view.layout.input_block.front.outer
+    crossed = 0
+    for index, pixels in zip(case.steps, view.frames(case.steps)):
+        step = view.trace.step(index)
+        if int(step.in_channels[0]) != 0:
+            continue
+        taps = {view.layout.rc(t) for t in np.asarray(step.tap_coords).reshape(-1, 2)}
+        front = view.layout.input_block.front
+        inked = (static == ink).all(axis=-1)
+        for r, col in taps:  # the window's own cells are the step's to draw
+            cx0, cy0, cx1, cy1 = front.box(r, col)
+            inked[cy0:cy1, cx0:cx1] = False
+        inked[:y0] = inked[y1:] = False
+        inked[:, :x0] = inked[:, x1:] = False
+        kept = (pixels == ink).all(axis=-1)
+        crossed += int((inked & ~kept).sum())
+        assert not (inked & ~kept).any(), f"step {index}: {(inked & ~kept).sum()} digit pixels covered"

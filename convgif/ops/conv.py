@@ -28,8 +28,7 @@ CONV = OpFamily(
                   description="channels as the depth of 3D blocks: the window as a box through the channels it "
                               "reads, every kernel a block, the output block filling in",
                   alt=("alt_volume", "alt_window_short"))),
-    caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
-            "G {groups}",
+    caption="{formula}",
     placeholders=("weight_shape", "groups", "bias", "padding_mode"),
     has_weights=True,
     weight_layout="(C_out, C_in/groups, {kernel})",

@@ -53,8 +53,7 @@ CONV_TRANSPOSE = OpFamily(
                description="each input element scatters its kernel-weighted copy into the output",
                alt=("alt_scatter", "alt_scatter_short")),
     ),
-    caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} P {padding} S {stride} D {dilation} "
-            "G {groups} OP {output_padding}",
+    caption="{formula}",
     placeholders=("weight_shape", "groups", "bias", "output_padding"),
     has_weights=True,
     weight_layout="(C_in, C_out/groups, {kernel})",

@@ -15,7 +15,7 @@ from convgif.ops.record import OpFamily, OpView
 MAP_LAYOUT = "convgif.render.layout_map:MapLayout"
 MAP_ALT = ("alt_map", "alt_map_short")  # no window: the input turned into the output, a value per step
 NDIMS = (0, 1, 2)  # a vector (after flatten: 0 spatial dimensions), a 1D signal or a 2D map
-CAPTION = "Input {input_shape} \u2192 Output {output_shape}"
+NO_CAPTION = ""  # the subtitle already says the shapes, and a map layer has no output-size arithmetic
 
 
 def _batched(x):
@@ -51,7 +51,7 @@ RELU = OpFamily(
     geometry=lambda op, shape: relu_geometry(shape),
     views=(OpView("map", relu_trace_of, MAP_LAYOUT, description="each element and max(0, x)", ndims=NDIMS,
                   alt=MAP_ALT),),
-    caption=CAPTION,
+    caption=NO_CAPTION,
 )
 
 FLATTEN = OpFamily(
@@ -60,7 +60,7 @@ FLATTEN = OpFamily(
     views=(OpView("map", flatten_trace_of, MAP_LAYOUT,
                   description="each element landing in its place in the flat vector", ndims=NDIMS,
                   alt=MAP_ALT),),
-    caption=CAPTION,
+    caption=NO_CAPTION,
 )
 
 LINEAR = OpFamily(
@@ -69,7 +69,7 @@ LINEAR = OpFamily(
     views=(OpView("map", linear_trace_of, MAP_LAYOUT,
                   description="the input vector times one weight row per output feature", ndims=NDIMS,
                   alt=MAP_ALT),),
-    caption=CAPTION + "  params {params}",
+    caption=NO_CAPTION,
     placeholders=("weight_shape", "bias"),
     has_weights=True,
     weight_layout="(out_features, in_features)",
@@ -80,5 +80,5 @@ UPSAMPLE = OpFamily(
     geometry=lambda op, shape: upsample_geometry(shape, op.size, op.scale_factor, op.mode),
     views=(OpView("map", upsample_trace_of, MAP_LAYOUT,
                   description="which input cells each output cell copies or blends", ndims=NDIMS, alt=MAP_ALT),),
-    caption=CAPTION + "  {formula}",
+    caption="{formula}",
 )

@@ -38,21 +38,19 @@ def lp_trace(x, weight, bias, g, op):
                       stride=g.stride[0] if one_d else g.stride, ceil_mode=g.ceil_mode, norm_type=op.norm_type)
 
 
-def _pool(name: str, keys: tuple[str, ...], trace, caption: str, placeholders: tuple[str, ...]) -> OpFamily:
+def _pool(name: str, keys: tuple[str, ...], trace, placeholders: tuple[str, ...]) -> OpFamily:
     return OpFamily(
         name=name, kinds=(f"{name}1d", f"{name}2d"), keys=("kind", "kernel_size", "stride", *keys),
         geometry=geometry, views=(OpView("pool", trace, POOL_LAYOUT, description="window, taps and result"),
                                   OpView("volume", trace, VOLUME_LAYOUT, ndims=(2,),
                                          description="channels as the depth of 3D blocks, the window a box "
                                                      "through its channel", alt=("alt_volume", "alt_window_short"))),
-        caption="Input {input_shape} \u2192 Output {output_shape}  K {kernel_size} " + caption,
+        caption="{formula}",
         placeholders=placeholders,
     )
 
 
 # the keys as torch.nn.MaxPool / AvgPool / LPPool take them
-MAX_POOL = _pool("max_pool", ("padding", "dilation", "ceil_mode"), max_trace, "P {padding} S {stride} D {dilation}",
-                 ("ceil_mode",))
-AVG_POOL = _pool("avg_pool", ("padding", "ceil_mode", "count_include_pad"), avg_trace, "P {padding} S {stride}",
-                 ("ceil_mode", "count_include_pad"))
-LP_POOL = _pool("lp_pool", ("ceil_mode", "norm_type"), lp_trace, "S {stride} p {norm_type}", ("ceil_mode", "norm_type"))
+MAX_POOL = _pool("max_pool", ("padding", "dilation", "ceil_mode"), max_trace, ("ceil_mode",))
+AVG_POOL = _pool("avg_pool", ("padding", "ceil_mode", "count_include_pad"), avg_trace, ("ceil_mode", "count_include_pad"))
+LP_POOL = _pool("lp_pool", ("ceil_mode", "norm_type"), lp_trace, ("ceil_mode", "norm_type"))

@@ -45,7 +45,7 @@ class OpFamily:
     keys: tuple[str, ...]  # the `[op]` keys that mean something for these kinds
     geometry: Callable[[Any, tuple[int, ...]], Geometry]  # ([op] table, input shape) -> the engine's geometry
     views: tuple[OpView, ...]  # the first one is the default
-    caption: str  # the default caption template
+    caption: str  # the default caption template: the output-size arithmetic (`{formula}`), or "" for none
     placeholders: tuple[str, ...] = ()  # caption placeholders of this family beyond the common ones
     has_weights: bool = False
     weight_layout: str = ""  # how its weight is laid out, e.g. "(C_out, C_in/groups, kH, kW)" in 2D

@@ -66,12 +66,15 @@ class ChainHeader:
             x += w + self.gap
         y += self.chip_h + 8
         self.legend_rows = flow_legend(self._legend(), y, width, sz)
+        # with no stage under way (the hold frame, the receptive field) only the done boxes are drawn: only they are named
+        self.done_legend_rows = flow_legend(self._legend()[1:2], y, width, sz)
         y += legend_height(self.legend_rows, sz) + 2
         self.rule_y = y
         self.height = y + 6
 
     def _legend(self):
-        """What the header's boxes and a transition frame's accent frame mean (every mark named in a legend)."""
+        """What the header's boxes and a transition frame's accent frame mean (every mark named in a legend): the
+        frames of a stage under way name all three (the accent frame is a transition's, as its label says)."""
         th = self.theme
         return [("this stage", swatch(fill=th.output_current, edge=th.text, line_width=2)),
                 ("stage done", swatch(fill=th.output_done, edge=th.grid)),
@@ -98,7 +101,7 @@ class ChainHeader:
             if i + 1 < len(self.chips) and self.chips[i + 1][1] == y:  # an arrow to the next box on this row
                 out.append(Text(x + w + self.gap // 2, baseline, ARROW, sz.legend, th.muted_text,
                                 align="center"))
-        out += legend_primitives(self.legend_rows, th, sz)
+        out += legend_primitives(self.legend_rows if current is not None else self.done_legend_rows, th, sz)
         out.append(Rect((MARGIN, self.rule_y, self.width - MARGIN, self.rule_y + 1), fill=th.grid))
         return out
 
@@ -133,12 +136,26 @@ def shifted(primitives: list[Primitive], dy: int) -> list[Primitive]:
     return out
 
 
+RING = 3  # px: the accent frame round a transition's input grids
+
+
+def transition_ring(box: tuple[int, int, int, int], colour: RGB, inked: list[tuple[int, int, int, int]]) -> list[Rect]:
+    """A frame RING px wide just outside a grid's `box`, its top side thinner where the ink of a text over the grid
+    (`inked`: boxes of the pixels texts ink, such as the grid's label) reaches down into it: the frame touches no
+    letter (it cut the descenders of "input ch 0" in two)."""
+    x0, y0, x1, y1 = box
+    above = [b[3] for b in inked if b[0] < x1 + RING and x0 - RING < b[2] and y0 - 2 * RING < b[3] <= y0]
+    top = min(max([y0 - RING, *above]), y0 - 1)  # at least one row
+    return [Rect((x0 - RING, top, x1 + RING, y0), fill=colour), Rect((x0 - RING, y1, x1 + RING, y1 + RING), fill=colour),
+            Rect((x0 - RING, top, x0, y1 + RING), fill=colour), Rect((x1, top, x1 + RING, y1 + RING), fill=colour)]
+
+
 def transition_marks(boxes: list[tuple[int, int, int, int]], theme: Theme, text: str, top: int,
-                     width: int) -> list[Primitive]:
+                     width: int, inked: list[tuple[int, int, int, int]] = ()) -> list[Primitive]:
     """The next stage's input grids framed in the accent colour, and a line saying where their numbers come from,
-    written on a band over the top of the stage's frame (`top`: the band's y)."""
+    written on a band over the top of the stage's frame (`top`: the band's y). `inked`: see `transition_ring`."""
     sz = Sizes.at(theme.font_scale)
-    out: list[Primitive] = [outline((x0 - 3, y0 - 3, x1 + 3, y1 + 3), theme.accent, 3) for x0, y0, x1, y1 in boxes]
+    out: list[Primitive] = [r for box in boxes for r in transition_ring(box, theme.accent, list(inked))]
     band = sz.arith_line + 8
     out.append(Rect((0, top, width, top + band), fill=theme.background))
     out.append(Text(MARGIN, top + band - 9, text, sz.arith, theme.accent, bold=True,
@@ -199,8 +216,9 @@ class FieldPicture:
 
     def _legend(self):
         th = self.theme
-        return [("seen by the chosen output cell", swatch(fill=th.tap, edge=th.window, line_width=2)),
-                ("not seen", swatch(fill=th.input, edge=th.grid))]
+        return [("seen by the chosen output cell", swatch(fill=th.tap, edge=th.grid)),
+                ("not seen", swatch(fill=th.input, edge=th.grid)),
+                ("span of the seen cells", swatch(edge=th.window, line_width=3))]
 
     @staticmethod
     def _planes(t: FieldTensor) -> list[np.ndarray]:

@@ -80,8 +80,6 @@ LABELS: dict[str, dict[str, str]] = {
     "done_counter": {"en": "done \u00b7 {total} {total:step|steps}", "zh": "完成 \u00b7 共 {total} 步"},
     "output_complete": {"en": "output {shape} complete", "zh": "输出 {shape} 已完成"},
     "more_channels": {"en": "\u2026 {count} more {count:channel|channels}", "zh": "\u2026 另有 {count} 个通道"},
-    "caption_input": {"en": "Input", "zh": "输入"},  # the default caption's words (convgif.pipeline.scene_caption)
-    "caption_output": {"en": "Output", "zh": "输出"},
     "more_terms": {"en": "({count} more)", "zh": "（另 {count} 项）"},
     "output_formula": {"en": "output {formula}", "zh": "输出 {formula}"},
     # transposed convolution: the zero-insertion view
@@ -115,6 +113,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_cropped": {"en": "cropped by padding", "zh": "被填充裁掉"},
     "sc_kept_frame": {"en": "kept {shape}", "zh": "保留 {shape}"},
     "read_by_no_window": {"en": "read by no window", "zh": "没有窗口读取"},
+    "not_this_step": {"en": "faded: channels this step does not use", "zh": "淡化：本步不用的通道"},
     "sc_output_cropped": {"en": "output ch {channel} \u00b7 full {full}, kept {shape}",
                           "zh": "输出 通道{channel} \u00b7 完整 {full}，保留 {shape}"},
     "sc_kernel_slice": {"en": "kernel w[{channel}, {out}]", "zh": "卷积核 w[{channel}, {out}]"},

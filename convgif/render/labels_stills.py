@@ -176,8 +176,9 @@ STILL_LABELS: dict[str, dict[str, str]] = {
                        "in the columns of the input cells its window covers",
                  "zh": "C 是写成矩阵的卷积核：第 n 行把输出 n 的 {count} 个权重放在其窗口覆盖的输入格所对应的列上"},
     "cm_intro_padding": {"en": " (taps on padding have no column)", "zh": "（落在填充上的抽头没有对应的列）"},
-    "cm_intro_zeros": {"en": "; every other entry is 0 ({zeros} of {total} are zero, left blank).",
-                       "zh": "；其余元素都是 0（{total} 个中有 {zeros} 个为零，留空）。"},
+    # the entries outside every window: a weight of 0 inside a row's window is a zero too, but not one of these
+    "cm_intro_zeros": {"en": "; every other entry is 0: {zeros} of the {total}, left blank.",
+                       "zh": "；其余元素都是 0：{total} 个元素中的 {zeros} 个，留空。"},
     "cm_row": {"en": "y{sub} = row {n} of C \u00d7 X = ", "zh": "y{sub} = C 的第 {n} 行 \u00d7 X = "},
     "cm_taps": {"en": "   (output ({row}, {col}): {used} of the {total} {total:tap|taps} {used:lands|land} on input cells",
                 "zh": "   （输出 ({row}, {col})：{total} 个抽头中有 {used} 个落在输入格上"},

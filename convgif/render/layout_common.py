@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from convgif.engine.notation import per_dim_text
+from convgif.engine.notation import pads_text, shape_text  # the layouts take these from here
 from convgif.render.fonts import coverage, dejavu_path, joined_width, piece_width, text_width
 from convgif.render.fonts import kerning as fonts_kerning
 from convgif.render.labels import label
-from convgif.render.primitives import ELLIPSIS, TIMES, Box, Mark, Primitive, Rect, Text, cell_text_baseline
+from convgif.render.primitives import ELLIPSIS, Box, Mark, Primitive, Rect, Text, Veil, cell_text_baseline
 from convgif.render.theme import RGB, Theme, mix
 
 MARGIN = 14
@@ -121,18 +121,6 @@ def lowest_text_scale(min_px: int = MIN_TEXT) -> float:
     """The smallest font scale at which every word of a frame is at least `min_px` (`Sizes.at` rounds half up)."""
     return (min_px - 0.5) / min(getattr(UNSCALED, name) for name in WORD_SIZES)
 
-
-def shape_text(sizes: Iterable[int]) -> str:
-    return TIMES.join(str(n) for n in sizes)
-
-
-def pads_text(pads: Iterable[tuple[int, int]]) -> str:
-    """Padding as torch takes it (`per_dim_text`), an axis padded unevenly as before/after: `1`, `(2, 1)`, `2/0`."""
-    pads = tuple(pads)
-    if all(b == a for b, a in pads):
-        return per_dim_text(tuple(b for b, _ in pads))
-    per_axis = [str(b) if b == a else f"{b}/{a}" for b, a in pads]
-    return per_axis[0] if len(per_axis) == 1 else "(" + ", ".join(per_axis) + ")"
 
 
 def darker(colour: RGB) -> RGB:
@@ -388,6 +376,13 @@ def unread_legend(theme: Theme, say: Callable[[str], str]) -> LegendItem:
         x0, y0, x1, y1 = box
         return [Rect(box, fill=theme.input, edge=theme.grid), *unread_stripes((x0 + 1, y0 + 1, x1 - 1, y1 - 1), theme)]
     return say("read_by_no_window"), make
+
+
+def faded_legend(theme: Theme, say: Callable[[str], str]) -> LegendItem:
+    """The legend entry of a veil: an input cell faded as a frame fades the channels its step does not use (the flat
+    view's other group lanes, a volume's front face while the step works on a channel behind it)."""
+    return say("not_this_step"), lambda box: [Rect(box, fill=theme.input, edge=theme.grid),
+                                                   Veil(box, theme.background, theme.dim_alpha)]
 
 
 def fills_taps(theme: Theme, geometry) -> bool:

@@ -18,7 +18,7 @@ from convgif.render.layout import Layout, output_places_1d
 from convgif.render.layout_common import (
     LANE_GAP, LANE_PAD, MARGIN, MAX_GAP, MAX_PALETTE, MIN_GAP, SLOT_GAP, Grid, cell_text, fills_taps, fitting_size, gap_marks,
     outline, pads_text, palette_with_ramps, shape_text, swatch, unread_cells, unread_legend, unread_stripes,
-    window_legend, distinct_values, unravel,
+    window_legend, distinct_values, faded_legend, unravel,
 )
 from convgif.render.primitives import (
     TIMES, Box, Primitive, Rect, Text, Veil, cell_text_baseline, fmt_factor, fmt_number,
@@ -546,10 +546,11 @@ class ConvLayout(Layout):
         if self.shaded:  # shaded as every output, framed (`current_output`)
             items.append((t("current_output"), swatch(fill=th.output_empty, edge=th.text, line_width=2)))
         else:
-            items.append((t("current_output"), swatch(fill=th.output_current, edge=th.grid)))
+            items.append((t("current_output"), swatch(fill=th.output_current, edge=th.text, line_width=2)))
         if self.groups > 1:
             for group in range(self.groups):
                 items.append((t("group", group=group), swatch(fill=th.lane_colour(group), edge=th.group_colour(group), line_width=2)))
+            items.append(faded_legend(th, t))  # the veils over the lanes a step does not read
         return items
 
     def label_colour(self, group: int) -> RGB:

@@ -119,7 +119,8 @@ class MapLayout(Layout):
         g, say = self.trace.geometry, self.say
         parts = [self.kind, say("in_to_out", input=shape_text(g.input_shape), output=shape_text(g.output_shape))]
         if self.kind == "linear":
-            bias = f" + bias {shape_text(g.bias_shape)}" if g.bias_shape else ""
+            # "+ 3 biases": "bias 3" would read as a bias of 3, the way the arithmetic writes one ("+ bias (3)")
+            bias = f" + {g.bias_shape[0]} biases" if g.bias_shape else ""
             parts.append(f"weight {shape_text(g.weight_shape)}{bias}")
         if self.kind == "flatten":
             parts.append(f"start_dim {g.start_dim}, end_dim {g.end_dim}")

@@ -23,7 +23,7 @@ from convgif.errors import DoesNotFitError
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
     MIN_GAP, Grid, LegendItem, cell_text, fills_taps, gap_marks, outline, palette_with_ramps, shape_text,
-    swatch, unravel,
+    faded_legend, swatch, unravel,
 )
 from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
 from convgif.render.layout_pool import PoolLayout, fmt_value, selected_fill
@@ -35,10 +35,23 @@ SLANT = 0.6  # the depth step rises this much for each pixel it goes right (an o
 MAX_DEPTH = 140  # px: the deepest block's depth at font scale 1 (many channels get thinner layers)
 MIN_STEP = 3  # px: the thinnest layer that still shows as one
 BOX_ALPHA = 0.4  # the window box's translucency
-XRAY_ALPHA = 0.55  # the current output cell seen through the block
 TOP_SHADE, SIDE_SHADE = 0.12, 0.24  # how much of the grid colour darkens the top and the right faces
 BLOCK_GAP = 14  # between two kernel blocks
 GROUP_TINT = 0.45  # how much of a group's colour fills its layers' faces
+
+
+def _crosses(polygon, box) -> bool:
+    """Whether a convex `polygon` ((x, y) corners) and the box (x0, y0, x1, y1) overlap by more than an edge:
+    neither has an edge direction along which the two lie apart (the separating axis test)."""
+    x0, y0, x1, y1 = box
+    corners = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+    axes = [(1.0, 0.0), (0.0, 1.0)] + [(b[1] - a[1], a[0] - b[0]) for a, b in zip(polygon, polygon[1:] + polygon[:1])]
+    for ax, ay in axes:
+        p = [ax * x + ay * y for x, y in polygon]
+        q = [ax * x + ay * y for x, y in corners]
+        if max(p) <= min(q) or max(q) <= min(p):
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +166,53 @@ class VolumeFrame:
                                edge=th.window, meta=meta))
         return out
 
-    def deep_taps(self, block: Block, taps: list[tuple[int, int]], k: int, fill: RGB) -> list[Primitive]:
-        """The window's front face on a channel behind the front one: each tap's cell, translucent, seen through
-        the block, then the window's outline on that face."""
-        face = block.face(k)
-        meta = Mark("window", kind="front", channels=(k, k + 1))
+    def input_value_text(self, value: float) -> str:
+        """An input number as the front face writes it."""
+        return fmt_number(value)
+
+    def front_number(self, grid: Grid, r: int, col: int, value: float, padded: bool) -> list[Primitive]:
+        """Cell (r, col)'s number on `grid` in the colour the front face draws it."""
+        th, size = self.theme, self.input_value_size
+        if size is None:
+            return []
+        if padded:
+            colour = th.padding_text
+        else:
+            colour = contrasting(self.pixel_shade(value)) if getattr(self, "shaded", False) else th.input_text
+        return [cell_text(grid, r, col, self.input_value_text(value), size, colour)]
+
+    def numbers_over_box(self, block: Block, strips: list[tuple[tuple[float, float], ...]], skip, batch: int
+                         ) -> list[Primitive]:
+        """The front face's numbers in the cells the window box's translucent strips cross, drawn again over them:
+        the box lies behind the front face, seen through it, and hides none of its numbers (its strips covered the
+        numbers above and right of the window)."""
+        if self.input_value_size is None or not strips:
+            return []
+        front = block.front
+        plane = np.asarray(self.trace.padded_input[batch])[0].reshape(self.padded_hw)
+        pad = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
         out: list[Primitive] = []
-        for r, col in taps:
+        for r in range(front.rows):
+            for col in range(front.cols):
+                if (r, col) not in skip and any(_crosses(strip, front.interior(r, col)) for strip in strips):
+                    out += self.front_number(front, r, col, float(plane[r, col]), bool(pad[r, col]))
+        return out
+
+    def deep_taps(self, block: Block, taps: list[tuple[int, int]], k: int, values) -> list[Primitive]:
+        """The window's front face on a channel behind the front one, seen through the block: each tap's cell on
+        that channel's face with its value (the numbers the arithmetic multiplies: the front face shows channel
+        0's, veiled), then the window's outline on that face."""
+        face = block.face(k)
+        th = self.theme
+        meta = Mark("window", kind="front", channels=(k, k + 1))
+        pad = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+        tapped = th.tap if fills_taps(th, self.trace.geometry) else th.input
+        out: list[Primitive] = []
+        for (r, col), value in zip(taps, values):
             x0, y0, x1, y1 = face.interior(r, col)
-            out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=fill, alpha=BOX_ALPHA, meta=meta))
+            out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=th.padding if pad[r, col] else tapped,
+                               meta=meta))
+            out += self.front_number(face, r, col, float(value), bool(pad[r, col]))
         if self.trace.geometry.window_has_gaps:
             out += gap_marks(face, set(taps), self.theme)
         out.append(outline(face.span([r for r, _ in taps], [c for _, c in taps]), self.theme.window, 3))
@@ -185,12 +236,16 @@ class VolumeFrame:
         th = self.theme
         if k == 0:
             return self.current_output(block.front, r, col, text)
+        # seen through the block (whose front face `dimmed_output_front` veils) with its value: what the arithmetic
+        # makes (a translucent cell over channel 0's numbers showed one of theirs)
         out = self.hidden_output_cell(block, k, r, col, th.output_current)
         face = block.face(k)
         x0, y0, x1, y1 = face.interior(r, col)
         meta = Mark("marker", kind="current_output", channels=(k, k + 1))
-        out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=th.output_current, alpha=XRAY_ALPHA,
-                           meta=meta))
+        out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=th.output_current, meta=meta))
+        if self.current_value_size is not None:
+            out.append(cell_text(face, r, col, self.answer(text), self.current_value_size, th.output_current_text,
+                                 bold=True))
         out.append(outline(face.box(r, col), th.text, 2))
         return out
 
@@ -213,6 +268,14 @@ class VolumeFrame:
         # the very same veil every step (`made_once`): the view leaves it painted while the window stays behind
         return list(self.made_once(("front veil",), lambda: [
             Veil(self.input_block.front.outer, self.theme.background, self.theme.dim_alpha)]))
+
+    def dimmed_output_front(self, k: int) -> list[Primitive]:
+        """The output block's front face veiled while the step writes channel `k` > 0 behind it: its numbers are
+        channel 0's. Listed right after `dimmed_front`, so that the two veils are held as one run between frames."""
+        if k == 0:
+            return []
+        return list(self.made_once(("output front veil",), lambda: [
+            Veil(self.output_block.front.outer, self.theme.background, self.theme.dim_alpha)]))
 
     def translucent(self, colours: list[tuple[RGB, float]], over: list[RGB]) -> list[RGB]:
         """Each (colour, alpha) of `colours` laid over each of `over`, as the painters blend them (theme.mix)."""
@@ -330,6 +393,8 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         if t("current_kernel") not in (label for label, _ in items):  # a bank's legend already names it
             at = next(i for i, (label, _) in enumerate(items) if label == t("weight")) + 1
             items.insert(at, (t("current_kernel"), swatch(fill=th.kernel, edge=th.output_current, line_width=2)))
+        if self.out_channels > 1 and t("not_this_step") not in (label for label, _ in items):
+            items.append(faded_legend(th, t))  # the output's front face while the step writes a channel behind it
         groups = {t("group", group=g): g for g in range(self.groups)} if self.groups > 1 else {}
         return [(label, swatch(fill=self.group_face(groups[label]), edge=th.group_colour(groups[label]), line_width=2))
                 if label in groups else (label, make) for label, make in items]
@@ -425,8 +490,11 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         channels = list(step.in_channels)
         k0, k1 = channels[0], channels[-1] + 1
         block = self.input_block
-        out += self.dimmed_front(k0)
-        out += self.window_box(block, taps, k0, k1)
+        out += self.dimmed_front(k0) + self.dimmed_output_front(step.out_channel)
+        box = self.window_box(block, taps, k0, k1)
+        out += box
+        if k0 == 0:  # (behind, the front face is veiled: its numbers are not this step's)
+            out += self.numbers_over_box(block, [p.points for p in box], set(taps), step.batch)
         if k0 == 0:  # the box starts at the front face: taps as the flat view draws them
             grid = block.front
             pad_mask = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
@@ -437,7 +505,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
                 out += gap_marks(grid, set(taps), th)
             out.append(outline(grid.span([r for r, _ in taps], [c for _, c in taps]), th.window, 3))
         else:
-            out += self.deep_taps(block, taps, k0, th.window)
+            out += self.deep_taps(block, taps, k0, np.asarray(step.tap_values[0]).reshape(-1))
         kb = self.kernel_blocks[step.out_channel]
         out.append(Polygon(kb.hull(), edge=th.output_current, line_width=3,
                            meta=Mark("marker", kind="current_kernel", channels=(step.out_channel, step.out_channel + 1))))
@@ -477,13 +545,17 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         input_side = [c for c in colours if c in inputs_own or c not in outputs_own]
         output_side = [c for c in colours if c in outputs_own or c not in inputs_own]
         dimmed = [th.dimmed(c) for c in input_side] if self.groups > 1 else []  # a group after the first: window behind
+        if self.out_channels > 1:  # a step on an output channel after the first: the output's front face veiled
+            dimmed += [th.dimmed(c) for c in output_side]
         extra = self.translucent([(th.window, BOX_ALPHA)], input_side + dimmed)
-        extra += self.translucent([(th.output_current, XRAY_ALPHA)], output_side)
         return list(dict.fromkeys(colours + dimmed + extra))
 
 
 class PoolVolumeLayout(VolumeFrame, PoolLayout):
     """A 2D pool in volumes: the input block, the window box through one channel, the output block."""
+
+    def input_value_text(self, value: float) -> str:
+        return fmt_value(value)
 
     def depth_counts(self) -> tuple[int, ...]:
         return (self.trace.geometry.in_channels,)
@@ -518,6 +590,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
     def legend_entries(self):
         items = super().legend_entries()
         items[1:1] = self.volume_legend()
+        if self.channels > 1:  # the front face veiled while the window is on a channel behind it (`dimmed_front`)
+            items.append(faded_legend(self.theme, self.say))
         return items
 
     def place_grids(self, top: int) -> int:
@@ -584,10 +658,12 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
             split = next(i for i, p in enumerate(flat) if isinstance(p, Text) and p.meta is not None
                          and p.meta.kind == "arithmetic")
             box = self.window_box(self.input_block, taps, 0, 1)
-            return [flat[0], *box, *flat[1:split], *flat[split:]]
-        out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k),
-                                *self.window_box(self.input_block, taps, k, k + 1)]
-        out += self.deep_taps(self.input_block, taps, k, th.window)
+            numbers = self.numbers_over_box(self.input_block, [p.points for p in box], set(taps), step.batch)
+            return [flat[0], *box, *numbers, *flat[1:split], *flat[split:]]
+        values = [float(v) for v, o in zip(np.asarray(step.tap_values).reshape(-1), overhang) if not o]
+        box = self.window_box(self.input_block, taps, k, k + 1)
+        out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k), *self.dimmed_output_front(k), *box]
+        out += self.deep_taps(self.input_block, taps, k, values)
         if step.selected is not None and not self.hide_answers:
             sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]
             face = self.input_block.face(k)
@@ -604,5 +680,4 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         under = list(dict.fromkeys(base + [self.shade(f, w) for f in faces for w in ("top", "side")]))
         dimmed = [th.dimmed(c) for c in under] if self.input_block.depth > 1 else []  # a channel after the first: window behind
         extra = self.translucent([(th.window, BOX_ALPHA), (th.tap, BOX_ALPHA)], under + dimmed)
-        extra += self.translucent([(th.output_current, XRAY_ALPHA)], under)
         return list(dict.fromkeys(under + dimmed + extra + [selected_fill(th)]))

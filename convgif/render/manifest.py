@@ -144,18 +144,25 @@ def frame_items(view, step_index: int | None, *, question: bool = False) -> list
             if isinstance(primitive, Rect):  # the swatch's look: what a reader matches the marks against
                 entry["colours"] += [hex_colour(c) for c in (primitive.fill, primitive.edge)
                                      if c is not None and hex_colour(c) not in entry["colours"]]
+            if isinstance(primitive, Veil):  # a faded swatch: names the veils a frame lays over what it fades
+                entry["veil"] = True
         elif isinstance(primitive, Text):
             key = cells.text_cell(primitive) if meta is None else None
             box = list(text_box(primitive, crisp))
             item = {"text": primitive.text, "font_px": primitive.size}
             if key is not None:
                 cell_item(key).update(item, text_box=box)
+                cell_item(key).pop("veiled", None)
             else:
                 items.append({"role": "text", "kind": meta.kind if meta else "label", **item, "box": box})
         elif isinstance(primitive, Rect):
             rect_item(primitive, cells, cell_item, items, states, theme)
         elif isinstance(primitive, Veil):
             items.append({"role": "veil", "box": list(primitive.box)})
+            for item in items:  # the texts it fades: still there, faint, under what is drawn over them next
+                box = item.get("text_box", item["box"]) if ("text" in item) else None
+                if box is not None and _inside(box, primitive.box):
+                    item["veiled"] = True
         elif isinstance(primitive, Polygon) and meta is not None:  # a volume's window box or marker
             items.append({"role": "volume", "mark": meta.role, "kind": meta.kind, "channels": list(meta.channels or ()),
                           "colour": hex_colour(primitive.fill if primitive.fill is not None else primitive.edge),
@@ -203,6 +210,10 @@ def merge_words(items: list[dict]) -> list[dict]:
             continue
         out.append(dict(item))
     return out
+
+
+def _inside(box, outer) -> bool:
+    return outer[0] <= box[0] and outer[1] <= box[1] and box[2] <= outer[2] and box[3] <= outer[3]
 
 
 def _same_line(a: list[int], b: list[int]) -> bool:

@@ -556,6 +556,12 @@ def ink_covers(size: tuple[int, int], primitives: Iterable[Primitive], *, crisp:
     return out
 
 
+def text_ink(item: Text, *, crisp: bool) -> tuple[int, int, int, int]:
+    """The box (x1, y1 exclusive) of the pixels Pillow inks for one line of text, where the frame draws it."""
+    x0, y0, x1, y1 = _text_ink(item.text, item.size, item.bold, item.align, crisp)
+    return (math.floor(item.x + x0), math.floor(item.y + y0), math.ceil(item.x + x1), math.ceil(item.y + y1))
+
+
 @functools.lru_cache(maxsize=8192)  # a cell's number, a label: the same texts frame after frame
 def _text_ink(text: str, px: int, bold: bool, align: str, crisp: bool) -> tuple[int, int, int, int]:
     """The box Pillow inks for one line of text drawn from its anchor (0, 0)."""

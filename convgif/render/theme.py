@@ -25,6 +25,13 @@ OKABE_ITO: tuple[RGB, ...] = (
 )
 
 
+def groups_apart_from(*taken: RGB, colours: tuple[RGB, ...] = OKABE_ITO, nearer_than: float = 60) -> tuple[RGB, ...]:
+    """`colours` without those within `nearer_than` (RGB distance) of a colour a theme gives another mark: a group's
+    bar and labels must not look like the window or the current output (the dark theme's window is Okabe-Ito's sky
+    blue, which was its group 1: a group-1 step's window vanished into its lane)."""
+    return tuple(c for c in colours if all(sum((a - b) ** 2 for a, b in zip(c, t)) ** 0.5 >= nearer_than for t in taken))
+
+
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -118,7 +125,7 @@ _THEMES = {
         output_current_text=hex_rgb("#ffffff"),
         bias=hex_rgb("#007a57"),
         accent=hex_rgb("#b34700"),
-        groups=OKABE_ITO,
+        groups=groups_apart_from(hex_rgb("#0072b2"), hex_rgb("#d55e00")),
         lane_tint=0.16,
         dim_alpha=0.6,
     ),
@@ -146,7 +153,7 @@ _THEMES = {
         output_current_text=hex_rgb("#ffffff"),
         bias=hex_rgb("#3fd1a2"),
         accent=hex_rgb("#f4a765"),
-        groups=OKABE_ITO,
+        groups=groups_apart_from(hex_rgb("#56b4e9"), hex_rgb("#e0661a")),
         lane_tint=0.2,
         dim_alpha=0.6,
         dark=True,
@@ -177,7 +184,7 @@ _THEMES = {
         output_current_text=(255, 255, 255),
         bias=(0, 0, 0),
         accent=(0, 0, 0),
-        groups=((0, 0, 0), hex_rgb("#8c8c8c"), hex_rgb("#4d4d4d"), hex_rgb("#b4b4b4")),
+        groups=(hex_rgb("#595959"), hex_rgb("#8c8c8c"), hex_rgb("#b4b4b4"), hex_rgb("#737373")),  # not the window's black
         lane_tint=0.14,
         dim_alpha=0.6,
     ),
@@ -206,7 +213,7 @@ _THEMES = {
         output_current_text=(255, 255, 255),
         bias=hex_rgb("#007a57"),  # bluish green, darkened to read as text
         accent=hex_rgb("#9c4400"),  # vermillion, darkened to read as text
-        groups=OKABE_ITO,
+        groups=groups_apart_from(OKABE_ITO[4], OKABE_ITO[5]),
         lane_tint=0.16,
         dim_alpha=0.6,
     ),

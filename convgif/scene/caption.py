@@ -1,12 +1,13 @@
 """Caption placeholders: which exist, which apply to which op, and filling them in.
 
 How values are written (the same everywhere):
-- shapes (`input_shape`, `output_shape`, `weight_shape`): `(2, 7, 7)`; `weight_shape` of a pool: `none`
-- sizes of a window (`kernel_size`, `effective_kernel_size`): `3×3`, `5×2`; in 1D `3`
+- shapes (`input_shape`, `output_shape`, `weight_shape`) and sizes of a window (`kernel_size`,
+  `effective_kernel_size`), as the frames' headers write them: `2×7×7`, `3×3`, `5×2`; in 1D `1×12`, `3`;
+  `weight_shape` of a pool: `none`
 - per-dimension arguments (`stride`, `dilation`, `output_padding`): `2` when every dimension agrees,
   else `(1, 3)`, the way torch's arguments are written
-- `padding`: the resolved pads ('same' shows the numbers it chose): `1`, `(1, 2)` for per-dimension
-  pads, `((0, 1), (1, 1))` for (before, after) pairs that differ
+- `padding`: the resolved pads ('same' shows the numbers it chose), as the frames write them: `1`, `(1, 2)`
+  for per-dimension pads, `2/0` for an axis padded 2 before and 0 after, `(0/1, 1)`
 - counts (`groups`, `in_channels`, `out_channels`, `params`, `macs`): plain integers
 - flags (`bias`, `ceil_mode`, `count_include_pad`): `yes` / `no`; `norm_type`: `2` or `1.5`
 - `formula`: the engine's output-size formula with the numbers filled in, written once for axes where it
@@ -24,8 +25,8 @@ from typing import Any
 from convgif.engine.geometry import Geometry
 from convgif.engine.notation import typeset
 from convgif.ops import FAMILIES, family_of
-from convgif.engine.notation import merged_formulas, per_dim_text
-from convgif.scene.values import number_text, padding_text, shape_text, size_text
+from convgif.engine.notation import merged_formulas, pads_text, per_dim_text, shape_text
+from convgif.scene.values import number_text
 from convgif.suggest import did_you_mean
 
 # placeholders every op has; each family's record adds its own (OpFamily.placeholders)
@@ -78,11 +79,11 @@ def values(op: Any, geometry: Geometry) -> dict[str, str]:
     texts = {
         "input_shape": shape_text(geometry.input_shape),
         "output_shape": shape_text(geometry.output_shape),
-        "kernel_size": size_text(geometry.kernel_size),
-        "effective_kernel_size": size_text(geometry.effective_kernel_size),
+        "kernel_size": shape_text(geometry.kernel_size),
+        "effective_kernel_size": shape_text(geometry.effective_kernel_size),
         "stride": per_dim_text(geometry.stride),
         "dilation": per_dim_text(geometry.dilation),
-        "padding": padding_text(geometry.padding),
+        "padding": pads_text(geometry.padding),
         "in_channels": str(geometry.in_channels),
         "out_channels": str(geometry.out_channels),
         "params": str(geometry.params),

@@ -24,7 +24,7 @@ from convgif.scene.sections import read_sections, validate_section
 from convgif.scene.spec import (
     MAX_STAGES, SECTIONS, InputSpec, OpSceneSpec, OpSpec, SceneSpec, StageRenderSpec, WeightsSpec, read_words,
 )
-from convgif.scene.values import shape_text, show
+from convgif.scene.values import shape_tuple, show
 
 STAGE_SECTIONS = ("weights", "render")  # the tables an [[ops]] table may hold besides its op keys
 
@@ -296,7 +296,7 @@ def _check_field(chain: ChainSceneSpec) -> None:
     if len(cell) != len(spatial) or any(not 0 <= i < n for i, n in zip(cell, spatial)):
         where = "index" if len(shape) == 1 else ("[t]" if len(spatial) == 1 else "[row, col]")
         raise SceneError(chain.source, [("render.receptive_field", f"{show(list(cell))} is not a cell of the final "
-                                         f"output {shape_text(shape)} (give {where}, counting from 0)")])
+                                         f"output {shape_tuple(shape)} (give {where}, counting from 0)")])
     largest = max(math.prod(stage.geometry().input_shape) for stage in stages)
     if largest > MAX_FIELD_ELEMENTS:
         raise SceneError(chain.source, [("render.receptive_field", f"a tensor of {largest} elements is more than "
@@ -352,11 +352,11 @@ def _stage_problem(k: int, op, key: str, message: str, shape, previous) -> Probl
     if key == "input.shape" and previous is not None:
         before, kind = previous
         what = re.sub(r", got .*$", "", message)
-        return prefix, f"{op.kind}: input {what}, but ops[{before}] ({kind}) gives {shape_text(shape)}"
+        return prefix, f"{op.kind}: input {what}, but ops[{before}] ({kind}) gives {shape_tuple(shape)}"
     if key == "op.in_features" and previous is not None:
         before, kind = previous
         return prefix, (f"linear expects {op.in_features} input features, ops[{before}] ({kind}) gives "
-                        f"{shape[-1]}" + (f" (shape {shape_text(shape)})" if len(shape) > 1 else ""))
+                        f"{shape[-1]}" + (f" (shape {shape_tuple(shape)})" if len(shape) > 1 else ""))
     if key == "op":
         return prefix, message
     if key.startswith("op."):

@@ -25,7 +25,8 @@ from convgif.scene.spec import (
     RenderSpec,
     WeightsSpec,
 )
-from convgif.scene.values import PRESETS, shape_text, size_text
+from convgif.engine.notation import shape_text
+from convgif.scene.values import PRESETS, shape_tuple
 from convgif.suggest import did_you_mean
 
 
@@ -139,7 +140,7 @@ def input_values_rule(input_spec: InputSpec | None, failed: frozenset[str]) -> l
         return []
     shape = _nested_shape(input_spec.values)
     if shape != input_spec.shape:
-        return [("input.values", f"shape {shape_text(shape)} does not match input.shape {shape_text(input_spec.shape)}")]
+        return [("input.values", f"shape {shape_tuple(shape)} does not match input.shape {shape_tuple(input_spec.shape)}")]
     return []
 
 
@@ -149,11 +150,11 @@ def input_labels_rule(input_spec: InputSpec | None, failed: frozenset[str]) -> l
         return []
     shape = input_spec.shape
     if len(shape) != 2:
-        return [("input.labels", f"is for 1D inputs (C, L), but input.shape {shape_text(shape)} is 2D "
+        return [("input.labels", f"is for 1D inputs (C, L), but input.shape {shape_tuple(shape)} is 2D "
                  "(remove input.labels)")]
     if len(input_spec.labels) != shape[-1]:
         return [("input.labels", f"has {len(input_spec.labels)} labels but the input has {shape[-1]} positions "
-                 f"(input.shape {shape_text(shape)}: one label per position)")]
+                 f"(input.shape {shape_tuple(shape)}: one label per position)")]
     return []
 
 
@@ -168,9 +169,9 @@ def _nested_shape(values) -> tuple[int, ...]:
 def _too_big(what: str, shape: tuple[int, ...], advice: str) -> str | None:
     elements = math.prod(shape)
     if elements > MAX_INPUT_ELEMENTS:
-        return f"{what} {shape_text(shape)} would have {elements} elements, more than the {MAX_INPUT_ELEMENTS} allowed ({advice})"
+        return f"{what} {shape_tuple(shape)} would have {elements} elements, more than the {MAX_INPUT_ELEMENTS} allowed ({advice})"
     if any(n > MAX_SPATIAL_SIZE for n in shape[1:]):
-        return f"{what} {shape_text(shape)} would be wider than {MAX_SPATIAL_SIZE} cells ({advice})"
+        return f"{what} {shape_tuple(shape)} would be wider than {MAX_SPATIAL_SIZE} cells ({advice})"
     return None
 
 
@@ -209,14 +210,14 @@ def _weight_rules(family: OpFamily, geometry: Geometry, parts: Parts) -> list[Pr
         if isinstance(values, str) and values in PRESETS:
             if geometry.ndim != 2 or geometry.kernel_size != (3, 3):
                 problems.append(("weights.values", f"preset {values!r} is a 3×3 kernel for 2D convolutions, but this "
-                                 f"{op.kind} has a {size_text(geometry.kernel_size)} kernel "
+                                 f"{op.kind} has a {shape_text(geometry.kernel_size)} kernel "
                                  "(use op.kernel_size = 3 in a 2D convolution)"))
         elif not isinstance(values, str):
             shape = _nested_shape(values)
             if shape != geometry.weight_shape:
                 layout = family.weight_layout.format(kernel="kH, kW" if geometry.ndim == 2 else "k")
-                problems.append(("weights.values", f"shape {shape_text(shape)} does not match the weight shape "
-                                 f"{shape_text(geometry.weight_shape)} of this {op.kind} {layout}"))
+                problems.append(("weights.values", f"shape {shape_tuple(shape)} does not match the weight shape "
+                                 f"{shape_tuple(geometry.weight_shape)} of this {op.kind} {layout}"))
     bias = weights.bias
     if "weights.bias" not in failed and bias is not None:
         if not op.bias:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from convgif.engine.notation import per_dim_text
 from convgif.engine.presets import KERNEL_PRESETS, preset_kernel
 
 # 3x3 teaching kernels (engine/presets.py); a preset fills every (out, in) slice of a 2D weight with it.
@@ -165,19 +164,13 @@ def preset_weight(name: str, weight_shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(kernel, weight_shape).copy()
 
 
-# Captions: how each kind of value is written (documented in `convgif.scene.caption`).
-def shape_text(shape: tuple[int, ...]) -> str:
+def shape_tuple(shape: tuple[int, ...]) -> str:
+    """A shape in a message about the scene file's values, as Python writes a tuple: `(2, 7, 7)`, `(5,)`."""
     return "(" + ", ".join(str(n) for n in shape) + ")" if len(shape) != 1 else f"({shape[0]},)"
 
 
-def size_text(sizes: tuple[int, ...]) -> str:
-    return "×".join(str(n) for n in sizes)
+# Captions: how each kind of value is written (documented in `convgif.scene.caption`).
 
-
-def padding_text(pads: tuple[tuple[int, int], ...]) -> str:
-    if all(b == a for b, a in pads):
-        return per_dim_text(tuple(b for b, _ in pads))
-    return "(" + ", ".join(f"({b}, {a})" for b, a in pads) + ")"
 
 
 def number_text(value: float) -> str:
