@@ -363,3 +363,20 @@ def test_receptive_field_highlight_is_where_the_masks_say():
     # the output cell is in the right-most grid; the tapped cells (5×5 + 3×3) lie left of it
     assert np.nonzero(tap)[1].max() < np.nonzero(current)[1].min()
     assert tap.sum() > 8 * current.sum()
+
+
+@pytest.mark.parametrize("dilated", [False, True])
+def test_receptive_field_legend_names_the_span_frames_and_their_lines(monkeypatch, dilated):
+    """The region in each grid is framed in the window colour, and lines join the frames: the legend named only the
+    chosen cell and the cells it depends on."""
+    from convgif.render.stills import views
+
+    entries = []
+    legend = views._legend
+    monkeypatch.setattr(views, "_legend", lambda sheet, x, y, items: entries.extend(items) or legend(sheet, x, y, items))
+    layers = [dict(kernel_size=3), dict(kernel_size=3, dilation=2 if dilated else 1)]
+    theme = get_theme("light")
+    STILL_RENDERERS["receptive_field"](rf_spec((1, 11, 11), layers, cell=(0, 0)), theme=theme, width=720)
+    looks = {text: style for style, text in entries}
+    assert looks["its span in each layer, traced back"] == dict(fill=None, edge=theme.window, lw=2.2)
+    assert ("inside its span, skipped (dilation gap)" in looks) == dilated

@@ -127,7 +127,8 @@ LABELS: dict[str, dict[str, str]] = {
     "sc_in_border": {"en": " ({count} in the cropped border)", "zh": "（其中 {count} 个落在被裁掉的边框里）"},
     "sc_channel_sums": {"en": "ch {channel} sums: ", "zh": "通道{channel} 累加："},
     "sc_sums": {"en": "sums: ", "zh": "累加："},
-    "sc_kept": {"en": "output {shape} = the running sums inside the frame", "zh": "输出 {shape} = 框内的累加和"},
+    "sc_kept": {"en": "output {shape} = the running sums", "zh": "输出 {shape} = 累加和"},
+    "sc_kept_framed": {"en": "output {shape} = the running sums inside the frame", "zh": "输出 {shape} = 框内的累加和"},
     "sc_kept_cropped": {"en": " (full grid cropped by padding {padding})", "zh": "（完整网格按填充 {padding} 裁剪）"},
     "sc_kept_bias": {"en": ", plus the bias", "zh": "，再加上偏置"},
     # pooling

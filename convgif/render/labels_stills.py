@@ -169,6 +169,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "rf_chosen": {"en": "the chosen output cell", "zh": "选中的输出格"},
     "rf_depends": {"en": "cells it depends on", "zh": "它依赖的格"},
     "rf_gap": {"en": "inside its span, skipped (dilation gap)", "zh": "在范围内但被跳过（膨胀间隙）"},
+    "rf_span": {"en": "its span in each layer, traced back", "zh": "它在每层的范围（逐层回溯）"},
     # conv_matrix
     "cm_header": {"en": "C  ({rows} {rows:output|outputs} \u00d7 {cols} {cols:input|inputs})", "zh": "C（{rows} 个输出 \u00d7 {cols} 个输入）"},
     "cm_padded": {"en": " (padded)", "zh": "（含填充）"},
@@ -191,7 +192,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "up_bilinear_how": {"en": "align_corners=False: weighted means", "zh": "align_corners=False：加权平均"},
     "up_transposed": {"en": "transposed conv", "zh": "转置卷积"},
     "up_learned": {"en": "learned: {k}\u00d7{k} = {count} {count:weight|weights}", "zh": "可学习：{k}\u00d7{k} = {count} 个权重"},
-    "up_weights": {"en": "its learned weights {shape}", "zh": "它学到的权重 {shape}"},
+    "up_weights": {"en": "its weights {shape}, hand-set", "zh": "它的权重 {shape}（手动设定）"},
     "up_three_ways": {"en": "three ways to make the input bigger", "zh": "把输入放大的三种方法"},
     # multichannel_3d
     "mc_padding": {"en": " (padding {padding})", "zh": "（填充 {padding}）"},

@@ -482,7 +482,7 @@ class Layout(ABC):
         output cell, whose number is bold."""
         c, digits = self.cell, self.sz.digits
         out = self.output_cell(c)  # may be larger on a slide
-        self.input_value_size = fitting_size(input_strings, c, largest=digits)
+        self.input_value_size = fitting_size(input_strings, c, largest=digits, windowed=True)
         self.output_value_size = fitting_size(output_strings, out, largest=digits)
         self.current_value_size = fitting_size(output_strings, out, largest=digits, bold=True) or self.output_value_size
 

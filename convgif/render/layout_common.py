@@ -128,20 +128,26 @@ def darker(colour: RGB) -> RGB:
     return mix(colour, (0, 0, 0), 0.62)
 
 
-def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool = False) -> int | None:
-    """The largest font size (px) at which every string fits inside a cell, or None when numbers must hide."""
-    return _fitting_size(tuple(strings), cell, largest, bold)
+WINDOW_INSET = 4  # px each side: the window's 3 px line covers a cell's border and 1 px in (`outline`), then 2 px clear
+
+
+def fitting_size(strings: list[str], cell: int, *, largest: int = 15, bold: bool = False, windowed: bool = False
+                 ) -> int | None:
+    """The largest font size (px) at which every string fits inside a cell, or None when numbers must hide.
+    `windowed`: an input cell, which the window's line may frame: its numbers keep clear of that line (a 3-digit
+    pixel value's first and last digits touched it)."""
+    return _fitting_size(tuple(strings), cell, largest, bold, 2 * WINDOW_INSET if windowed else 3)
 
 
 @functools.lru_cache(maxsize=4096)  # a slide's layout tries many cell sizes for each of its arrangements
-def _fitting_size(strings: tuple[str, ...], cell: int, largest: int, bold: bool) -> int | None:
+def _fitting_size(strings: tuple[str, ...], cell: int, largest: int, bold: bool, margin: int) -> int | None:
     if cell < MIN_VALUE_CELL:
         return None
     size = min(largest, int(cell * 0.5))
     widest = max(strings, key=len) if strings else "0"
     candidates = sorted({digit_pattern(s) for s in strings if len(s) >= len(widest) - 1}) or [widest]
     while size >= MIN_DIGITS:
-        if max(text_width(s, size, bold) for s in candidates) <= cell - 3:
+        if max(text_width(s, size, bold) for s in candidates) <= cell - margin:
             return size
         size -= 1
     return None
@@ -278,15 +284,21 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
     return lines
 
 
+OPERATORS = frozenset({"=", "+", "-", "\u2212", "\u00d7", "*", "/", "\u2192"})  # a line never breaks next to one
+
+
 def unbroken_units(paragraph: str) -> list[str]:
     """`paragraph` split at the spaces a line may break at: not inside brackets, so a shape `(2, 7, 7)` or a
-    formula `floor((7 + 2*1 - 1*(3-1) - 1) / 1)` stays whole, and not right after a label ending in ":", which
-    stays with what it labels (`W: floor(...)`)."""
+    formula `floor((7 + 2*1 - 1*(3-1) - 1) / 1)` stays whole; not right after a label ending in ":", which
+    stays with what it labels (`W: floor(...)`); and not on either side of an operator standing alone, so
+    `floor(...) + 1 = 8` keeps its result (a caption ended "... + 1 =" with "8" on the next line)."""
     units, current, depth = [], [], 0
     for word in paragraph.split(" "):
+        if word in OPERATORS and not current and units:  # joins the unit before it
+            current = [units.pop()]
         current.append(word)
         depth = max(0, depth + sum(word.count(c) for c in "([{") - sum(word.count(c) for c in ")]}"))
-        if depth == 0 and not word.endswith(":"):
+        if depth == 0 and not word.endswith(":") and word not in OPERATORS:
             units.append(" ".join(current))
             current = []
     if current:

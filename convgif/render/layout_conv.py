@@ -139,7 +139,7 @@ class ConvLayout(Layout):
     def shows_values(self, cell: int) -> bool:
         """Whether inputs of `cell` px and the outputs at the cell they are drawn at (`output_cell`: larger on a
         slide) show their numbers, as `fit_values` will size them."""
-        return bool(fitting_size(self.input_strings, cell)
+        return bool(fitting_size(self.input_strings, cell, windowed=True)
                     and fitting_size(self.output_strings, self.output_cell(cell)))
 
     def notes(self) -> list[str]:
@@ -190,7 +190,7 @@ class ConvLayout(Layout):
         in_label = self.input_label(self.in_channels - 1)
         out_label = self.output_label(self.out_channels - 1)
         if self.in_across > 1 or self.out_across > 1:  # side by side, a label must not run into the next grid
-            in_label += self._hidden_note(fitting_size(self.input_strings, c))
+            in_label += self._hidden_note(fitting_size(self.input_strings, c, windowed=True))
             out_label += self._hidden_note(fitting_size(self.output_strings, c))
         return (max(pw * c + 1, math.ceil(text_width(in_label, self.sz.label))),
                 max(ow * self.output_cell(c) + 1, math.ceil(text_width(out_label, self.sz.label))))
@@ -294,7 +294,7 @@ class ConvLayout(Layout):
             return c
         known = self.__dict__.setdefault("_output_cell_memo", {})
         if c not in known:
-            digits = fitting_size(self.input_strings, c, largest=self.sz.digits)
+            digits = fitting_size(self.input_strings, c, largest=self.sz.digits, windowed=True)
             sizes = {o: fitting_size(self.output_strings, o, largest=digits, bold=True) or 0
                      for o in range(c, c * 3 // 2 + 1)} if digits else {c: 0}
             known[c] = min(sizes, key=lambda o: (-sizes[o], o))  # the smallest cell giving the largest digits
@@ -448,7 +448,7 @@ class ConvLayout(Layout):
     def beside_kernel_x(self, c: int) -> int:
         """Strips with kernels beside: how far right of the input row its kernel row starts (past the row's
         label, which says when the values are hidden)."""
-        label = self.input_label(self.in_channels - 1) + self._hidden_note(fitting_size(self.input_strings, c))
+        label = self.input_label(self.in_channels - 1) + self._hidden_note(fitting_size(self.input_strings, c, windowed=True))
         return max(self.padded_hw[1] * c + 1, math.ceil(text_width(label, self.sz.label))) + MIN_GAP
 
     def output_strip(self, c: int) -> tuple[int, int]:

@@ -96,7 +96,7 @@ class MapLayout(Layout):
         self.op_text = self._op_text()
         self.cell, _ = self.choose_cells(f"a {shape_text(g.input_shape)} input")
         self.fit_values(self.input_strings, self.output_strings)
-        self.tap_value_size = fitting_size(self.input_strings, self.cell, largest=self.sz.digits, bold=True) \
+        self.tap_value_size = fitting_size(self.input_strings, self.cell, largest=self.sz.digits, bold=True, windowed=True) \
             or self.input_value_size
         self.weight_value_size = None if self.weight is None else fitting_size(self.weight_strings, self.cell,
                                                                                 largest=self.sz.digits)

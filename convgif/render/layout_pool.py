@@ -71,7 +71,7 @@ class PoolLayout(Layout):
         self.cell, _ = self.choose_cells(f"a {shape_text(self.padded_hw)} input")
         self.fit_values(self.input_strings, self.output_strings)
         self.tap_value_size = fitting_size(self.input_strings, self.cell, largest=self.sz.digits,
-                                           bold=True) or self.input_value_size
+                                           bold=True, windowed=True) or self.input_value_size
 
     # ---- text ---------------------------------------------------------------------------------------
     def subtitle(self) -> str:

@@ -722,8 +722,9 @@ class ScatterLayout(Layout):
 
     def final_lines(self) -> list[tuple[str, str]]:
         g = self.trace.geometry
-        kept = self.say("sc_kept", shape=shape_text(g.output_shape))
-        if any(b for b, _ in g.padding):
+        cropped = any(b or a for b, a in g.padding)  # only then is a frame drawn round the cells kept
+        kept = self.say("sc_kept_framed" if cropped else "sc_kept", shape=shape_text(g.output_shape))
+        if cropped:
             kept += self.say("sc_kept_cropped", padding=pads_text(g.padding))
         if self.trace.bias is not None:
             kept += self.say("sc_kept_bias")

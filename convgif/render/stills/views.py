@@ -115,7 +115,14 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
                   previous="ℓ−1", j0="j₀ = 1")
     formula_lines = wrap(formula, 9.5, width - 2 * MARGIN)
     legend_y = note_y + note_h + 10
-    after_legend = legend_y + 44 + 17 * len(formula_lines) + 8
+    legend = [
+        (dict(fill=theme.output_current, edge=theme.output_current), say("rf_chosen")),
+        (dict(fill=theme.tap, edge=theme.grid), say("rf_depends")),
+    ]
+    if any(g.dilation[0] > 1 for g in geometries):
+        legend.append((dict(fill=theme.input, edge=theme.gap, lw=2), say("rf_gap")))
+    legend.append((dict(fill=None, edge=theme.window, lw=2.2), say("rf_span")))  # the frames and the lines joining them
+    after_legend = legend_y + max(44, _legend_height(legend, MARGIN, width) + 6) + 17 * len(formula_lines) + 8
 
     sheet = page(width, theme, VIEWS_PAGE, title, caption, after_legend)
     for index, (shape, left, grid_top) in enumerate(zip(shapes, lefts, tops)):
@@ -123,12 +130,6 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
         for i, (text, pts, bold, colour) in enumerate(static[index]):
             sheet.centred_text(left + grid_w[index] / 2, label_y + 17 * i, text, inset=MARGIN / 2, pt=pts, bold=bold,
                                colour=colour, va="top")
-    legend = [
-        (dict(fill=theme.output_current, edge=theme.output_current), say("rf_chosen")),
-        (dict(fill=theme.tap, edge=theme.grid), say("rf_depends")),
-    ]
-    if any(g.dilation[0] > 1 for g in geometries):
-        legend.append((dict(fill=theme.input, edge=theme.gap, lw=2), say("rf_gap")))
     legend_end = _legend(sheet, MARGIN, legend_y, legend)
     for i, line in enumerate(formula_lines):
         sheet.text(MARGIN, legend_end + 17 * i, line, pt=9.5, colour=theme.text, ha="left", va="top")
@@ -470,7 +471,10 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
             for r, cc in np.ndindex(rows, cols):
                 is_pad = pads is not None and pads[r, cc]
                 tapped = window is not None and window[0] <= r < window[0] + k and window[1] <= cc < window[1] + k
-                colour = theme.padding if is_pad else (theme.tap if tapped else mix(colours[c], fill, 0.18))
+                # an input card tinted with its channel's colour; a kernel slice in the legend's kernel colour, its
+                # channel told by its outline (tinted, the R slice was a brown the legend does not show)
+                plain = mix(colours[c], fill, 0.18) if fill == theme.input else fill
+                colour = theme.padding if is_pad else (theme.tap if tapped else plain)
                 card.append(Cell(left + dx + cc * cell3, stack_top + dy + r * cell3, cell3, cell3, colour, theme.grid,
                                  0.7))
             sheet.cells(card, z=z)
