@@ -343,3 +343,14 @@ def test_an_english_count_of_one_takes_the_singular():
     assert label("en", "kernels_volume", count=3) == "3 kernels, one per output channel"  # many: still plural
     assert label("en", "done_counter", total="1") == "done \u00b7 1 step"  # a number already written out
     assert label("zh", "kernels_volume", count=1) == "1 个卷积核，每个输出通道一个"
+
+
+def test_a_long_sum_breaks_before_an_operator_and_keeps_its_result():
+    """A line never ends on "+" or "=": "… + 0×7 +" / "0×9 …" (c01) and "… + 1 =" / "8" (a04) tore a formula."""
+    text = "y0 = row 0 of C × X = 1×1 + 0×2 + (−1)×3 + 2×5 + 1×6 + 0×7 + 0×9 + 1×10 + 2×11 = 46"
+    for width in range(24, 80, 3):
+        lines = greedy_wrap(text, lambda line: len(line) <= width)
+        assert " ".join(lines) == text
+        assert not any(line.endswith((" +", " =", " \u2212", " \u00d7")) for line in lines), (width, lines)
+    assert greedy_wrap("kernel 5×2: floor((7 − 5) / 1) + 1 = 3", lambda line: len(line) <= 36) == [
+        "kernel", "5×2: floor((7 − 5) / 1) + 1 = 3"]

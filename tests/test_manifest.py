@@ -249,7 +249,7 @@ def text_outside_or_overlapping(case: Case) -> list[str]:
 
 
 ABBREVIATED = re.compile(r"(?<![\w(])(?:K|P|S|D|G|OP) \d")  # "K 3 P 1 S 2": the subtitle says kernel, padding, stride
-TORN = re.compile(r"(?: [=+\u2212\u00d7/]$)|(?:^[=+\u00d7/] )")  # a wrapped line ending or starting on an operator
+TORN = re.compile(r" [=+\u2212\u00d7/]$")  # a wrapped line ending on an operator (a long sum may break before one)
 
 
 def notation(case: Case) -> list[str]:

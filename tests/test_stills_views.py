@@ -380,3 +380,22 @@ def test_receptive_field_legend_names_the_span_frames_and_their_lines(monkeypatc
     looks = {text: style for style, text in entries}
     assert looks["its span in each layer, traced back"] == dict(fill=None, edge=theme.window, lw=2.2)
     assert ("inside its span, skipped (dilation gap)" in looks) == dilated
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_conv_as_a_matrix_names_every_look_it_paints(monkeypatch, padding):
+    """C's weights, the entries an output multiplies, its row and window, the output it makes and the others, and
+    padding when there is some: the figure painted them all and had no legend."""
+    from convgif.render.stills import views
+
+    entries = []
+    legend = views._legend
+    monkeypatch.setattr(views, "_legend", lambda sheet, x, y, items, *rest: entries.extend(items)
+                        or legend(sheet, x, y, items, *rest))
+    theme = get_theme("light")
+    STILL_RENDERERS["conv_matrix"](parse({"kind": "conv_matrix", "padding": padding}), theme=theme, width=720)
+    looks = {text: (style.get("fill"), style.get("edge")) for style, text in entries}
+    assert looks == {"kernel weight": (theme.kernel, theme.grid), "multiplied for this output": (theme.tap, theme.grid),
+                     "its row of C, its window": (None, theme.window), "this output": (theme.output_current, theme.grid),
+                     "output": (theme.output_done, theme.grid),
+                     **({"padding (no column in C)": (theme.padding, theme.padding_edge)} if padding else {})}

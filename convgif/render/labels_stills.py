@@ -185,6 +185,12 @@ STILL_LABELS: dict[str, dict[str, str]] = {
                 "zh": "   （输出 ({row}, {col})：{total} 个抽头中有 {used} 个落在输入格上"},
     "cm_taps_padding": {"en": ", {count} on padding, which has no column)", "zh": "，{count} 个落在填充上，填充没有对应的列）"},
     "cm_taps_end": {"en": ")", "zh": "）"},
+    "cm_legend_weight": {"en": "kernel weight", "zh": "卷积核权重"},
+    "cm_legend_tap": {"en": "multiplied for this output", "zh": "这个输出相乘的元素"},
+    "cm_legend_row": {"en": "its row of C, its window", "zh": "它在 C 中的行、它的窗口"},
+    "cm_legend_current": {"en": "this output", "zh": "这个输出"},
+    "cm_legend_output": {"en": "output", "zh": "输出"},
+    "cm_legend_padding": {"en": "padding (no column in C)", "zh": "填充（C 中没有对应的列）"},
     # upsample_compare
     "up_nearest": {"en": "nearest {times}{scale}", "zh": "最近邻 {times}{scale}"},
     "up_nearest_how": {"en": "each value copied into a block", "zh": "每个值复制成一块"},

@@ -272,8 +272,8 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
             elif line and fits(unit):
                 lines.append(line)
                 line = unit
-            else:  # a unit longer than a line breaks between its own words after all
-                for word in unit.split(" "):
+            else:  # a unit longer than a line breaks between its own words after all, before an operator
+                for word in _operands(unit):
                     trial = f"{line} {word}" if line else word
                     if line and not fits(trial):
                         lines.append(line)
@@ -285,6 +285,18 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
 
 
 OPERATORS = frozenset({"=", "+", "-", "\u2212", "\u00d7", "*", "/", "\u2192"})  # a line never breaks next to one
+
+
+def _operands(unit: str) -> list[str]:
+    """`unit`'s words, each operator standing alone joined to the word after it: a long sum breaks before a "+",
+    never after it, and never between "=" and the result."""
+    out: list[str] = []
+    for word in unit.split(" "):
+        if out and out[-1] in OPERATORS:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    return out
 
 
 def unbroken_units(paragraph: str) -> list[str]:

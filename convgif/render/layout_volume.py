@@ -188,14 +188,24 @@ class VolumeFrame:
         numbers above and right of the window)."""
         if self.input_value_size is None or not strips:
             return []
+        key = ("numbers over box", block.x, block.y, tuple(strips), tuple(sorted(skip)), batch)
+        return list(self.made_once(key, lambda: self._numbers_over_box(block, strips, skip, batch)))
+
+    def _numbers_over_box(self, block: Block, strips, skip, batch: int) -> list[Primitive]:
         front = block.front
         plane = np.asarray(self.trace.padded_input[batch])[0].reshape(self.padded_hw)
         pad = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+        c = front.cell
         out: list[Primitive] = []
-        for r in range(front.rows):
-            for col in range(front.cols):
-                if (r, col) not in skip and any(_crosses(strip, front.interior(r, col)) for strip in strips):
-                    out += self.front_number(front, r, col, float(plane[r, col]), bool(pad[r, col]))
+        for strip in strips:  # the cells under each strip's bounding box, then those it really crosses
+            xs, ys = [x for x, _ in strip], [y for _, y in strip]
+            cols = range(max(0, int((min(xs) - front.x) // c)), min(front.cols, int((max(xs) - front.x) // c) + 1))
+            rows = range(max(0, int((min(ys) - front.y) // c)), min(front.rows, int((max(ys) - front.y) // c) + 1))
+            for r in rows:
+                for col in cols:
+                    if (r, col) not in skip and _crosses(strip, front.interior(r, col)):
+                        skip = skip | {(r, col)}  # drawn once, however many strips cross it
+                        out += self.front_number(front, r, col, float(plane[r, col]), bool(pad[r, col]))
         return out
 
     def deep_taps(self, block: Block, taps: list[tuple[int, int]], k: int, values) -> list[Primitive]:

@@ -35,7 +35,8 @@ LEGEND_PT, LEGEND_ROW = 9, 20
 
 
 def _legend_places(entries: list[tuple[dict, str]], x: float, width: float) -> list[tuple[int, float]]:
-    """(row, x) of each swatch and its label, left to right from `x`, wrapping inside a page `width` wide."""
+    """(row, x) of each swatch and its label, left to right from `x`, wrapping inside a page `width` wide (or
+    before x = `width` − MARGIN)."""
     return flow([16 + 6 + measure(text, LEGEND_PT) + 18 for _, text in entries], width - MARGIN, start=x)
 
 
@@ -43,13 +44,15 @@ def _legend_height(entries: list[tuple[dict, str]], x: float, width: float) -> f
     return (_legend_places(entries, x, width)[-1][0] + 1) * LEGEND_ROW + 2
 
 
-def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]]) -> float:
-    """Swatches with labels left to right, wrapping; returns the y below the legend."""
-    for (style, text), (row, cursor) in zip(entries, _legend_places(entries, x, sheet.width)):
+def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]], width: float | None = None) -> float:
+    """Swatches with labels left to right, wrapping (before `width` − MARGIN: the page's width unless given);
+    returns the y below the legend."""
+    width = sheet.width if width is None else width
+    for (style, text), (row, cursor) in zip(entries, _legend_places(entries, x, width)):
         sheet.rect(cursor, y + row * LEGEND_ROW, 16, 14, **style)
         sheet.text(cursor + 22, y + row * LEGEND_ROW + 7, text, pt=LEGEND_PT, colour=sheet.theme.muted_text,
                    va="center")
-    return y + _legend_height(entries, x, sheet.width)
+    return y + _legend_height(entries, x, width)
 
 
 def growth_text(index: int, growth) -> str:
@@ -200,7 +203,18 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
     beside_x = inset_top < top + block_h  # inset and text sit under C, left of the tall X column
     text_width_px = (x_left - MARGIN - 14) if beside_x else width - 2 * MARGIN
     text_lines = 5
-    body_end = max(top + block_h, text_top + 17 * text_lines) + 12
+    # every look named: the frames paint C's weights, the entries one output multiplies, its row and window, the
+    # output it makes and the others (the figure had no legend)
+    legend = [(dict(fill=theme.kernel, edge=theme.grid), say("cm_legend_weight")),
+              (dict(fill=theme.tap, edge=theme.grid), say("cm_legend_tap")),
+              (dict(fill=None, edge=theme.window, lw=2.5), say("cm_legend_row")),
+              (dict(fill=theme.output_current, edge=theme.grid), say("cm_legend_current")),
+              (dict(fill=theme.output_done, edge=theme.grid), say("cm_legend_output"))]
+    if any(b or a for b, a in g.padding):
+        legend.append((dict(fill=theme.padding, edge=theme.padding_edge, dashed=True), say("cm_legend_padding")))
+    legend_right = x_left - 14 + MARGIN if beside_x else width  # (`_legend` wraps before its width − MARGIN)
+    legend_top = text_top + 17 * text_lines + 4
+    body_end = max(top + block_h, legend_top + _legend_height(legend, MARGIN, legend_right)) + 12
 
     # room is kept for the caption, which this figure has never drawn (drawing it now would change c01's pixels)
     sheet = Sheet(width, VIEWS_PAGE.page_height(body_end, caption, width), theme, VIEWS_PAGE)
@@ -249,6 +263,7 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
     sheet.grid(k_left, grid_top, icell, kernel, fill=theme.kernel, text_colour=theme.kernel_text, pt=8.5)
     sheet.grid(o_left, grid_top, icell, y, fill=theme.output_done, text_colour=theme.output_done_text, pt=8.5)
 
+    _legend(sheet, MARGIN, legend_top, legend, legend_right)
     frames: Frames = []
     intro = (say("cm_intro", count=kernel.size)
              + (say("cm_intro_padding") if any(b or a for b, a in pad) else "")
@@ -289,14 +304,14 @@ def render_conv_matrix(spec, *, theme: Theme | str, width: int, title: str | Non
                                     ha="center", va="center"))
         terms = [f"{_paren(matrix[n, k])}×{_paren(x.reshape(-1)[k])}" for k in used]
         worked = _elided_sum(terms, say) + f" = {fmt_number(y.reshape(-1)[n])}"
-        lines = wrap(say("cm_row", sub=_sub(n), n=n) + worked
-                     + say("cm_taps", row=oi, col=oj, used=len(used), total=kernel.size)
+        # the row's arithmetic in the accent colour on every line it wraps to, then the note on its taps
+        formula = wrap(say("cm_row", sub=_sub(n), n=n) + worked, 9.5, text_width_px)
+        note = wrap((say("cm_taps", row=oi, col=oj, used=len(used), total=kernel.size)
                      + (say("cm_taps_padding", count=kernel.size - len(used)) if len(used) < kernel.size
-                        else say("cm_taps_end")),
-                     9.5, text_width_px)
-        for i, line in enumerate(lines[:text_lines]):
-            transient.append(sheet.text(MARGIN, text_top + 17 * i, line, pt=9.5, ha="left", va="top",
-                                        colour=theme.accent if i == 0 else theme.text))
+                        else say("cm_taps_end"))).strip(), 9.5, text_width_px)
+        lines = [(line, theme.accent) for line in formula] + [(line, theme.text) for line in note]
+        for i, (line, colour) in enumerate(lines[:text_lines]):
+            transient.append(sheet.text(MARGIN, text_top + 17 * i, line, pt=9.5, ha="left", va="top", colour=colour))
         frames.append((sheet.frame(), 1500 if n < rows - 1 else 3000))
         for artist in transient:
             artist.remove()
