@@ -199,7 +199,7 @@ ZH_PIPELINES = {
 
 @pytest.mark.parametrize("case", sorted(ZH_PIPELINES))
 def test_a_chinese_pipeline_still_words_every_layer_line_in_chinese(case, drawn_strings):
-    """The layer lines ("Conv2d 5→6, K3, S1, padding 0 ('valid')", TF's 'same' rule, "values in one vector") in
+    """The layer lines ("Conv2d 5→6, kernel 3×3, stride 1, padding 0 ('valid')", TF's 'same' rule, "values in one vector") in
     Chinese, only code and formulas left as they are, every glyph in the shipped fonts; the English figure keeps its
     English words (the check is not vacuous)."""
     convention, input_shape, layers = ZH_PIPELINES[case]

@@ -140,6 +140,8 @@ def test_weight_tensor_matches_torch(cin, cout, k, stride, padding, dilation, gr
 def test_weight_tensor_parameter_text_as_in_the_post():
     g = WeightTensorStill(kind="weight_tensor", input_shape=(5, 100, 100), out_channels=10, kernel_size=3).geometry()
     assert params_text(g.weight_shape, g.bias_count, g.params) == "10×5×3×3 + 10 = 460"
+    # factors written as counts, with separators like the total (c06_pipeline_flatten read "10×1568 + 10 = 15,690")
+    assert params_text((10, 1568), 10, 15690) == "10×1,568 + 10 = 15,690"
     assert torch_params(torch.nn.Conv2d(5, 10, 3)) == 460
 
 
@@ -221,12 +223,12 @@ def test_pipeline_matches_a_torch_sequential():
     english = words(get_theme("light"))
     assert ("note", f"{c}×{h}×{w} = {c * h * w:,} values in one vector") in pipeline_layer_lines(
         stages[5], "pytorch", english)
-    assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, K3×2, S2×1, padding 0 ('valid')")
-    assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d K2, S2")
+    assert pipeline_layer_lines(stages[3], "pytorch", english)[0] == ("head", "4. Conv2d 8→4, kernel 3×2, stride (2, 1), padding 0 ('valid')")
+    assert pipeline_layer_lines(stages[2], "pytorch", english)[0] == ("head", "3. MaxPool2d, kernel 2×2, stride 2")
     # a padded pool says so, as nn.AvgPool2d(3, 2, 1) is written with its padding
-    assert pipeline_layer_lines(stages[4], "pytorch", english)[0] == ("head", "5. AvgPool2d K3, S2, padding 1")
+    assert pipeline_layer_lines(stages[4], "pytorch", english)[0] == ("head", "5. AvgPool2d, kernel 3×3, stride 2, padding 1")
     chinese = words(get_theme("light", language="zh"))
-    assert pipeline_layer_lines(stages[4], "pytorch", chinese)[0] == ("head", "5. AvgPool2d K3，S2，填充 1")
+    assert pipeline_layer_lines(stages[4], "pytorch", chinese)[0] == ("head", "5. AvgPool2d，核 3×3，步长 2，填充 1")
     assert pipeline_layer_lines(stages[6], "pytorch", english)[0] == ("head", f"7. Linear {c * h * w}→10")
 
 
@@ -293,7 +295,7 @@ def test_pipeline_same_notes_per_axis_and_with_torch_rule():
     assert tuple(torch.nn.Conv2d(3, 4, (4, 3), padding="same")(x).shape[1:]) == stage.output_shape
     assert stage.same_rule == "torch" and stage.same_axes == () and stage.pads == ((1, 2), (1, 1))
     lines = pipeline_layer_lines(stage, "pytorch", words(get_theme("light")))
-    assert lines[0] == ("head", "1. Conv2d 3→4, K4×3, S1, padding 'same'")
+    assert lines[0] == ("head", "1. Conv2d 3→4, kernel 4×3, stride 1, padding 'same'")
     assert lines[-1] == ("note", "'same' (torch rule): pads top 1, bottom 2, left 1, right 1")
 
 

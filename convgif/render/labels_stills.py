@@ -53,8 +53,10 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cnn_conv": {"en": "{name}, {kernel}, {stride}, padding {padding}", "zh": "{name}，{kernel}，{stride}，填充 {padding}"},
     "cnn_padding_valid": {"en": "{padding} ('valid')", "zh": "{padding}（'valid'）"},
     "cnn_relu": {"en": "ReLU (elementwise max(x, 0))", "zh": "ReLU（逐元素 max(x, 0)）"},
-    "cnn_pool": {"en": "{name} {kernel}, {stride}", "zh": "{name} {kernel}，{stride}"},
-    "cnn_pool_padded": {"en": "{name} {kernel}, {stride}, padding {padding}", "zh": "{name} {kernel}，{stride}，填充 {padding}"},
+    "cnn_pool": {"en": "{name}, {kernel}, {stride}", "zh": "{name}，{kernel}，{stride}"},
+    "cnn_pool_padded": {"en": "{name}, {kernel}, {stride}, padding {padding}", "zh": "{name}，{kernel}，{stride}，填充 {padding}"},
+    "cnn_kernel": {"en": "kernel {size}", "zh": "核 {size}"},  # a pool's window too (kernel_size)
+    "cnn_stride": {"en": "stride {stride}", "zh": "步长 {stride}"},
     "cnn_flatten": {"en": "Flatten", "zh": "Flatten"},
     "cnn_linear": {"en": "Linear {inputs}\u2192{outputs}", "zh": "Linear {inputs}\u2192{outputs}"},
     # a layer's notes: how padding='same' chose its pads, what flatten merged

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from convgif.engine.notation import typeset
+from convgif.engine.notation import per_dim_text, typeset
+from convgif.engine.notation import shape_text as notation_shape
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import (
     SHAPES_PAGE,
@@ -135,7 +136,9 @@ def legend_places(texts: list[str], inner: float) -> list[tuple[int, float]]:
 
 
 def params_text(weight_shape: tuple[int, ...], bias_count: int, total: int) -> str:
-    text = product_text(weight_shape)
+    """"10×1,568 + 10 = 15,690": a count's factors written as counts, with separators like its result (it read
+    "10×1568 + 10 = 15,690")."""
+    text = "×".join(number(n) for n in weight_shape)
     if bias_count:
         text += f" + {number(bias_count)}"
     return f"{text} = {number(total)}"
@@ -234,9 +237,11 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
 
 # ---- 2. cnn_pipeline ----------------------------------------------------------------------------------------
 
-def size_text(letter: str, values: tuple[int, ...]) -> str:
-    """K3, K3×2, S2, S2×1: a kernel size or stride as notation (one number when every axis agrees)."""
-    return letter + "×".join(str(v) for v in dict.fromkeys(values))
+def kernel_stride_text(stage, say: Callable[..., str]) -> tuple[str, str]:
+    """A layer's kernel and stride in the frames' words: "kernel 5×5", "stride 2", "stride (2, 1)" (they were
+    "K5, S2" here, beside "padding 0": one notation for the arguments everywhere)."""
+    return (say("cnn_kernel", size=notation_shape(stage.kernel_size)),
+            say("cnn_stride", stride=per_dim_text(tuple(stage.stride))))
 
 
 def padding_text(padding, say: Callable[..., str]) -> str:
@@ -277,15 +282,16 @@ def same_notes(stage, say: Callable[..., str]) -> list[str]:
 
 
 def layer_head(stage, convention: str, say: Callable[..., str]) -> str:
-    """One layer named as code with its arguments: "Conv2d 5→6, K3, S1, padding 0 ('valid')", "Linear 400→120"."""
+    """One layer named as code with its arguments: "Conv2d 5→6, kernel 3×3, stride 1, padding 0 ('valid')",
+    "Linear 400→120"."""
     kind = stage.layer_type
     if kind == "conv2d":
         name = say(f"cnn_name_{convention}", cin=stage.in_channels, cout=stage.out_channels)
-        return say("cnn_conv", name=name, kernel=size_text("K", stage.kernel_size), stride=size_text("S", stage.stride),
-                   padding=padding_text(stage.padding, say))
+        kernel, stride = kernel_stride_text(stage, say)
+        return say("cnn_conv", name=name, kernel=kernel, stride=stride, padding=padding_text(stage.padding, say))
     if kind in ("max_pool2d", "avg_pool2d"):
         name = "MaxPool2d" if kind == "max_pool2d" else "AvgPool2d"
-        kernel, stride = size_text("K", stage.kernel_size), size_text("S", stage.stride)
+        kernel, stride = kernel_stride_text(stage, say)
         if stage.padding in (None, 0, (0, 0)):
             return say("cnn_pool", name=name, kernel=kernel, stride=stride)
         return say("cnn_pool_padded", name=name, kernel=kernel, stride=stride, padding=stage.padding)
