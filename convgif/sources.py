@@ -593,8 +593,8 @@ class ChainFrames:
             lit = self.field_masks[k]
             from convgif.render.chain import field_extent
 
-            text = (f"output [{cell}] of the last stage sees {field_extent(lit)} of "
-                    + ("the input" if k == 0 else f"the output of stage {k}"))
+            text = (f"receptive field of output [{cell}] of the last stage, in "
+                    + ("the input" if k == 0 else f"the output of stage {k}") + f": {field_extent(lit)}")
             return shifted(picture.primitives(text), -self.header.height), text
         marks, text = self._transition_marks(k)
         return list(self.views[k].layout.static(0)) + marks, text

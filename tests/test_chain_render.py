@@ -258,7 +258,27 @@ def test_receptive_field_frames_follow_the_chain_back(tmp_path):
     fields = [(i, k) for i, (what, k, _) in enumerate(source.plan) if what == "field"]
     assert [k for _, k in fields] == [3, 2, 1, 0]
     frames = list(source.frames("steps"))
-    assert "sees 16 of 20 positions (t = 4..19)" in frames[fields[-1][0]].text
+    assert "in the input: 16 of 20 positions seen (t = 4..19)" in frames[fields[-1][0]].text
+
+
+def test_receptive_field_rows_say_what_is_seen_in_them():
+    """Each row names the tensor and how much of it the chosen output sees; the last row is the chosen output itself.
+    It said "input: sees 16 of 20" (the input sees nothing) and "4 conv1d: sees 1 of 20 positions (t = 19..19)"."""
+    from convgif.render.chain import field_extent
+
+    source = frame_source(load_scene(WAVENET))
+    number = next(i for i, (what, k, _) in enumerate(source.plan) if (what, k) == ("field", 0))
+    words = [p.text for p in source.primitives(number) if type(p).__name__ == "Text"]
+    assert "input: 16 of 20 positions seen (t = 4..19)" in words
+    assert "4 conv1d: the chosen output (t = 19)" in words
+    assert not [w for w in words if "sees" in w or ".." in w and re.search(r"(\d+)\.\.\1\b", w)]
+    # a dilated 2D layer: 9 cells seen, spread over a 5×5 span, is not "5×5 cells"
+    lit = np.zeros((1, 7, 7), dtype=bool)
+    lit[0, 1:6:2, 2:7:2] = True
+    assert field_extent(lit) == "9 cells seen in a 5×5 span (rows 1..5, cols 2..6)"
+    lit[0, 1:6, 2:7] = True
+    assert field_extent(lit) == "5×5 cells seen (rows 1..5, cols 2..6)"
+    assert field_extent(lit[:, 3:4, 4:5] | False, chosen=True) == "the chosen output (row 0, col 0)"
 
 
 def test_a_chain_frame_names_what_it_draws_and_nothing_else():

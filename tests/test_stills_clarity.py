@@ -149,6 +149,24 @@ def test_receptive_field_subscripts_are_drawn_as_runs(monkeypatch):
     assert "ℓ−1" in words and "ℓ" in words  # rₗ₋₁ and rₗ: the index as its own run, the script ℓ
 
 
+def test_a_dilated_layers_note_counts_the_cells_it_sees_not_its_span():
+    """Layer 2 has dilation 2: one of its cells depends on 9 cells of layer 1, spread over a 5×5 span. The note
+    under layer 1 said "it sees 5×5", 25 cells, while the picture marks 9."""
+    words = drawn_texts("b04_receptive_field_dilated")
+    assert "it sees 9 cells in a 5×5 span" in words and "it sees 5×5" not in words
+    assert "it sees 7×7" in words  # the input: every cell of the 7×7 span is seen
+
+
+def test_a_formula_too_long_for_its_column_breaks_before_an_operator_outside_brackets():
+    """The receptive-field column under a 5-cell grid wrapped "r₂ = 3 + (3" / "− 1)×2×1 = 7"."""
+    from convgif.render.layout_common import greedy_wrap
+    formula = "r₂ = 3 + (3 − 1)×2×1 = 7"
+    for limit in range(len("+ (3 − 1)×2×1"), len(formula)):
+        lines = greedy_wrap(formula, lambda trial: len(trial) <= limit)
+        assert " ".join(lines) == formula
+        assert all(line.count("(") == line.count(")") for line in lines), lines
+
+
 # ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
 
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])
@@ -359,8 +377,11 @@ def test_upsample_still_panels_match_their_headings(monkeypatch):
 
 @pytest.mark.parametrize("name", ["c02_3d_window.toml", "e02_rgb_kernel_slices.toml"])
 def test_the_convolution_sign_is_explained_in_words(name):
-    """Issue 13 item 5: ⊙ is drawn between the input and the kernel; a line of the figure says what it means."""
+    """Issue 13 item 5: a line of the figure says what each sign means. The whole convolution (input ∗ kernel =
+    output) and the cell-by-cell product (window ⊙ slice = products) are two signs: the figure drew ⊙ for both, and
+    its note said ⊙ also adds the products up, while the rows add them with "→ sum"."""
     drawn_strings = drawn_texts(Path(name).stem)
-    assert "⊙" in drawn_strings
+    assert drawn_strings.count("∗") == 1 and drawn_strings.count("⊙") == 3  # one convolution, one product per channel
     words = " ".join(drawn_strings)
-    assert "⊙ multiplies" in words and "adds the products" in words
+    assert "∗ convolves" in words and "⊙ multiplies the window and the kernel cell by cell," in words
+    assert "→ sum adds those products up" in words

@@ -175,23 +175,40 @@ class FieldTensor:
     lit: np.ndarray | None
 
 
-def field_extent(lit: np.ndarray) -> str:
-    """The lit region in words: `16 of 20 positions (t = 4..19)`, `5×5 cells (rows 0..4, cols 1..5)`, or
-    `8 of 8 features`."""
+def field_extent(lit: np.ndarray, chosen: bool = False) -> str:
+    """The lit region in words, as seen by the chosen output cell: `16 of 20 positions seen (t = 4..19)`, `5×5 cells
+    seen (rows 0..4, cols 1..5)`, `9 cells seen in a 5×5 span (...)` where dilation leaves gaps, `8 of 8 features
+    seen`; `chosen`: the lit element is the chosen output itself (`the chosen output (t = 19)`)."""
+
+    def span(name: str, where: np.ndarray) -> str:
+        low, high = int(where.min()), int(where.max())
+        return f"{name} = {low}" if low == high else f"{name} = {low}..{high}"
+
+    def place(name: str, plural: str, where: np.ndarray) -> str:
+        low, high = int(where.min()), int(where.max())
+        return f"{name} {low}" if low == high else f"{plural} {low}..{high}"
+
     if lit.ndim == 1:
         where = np.flatnonzero(lit)
-        return f"{len(where)} of {lit.size} features"
+        return "the chosen output" if chosen else f"{len(where)} of {lit.size} features seen"
     spatial = lit.any(axis=0)
     if spatial.ndim == 1:
         where = np.flatnonzero(spatial)
-        span = f" (t = {where.min()}..{where.max()})" if len(where) else ""
-        return f"{len(where)} of {spatial.size} positions{span}"
+        if not len(where):
+            return "no position seen"
+        if chosen:
+            return f"the chosen output ({span('t', where)})"
+        return f"{len(where)} of {spatial.size} positions seen ({span('t', where)})"
     rows, cols = np.flatnonzero(spatial.any(axis=1)), np.flatnonzero(spatial.any(axis=0))
     if not len(rows):
-        return "no cell"
-    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
-    return (f"{height}\u00d7{width} cells (rows {rows.min()}..{rows.max()}, "
-            f"cols {cols.min()}..{cols.max()})")
+        return "no cell seen"
+    where = f"{place('row', 'rows', rows)}, {place('col', 'cols', cols)}"
+    if chosen:
+        return f"the chosen output ({where})"
+    height, width, count = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, int(spatial.sum())
+    if count == height * width:
+        return f"{height}\u00d7{width} {'cell' if count == 1 else 'cells'} seen ({where})"
+    return f"{count} cells seen in a {height}\u00d7{width} span ({where})"
 
 
 class FieldPicture:
@@ -239,7 +256,7 @@ class FieldPicture:
         out: list[Primitive] = legend_primitives(self.legend_rows, th, sz)
         y = self.top + 8 + self.legend_h
         for t in self.tensors:
-            extent = "" if t.lit is None else f": sees {field_extent(t.lit)}"
+            extent = "" if t.lit is None else f": {field_extent(t.lit, chosen=t is self.tensors[-1])}"
             out.append(Text(MARGIN, y + sz.label, f"{t.name}{extent}", sz.label,
                             th.text if t.lit is not None else th.muted_text, bold=t.lit is not None))
             y += sz.label_h + 4

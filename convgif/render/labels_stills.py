@@ -164,6 +164,9 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "rf_size": {"en": "RF = {r}\u00d7{r} input {r:cell|cells}", "zh": "RF = {r}\u00d7{r} 个输入格"},
     "rf_cell": {"en": "cell ({row}, {col})", "zh": "格 ({row}, {col})"},
     "rf_sees": {"en": "it sees {rows}\u00d7{cols}", "zh": "它看到 {rows}\u00d7{cols}"},
+    # a dilated layer's taps skip cells: the span is not what it sees
+    "rf_sees_gaps": {"en": "it sees {count} {count:cell|cells} in a {rows}\u00d7{cols} span",
+                     "zh": "它看到 {rows}\u00d7{cols} 范围内的 {count} 个格"},
     "rf_cut": {"en": " (cut at the border)", "zh": "（在边界处截断）"},
     # the formulas are notation, filled in by the renderer: the words hold no subscript glyphs the CJK subset lacks
     "rf_formula": {"en": "{r0};  {rule}  with {jump} (input cells between neighbouring cells of layer {previous}, {j0})",
@@ -209,10 +212,12 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "mc_sum": {"en": "\u2192 sum {name} = {value}", "zh": "\u2192 {name} 求和 = {value}"},
     "mc_products": {"en": "products, then their sum", "zh": "先求乘积，再求和"},
     "mc_output": {"en": "output ({row}, {col}) = {parts}{bias} = {value}", "zh": "输出 ({row}, {col}) = {parts}{bias} = {value}"},
-    "mc_bias": {"en": " + bias {value}", "zh": " + 偏置 {value}"},
-    "mc_explain": {"en": "⊙ multiplies the window and the kernel cell by cell and adds the products up. "
-                         "One 3D kernel on {m} {m:channel|channels} = {m} 2D {m:kernel|kernels}, one per channel, whose results are added",
-                   "zh": "图中圆圈加点的符号表示窗口与卷积核逐格相乘后把乘积相加。{m} 个通道上的一个 3D 卷积核 = {m} 个 2D 卷积核，每个通道一个，结果相加"},
+    # ∗ (the whole convolution, top row) and ⊙ (a cell-by-cell product, the slice rows) are two signs, each said once
+    "mc_explain": {"en": "\u2217 convolves: the kernel slides over the input, and at each place \u2299 multiplies the window and "
+                         "the kernel cell by cell, and \u2192 sum adds those products up. One 3D kernel on {m} "
+                         "{m:channel|channels} = {m} 2D {m:kernel|kernels}, one per channel, whose sums are added",
+                   "zh": "\u2217 表示卷积：卷积核在输入上滑动，每到一处，\u2299 把窗口与卷积核逐格相乘，\u2192 求和把这些乘积相加。"
+                         "{m} 个通道上的一个 3D 卷积核 = {m} 个 2D 卷积核，每个通道一个，各通道的和再相加"},
     "mc_then_bias": {"en": " (then the bias)", "zh": "（再加上偏置）"},
     "mc_legend_window": {"en": "the {window} window (dashed: its hidden edges)", "zh": "{window} 窗口（虚线：被挡住的棱）"},
     "mc_legend_taps": {"en": "input values in the window", "zh": "窗口内的输入值"},

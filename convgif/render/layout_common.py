@@ -288,14 +288,17 @@ OPERATORS = frozenset({"=", "+", "-", "\u2212", "\u00d7", "*", "/", "\u2192"})  
 
 
 def _operands(unit: str) -> list[str]:
-    """`unit`'s words, each operator standing alone joined to the word after it: a long sum breaks before a "+",
-    never after it, and never between "=" and the result."""
+    """`unit`'s words, each operator standing alone joined to the word after it, and words inside brackets joined:
+    a long sum breaks before a "+", never after it, never between "=" and the result, and never inside
+    "(3 − 1)"."""
     out: list[str] = []
+    depth = 0
     for word in unit.split(" "):
-        if out and out[-1] in OPERATORS:
+        if out and (out[-1] in OPERATORS or depth > 0):
             out[-1] += " " + word
         else:
             out.append(word)
+        depth = max(0, depth + sum(word.count(c) for c in "([{") - sum(word.count(c) for c in ")]}"))
     return out
 
 

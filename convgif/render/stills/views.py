@@ -108,7 +108,10 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
             if index == len(regions) - 1:
                 note = say("rf_cell", row=output_cell[0], col=output_cell[1])
             else:
-                note = say("rf_sees", rows=region.tall, cols=region.wide) + (say("rf_cut") if region.cut else "")
+                seen = int(region.mask.sum())
+                note = (say("rf_sees", rows=region.tall, cols=region.wide) if seen == region.tall * region.wide else
+                        say("rf_sees_gaps", count=seen, rows=region.tall, cols=region.wide))
+                note += say("rf_cut") if region.cut else ""
             per_grid.append(wrap(note, 9.5, column_w[index]))
         notes.append(per_grid)
     static_h = max(sum(17 for _ in lines) for lines in static)
@@ -460,7 +463,7 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
     row_h = max(ph, k) * scell + 30
     sum_top = slices_top + 24 + m * row_h + 4
     parts = " + ".join(_paren(v) for v in step.channel_sums)
-    bias_text = say("mc_bias", value=_paren(step.bias)) if step.bias is not None else ""
+    bias_text = say("bias_term", value=fmt_number(step.bias)) if step.bias is not None else ""  # as the frames write it
     output_lines = wrap(say("mc_output", row=step.position[0], col=step.position[1], parts=parts, bias=bias_text,
                              value=fmt_number(step.value)), 11, width - 2 * MARGIN, bold=True)
     explain_lines = wrap(say("mc_explain", m=m) + (say("mc_then_bias") if step.bias is not None else ""), 9.5,
@@ -522,7 +525,7 @@ def render_multichannel_3d(spec, *, theme: Theme | str, width: int, title: str |
                             say("input_shape", shape=f"{m}{TIMES}{h}{TIMES}{w}")
                             + (say("mc_padding", padding=spec.padding) if spec.padding else ""),
                             named=True)
-    sheet.text(inputs_end + 22, stack_top + stack_h / 2, "⊙", pt=18, ha="center", va="center")
+    sheet.text(inputs_end + 22, stack_top + stack_h / 2, "\u2217", pt=18, ha="center", va="center")  # convolved with
     kernel_end = card_stack(inputs_end + 44, weight[0], theme.kernel, theme.kernel_text, None, None,
                             say("kernel_shape", shape=f"{k}{TIMES}{k}{TIMES}{m}"), named=False)
     sheet.text(kernel_end + 24, stack_top + stack_h / 2, "=", pt=18, bold=True, ha="center", va="center")
