@@ -593,7 +593,7 @@ class ChainFrames:
             lit = self.field_masks[k]
             from convgif.render.chain import field_extent
 
-            text = (f"receptive field of output [{cell}] of the last stage, in "
+            text = (f"output [{cell}] of the last stage, in "  # the header names the receptive field
                     + ("the input" if k == 0 else f"the output of stage {k}") + f": {field_extent(lit)}")
             return shifted(picture.primitives(text), -self.header.height), text
         marks, text = self._transition_marks(k)

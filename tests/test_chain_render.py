@@ -281,6 +281,21 @@ def test_receptive_field_rows_say_what_is_seen_in_them():
     assert field_extent(lit[:, 3:4, 4:5] | False, chosen=True) == "the chosen output (row 0, col 0)"
 
 
+def test_a_dilated_stages_positions_are_not_written_as_a_run():
+    """WaveNet's stage 2 output: the chosen output sees t = 7, 11, 15 and 19, four positions. "(t = 7..19)" read as
+    13 of them."""
+    from convgif.render.chain import field_extent
+
+    source = frame_source(load_scene(WAVENET))
+    numbers = [i for i, (what, _, _) in enumerate(source.plan) if what == "field"]
+    words = {p.text for i in numbers for p in source.primitives(i) if type(p).__name__ == "Text"}
+    assert "2 conv1d: 4 of 20 positions seen (t = 7, 11, 15, 19)" in words
+    assert "1 conv1d: 8 of 20 positions seen (t = 5, 7, \u2026, 19)" in words
+    lit = np.zeros((1, 30), dtype=bool)
+    lit[0, [1, 2, 4, 8, 9, 12, 20]] = True  # neither a run nor evenly spaced, too many to list
+    assert field_extent(lit) == "7 of 30 positions seen, in t = 1..20"
+
+
 def test_a_chain_frame_names_what_it_draws_and_nothing_else():
     """The header's legend names "this stage" and the transition's accent frame only on frames of a stage under way;
     the hold frame and the receptive-field frames highlight no stage and draw no accent frame. The receptive-field

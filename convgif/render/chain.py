@@ -198,7 +198,14 @@ def field_extent(lit: np.ndarray, chosen: bool = False) -> str:
             return "no position seen"
         if chosen:
             return f"the chosen output ({span('t', where)})"
-        return f"{len(where)} of {spatial.size} positions seen ({span('t', where)})"
+        seen = f"{len(where)} of {spatial.size} positions seen"
+        if len(where) == where.max() - where.min() + 1:  # a run: its ends say it
+            return f"{seen} ({span('t', where)})"
+        if len(where) <= 6:  # a dilated stage's taps skip positions: a few are listed
+            return f"{seen} (t = {', '.join(str(int(t)) for t in where)})"
+        if len(set(np.diff(where).tolist())) == 1:  # evenly spaced: the first two and the last
+            return f"{seen} (t = {where[0]}, {where[1]}, \u2026, {where[-1]})"
+        return f"{seen}, in {span('t', where)}"
     rows, cols = np.flatnonzero(spatial.any(axis=1)), np.flatnonzero(spatial.any(axis=0))
     if not len(rows):
         return "no cell seen"
