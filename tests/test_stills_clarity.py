@@ -167,6 +167,24 @@ def test_a_formula_too_long_for_its_column_breaks_before_an_operator_outside_bra
         assert all(line.count("(") == line.count(")") for line in lines), lines
 
 
+@pytest.mark.parametrize("name", STILL_SCENES)
+def test_a_wrapped_still_title_has_balanced_lines(name):
+    """A centred title that wraps takes as few lines as before, of about one length: b04_receptive_field_dilated's
+    title wrapped its last word, "7×7", onto a line of its own, where it read as a label."""
+    scene, sheets = drawn(name)
+    strings = drawn_texts(name)
+    assert scene.title  # every gallery still has one
+    for sheet in sheets:
+        style, room = sheet.style, sheet.width - 2 * sheet.style.margin
+        lines = style.title_lines(scene.title, sheet.width)
+        greedy = style.wrap(scene.title, toolkit.TITLE_PT, room, bold=True)
+        assert len(lines) == len(greedy) and "".join(lines).replace(" ", "") == scene.title.replace(" ", "")
+        assert all(line in strings for line in lines)  # the lines drawn are these
+        if len(lines) > 1:
+            widths = [style.measure(line, toolkit.TITLE_PT, bold=True) for line in lines]
+            assert min(widths) >= 0.6 * max(widths), (lines, widths)
+
+
 # ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
 
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])

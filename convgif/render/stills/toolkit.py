@@ -112,7 +112,22 @@ class PageStyle:
         return greedy_wrap(text, lambda trial: self.measure(trial, points, bold) <= width)
 
     def title_lines(self, title: str | None, width: float) -> list[str]:
-        return self.wrap(title, TITLE_PT, width - 2 * self.margin, bold=True) if title else []
+        """The title wrapped into as few lines as fit, their lengths balanced: a last line of one word ("7×7") reads
+        as a stray label."""
+        if not title:
+            return []
+        room = width - 2 * self.margin
+        lines = self.wrap(title, TITLE_PT, room, bold=True)
+        if len(lines) > 1:
+            narrow, wide = room / len(lines), room  # the narrowest width that still takes len(lines) lines
+            while wide - narrow > 1:
+                middle = (narrow + wide) / 2
+                if len(self.wrap(title, TITLE_PT, middle, bold=True)) == len(lines):
+                    wide = middle
+                else:
+                    narrow = middle
+            lines = self.wrap(title, TITLE_PT, wide, bold=True)
+        return lines
 
     def caption_lines(self, caption: str | None, width: float) -> list[str]:
         return self.wrap(caption, self.caption_pt, width - 2 * self.margin) if caption else []
