@@ -185,6 +185,27 @@ def test_a_wrapped_still_title_has_balanced_lines(name):
             assert min(widths) >= 0.6 * max(widths), (lines, widths)
 
 
+@pytest.mark.parametrize("name", STILL_SCENES)
+def test_a_stack_with_dots_is_explained(name):
+    """A stack of more than six channels draws three sheets and dots between them (e01's 10 output channels, c06's
+    8, b06's 16 and 32): a line of the figure says what the sheets and the dots stand for, and a figure without such
+    a stack does not."""
+    depths = []
+    draw_cuboid = shapes.draw_cuboid
+
+    def recording(sheet, x, y, face_w, face_h, depth, **kw):
+        depths.append(depth)
+        return draw_cuboid(sheet, x, y, face_w, face_h, depth, **kw)
+
+    with mock.patch.object(shapes, "draw_cuboid", recording):
+        still_frames(load_scene(SCENES / f"{name}.toml"))
+    note = ("a stack of more than 6 channels draws its first two" in " ".join(drawn_texts(name))
+            or "超过 6 个通道时只画前两层" in "".join(drawn_texts(name)))
+    assert note == any(depth > shapes.MAX_SHEETS for depth in depths), (depths, note)
+    if name in ("e01_weight_tensor", "c06_pipeline_flatten", "b06_depthwise_separable"):
+        assert note
+
+
 # ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
 
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])

@@ -82,6 +82,11 @@ def stack_offsets(depth: int) -> list[int]:
     return list(range(max(depth, 1))) if depth <= MAX_SHEETS else [0, 1, MAX_SHEETS - 1]
 
 
+def stack_note(say, depths) -> list[str]:
+    """The note that says what a stack's dots stand for, when a stack of `depths` leaves sheets out; else none."""
+    return [say("stack_dots", most=MAX_SHEETS)] if any(depth > MAX_SHEETS for depth in depths) else []
+
+
 def cuboid_size(face_w: float, face_h: float, depth: int) -> tuple[float, float]:
     reach = stack_offsets(depth)[-1] * DEPTH_STEP
     return face_w + reach, face_h + reach
@@ -177,6 +182,7 @@ def render_weight_tensor(spec: WeightTensorStill, *, theme: Theme | str, width: 
          + (say("wt_per_channel") if g.groups == 1 else
             say("wt_per_group", groups=g.groups, cin=cin_g, cout=out_per_channel)), False),
     ] + [(say("output_formula", formula=typeset(formula)), False) for formula in g.formulas]
+    notes += [(note, False) for note in stack_note(say, (input_shape[1], output_shape[1]))]
     inner = width - 2 * MARGIN
     # the count's first line is the accented one (a wrapped rest, if any, reads as plain text)
     note_lines = [(line, accent and i == 0) for note, accent in notes for i, line in enumerate(wrap(note, BODY_PT, inner))]
@@ -519,6 +525,9 @@ def render_cnn_pipeline(spec: CnnPipelineStill, *, theme: Theme | str, width: in
     footer = [(line, BODY_PT, True, theme.accent) for line in wrap(total_text, BODY_PT, inner, bold=True)]
     footer += [(line, SMALL_PT, False, theme.muted_text) for line in wrap(say("cnn_batch_axis", batched=batched),
                                                                            SMALL_PT, inner)]
+    depths = [row[2][0] for row in rows if row[0] == "tensor" and len(row[2]) == 3]
+    footer += [(line, SMALL_PT, False, theme.muted_text) for note in stack_note(say, depths)
+               for line in wrap(note, SMALL_PT, inner)]
     body_h = sum(row_height(r) for r in rows) + 8 + len(footer) * lh
 
     def draw(sheet: Sheet, top: float) -> None:
@@ -855,6 +864,8 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
             total=number(cmp.separable_macs), ratio=f"{cmp.macs_ratio:.1f}"),
     ]
     summary_lines = [line for s in summary for line in wrap(s, BODY_PT, inner)]
+    depths = [n for _, g, *_ in stages for n in (g.input_shape[0], g.output_shape[0], g.weight_shape[1])]
+    stack_lines = [line for note in stack_note(say, depths) for line in wrap(note, SMALL_PT, inner)]
     pict_w = 96
     text_x = MARGIN + 3 * pict_w + 2 * 26 + 16
     text_w = width - MARGIN - text_x
@@ -897,7 +908,8 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
                  for row in range(legend_spots[-1][0] + 1)]
     row_tops = [sum(row_lines[:row]) for row in range(len(row_lines))]
     legend_h = sum(row_lines) * lh + 8
-    body_h = sum(row_hs) + separator + 12 + legend_h + len(summary_lines) * lh
+    body_h = sum(row_hs) + separator + 12 + legend_h + len(summary_lines) * lh \
+        + (4 + len(stack_lines) * line_height(SMALL_PT) if stack_lines else 0)
 
     def draw(sheet: Sheet, top: float) -> None:
         y = top
@@ -965,6 +977,9 @@ def render_depthwise_separable(spec: DepthwiseSeparableStill, *, theme: Theme | 
         y += legend_h
         for i, line in enumerate(summary_lines):
             sheet.text(MARGIN, y + i * lh, line, pt=BODY_PT, colour=theme.accent)
+        y += len(summary_lines) * lh + 4
+        for i, line in enumerate(stack_lines):
+            sheet.text(MARGIN, y + i * line_height(SMALL_PT), line, pt=SMALL_PT, colour=theme.muted_text)
 
     return [(render_page(width, theme, title, caption, body_h, draw), STILL_MS)]
 
