@@ -206,6 +206,12 @@ def test_a_stack_with_dots_is_explained(name):
         assert note
 
 
+def test_the_flatten_vectors_untinted_cell_is_named():
+    """The flatten picture tints channels 0 and 1; the vector's last cell, 1567, is channel 7's and was drawn white
+    with nothing to say why."""
+    assert "white: the vector's last value, 1567, from channel 7 (not drawn above)" in drawn_texts("c06_pipeline_flatten")
+
+
 # ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
 
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])

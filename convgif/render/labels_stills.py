@@ -83,6 +83,8 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cnn_flatten_order": {"en": "each value's place in the vector: channel, then row, then column: "
                                 "place = c \u00d7 {hw} + row \u00d7 {ww} + col",
                           "zh": "每个值在向量中的位置：先通道，再行，再列：位置 = c \u00d7 {hw} + 行 \u00d7 {ww} + 列"},
+    "cnn_flatten_last": {"en": "white: the vector's last value, {last}, from channel {c} (not drawn above)",
+                         "zh": "白色：向量的最后一个值 {last}，来自通道 {c}（上面没有画出）"},
     "cnn_flatten_channel": {"en": "channel {c}", "zh": "通道 {c}"},
     "cnn_flatten_vector": {"en": "vector:", "zh": "向量："},
     "cnn_pad_grid": {"en": "padded input {rows}\u00d7{cols} (the {h}\u00d7{w} input in white)",

@@ -327,6 +327,9 @@ def pipeline_layer_lines(stage, convention: str, say: Callable[..., str]) -> lis
                                   count=number(stage.output_shape[0]))))
         _, rows, cols = stage.merged_shape
         lines.append(("note", say("cnn_flatten_order", hw=rows * cols, ww=cols)))
+        channels = stage.merged_shape[0]
+        if channels > 2:  # the picture draws two channels; the vector's last cell, untinted, is from another
+            lines.append(("note", say("cnn_flatten_last", last=channels * rows * cols - 1, c=channels - 1)))
         if convention == "both":
             lines.append(("note", say("cnn_keras_flatten")))
     return lines
