@@ -212,6 +212,12 @@ def test_the_flatten_vectors_untinted_cell_is_named():
     assert "white: the vector's last value, 1567, from channel 7 (not drawn above)" in drawn_texts("c06_pipeline_flatten")
 
 
+def test_the_upsampling_stills_shading_is_named():
+    """c10 shades its cells by value (the input and all three outputs on one scale); nothing said so."""
+    assert ("the darker a cell, the larger its value: one shading for the input and the three outputs"
+            in drawn_texts("c10_upsample_vs_transposed"))
+
+
 # ---- item 10: legends name every mark, no two roles share a look ----------------------------------------
 
 @pytest.mark.parametrize("name", ["e02_rgb_kernel_slices", "c02_3d_window"])

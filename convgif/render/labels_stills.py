@@ -210,6 +210,8 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "up_transposed": {"en": "transposed conv", "zh": "转置卷积"},
     "up_learned": {"en": "learned: {k}\u00d7{k} = {count} {count:weight|weights}", "zh": "可学习：{k}\u00d7{k} = {count} 个权重"},
     "up_weights": {"en": "its weights {shape}, hand-set", "zh": "它的权重 {shape}（手动设定）"},
+    "up_shade": {"en": "the darker a cell, the larger its value: one shading for the input and the three outputs",
+                 "zh": "格子越深，值越大：输入和三个输出用同一种深浅"},
     "up_three_ways": {"en": "three ways to make the input bigger", "zh": "把输入放大的三种方法"},
     # multichannel_3d
     "mc_padding": {"en": " (padding {padding})", "zh": "（填充 {padding}）"},

@@ -364,7 +364,9 @@ def render_upsample_compare(spec, *, theme: Theme | str, width: int, title: str 
     row2 = top_grid_y + top_h + 40
     big_h = max(p[0].shape[0] for p in panels) * cell
     labels_y = row2 + 22 + big_h + 8
-    caption_top = labels_y + 3 * 17 + 10
+    shade_lines = wrap(say("up_shade"), 9.5, width - 2 * MARGIN)  # what the cells' shading says
+    shade_top = labels_y + 3 * 17 + 6
+    caption_top = shade_top + 17 * len(shade_lines) + 10
     sheet = page(width, theme, VIEWS_PAGE, title, caption, caption_top, zoom=pixels / width)
 
     def shaded(values: np.ndarray) -> np.ndarray:
@@ -401,6 +403,8 @@ def render_upsample_compare(spec, *, theme: Theme | str, width: int, title: str 
         for i, line in enumerate(wrap(how, 9, panel_w)[:2]):
             sheet.text(left + panel_w / 2, labels_y + 17 * (i + 1), line, pt=9, colour=theme.muted_text, va="top",
                        ha="center")
+    for i, line in enumerate(shade_lines):
+        sheet.text(width / 2, shade_top + 17 * i, line, pt=9.5, colour=theme.muted_text, va="top", ha="center")
     return [(sheet.frame(), STILL_MS)]
 
 
