@@ -296,6 +296,17 @@ def test_english_lines_do_not_break_inside_brackets_or_after_a_label():
     assert greedy_wrap("base: f(a, b, c)", lambda line: len(line) <= 8) == ["base:", "f(a, b,", "c)"]
 
 
+def test_a_word_keeps_the_number_that_is_its_value():
+    """d01's layer heading wrapped "..., stride 1, padding" / "0 ('valid')": the argument's name and its value were
+    torn apart. A label ending in ":" still starts its own line ("kernel" / "5×2: floor(...)")."""
+    heading = "1. Conv2d 5→6 (Keras Conv2D filters=6), kernel 3×3, stride 1, padding 0 ('valid')"
+    for width in range(20, len(heading)):
+        lines = greedy_wrap(heading, lambda line: len(line) <= width)
+        assert " ".join(lines) == heading
+        assert not any(line.endswith(("padding", "stride", "kernel")) for line in lines), (width, lines)
+    assert greedy_wrap("step −1 of 3", lambda line: len(line) <= 8) == ["step −1", "of 3"]
+
+
 def test_cjk_wrap_keeps_latin_words_whole():
     lines = cjk_wrap("输出 conv_transpose2d 很长很长很长", lambda s: len(s) <= 12)
     assert "conv_transpose2d" in lines  # a word longer than the line gets a line of its own, unbroken

@@ -42,7 +42,7 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cnn_after_layer": {"en": "after layer {n}", "zh": "第 {n} 层之后"},
     "cnn_total": {"en": "total parameters: ", "zh": "参数总数："},
     # a stack deeper than MAX_SHEETS draws three sheets and dots: the note says so wherever one is drawn
-    "stack_dots": {"en": "each sheet of a stack is a channel; a stack of more than {most} channels draws its first two "
+    "stack_dots": {"en": "each sheet of a stack is a channel; a stack of more than {most} {most:channel|channels} draws its first two "
                          "and its last, with dots for the rest",
                    "zh": "堆叠的每一层是一个通道；超过 {most} 个通道时只画前两层和最后一层，其余用点表示"},
     "cnn_batch_axis": {"en": "shapes leave out the batch axis N: {batched}", "zh": "形状省略了批量维 N：{batched}"},
@@ -224,7 +224,8 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "mc_explain": {"en": "\u2217 convolves: the kernel slides over the input, and at each place \u2299 multiplies the window and "
                          "the kernel cell by cell, and \u2192 sum adds those products up. One 3D kernel on {m} "
                          "{m:channel|channels} = {m} 2D {m:kernel|kernels}, one per channel, whose sums are added",
-                   "zh": "\u2217 表示卷积：卷积核在输入上滑动，每到一处，\u2299 把窗口与卷积核逐格相乘，\u2192 求和把这些乘积相加。"
+                   # the CJK font has no ∗ or ⊙: a Chinese line names the signs in words
+                   "zh": "图中的星号表示卷积：卷积核在输入上滑动，每到一处，圆圈加点的符号把窗口与卷积核逐格相乘，\u2192 求和把这些乘积相加。"
                          "{m} 个通道上的一个 3D 卷积核 = {m} 个 2D 卷积核，每个通道一个，各通道的和再相加"},
     "mc_then_bias": {"en": " (then the bias)", "zh": "（再加上偏置）"},
     "mc_legend_window": {"en": "the {window} window (dashed: its hidden edges)", "zh": "{window} 窗口（虚线：被挡住的棱）"},

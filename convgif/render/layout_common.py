@@ -273,7 +273,10 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
                 lines.append(line)
                 line = unit
             else:  # a unit longer than a line breaks between its own words after all, before an operator
-                for word in _operands(unit):
+                # a bracketed group too long for a line of its own breaks between its words after all
+                pieces = [word for piece in _operands(unit)
+                          for word in ([piece] if fits(piece) else _operands(piece, brackets=False))]
+                for word in pieces:
                     trial = f"{line} {word}" if line else word
                     if line and not fits(trial):
                         lines.append(line)
@@ -287,14 +290,14 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
 OPERATORS = frozenset({"=", "+", "-", "\u2212", "\u00d7", "*", "/", "\u2192"})  # a line never breaks next to one
 
 
-def _operands(unit: str) -> list[str]:
-    """`unit`'s words, each operator standing alone joined to the word after it, and words inside brackets joined:
-    a long sum breaks before a "+", never after it, never between "=" and the result, and never inside
-    "(3 − 1)"."""
+def _operands(unit: str, brackets: bool = True) -> list[str]:
+    """`unit`'s words, each operator standing alone joined to the word after it, and (`brackets`) words inside
+    brackets joined: a long sum breaks before a "+", never after it, never between "=" and the result, and never
+    inside "(3 − 1)"."""
     out: list[str] = []
     depth = 0
     for word in unit.split(" "):
-        if out and (out[-1] in OPERATORS or depth > 0):
+        if out and (out[-1] in OPERATORS or brackets and depth > 0):
             out[-1] += " " + word
         else:
             out.append(word)
@@ -302,14 +305,23 @@ def _operands(unit: str) -> list[str]:
     return out
 
 
+def _is_value(word: str) -> bool:
+    """A number standing as the value of the word before it ("0", "3×3,", "−1"), not a label ("5×2:")."""
+    digits = word.lstrip("\u2212-")
+    return bool(digits[:1].isdigit()) and not word.endswith(":")
+
+
 def unbroken_units(paragraph: str) -> list[str]:
     """`paragraph` split at the spaces a line may break at: not inside brackets, so a shape `(2, 7, 7)` or a
     formula `floor((7 + 2*1 - 1*(3-1) - 1) / 1)` stays whole; not right after a label ending in ":", which
     stays with what it labels (`W: floor(...)`); and not on either side of an operator standing alone, so
-    `floor(...) + 1 = 8` keeps its result (a caption ended "... + 1 =" with "8" on the next line)."""
+    `floor(...) + 1 = 8` keeps its result (a caption ended "... + 1 =" with "8" on the next line); nor between a
+    word and the number that is its value (a heading ended "..., padding" with "0 ('valid')" on the next line)."""
     units, current, depth = [], [], 0
     for word in paragraph.split(" "):
         if word in OPERATORS and not current and units:  # joins the unit before it
+            current = [units.pop()]
+        elif not current and units and units[-1][-1:].isalpha() and _is_value(word):  # "padding 0", "stride 2,"
             current = [units.pop()]
         current.append(word)
         depth = max(0, depth + sum(word.count(c) for c in "([{") - sum(word.count(c) for c in ")]}"))
