@@ -42,8 +42,8 @@ STILL_LABELS: dict[str, dict[str, str]] = {
     "cnn_after_layer": {"en": "after layer {n}", "zh": "第 {n} 层之后"},
     "cnn_total": {"en": "total parameters: ", "zh": "参数总数："},
     # a stack deeper than MAX_SHEETS draws three sheets and dots: the note says so wherever one is drawn
-    "stack_dots": {"en": "each sheet of a stack is a channel; a stack of more than {most} {most:channel|channels} draws its first two "
-                         "and its last, with dots for the rest",
+    "stack_dots": {"en": "each sheet of a stack is a channel; a stack of more than {most} {most:channel|channels} "
+                         "draws its first two and its last, with dots for the rest",
                    "zh": "堆叠的每一层是一个通道；超过 {most} 个通道时只画前两层和最后一层，其余用点表示"},
     "cnn_batch_axis": {"en": "shapes leave out the batch axis N: {batched}", "zh": "形状省略了批量维 N：{batched}"},
     "cnn_batched_pytorch": {"en": "PyTorch (N, C, H, W)", "zh": "PyTorch (N, C, H, W)"},
