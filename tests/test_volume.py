@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_manifest import RULES, Case
+from test_manifest import RULES, Case, shown_number, torch_values
 from pixels import unique_colours
 
 from convgif.errors import SceneError
@@ -120,7 +120,8 @@ def test_the_current_kernel_and_output_cell_are_the_ones_the_step_names(name):
         if out_channel == 0:  # on the front face, as the flat view draws it
             assert [(c["channel"], tuple(c["index"])) for c in current] == [(0, position)] and not seen_through
         else:  # behind it: the cell of its own face, seen through the block
-            assert current == [] and [s["channels"] for s in seen_through] == [[out_channel, out_channel + 1]]
+            assert [(c["channel"], tuple(c["index"])) for c in current] == [(out_channel, position)]
+            assert [s["channels"] for s in seen_through] == [[out_channel, out_channel + 1]]
             cell = view.cell_box("output", out_channel, position)
             x0, y0, x1, y1 = seen_through[0]["box"]
             assert cell[0] <= x0 and cell[1] <= y0 and x1 <= cell[2] + 1 and y1 <= cell[3] + 1
@@ -327,6 +328,39 @@ def test_a_step_behind_the_front_face_shows_its_own_channels_numbers(name):
             (cell,) = [i for i in items if i["role"] == "volume" and i["kind"] == "current_output"]
             assert _texts_in(items, cell["box"]) == [write(float(step.value))], index
     assert behind > 0
+
+
+@pytest.mark.parametrize("name", ["a03_input_channels", "a09_everything", "pool"])
+def test_a_step_behind_the_front_face_writes_into_its_own_channels_whole_face(name):
+    """While a step writes output channel k > 0, that channel's whole face is drawn (seen through the veiled front):
+    its cells the earlier steps computed, with torch's values, then blanks, and the current cell among them, so the
+    current cell reads as row r, column c of channel k. Before, it was one tile half a cell up and right of channel
+    0's grid, astride channel 0's numbers (a03's −11 at (3, 0) sat between (2, 0) and (3, 1))."""
+    case = Case(_two_channel_pool()) if name == "pool" else volume_case(name)
+    trace, view = case.trace, case.view
+    torch_out = torch_values(case.scene, trace)["output"]
+    depth, rows, cols = trace.geometry.output_shape
+    checked = 0
+    for index in range(rows * cols, len(trace), max(1, len(trace) // 12)):  # steps on channels after the first
+        step = trace.step(index)
+        k = int(getattr(step, "out_channel", getattr(step, "channel", 0)))
+        if k == 0:
+            continue
+        checked += 1
+        at = int(np.ravel_multi_index(tuple(int(v) for v in step.position), (rows, cols)))
+        cells = {tuple(i["index"]): i for i in frame_items(view, index)
+                 if i["role"] == "cell" and i["tensor"] == "output" and i["channel"] == k}
+        assert len(cells) == rows * cols, index  # every cell of the face, not only the current one
+        for (r, c), item in cells.items():
+            n = r * cols + c
+            state = "done" if n < at else "current" if n == at else "empty"
+            assert item.get("state") == state, (index, (r, c), item)
+            if state == "done" and view.layout.output_value_size is not None:
+                pool = not trace.geometry.weight_shape
+                assert item["text"] == shown_number(float(torch_out[step.batch, k, r, c]), pool), (index, (r, c))
+            if state == "empty":
+                assert "text" not in item, (index, (r, c))
+    assert checked > 0
 
 
 @pytest.mark.parametrize("name", ["a03_input_channels", "a09_everything", "d02_kernel_slices"])

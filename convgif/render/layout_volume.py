@@ -240,18 +240,45 @@ class VolumeFrame:
                                edge=self.theme.grid))
         return out
 
+    def output_layer(self, step: ConvStep | PoolStep, k: int) -> list[Primitive]:
+        """While a step writes output channel `k` > 0: that channel's whole face seen through the (veiled) block,
+        its grid, the cells its earlier steps computed with their values, and blanks, so that the current cell sits
+        in its own channel's grid and not astride channel 0's numbers (half a cell up and right of them)."""
+        if k == 0:
+            return []
+        th, face = self.theme, self.output_block.face(k)
+        first = (step.batch * self.output_block.depth + k) * face.rows * face.cols  # the step of the face's (0, 0)
+        rows_done = (step.index - first) // face.cols
+
+        def layer() -> list[Primitive]:  # the face with its rows computed before this step's row
+            out: list[Primitive] = [Rect(face.outer, fill=th.grid)]
+            for r in range(face.rows):
+                for col in range(face.cols):
+                    out += (super(VolumeFrame, self).done_cell(first + r * face.cols + col) if r < rows_done
+                            else [Rect(face.interior(r, col), fill=th.output_empty)])
+            return out
+
+        # the same marks every step of a row (`made_once`), which the view leaves painted; this row's own done cells
+        # after them
+        out = list(self.made_once(("output layer", step.batch, k, rows_done), layer))
+        for index in range(first + rows_done * face.cols, step.index):  # the flat view's done cells, on this face
+            out += super().done_cell(index)
+        return out
+
     def current_cell(self, block: Block, k: int, r: int, col: int, text: str) -> list[Primitive]:
         """The cell the step writes: on the front face as the flat view draws it; deeper, its top or right
         parallelogram in the current colour and the cell itself seen through the block, framed."""
         th = self.theme
         if k == 0:
             return self.current_output(block.front, r, col, text)
-        # seen through the block (whose front face `dimmed_output_front` veils) with its value: what the arithmetic
-        # makes (a translucent cell over channel 0's numbers showed one of theirs)
+        # seen through the block (whose front face `dimmed_output_front` veils) on its own channel's face
+        # (`output_layer`), with its value: what the arithmetic makes (a translucent cell over channel 0's numbers
+        # showed one of theirs). The cell as a cell of that face (its state), then as the volume's marker.
         out = self.hidden_output_cell(block, k, r, col, th.output_current)
         face = block.face(k)
         x0, y0, x1, y1 = face.interior(r, col)
         meta = Mark("marker", kind="current_output", channels=(k, k + 1))
+        out.append(Rect(face.interior(r, col), fill=th.output_current))
         out.append(Polygon(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), fill=th.output_current, meta=meta))
         if self.current_value_size is not None:
             out.append(cell_text(face, r, col, self.answer(text), self.current_value_size, th.output_current_text,
@@ -500,7 +527,7 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         channels = list(step.in_channels)
         k0, k1 = channels[0], channels[-1] + 1
         block = self.input_block
-        out += self.dimmed_front(k0) + self.dimmed_output_front(step.out_channel)
+        out += self.dimmed_front(k0) + self.dimmed_output_front(step.out_channel) + self.output_layer(step, step.out_channel)
         box = self.window_box(block, taps, k0, k1)
         out += box
         if k0 == 0:  # (behind, the front face is veiled: its numbers are not this step's)
@@ -672,7 +699,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
             return [flat[0], *box, *numbers, *flat[1:split], *flat[split:]]
         values = [float(v) for v, o in zip(np.asarray(step.tap_values).reshape(-1), overhang) if not o]
         box = self.window_box(self.input_block, taps, k, k + 1)
-        out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k), *self.dimmed_output_front(k), *box]
+        out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k), *self.dimmed_output_front(k),
+                                *self.output_layer(step, k), *box]
         out += self.deep_taps(self.input_block, taps, k, values)
         if step.selected is not None and not self.hide_answers:
             sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]
