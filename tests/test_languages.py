@@ -296,6 +296,16 @@ def test_english_lines_do_not_break_inside_brackets_or_after_a_label():
     assert greedy_wrap("base: f(a, b, c)", lambda line: len(line) <= 8) == ["base:", "f(a, b,", "c)"]
 
 
+def test_a_line_never_starts_with_a_lists_separator():
+    """c10's still wrapped its transposed conv's arguments "kernel 3×3 · stride 2 · padding 1" / "· output padding 1":
+    the "·" between a list's items ends its line, never starts the next one."""
+    text = "kernel 3\u00d73 \u00b7 stride 2 \u00b7 padding 1 \u00b7 output padding 1"
+    for width, expected in [(36, ["kernel 3\u00d73 \u00b7 stride 2 \u00b7 padding 1 \u00b7", "output padding 1"]),
+                            (34, ["kernel 3\u00d73 \u00b7 stride 2 \u00b7", "padding 1 \u00b7 output padding 1"])]:
+        lines = greedy_wrap(text, lambda line: len(line) <= width)
+        assert lines == expected and " ".join(lines) == text
+
+
 def test_a_word_keeps_the_number_that_is_its_value():
     """d01's layer heading wrapped "..., stride 1, padding" / "0 ('valid')": the argument's name and its value were
     torn apart. A label ending in ":" still starts its own line ("kernel" / "5×2: floor(...)")."""

@@ -436,3 +436,35 @@ def test_the_convolution_sign_is_explained_in_words(name):
     words = " ".join(drawn_strings)
     assert "∗ convolves" in words and "⊙ multiplies the window and the kernel cell by cell," in words
     assert "→ sum adds those products up" in words
+
+
+@pytest.mark.parametrize("name", ["b04_receptive_field_dilated", "zh_receptive_field", "c10_upsample_vs_transposed"])
+def test_stills_name_a_layers_arguments_in_the_animations_words(name):
+    """One notation: a still names a layer's arguments as the animations' subtitles do ("kernel 3 · stride 1 ·
+    dilation 2"; in Chinese their Chinese words), not in a shorthand of its own ("k=3 s=1 p=0 d=2",
+    "output_padding=1"), and the receptive-field formula says what its symbols kₗ, dₗ, sₗ stand for."""
+    words = " ".join(drawn_texts(name))
+    assert not re.search(r"\b[kspd]=\d", words) and "output_padding" not in words, words
+    chinese = name.startswith("zh_")
+    assert ("步长 1" if chinese else "stride ") in words, words
+    if "receptive" in name:
+        joined = "".join(drawn_texts(name)) if chinese else words  # (Chinese lines break between characters)
+        assert ("卷积核、膨胀、步长" if chinese else "kernel, dilation and stride") in joined, words
+    if name == "b04_receptive_field_dilated":
+        assert "dilation 2" in words, words
+    if name.startswith("c10"):
+        assert "output padding 1" in words, words
+
+
+def test_the_param_counts_legend_names_both_looks_of_its_bars():
+    """e03 drew its bars in two looks (the conv layer's counts plain, a dense neuron's hatched in another colour)
+    with no legend naming them: every look of a bar now has a swatch of the same fill, edge and hatching, named."""
+    _, sheets = drawn("e03_param_counts")
+    sheet = sheets[0]
+    patches = [p for p in sheet.ax.patches if isinstance(p, Rectangle)]
+    look = lambda p: (rgb(p.get_facecolor()), rgb(p.get_edgecolor()), p.get_hatch() or "")
+    bars = {look(p) for p in patches if p.get_width() > 30 and 10 < p.get_height() < 40}
+    swatches = {look(p) for p in patches if p.get_width() == 14 and p.get_height() == 12}
+    assert len(bars) == 2 and bars <= swatches, (bars, swatches)
+    words = " ".join(drawn_texts("e03_param_counts"))
+    assert "a conv layer's parameters" in words and "dense parameters" in words

@@ -101,7 +101,7 @@ LABELS: dict[str, dict[str, str]] = {
     "zi_output_padding_extra": {"en": ", {count} output padding", "zh": "，输出填充 {count}"},
     "zi_complete": {"en": "output {shape} complete, as a conv over the grid:", "zh": "输出 {shape} 已完成，相当于在网格上做卷积："},
     "output_padding": {"en": "output padding", "zh": "输出填充"},
-    "output_padding_value": {"en": "output_padding {value}", "zh": "输出填充 {value}"},
+    "output_padding_value": {"en": "output padding {value}", "zh": "输出填充 {value}"},
     "weight_flipped": {"en": "weight (flipped)", "zh": "权重（翻转）"},
     # transposed convolution: the scatter view
     "sc_bias_at_end": {"en": "bias (added at the end)", "zh": "偏置（最后加上）"},

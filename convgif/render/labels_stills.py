@@ -111,6 +111,9 @@ STILL_LABELS: dict[str, dict[str, str]] = {
                          "reuses its {weights} {weights:weight|weights} at all {oh}\u00d7{ow} = {positions} output {positions:position|positions}.",
                    "zh": "单个全连接神经元所需的参数是整个卷积层的 {ratio} 倍：每个卷积核在全部 {oh}\u00d7{ow} = {positions} "
                          "个输出位置上重复使用它的 {weights} 个权重。"},
+    "pn_legend_conv": {"en": "a conv layer's parameters (kernels shared by every position)",
+                       "zh": "卷积层的参数（卷积核在所有位置共享）"},
+    "pn_legend_dense": {"en": "dense parameters (one weight per input value)", "zh": "全连接的参数（每个输入值一个权重）"},
     "pn_axis": {"en": "number of parameters (to scale)", "zh": "参数数量（按比例）"},
     "pn_zoom": {"en": "the same bars from 0 to {limit}: the conv layer's counts readable",
                 "zh": "同样的条形，只画 0 到 {limit}：卷积层的数量看得清"},
@@ -175,8 +178,10 @@ STILL_LABELS: dict[str, dict[str, str]] = {
                      "zh": "它看到 {rows}\u00d7{cols} 范围内的 {count} 个格"},
     "rf_cut": {"en": " (cut at the border)", "zh": "（在边界处截断）"},
     # the formulas are notation, filled in by the renderer: the words hold no subscript glyphs the CJK subset lacks
-    "rf_formula": {"en": "{r0};  {rule}  with {jump} (input cells between neighbouring cells of layer {previous}, {j0})",
-                   "zh": "{r0}；{rule}，其中 {jump}（第 {previous} 层相邻两格之间相隔的输入格数，{j0}）"},
+    "rf_formula": {"en": "{r0};  {rule}  with {jump} ({symbols}: layer {layer}'s kernel, dilation and stride; {j}: input "
+                         "cells between neighbouring cells of layer {previous}, {j0})",
+                   "zh": "{r0}；{rule}，其中 {jump}（{symbols}：第 {layer} 层的卷积核、膨胀、步长；{j}：第 {previous} 层相邻两格"
+                         "之间相隔的输入格数，{j0}）"},
     "rf_chosen": {"en": "the chosen output cell", "zh": "选中的输出格"},
     "rf_depends": {"en": "cells it depends on", "zh": "它依赖的格"},
     "rf_gap": {"en": "inside its span, skipped (dilation gap)", "zh": "在范围内但被跳过（膨胀间隙）"},

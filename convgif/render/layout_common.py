@@ -287,6 +287,7 @@ def greedy_wrap(text: str, fits: Callable[[str], bool]) -> list[str]:
     return lines
 
 
+SEPARATOR = "\u00b7"  # between the items of a list ("kernel 3 · stride 2"): a line may break after it, not before
 OPERATORS = frozenset({"=", "+", "-", "\u2212", "\u00d7", "*", "/", "\u2192"})  # a line never breaks next to one
 
 
@@ -316,9 +317,13 @@ def unbroken_units(paragraph: str) -> list[str]:
     formula `floor((7 + 2*1 - 1*(3-1) - 1) / 1)` stays whole; not right after a label ending in ":", which
     stays with what it labels (`W: floor(...)`); and not on either side of an operator standing alone, so
     `floor(...) + 1 = 8` keeps its result (a caption ended "... + 1 =" with "8" on the next line); nor between a
-    word and the number that is its value (a heading ended "..., padding" with "0 ('valid')" on the next line)."""
+    word and the number that is its value (a heading ended "..., padding" with "0 ('valid')" on the next line); a
+    list's separator "·" stays at the end of its line (a still's next line began "· output padding 1")."""
     units, current, depth = [], [], 0
     for word in paragraph.split(" "):
+        if word == SEPARATOR and not current and units:  # ends the unit before it: no line starts with "·"
+            units[-1] += f" {word}"
+            continue
         if word in OPERATORS and not current and units:  # joins the unit before it
             current = [units.pop()]
         elif not current and units and units[-1][-1:].isalpha() and _is_value(word):  # "padding 0", "stride 2,"

@@ -681,7 +681,13 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
     zoom_limit = math.ceil(conv.params * 1.3 / step) * step  # a round end: 7,000 for 5,376
     zoom_head = wrap(say("pn_zoom", limit=number(zoom_limit)), BODY_PT, inner, bold=True)
     zoom_h = len(zoom_head) * lh + 4 + len(bars) * zoom_row_h + 44
-    body_h = plot_h + zoom_h + 10 + len(summary_lines) * lh
+    # the bars' two looks named (each bar's own label says what it counts; the break mark says "off this scale")
+    swatches = [(dict(fill=mix(theme.window, theme.background, 0.8), edge=theme.window), say("pn_legend_conv")),
+                (dict(fill=mix(theme.output_current, theme.background, 0.8), edge=theme.output_current, hatch="//"),
+                 say("pn_legend_dense"))]
+    swatch_places = flow([20 + measure(text, BODY_PT) for _, text in swatches], inner, gap=24)
+    legend_h = (1 + max(row for row, _ in swatch_places)) * lh + 6
+    body_h = legend_h + plot_h + zoom_h + 10 + len(summary_lines) * lh
 
     looks = [(value, theme.output_current if dense else theme.window, dense) for _, value, dense in bars]
     rows = (-0.8, len(bars) - 0.35)
@@ -691,6 +697,10 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
             sheet.text(x, record.py(row), text, pt=BODY_PT, bold=bold, va="center",
                        bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
 
+        for (style, text), (row, x) in zip(swatches, swatch_places):
+            sheet.rect(MARGIN + x, top + row * lh + 1, 14, 12, lw=1.2, **style)
+            sheet.text(MARGIN + x + 20, top + row * lh, text, pt=BODY_PT)
+        top += legend_h
         box = (MARGIN + 6, top, inner - 24, plot_h - 52)
         full = draw_bars(sheet, box, looks, limit=max(v for _, v, _ in bars) * 1.05, rows=rows, fmt=compact,
                          x_label=say("pn_axis"), label_pt=SMALL_PT)

@@ -55,6 +55,17 @@ def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]], w
     return y + _legend_height(entries, x, width)
 
 
+def arguments_text(say, *, kernel, stride, padding, dilation=1, output_padding=0) -> str:
+    """A layer's arguments in the words the animations' subtitles use ("kernel 3 · stride 2 · padding 1"), the
+    defaults of dilation and output padding left out as there."""
+    parts = [say("kernel_shape", shape=kernel), say("stride", value=stride), say("padding_value", value=padding)]
+    if output_padding:
+        parts.append(say("output_padding_value", value=output_padding))
+    if dilation != 1:
+        parts.append(say("dilation", value=dilation))
+    return " \u00b7 ".join(parts)
+
+
 def growth_text(index: int, growth) -> str:
     """'r₂ = 3 + (3 − 1)×2×1 = 7': how layer `index` (from 1) grew the receptive field, with its numbers."""
     return (f"r{_sub(index)} = {growth.before} + ({growth.kernel} {MINUS} 1)×{growth.dilation}×{growth.jump}"
@@ -93,8 +104,8 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
         else:
             g = geometries[index - 1]
             grown = growth[index - 1]
-            lines.append((f"k={g.kernel_size[0]} s={g.stride[0]} p={g.padding[0][0]} d={g.dilation[0]}", 9.5, False,
-                          theme.muted_text))
+            lines.append((arguments_text(say, kernel=g.kernel_size[0], stride=g.stride[0], padding=g.padding[0][0],
+                                         dilation=g.dilation[0]), 9.5, False, theme.muted_text))
             lines.append((growth_text(index, grown), 9.5, False, theme.text))
             lines.append((say("rf_size", r=grown.size), 10, True, theme.accent))
         static.append([(part, pts, bold, colour) for text, pts, bold, colour in lines
@@ -118,7 +129,7 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
     note_y = label_y + static_h + 2
     note_h = 17 * max(len(n) for per_grid in notes for n in per_grid)
     formula = say("rf_formula", r0="r₀ = 1", rule="rₗ = rₗ₋₁ + (kₗ − 1)×dₗ×jₗ₋₁", jump="jₗ₋₁ = s₁×…×sₗ₋₁",
-                  previous="ℓ−1", j0="j₀ = 1")
+                  symbols="kₗ, dₗ, sₗ", layer="ℓ", j="jₗ₋₁", previous="ℓ−1", j0="j₀ = 1")
     formula_lines = wrap(formula, 9.5, width - 2 * MARGIN)
     legend_y = note_y + note_h + 10
     legend = [
@@ -347,7 +358,8 @@ def render_upsample_compare(spec, *, theme: Theme | str, width: int, title: str 
         (bilinear, say("up_bilinear", times=TIMES, scale=spec.scale_factor), say("no_parameters"),
          say("up_bilinear_how"), False),
         (learned, say("up_transposed"), say("up_learned", k=t.kernel_size, count=g.weight_count),
-         f"k={t.kernel_size} s={t.stride} p={t.padding} output_padding={t.output_padding}", True),
+         arguments_text(say, kernel=TIMES.join([str(t.kernel_size)] * 2), stride=t.stride, padding=t.padding,
+                        output_padding=t.output_padding), True),
     ]
     gap = 26
     # a large font scale zooms only as far as each panel's title and parameter line still fit in its third
