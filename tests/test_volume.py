@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_manifest import RULES, Case, shown_number, torch_values
+from test_manifest import RULES, Case, gallery_case, shown_number, torch_values
 from pixels import unique_colours
 
 from convgif.errors import SceneError
@@ -257,10 +257,9 @@ def _front_face_dimming(scene) -> dict[int, tuple[list, bool]]:
         veils = [item["box"] for item in items if item["role"] == "veil"
                  and item["box"] == list(view.layout.input_block.front.outer)]
         inked = (pixels == ink).all(axis=-1)
-        for item in items:  # the window's cells on the channel behind, seen through the block, hold its numbers
-            if item["role"] == "volume" and item["mark"] == "window" and item["kind"] == "front":
-                bx0, by0, bx1, by1 = item["box"]
-                inked[by0:by1 + 1, bx0:bx1 + 1] = False
+        if first > 0:  # the channel behind, its whole face drawn over the veil, holds its own numbers
+            bx0, by0, bx1, by1 = view.layout.input_block.face(first).outer
+            inked[by0:by1, bx0:bx1] = False
         found[first] = (veils, bool(inked[y0:y1, x0:x1].any()))
     return found
 
@@ -328,6 +327,36 @@ def test_a_step_behind_the_front_face_shows_its_own_channels_numbers(name):
             (cell,) = [i for i in items if i["role"] == "volume" and i["kind"] == "current_output"]
             assert _texts_in(items, cell["box"]) == [write(float(step.value))], index
     assert behind > 0
+
+
+@pytest.mark.parametrize("name", ["a08_groups", "b06_depthwise_stage_volume", "pool"])
+def test_a_window_behind_the_front_face_lies_on_its_own_channels_whole_face(name):
+    """While the window reads input channel k > 0 only (groups, depthwise, a pool), that channel's whole face is
+    drawn over the veiled front, every cell with torch's input value, and the block's label names the channel seen;
+    the window's taps sat astride channel 0's faded grid before, half a cell up and right of it."""
+    case = Case(_two_channel_pool()) if name == "pool" else gallery_case(name) if name.endswith("volume") \
+        else volume_case(name)
+    trace, view = case.trace, case.view
+    torch_in = torch_values(case.scene, trace)["input"]
+    padding = [before for before, _ in trace.geometry.padding]
+    checked = 0
+    for index in range(0, len(trace), max(1, len(trace) // 12)):
+        step = trace.step(index)
+        k = int((getattr(step, "in_channels", None) or (step.channel,))[0])
+        if k == 0:
+            continue
+        checked += 1
+        items = frame_items(view, index)
+        cells = [i for i in items if i["role"] == "cell" and i["tensor"] == "input" and i["channel"] == k]
+        assert len(cells) == int(np.prod(view.layout.padded_hw)), index
+        for item in cells:
+            if item["padding"]:
+                continue
+            r, c = item["index"]
+            assert item["text"] == shown_number(float(torch_in[step.batch, k, r, c]), False), (index, item)
+        labels = [i["text"] for i in items if i["role"] == "text" and i["kind"] == "label"]
+        assert any(f"ch {k}" in text and "front" not in text for text in labels), labels
+    assert checked > 0
 
 
 @pytest.mark.parametrize("name", ["a03_input_channels", "a09_everything", "pool"])

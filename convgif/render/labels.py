@@ -46,6 +46,10 @@ LABELS: dict[str, dict[str, str]] = {
     "values_hidden": {"en": " \u00b7 values hidden", "zh": " \u00b7 数值省略"},
     # the volume view (render.view = "volume")
     "volume_front": {"en": "{name} {shape} \u00b7 front: ch 0", "zh": "{name} {shape} \u00b7 正面：通道0"},
+    # while a step's window or output lies on channel k > 0 (its face drawn over the faded front one)
+    "volume_seen": {"en": "{name} {shape} \u00b7 seen through: ch {k}", "zh": "{name} {shape} \u00b7 透视：通道{k}"},
+    "volume_seen_short": {"en": "{name} {shape} \u00b7 seen: ch {k}", "zh": "{name} {shape} \u00b7 通道{k}"},
+    "volume_seen_shortest": {"en": "{name} {shape} \u00b7 ch {k}", "zh": "{name} {shape} \u00b7 通道{k}"},
     "kernels_volume": {"en": "{count} {count:kernel|kernels}, one per output channel", "zh": "{count} 个卷积核，每个输出通道一个"},
     "current_kernel": {"en": "current kernel", "zh": "当前卷积核"},
     "channel_layer": {"en": "a layer = a channel", "zh": "一层 = 一个通道"},

@@ -22,7 +22,7 @@ from convgif.engine.trace_pool import PoolStep
 from convgif.errors import DoesNotFitError
 from convgif.render.fonts import text_width
 from convgif.render.layout_common import (
-    MIN_GAP, Grid, LegendItem, cell_text, fills_taps, gap_marks, outline, palette_with_ramps, shape_text,
+    MARGIN, MIN_GAP, Grid, LegendItem, cell_text, fills_taps, gap_marks, outline, palette_with_ramps, shape_text,
     faded_legend, swatch, unravel,
 )
 from convgif.render.layout_conv import SHADES, ConvLayout, contrasting
@@ -122,6 +122,10 @@ class VolumeFrame:
 
     def depth_counts(self) -> tuple[int, ...]:
         """The depth of every block drawn (input, output, kernels)."""
+        raise NotImplementedError
+
+    def input_face(self, face: Grid, values: np.ndarray, pad: np.ndarray) -> list[Primitive]:
+        """An input channel's cells on `face` with their values, as the front face draws channel 0's."""
         raise NotImplementedError
 
     def group_face(self, group: int) -> RGB:
@@ -240,6 +244,25 @@ class VolumeFrame:
                                edge=self.theme.grid))
         return out
 
+    def input_layer(self, batch: int, k: int) -> list[Primitive]:
+        """While the window stands on input channel `k` > 0: that channel's whole face seen through the (veiled)
+        block, its cells and values as the front face draws channel 0's, so that the window's taps sit in their own
+        channel's grid and not astride channel 0's numbers. Padding cells keep their fill and their outline's
+        colour, drawn solid (the fast painter draws no dashes; the window's padding taps are drawn so too)."""
+        if k == 0:
+            return []
+
+        def layer() -> list[Primitive]:
+            face = self.input_block.face(k)
+            values = np.asarray(self.trace.padded_input[batch][k]).reshape(self.padded_hw)
+            pad = np.asarray(self.trace.padding_cells).reshape(self.padded_hw)
+            return [Rect(p.box, fill=p.fill, edge=p.edge, line_width=p.line_width, meta=p.meta)
+                    if isinstance(p, Rect) and p.dashed else p for p in self.input_face(face, values, pad)]
+
+        # the same marks every step on this channel (`made_once`), which the view leaves painted
+        return list(self.made_once(("input layer", batch, k), lambda: self.relabelled(
+            self.input_block, self.input_block_label(), self.input_block_label(k)) + layer()))
+
     def output_layer(self, step: ConvStep | PoolStep, k: int) -> list[Primitive]:
         """While a step writes output channel `k` > 0: that channel's whole face seen through the (veiled) block,
         its grid, the cells its earlier steps computed with their values, and blanks, so that the current cell sits
@@ -251,7 +274,8 @@ class VolumeFrame:
         rows_done = (step.index - first) // face.cols
 
         def layer() -> list[Primitive]:  # the face with its rows computed before this step's row
-            out: list[Primitive] = [Rect(face.outer, fill=th.grid)]
+            out = self.relabelled(self.output_block, self.output_block_label(), self.output_block_label(k))
+            out.append(Rect(face.outer, fill=th.grid))
             for r in range(face.rows):
                 for col in range(face.cols):
                     out += (super(VolumeFrame, self).done_cell(first + r * face.cols + col) if r < rows_done
@@ -290,6 +314,46 @@ class VolumeFrame:
         """A block's label over its back top-left corner."""
         return Text(block.x, block.y - block.depth * block.dy - 5, text, self.sz.label, colour or self.theme.muted_text)
 
+    def face_label(self, name: str, shape: str, k: int) -> str:
+        """A block's label: its name and shape, and which channel's face shows: the front one (channel 0), or
+        channel k's, drawn over the faded front one while a step's window or output lies on it (`seen_key`)."""
+        if k == 0:
+            return self.say("volume_front", name=name, shape=shape)
+        return self.say(self.seen_key(), name=name, shape=shape, k=k)
+
+    def seen_key(self) -> str:
+        """The words for a face seen through the block: the longest that fit before the next label for both blocks
+        and every channel, so that both say it alike."""
+        cached = self.__dict__.get("_seen_key")
+        if cached is None:
+            keys = ("volume_seen", "volume_seen_short", "volume_seen_shortest")
+            self.__dict__["_seen_key"] = cached = next(
+                (key for key in keys if all(text_width(self.say(key, name=name, shape=shape, k=k), self.sz.label)
+                                            <= self.label_room(block) for block, name, shape, k in self.seen_labels())),
+                keys[-1])
+        return cached
+
+    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
+        """(block, its label's name, its shape, its deepest channel) of the blocks whose faces may be seen through."""
+        raise NotImplementedError
+
+    def label_room(self, block: Block) -> float:
+        """px from a block's label to the next label right of it (the frame's margin after the output block)."""
+        return (self.width - MARGIN if block is self.output_block else self.input_label_end()) - block.x
+
+    def input_label_end(self) -> float:
+        """Where the input block's label must end: before the next column's labels."""
+        raise NotImplementedError
+
+    def relabelled(self, block: Block, front: str, seen: str) -> list[Primitive]:
+        """The block's label `seen` in place of its static label `front`: the old words covered (a box of the
+        background over both labels' ink: baseline − ascent to baseline + descent), the new ones over them."""
+        label = self.block_label(block, seen)
+        size = self.sz.label
+        wide = max(text_width(front, size), text_width(seen, size))
+        box = (label.x - 1, math.floor(label.y - size), math.ceil(label.x + wide) + 2, math.ceil(label.y + size * 0.3))
+        return [Rect(box, fill=self.theme.background), label]
+
     def volume_legend(self) -> list[LegendItem]:
         """The entries every volume frame adds: a layer is a channel; the window box."""
         th = self.theme
@@ -324,6 +388,9 @@ class VolumeFrame:
 
 class ConvVolumeLayout(VolumeFrame, ConvLayout):
     """conv2d in volumes: the input block | the kernel blocks in rows | the output block."""
+
+    def input_face(self, face: Grid, values: np.ndarray, pad: np.ndarray) -> list[Primitive]:
+        return self.input_cells(face, values, pad)
 
     @classmethod
     def arrangements(cls, trace) -> list[dict]:
@@ -407,15 +474,24 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         return super(ConvLayout, self)._column_xs()
 
     # ---- labels -------------------------------------------------------------------------------------
-    def input_block_label(self) -> str:
-        """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
+    def input_block_label(self, k: int = 0) -> str:
+        """The input block's name and shape, and the channel whose face shows (where numbers hide, the frame's note
+        says so, and why)."""
         g = self.trace.geometry
-        shape = shape_text((g.in_channels, *self.padded_hw))
-        return self.say("volume_front", name=self.say("input_padded" if self.trace.padding_cells.any() else "input"),
-                        shape=shape)
+        return self.face_label(self.say("input_padded" if self.trace.padding_cells.any() else "input"),
+                               shape_text((g.in_channels, *self.padded_hw)), k)
 
-    def output_block_label(self) -> str:
-        return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
+    def output_block_label(self, k: int = 0) -> str:
+        return self.face_label(self.say("output"), shape_text(self.trace.geometry.output_shape), k)
+
+    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
+        g = self.trace.geometry
+        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
+        return [(self.input_block, name, shape_text((g.in_channels, *self.padded_hw)), g.in_channels - 1),
+                (self.output_block, self.say("output"), shape_text(g.output_shape), g.out_channels - 1)]
+
+    def input_label_end(self) -> float:
+        return self.mid_x - MIN_GAP  # the kernel blocks' labels
 
     def middle_header(self) -> str:
         return self.say("kernels_volume", count=self.trace.geometry.out_channels)
@@ -527,7 +603,8 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         channels = list(step.in_channels)
         k0, k1 = channels[0], channels[-1] + 1
         block = self.input_block
-        out += self.dimmed_front(k0) + self.dimmed_output_front(step.out_channel) + self.output_layer(step, step.out_channel)
+        out += self.dimmed_front(k0) + self.dimmed_output_front(step.out_channel)
+        out += self.input_layer(step.batch, k0) + self.output_layer(step, step.out_channel)
         box = self.window_box(block, taps, k0, k1)
         out += box
         if k0 == 0:  # (behind, the front face is veiled: its numbers are not this step's)
@@ -612,14 +689,22 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         return self.sz.label_h + max(Block.size(self.channels, ph, pw, c, dx, dy)[1],
                                      Block.size(self.channels, oh, ow, c, dx, dy)[1])
 
-    def input_block_label(self) -> str:
-        """The input block's name and shape (where numbers hide, the frame's note says so, and why)."""
+    def input_block_label(self, k: int = 0) -> str:
+        """The input block's name and shape, and the channel whose face shows (where numbers hide, the frame's note
+        says so, and why)."""
         name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
-        shape = shape_text((self.channels, *self.padded_hw))
-        return self.say("volume_front", name=name, shape=shape)
+        return self.face_label(name, shape_text((self.channels, *self.padded_hw)), k)
 
-    def output_block_label(self) -> str:
-        return self.say("volume_front", name=self.say("output"), shape=shape_text(self.trace.geometry.output_shape))
+    def output_block_label(self, k: int = 0) -> str:
+        return self.face_label(self.say("output"), shape_text(self.trace.geometry.output_shape), k)
+
+    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
+        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
+        return [(self.input_block, name, shape_text((self.channels, *self.padded_hw)), self.channels - 1),
+                (self.output_block, self.say("output"), shape_text(self.trace.geometry.output_shape), self.channels - 1)]
+
+    def input_label_end(self) -> float:
+        return self.out_x - MIN_GAP  # the output block's label
 
     def column_headers(self) -> list[tuple[int, str]]:
         return []
@@ -656,20 +741,8 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
 
         out.append(self.block_label(block, self.input_block_label()))
         out += self.block_faces(block, input_fill)
-        front = block.front
         plane = np.asarray(self.trace.padded_input[batch])[0].reshape(self.padded_hw)
-        size = self.input_value_size
-        out.append(Rect(front.outer, fill=th.grid))
-        for r in range(front.rows):
-            for col in range(front.cols):
-                if pad[r, col]:
-                    out.append(Rect(front.box(r, col), fill=th.padding))
-                    out.append(Rect(front.box(r, col), edge=th.padding_edge, dashed=True))
-                else:
-                    out.append(Rect(front.interior(r, col), fill=th.input))
-                if size is not None:
-                    out.append(cell_text(front, r, col, fmt_value(float(plane[r, col])), size,
-                                         th.padding_text if pad[r, col] else th.input_text))
+        out += self.input_face(block.front, plane, pad)
         ob = self.output_block
         out.append(self.block_label(ob, self.output_block_label()))
         out += self.block_faces(ob, lambda k, where, i: th.output_empty)
@@ -677,6 +750,21 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         for r in range(ob.rows):
             for col in range(ob.cols):
                 out.append(Rect(ob.front.interior(r, col), fill=th.output_empty))
+        return out
+
+    def input_face(self, face: Grid, values: np.ndarray, pad: np.ndarray) -> list[Primitive]:
+        th, size = self.theme, self.input_value_size
+        out: list[Primitive] = [Rect(face.outer, fill=th.grid)]
+        for r in range(face.rows):
+            for col in range(face.cols):
+                if pad[r, col]:
+                    out.append(Rect(face.box(r, col), fill=th.padding))
+                    out.append(Rect(face.box(r, col), edge=th.padding_edge, dashed=True))
+                else:
+                    out.append(Rect(face.interior(r, col), fill=th.input))
+                if size is not None:
+                    out.append(cell_text(face, r, col, fmt_value(float(values[r, col])), size,
+                                         th.padding_text if pad[r, col] else th.input_text))
         return out
 
     def done_cell(self, index: int) -> list[Primitive]:
@@ -700,7 +788,7 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         values = [float(v) for v, o in zip(np.asarray(step.tap_values).reshape(-1), overhang) if not o]
         box = self.window_box(self.input_block, taps, k, k + 1)
         out: list[Primitive] = [self.step_counter(step), *self.dimmed_front(k), *self.dimmed_output_front(k),
-                                *self.output_layer(step, k), *box]
+                                *self.input_layer(step.batch, k), *self.output_layer(step, k), *box]
         out += self.deep_taps(self.input_block, taps, k, values)
         if step.selected is not None and not self.hide_answers:
             sel = np.asarray(step.tap_coords).reshape(-1, 2)[step.selected]

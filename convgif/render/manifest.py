@@ -182,7 +182,10 @@ def rect_item(rect: Rect, cells: CellIndex, cell_item, items: list[dict], states
             if item["tensor"] == "output":
                 item["state"] = states.get(rect.fill, "other")
         return
-    if rect.fill is not None or rect.edge is None:
+    if rect.fill is not None:  # paints over the texts inside it (a volume's block label said again)
+        items[:] = [item for item in items if not (item.get("role") == "text" and _inside(item["box"], rect.box))]
+        return
+    if rect.edge is None:
         return
     x0, y0, x1, y1 = rect.box
     for grow in dict.fromkeys((rect.line_width // 2, 0)):
