@@ -545,3 +545,46 @@ def test_a_veil_stays_painted_while_its_group_lasts(monkeypatch, volume):
     # where the kernel slice held with the lanes' veils changes (the next output channel)
     channels = len({view.trace.step(i).out_channel for i in indices})
     assert 0 < veiled.count(True) <= changes + channels, veiled.count(True)
+
+
+def test_a_volumes_seen_through_faces_stay_painted_while_output_rows_complete(monkeypatch):
+    """a08 in volumes, its second group: the input channel's whole face (121 cells) and the output channel's face
+    are held from frame to frame. A finished output row changes only the end of the held run, so only the pieces
+    from there on are let go and painted again: the input face is painted twice for the group (its first frame,
+    then held), not again for every output row (11 times). Every frame is still the plain frame."""
+    from pathlib import Path
+
+    from convgif.render import view as view_module
+    from convgif.scene import load_scene
+    from convgif.sources import build_trace, build_view
+
+    scene = load_scene(Path(__file__).resolve().parent.parent / "scenes" / "a08_groups_volume.toml")
+    view = build_view(scene, build_trace(scene))
+    seen = view.layout.input_block_label(1)
+    painted = []
+    for name in ("pil_paint", "pil_paint_undoable"):  # held pieces, and each frame's own marks
+        monkeypatch.setattr(view_module, name, lambda image, marks, paint=getattr(view_module, name), **kw: painted.append(
+            any(isinstance(m, Text) and m.text == seen for m in marks)) or paint(image, marks, **kw))
+    indices = list(range(len(view.trace)))
+    for fast, plain in zip(view.frames(indices), plain_frames(view, indices), strict=True):
+        assert np.array_equal(fast, plain)
+    # painted with the group's first frame's own marks, then held from its second frame to the group's end
+    assert painted.count(True) == 2, painted.count(True)
+
+
+def test_overlap_merged_boxes_merges_only_what_overlaps():
+    """A held run keeps (and puts back) the boxes round its marks that overlap, so two marks side by side in the
+    same rows (a volume's input and output faces, with done cells between them) stay two boxes; a chain of
+    overlaps becomes one box; every box's pixels are in one of the results."""
+    from convgif.render.paint import overlap_merged_boxes
+
+    assert overlap_merged_boxes([(0, 0, 10, 10), (20, 0, 30, 10)]) == [(0, 0, 10, 10), (20, 0, 30, 10)]
+    assert overlap_merged_boxes([(0, 0, 10, 10), (20, 0, 30, 10), (5, 5, 25, 8)]) == [(0, 0, 30, 10)]
+    assert overlap_merged_boxes([(0, 0, 10, 10), (10, 0, 20, 10), (3, 3, 3, 9)]) == [(0, 0, 10, 10), (10, 0, 20, 10)]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        boxes = [(x, y, x + w, y + h) for x, y, w, h in rng.integers(1, 40, (12, 4)).tolist()]
+        merged = overlap_merged_boxes(boxes)
+        assert all(any(m[0] <= b[0] and m[1] <= b[1] and b[2] <= m[2] and b[3] <= m[3] for m in merged) for b in boxes)
+        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+                       for i, a in enumerate(merged) for b in merged[i + 1:])

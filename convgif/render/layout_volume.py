@@ -273,19 +273,20 @@ class VolumeFrame:
         first = (step.batch * self.output_block.depth + k) * face.rows * face.cols  # the step of the face's (0, 0)
         rows_done = (step.index - first) // face.cols
 
-        def layer() -> list[Primitive]:  # the face with its rows computed before this step's row
-            out = self.relabelled(self.output_block, self.output_block_label(), self.output_block_label(k))
-            out.append(Rect(face.outer, fill=th.grid))
-            for r in range(face.rows):
-                for col in range(face.cols):
-                    out += (super(VolumeFrame, self).done_cell(first + r * face.cols + col) if r < rows_done
-                            else [Rect(face.interior(r, col), fill=th.output_empty)])
-            return out
+        def blank() -> list[Primitive]:  # the face, every cell empty, under the label that names its channel
+            return self.relabelled(self.output_block, self.output_block_label(), self.output_block_label(k)) + [
+                Rect(face.outer, fill=th.grid),
+                *[Rect(face.interior(r, col), fill=th.output_empty) for r in range(face.rows) for col in range(face.cols)]]
 
-        # the same marks every step of a row (`made_once`), which the view leaves painted; this row's own done cells
-        # after them
-        out = list(self.made_once(("output layer", step.batch, k, rows_done), layer))
-        for index in range(first + rows_done * face.cols, step.index):  # the flat view's done cells, on this face
+        def row(r: int) -> list[Primitive]:  # a computed row, as the flat view draws done cells, on this face
+            return [p for col in range(face.cols) for p in super(VolumeFrame, self).done_cell(first + r * face.cols + col)]
+
+        # each group made once and the same objects every step after (`made_once`), so that the view leaves them
+        # painted as they come (a new row after the ones before); this row's own done cells after them
+        out = list(self.made_once(("output layer", step.batch, k), blank))
+        for r in range(rows_done):
+            out += self.made_once(("output row", step.batch, k, r), lambda r=r: row(r))
+        for index in range(first + rows_done * face.cols, step.index):
             out += super().done_cell(index)
         return out
 

@@ -624,6 +624,28 @@ def merged_boxes(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, 
     return [tuple(box) for box in out]
 
 
+def overlap_merged_boxes(boxes: Iterable[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The boxes with every group that overlaps (in x and in y, directly or through others) replaced by the box
+    round it: apart from `merged_boxes`, two marks side by side in the same rows stay two boxes (a volume's input
+    and output faces), so what lies between them is not in either."""
+    out: list[list[int]] = []
+    for box in boxes:
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        x0, y0, x1, y1 = box
+        merged = True
+        while merged:
+            merged = False
+            for other in out:
+                if x0 < other[2] and other[0] < x1 and y0 < other[3] and other[1] < y1:
+                    x0, y0, x1, y1 = min(x0, other[0]), min(y0, other[1]), max(x1, other[2]), max(y1, other[3])
+                    out.remove(other)
+                    merged = True
+                    break
+        out.append([x0, y0, x1, y1])
+    return [tuple(box) for box in sorted(out, key=lambda b: (b[1], b[0]))]
+
+
 def pil_polygon(image: Image.Image, draw: ImageDraw.ImageDraw, polygon: Polygon) -> None:
     """A polygon onto `image`: its points are continuous pixel coordinates (pixel i spans [i, i + 1)), so Pillow,
     which puts pixel i's centre at i, draws them half a pixel up and left; a translucent fill goes through the same

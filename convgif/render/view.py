@@ -16,7 +16,8 @@ from PIL import Image
 
 from convgif.render.layout import Layout, fitted_layout
 from convgif.render.paint import (
-    ink_covers, mark_covers, merged_boxes, mpl_render, painted_boxes, pil_paint, pil_paint_undoable, read_box,
+    ink_covers, mark_covers, mpl_render, overlap_merged_boxes, painted_boxes, pil_paint, pil_paint_undoable,
+    read_box,
 )
 from convgif.render.primitives import Box, Text, Veil
 from convgif.render.theme import RGB, Theme, get_theme
@@ -46,12 +47,9 @@ class _Held:
         # each mark's box (`mark_covers`) and its inked box (`ink_covers`), and the boxes kept and put back
         self.covers, self.inks, self.boxes = covers, inks, boxes
 
-    @classmethod
-    def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
-             ) -> _Held | None:
-        """The longest run of `marks` (their `mark_covers`: `covers`) that are `previous`'s objects at the same
-        places, painted on `image` and `pixels`; None when there is none long enough, or a mark before it may paint
-        where it does."""
+    @staticmethod
+    def longest_same(marks: list, previous: list) -> tuple[int, int] | None:
+        """(start, stop) of the longest run of `marks` that are `previous`'s objects at the same places."""
         best, start = (0, 0), None
         for i, (mark, before) in enumerate(zip(marks, previous)):
             if mark is before:
@@ -61,30 +59,27 @@ class _Held:
                     best = (start, i + 1)
             else:
                 start = None
-        first, stop = best
-        run = marks[first:stop]
-        if stop - first < HELD_FEWEST and not any(isinstance(mark, Veil) for mark in run):
-            return None
-        held = cls(first, run, covers[first:stop], ink_covers(image.size, run, crisp=crisp), [], [])
-        if held.reached_by(marks[:first], covers[:first], image.size, crisp):
-            return None
-        boxes = merged_boxes(covers[first:stop])
+        return best if best[1] > best[0] else None
+
+    def paint(self, image: Image.Image, pixels: np.ndarray, crisp: bool) -> None:
+        """Paint the run on `image` and `pixels`, keeping what it paints over (for `release`): the boxes round its
+        marks' inks (a label's own glyphs, not the band across the frame a long line's `mark_covers` gives it)."""
+        boxes = overlap_merged_boxes(self.inks)
         image.load()
-        kept = [(box, image.im.crop(box)) for box in boxes]
-        pil_paint(image, run, crisp_text=crisp, by_word=True)
+        self.kept = [(box, image.im.crop(box)) for box in boxes]
+        pil_paint(image, self.marks, crisp_text=crisp, by_word=True)
         _copy_boxes(pixels, image, boxes)
-        held.boxes, held.kept = boxes, kept
-        return held
+        self.boxes = boxes
 
     def same(self, marks: list) -> bool:
         """Whether `marks` has this run's very objects at the same places."""
         return len(marks) >= self.stop and all(a is b for a, b in zip(marks[self.start:self.stop], self.marks))
 
     def meets(self, boxes: list) -> bool:
-        """Whether any of `boxes` overlaps what releasing the run puts back: the boxes it kept, each round a band of
-        its marks (`merged_boxes`), so also the room between two marks side by side (a kernel slice and a lane's
-        veil, with output cells between them). Tested against the marks' own boxes, a done cell painted between them
-        was put back to empty when the run was let go."""
+        """Whether any of `boxes` overlaps what releasing the run puts back: the boxes it kept, each round a group
+        of its marks that overlap (`overlap_merged_boxes`), so also the room inside such a box between its marks.
+        (Tested against the marks' own boxes, a done cell painted between a kernel slice and a lane's veil, inside
+        the band round them that was kept, was put back to empty when the run was let go.)"""
         return _meet(boxes, self.boxes)
 
     def reached_by(self, marks: list, covers: list, image_size: tuple[int, int], crisp: bool) -> bool:
@@ -105,6 +100,108 @@ def _meet(boxes: list, others: list) -> bool:
     """Whether any of `boxes` overlaps any of `others` (x1, y1 exclusive)."""
     return any(x0 < ox1 and ox0 < x1 and y0 < oy1 and oy0 < y1
                for x0, y0, x1, y1 in boxes for ox0, oy0, ox1, oy1 in others)
+
+
+HELD_CHUNK = 24  # marks: a held run is held in pieces this long, so that a change near its end lets go of the end only
+
+
+class _HeldChunks:
+    """The longest run of a frame's marks that the last frame had at the same places, held as `_Held` pieces of
+    HELD_CHUNK marks, each painted over the ones before it and keeping what it painted over. When only the end of
+    the run changes (a volume's face of computed output rows, after the faces that stay while the window is on a
+    channel), the pieces from the first changed one on are let go, the last first, and the rest stay painted,
+    instead of the whole run painted again. Marks after the run that the last frame also had join it (`extend`)."""
+
+    def __init__(self, pieces: list[_Held]):
+        self.pieces = pieces
+
+    @property
+    def start(self) -> int:
+        return self.pieces[0].start
+
+    @property
+    def stop(self) -> int:
+        return self.pieces[-1].stop
+
+    @classmethod
+    def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
+             ) -> _HeldChunks | None:
+        """`_Held.hold`'s run, in pieces of HELD_CHUNK marks; None when it holds nothing."""
+        best = _Held.longest_same(marks, previous)
+        if best is None:
+            return None
+        return cls._pieces(best, marks, covers, image, pixels, crisp)
+
+    @classmethod
+    def _pieces(cls, span: tuple[int, int], marks: list, covers: list, image: Image.Image, pixels: np.ndarray,
+                crisp: bool) -> _HeldChunks | None:
+        first, stop = span
+        run = marks[first:stop]
+        if stop - first < HELD_FEWEST and not any(isinstance(mark, Veil) for mark in run):
+            return None
+        inks = ink_covers(image.size, run, crisp=crisp)
+        whole = _Held(first, run, covers[first:stop], inks, [], [])
+        if whole.reached_by(marks[:first], covers[:first], image.size, crisp):
+            return None
+        pieces = []
+        for at in range(first, stop, HELD_CHUNK):
+            end = min(at + HELD_CHUNK, stop)
+            piece = _Held(at, marks[at:end], covers[at:end], inks[at - first:end - first], [], [])
+            piece.paint(image, pixels, crisp)
+            pieces.append(piece)
+        return cls(pieces)
+
+    def keep_same(self, marks: list, image: Image.Image, pixels: np.ndarray) -> _HeldChunks | None:
+        """Let go of the pieces from the first one `marks` does not have at the same places on (None: all)."""
+        keep = 0
+        while keep < len(self.pieces) and self.pieces[keep].same(marks):
+            keep += 1
+        for piece in reversed(self.pieces[keep:]):
+            piece.release(image, pixels)
+        self.pieces = self.pieces[:keep]
+        return self if self.pieces else None
+
+    def extend(self, marks: list, covers_before: list, previous: list, image: Image.Image, pixels: np.ndarray,
+               crisp: bool) -> None:
+        """Hold the marks right after the run that `previous` had at the same places too (the end let go in an
+        earlier frame, the same again now), unless a mark before the run can reach them."""
+        stop = self.stop
+        end = stop
+        while end < min(len(marks), len(previous)) and marks[end] is previous[end]:
+            end += 1
+        if end - stop < HELD_FEWEST:
+            return
+        covers = mark_covers(image.size, marks[stop:end], crisp=crisp)
+        more = _HeldChunks._pieces((0, end - stop), marks[stop:end], covers, image, pixels, crisp)
+        if more is None:
+            return
+        for piece in more.pieces:  # (placed in `marks`, and checked against the marks before the whole run)
+            piece.start, piece.stop = piece.start + stop, piece.stop + stop
+        if any(piece.reached_by(marks[:self.start], covers_before, image.size, crisp) for piece in more.pieces):
+            for piece in reversed(more.pieces):
+                piece.release(image, pixels)
+            return
+        self.pieces += more.pieces
+
+    def same(self, marks: list) -> bool:
+        return self.pieces[0].same(marks)
+
+    def reached_by(self, marks: list, covers: list, image_size: tuple[int, int], crisp: bool) -> bool:
+        return any(piece.reached_by(marks, covers, image_size, crisp) for piece in self.pieces)
+
+    def let_go_where(self, boxes: list, image: Image.Image, pixels: np.ndarray) -> _HeldChunks | None:
+        """Let go of the first piece that meets any of `boxes` (done cells to be painted under it) and every piece
+        after it (None: all)."""
+        meets = next((i for i, piece in enumerate(self.pieces) if piece.meets(boxes)), len(self.pieces))
+        for piece in reversed(self.pieces[meets:]):
+            piece.release(image, pixels)
+        self.pieces = self.pieces[:meets]
+        return self if self.pieces else None
+
+    def release(self, image: Image.Image, pixels: np.ndarray) -> None:
+        for piece in reversed(self.pieces):
+            piece.release(image, pixels)
+        return None
 
 
 class View:
@@ -166,7 +263,7 @@ class View:
         batch = -1
         painted_to = 0  # step index up to which done cells are on `progress`
         crisp = self.theme.crisp_text
-        held: _Held | None = None  # marks left painted from one frame to the next (in `pixels` too)
+        held: _HeldChunks | None = None  # marks left painted from one frame to the next (in `pixels` too)
         previous: list = []  # the last frame's marks
         for index in step_indices:
             step = self.trace.step(int(index))
@@ -182,11 +279,14 @@ class View:
                 before = mark_covers(self.size, marks[:held.start], crisp=crisp) if held.same(marks) else None
                 if before is None or held.reached_by(marks[:held.start], before, self.size, crisp):
                     held, before = held.release(progress, pixels), None  # changed, or a mark before it reaches it
+                else:  # its start the same: let go of its end from the first piece that changed
+                    held = held.keep_same(marks, progress, pixels)
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
                 done_boxes = painted_boxes(self.size, done, crisp=crisp)
-                if held is not None and held.meets(done_boxes):  # (done cells lie under a step's marks)
-                    held = held.release(progress, pixels)
+                if held is not None:  # (done cells lie under a step's marks): let go of what they meet, and after,
+                    # told by each done mark's own box (the box round them all met a volume's veil beside them)
+                    held = held.let_go_where(mark_covers(self.size, done, crisp=crisp), progress, pixels)
                 pil_paint(progress, done, crisp_text=crisp, by_word=True)
                 if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
                     pixels = np.array(progress)
@@ -195,9 +295,11 @@ class View:
                 painted_to = step.index
             if held is None:
                 covers = mark_covers(self.size, marks, crisp=crisp)
-                held = _Held.hold(marks, covers, previous, progress, pixels, crisp)
+                held = _HeldChunks.hold(marks, covers, previous, progress, pixels, crisp)
                 if held is not None:
                     before = covers[:held.start]
+            else:
+                held.extend(marks, before, previous, progress, pixels, crisp)
             previous = marks
             # the frame: the array of what the steps so far left, with the step's marks painted on `progress`, read
             # back in the boxes they may cover and taken off again (one array copy a frame, where copying the image
