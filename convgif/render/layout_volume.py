@@ -315,28 +315,40 @@ class VolumeFrame:
         """A block's label over its back top-left corner."""
         return Text(block.x, block.y - block.depth * block.dy - 5, text, self.sz.label, colour or self.theme.muted_text)
 
-    def face_label(self, name: str, shape: str, k: int) -> str:
-        """A block's label: its name and shape, and which channel's face shows: the front one (channel 0), or
-        channel k's, drawn over the faded front one while a step's window or output lies on it (`seen_key`)."""
+    def input_block_label(self, k: int = 0) -> str:
+        """The input block's name and shape, and the channel whose face shows (where numbers hide, the frame's note
+        says so, and why)."""
+        return self.face_label("input", k)
+
+    def output_block_label(self, k: int = 0) -> str:
+        return self.face_label("output", k)
+
+    def face_label(self, block: str, k: int, key: str | None = None) -> str:
+        """The `block` ("input" or "output") label: its name and shape, and which channel's face shows: the front
+        one (channel 0), or channel k's, drawn over the faded front one while a step's window or output lies on it
+        (in the words of `key`, else `seen_key`)."""
+        if block == "input":
+            name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
+            shape = shape_text((int(self.trace.input.shape[1]), *self.padded_hw))
+        else:
+            name, shape = self.say("output"), shape_text(self.trace.geometry.output_shape)
         if k == 0:
             return self.say("volume_front", name=name, shape=shape)
-        return self.say(self.seen_key(), name=name, shape=shape, k=k)
+        return self.say(key or self.seen_key(), name=name, shape=shape, k=k)
 
     def seen_key(self) -> str:
         """The words for a face seen through the block: the longest that fit before the next label for both blocks
-        and every channel, so that both say it alike."""
+        and their deepest channels, so that both say it alike."""
         cached = self.__dict__.get("_seen_key")
         if cached is None:
             keys = ("volume_seen", "volume_seen_short", "volume_seen_shortest")
+            blocks = {"input": self.input_block, "output": self.output_block}
             self.__dict__["_seen_key"] = cached = next(
-                (key for key in keys if all(text_width(self.say(key, name=name, shape=shape, k=k), self.sz.label)
-                                            <= self.label_room(block) for block, name, shape, k in self.seen_labels())),
+                (key for key in keys if all(
+                    text_width(self.face_label(name, block.depth - 1, key), self.sz.label) <= self.label_room(block)
+                    for name, block in blocks.items())),
                 keys[-1])
         return cached
-
-    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
-        """(block, its label's name, its shape, its deepest channel) of the blocks whose faces may be seen through."""
-        raise NotImplementedError
 
     def label_room(self, block: Block) -> float:
         """px from a block's label to the next label right of it (the frame's margin after the output block)."""
@@ -475,22 +487,6 @@ class ConvVolumeLayout(VolumeFrame, ConvLayout):
         return super(ConvLayout, self)._column_xs()
 
     # ---- labels -------------------------------------------------------------------------------------
-    def input_block_label(self, k: int = 0) -> str:
-        """The input block's name and shape, and the channel whose face shows (where numbers hide, the frame's note
-        says so, and why)."""
-        g = self.trace.geometry
-        return self.face_label(self.say("input_padded" if self.trace.padding_cells.any() else "input"),
-                               shape_text((g.in_channels, *self.padded_hw)), k)
-
-    def output_block_label(self, k: int = 0) -> str:
-        return self.face_label(self.say("output"), shape_text(self.trace.geometry.output_shape), k)
-
-    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
-        g = self.trace.geometry
-        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
-        return [(self.input_block, name, shape_text((g.in_channels, *self.padded_hw)), g.in_channels - 1),
-                (self.output_block, self.say("output"), shape_text(g.output_shape), g.out_channels - 1)]
-
     def input_label_end(self) -> float:
         return self.mid_x - MIN_GAP  # the kernel blocks' labels
 
@@ -689,20 +685,6 @@ class PoolVolumeLayout(VolumeFrame, PoolLayout):
         (ph, pw), (oh, ow) = self.padded_hw, self.output_hw
         return self.sz.label_h + max(Block.size(self.channels, ph, pw, c, dx, dy)[1],
                                      Block.size(self.channels, oh, ow, c, dx, dy)[1])
-
-    def input_block_label(self, k: int = 0) -> str:
-        """The input block's name and shape, and the channel whose face shows (where numbers hide, the frame's note
-        says so, and why)."""
-        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
-        return self.face_label(name, shape_text((self.channels, *self.padded_hw)), k)
-
-    def output_block_label(self, k: int = 0) -> str:
-        return self.face_label(self.say("output"), shape_text(self.trace.geometry.output_shape), k)
-
-    def seen_labels(self) -> list[tuple[Block, str, str, int]]:
-        name = self.say("input_padded" if self.trace.padding_cells.any() else "input")
-        return [(self.input_block, name, shape_text((self.channels, *self.padded_hw)), self.channels - 1),
-                (self.output_block, self.say("output"), shape_text(self.trace.geometry.output_shape), self.channels - 1)]
 
     def input_label_end(self) -> float:
         return self.out_x - MIN_GAP  # the output block's label

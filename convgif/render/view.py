@@ -126,27 +126,30 @@ class _HeldChunks:
     @classmethod
     def hold(cls, marks: list, covers: list, previous: list, image: Image.Image, pixels: np.ndarray, crisp: bool
              ) -> _HeldChunks | None:
-        """`_Held.hold`'s run, in pieces of HELD_CHUNK marks; None when it holds nothing."""
+        """The longest run of `marks` (their `mark_covers`: `covers`) that `previous` had at the same places, in
+        pieces of HELD_CHUNK marks; None when it holds nothing."""
         best = _Held.longest_same(marks, previous)
         if best is None:
             return None
-        return cls._pieces(best, marks, covers, image, pixels, crisp)
+        first, stop = best
+        return cls._pieces(first, marks[first:stop], covers[first:stop], marks[:first], covers[:first], image,
+                           pixels, crisp)
 
     @classmethod
-    def _pieces(cls, span: tuple[int, int], marks: list, covers: list, image: Image.Image, pixels: np.ndarray,
-                crisp: bool) -> _HeldChunks | None:
-        first, stop = span
-        run = marks[first:stop]
-        if stop - first < HELD_FEWEST and not any(isinstance(mark, Veil) for mark in run):
+    def _pieces(cls, first: int, run: list, covers: list, before: list, before_covers: list, image: Image.Image,
+                pixels: np.ndarray, crisp: bool) -> _HeldChunks | None:
+        """`run` (at `first` in its frame's marks; their `mark_covers`: `covers`) painted piece by piece; None when it
+        is too short to be worth holding, or a mark of `before` (the frame's marks before the held run; their
+        covers: `before_covers`) may paint where it does."""
+        if len(run) < HELD_FEWEST and not any(isinstance(mark, Veil) for mark in run):
             return None
         inks = ink_covers(image.size, run, crisp=crisp)
-        whole = _Held(first, run, covers[first:stop], inks, [], [])
-        if whole.reached_by(marks[:first], covers[:first], image.size, crisp):
+        if _Held(first, run, covers, inks, [], []).reached_by(before, before_covers, image.size, crisp):
             return None
         pieces = []
-        for at in range(first, stop, HELD_CHUNK):
-            end = min(at + HELD_CHUNK, stop)
-            piece = _Held(at, marks[at:end], covers[at:end], inks[at - first:end - first], [], [])
+        for at in range(0, len(run), HELD_CHUNK):
+            end = min(at + HELD_CHUNK, len(run))
+            piece = _Held(first + at, run[at:end], covers[at:end], inks[at:end], [], [])
             piece.paint(image, pixels, crisp)
             pieces.append(piece)
         return cls(pieces)
@@ -164,24 +167,16 @@ class _HeldChunks:
     def extend(self, marks: list, covers_before: list, previous: list, image: Image.Image, pixels: np.ndarray,
                crisp: bool) -> None:
         """Hold the marks right after the run that `previous` had at the same places too (the end let go in an
-        earlier frame, the same again now), unless a mark before the run can reach them."""
-        stop = self.stop
-        end = stop
+        earlier frame, the same again now), unless a mark before the run (their covers: `covers_before`) can reach
+        them."""
+        stop = end = self.stop
         while end < min(len(marks), len(previous)) and marks[end] is previous[end]:
             end += 1
-        if end - stop < HELD_FEWEST:
-            return
-        covers = mark_covers(image.size, marks[stop:end], crisp=crisp)
-        more = _HeldChunks._pieces((0, end - stop), marks[stop:end], covers, image, pixels, crisp)
-        if more is None:
-            return
-        for piece in more.pieces:  # (placed in `marks`, and checked against the marks before the whole run)
-            piece.start, piece.stop = piece.start + stop, piece.stop + stop
-        if any(piece.reached_by(marks[:self.start], covers_before, image.size, crisp) for piece in more.pieces):
-            for piece in reversed(more.pieces):
-                piece.release(image, pixels)
-            return
-        self.pieces += more.pieces
+        run = marks[stop:end]
+        more = _HeldChunks._pieces(stop, run, mark_covers(image.size, run, crisp=crisp), marks[:self.start],
+                                   covers_before, image, pixels, crisp) if run else None
+        if more is not None:
+            self.pieces += more.pieces
 
     def same(self, marks: list) -> bool:
         return self.pieces[0].same(marks)
