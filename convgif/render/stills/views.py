@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from convgif.engine.notation import pads_text, per_dim_text, shape_text
 from convgif.render.primitives import MINUS, TIMES, fmt_number
 from convgif.render.stills.toolkit import STILL_MS, VIEWS_PAGE, Cell, Frames, Sheet, flow, page, resolve_theme, words
 from convgif.render.stills.zoom import layout_width
@@ -55,14 +56,15 @@ def _legend(sheet: Sheet, x: float, y: float, entries: list[tuple[dict, str]], w
     return y + _legend_height(entries, x, width)
 
 
-def arguments_text(say, *, kernel, stride, padding, dilation=1, output_padding=0) -> str:
-    """A layer's arguments in the words the animations' subtitles use ("kernel 3 · stride 2 · padding 1"), the
-    defaults of dilation and output padding left out as there."""
-    parts = [say("kernel_shape", shape=kernel), say("stride", value=stride), say("padding_value", value=padding)]
-    if output_padding:
-        parts.append(say("output_padding_value", value=output_padding))
-    if dilation != 1:
-        parts.append(say("dilation", value=dilation))
+def arguments_text(say, g) -> str:
+    """A layer's arguments (`g`: its geometry) in the words and notation of the animations' subtitles ("kernel 3×3 ·
+    stride 2 · padding 1"), output padding and dilation only where they are not the default, as there."""
+    parts = [say("kernel_shape", shape=shape_text(g.kernel_size)), say("stride", value=per_dim_text(g.stride)),
+             say("padding_value", value=pads_text(g.padding))]
+    if any(getattr(g, "output_padding", ())):
+        parts.append(say("output_padding_value", value=per_dim_text(g.output_padding)))
+    if any(d > 1 for d in g.dilation):
+        parts.append(say("dilation", value=per_dim_text(g.dilation)))
     return " \u00b7 ".join(parts)
 
 
@@ -104,8 +106,7 @@ def render_receptive_field(spec, *, theme: Theme | str, width: int, title: str |
         else:
             g = geometries[index - 1]
             grown = growth[index - 1]
-            lines.append((arguments_text(say, kernel=g.kernel_size[0], stride=g.stride[0], padding=g.padding[0][0],
-                                         dilation=g.dilation[0]), 9.5, False, theme.muted_text))
+            lines.append((arguments_text(say, g), 9.5, False, theme.muted_text))
             lines.append((growth_text(index, grown), 9.5, False, theme.text))
             lines.append((say("rf_size", r=grown.size), 10, True, theme.accent))
         static.append([(part, pts, bold, colour) for text, pts, bold, colour in lines
@@ -358,8 +359,7 @@ def render_upsample_compare(spec, *, theme: Theme | str, width: int, title: str 
         (bilinear, say("up_bilinear", times=TIMES, scale=spec.scale_factor), say("no_parameters"),
          say("up_bilinear_how"), False),
         (learned, say("up_transposed"), say("up_learned", k=t.kernel_size, count=g.weight_count),
-         arguments_text(say, kernel=TIMES.join([str(t.kernel_size)] * 2), stride=t.stride, padding=t.padding,
-                        output_padding=t.output_padding), True),
+         arguments_text(say, g), True),
     ]
     gap = 26
     # a large font scale zooms only as far as each panel's title and parameter line still fit in its third
