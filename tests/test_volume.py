@@ -338,7 +338,6 @@ def test_a_window_behind_the_front_face_lies_on_its_own_channels_whole_face(name
         else volume_case(name)
     trace, view = case.trace, case.view
     torch_in = torch_values(case.scene, trace)["input"]
-    padding = [before for before, _ in trace.geometry.padding]
     checked = 0
     for index in range(0, len(trace), max(1, len(trace) // 12)):
         step = trace.step(index)
@@ -368,7 +367,7 @@ def test_a_step_behind_the_front_face_writes_into_its_own_channels_whole_face(na
     case = Case(_two_channel_pool()) if name == "pool" else volume_case(name)
     trace, view = case.trace, case.view
     torch_out = torch_values(case.scene, trace)["output"]
-    depth, rows, cols = trace.geometry.output_shape
+    _, rows, cols = trace.geometry.output_shape
     checked = 0
     for index in range(rows * cols, len(trace), max(1, len(trace) // 12)):  # steps on channels after the first
         step = trace.step(index)
