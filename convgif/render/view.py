@@ -16,8 +16,8 @@ from PIL import Image
 
 from convgif.render.layout import Layout, fitted_layout
 from convgif.render.paint import (
-    ink_covers, mark_covers, mpl_render, overlap_merged_boxes, painted_boxes, pil_paint, pil_paint_undoable,
-    read_box,
+    ink_covers, mark_covers, merged_boxes, mpl_render, overlap_merged_boxes, pil_paint,
+    pil_paint_undoable, read_box,
 )
 from convgif.render.primitives import Box, Text, Veil
 from convgif.render.theme import RGB, Theme, get_theme
@@ -278,10 +278,11 @@ class View:
                     held = held.keep_same(marks, progress, pixels)
             if step.index > painted_to:
                 done = [p for i in range(painted_to, step.index) for p in self.layout.done_cell(i)]
-                done_boxes = painted_boxes(self.size, done, crisp=crisp)
+                done_covers = mark_covers(self.size, done, crisp=crisp)
+                done_boxes = merged_boxes(done_covers)  # (`painted_boxes`, from the covers measured once)
                 if held is not None:  # (done cells lie under a step's marks): let go of what they meet, and after,
                     # told by each done mark's own box (the box round them all met a volume's veil beside them)
-                    held = held.let_go_where(mark_covers(self.size, done, crisp=crisp), progress, pixels)
+                    held = held.let_go_where(done_covers, progress, pixels)
                 pil_paint(progress, done, crisp_text=crisp, by_word=True)
                 if len(done) > CATCH_UP_WHOLE:  # many steps at once (steps not shown): the whole array again
                     pixels = np.array(progress)

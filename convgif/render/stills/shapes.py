@@ -130,6 +130,15 @@ LEGEND_SWATCH = 28  # a legend entry's mark, before its words
 LEGEND_COLUMNS = (0, 230, 420)  # where the ReLU legend's three entries go when each fits its column
 
 
+def swatch_legend(sheet: Sheet, swatches: list[tuple[dict, str]], places: list[tuple[int, float]], y: float) -> None:
+    """Swatches (`Sheet.rect` keywords) with their words, at `places` ((row, x) from the margin, as `legend_places`
+    or `flow` give them), rows a body line apart from `y`."""
+    lh = line_height(BODY_PT)
+    for (style, text), (row, x) in zip(swatches, places):
+        sheet.rect(MARGIN + x, y + row * lh + 1, 14, 12, **style)
+        sheet.text(MARGIN + x + 20, y + row * lh, text, pt=BODY_PT)
+
+
 def legend_places(texts: list[str], inner: float) -> list[tuple[int, float]]:
     """(row, x) of each swatch + text: the fixed columns when every entry fits in its own, else flowed and
     wrapped within `inner` (a narrow frame, a large font scale, longer words)."""
@@ -630,9 +639,7 @@ def render_relu_map(spec: ReluMapStill, *, theme: Theme | str, width: int, title
                       colour=theme.window)
             y = gy + grid_h + 14
             # legend: a swatch per look, each also told apart by hatching
-            for (style, text), (row, x) in zip(swatches, swatch_places):
-                sheet.rect(MARGIN + x, y + row * lh + 1, 14, 12, edge=theme.grid, **style)
-                sheet.text(MARGIN + x + 20, y + row * lh, text, pt=BODY_PT)
+            swatch_legend(sheet, [({"edge": theme.grid, **style}, text) for style, text in swatches], swatch_places, y)
             for i, line in enumerate(legend_lines):
                 sheet.text(MARGIN, y + (i + swatch_rows + 0.5) * lh, line, pt=BODY_PT)
 
@@ -697,9 +704,7 @@ def render_param_counts(spec: ParamCountsStill, *, theme: Theme | str, width: in
             sheet.text(x, record.py(row), text, pt=BODY_PT, bold=bold, va="center",
                        bbox=dict(facecolor=unit(theme.background), edgecolor="none", pad=1.0))
 
-        for (style, text), (row, x) in zip(swatches, swatch_places):
-            sheet.rect(MARGIN + x, top + row * lh + 1, 14, 12, lw=1.2, **style)
-            sheet.text(MARGIN + x + 20, top + row * lh, text, pt=BODY_PT)
+        swatch_legend(sheet, [({"lw": 1.2, **style}, text) for style, text in swatches], swatch_places, top)
         top += legend_h
         box = (MARGIN + 6, top, inner - 24, plot_h - 52)
         full = draw_bars(sheet, box, looks, limit=max(v for _, v, _ in bars) * 1.05, rows=rows, fmt=compact,
